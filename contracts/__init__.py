@@ -1,0 +1,3 @@
+"""ibguard.contracts"""
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""ibguard.engine.connector: the only code that imports the broker library."""

@@ -1,0 +1,48 @@
+"""Ports: the small interfaces the engine's shell is wired with (adapters implement them,
+tests plug in fakes from tests/fakes). Nothing here does I/O itself."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from ibguard.engine.commands import Command
+from ibguard.engine.events import BrokerEvent
+from ibguard.engine.logcodes import LogCode
+
+__all__ = ["AlertSink", "BrokerPort", "Clock", "EventHandler"]
+
+EventHandler = Callable[[BrokerEvent], None]
+
+
+class BrokerPort(ABC):
+    """The connector's public port: the only way the engine reaches the broker.
+
+    `send` carries out one command; answers and everything else the broker says come back
+    as events through the handler given to `start`.
+    """
+
+    @abstractmethod
+    def start(self, on_event: EventHandler) -> None:
+        """Begin delivering broker events to `on_event`."""
+
+    @abstractmethod
+    def send(self, command: Command) -> None:
+        """Carry out one engine command at the broker."""
+
+
+class Clock(ABC):
+    """The host's wall clock. Only the shell reads it; the core gets broker time in events."""
+
+    @abstractmethod
+    def now(self) -> datetime:
+        """Current local time, timezone-aware."""
+
+
+class AlertSink(ABC):
+    """Where operator alerts go (pager, chat, ...). The engine logs every alert as well."""
+
+    @abstractmethod
+    def alert(self, code: LogCode, message: str, fields: Mapping[str, object]) -> None:
+        """Deliver one alert. Must not raise; a failing sink is the sink's problem."""

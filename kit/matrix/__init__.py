@@ -1,0 +1,1 @@
+"""The 30-case matrix: catalog, cases, drivers, subjects, reports."""

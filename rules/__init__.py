@@ -1,0 +1,3 @@
+"""ibguard.rules"""
+
+__all__: list[str] = []
