@@ -1,0 +1,1 @@
+"""The engine's imperative shell: asyncio service, health server, log files, settings."""

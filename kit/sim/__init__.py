@@ -1,0 +1,1 @@
+"""SimBroker: one simulated IBKR account, scriptable per case, observed broker-side."""
