@@ -1,0 +1,290 @@
+"""The service's log files: one JSON object per line, rotated by size and daily.
+
+Owns: `JsonLineFormatter` (record -> one JSON line), `RotatingJsonFileHandler` (writes the
+lines to files, rotates, prunes, falls back to stderr) and `configure_logging` (installs
+it on the `ibguard` logger and returns what it installed, so it can be removed).
+
+Files live in one directory, named `<stem>.<YYYY-MM-DD>.<NNNN>.jsonl`: the day (in the
+configured time zone) the records belong to, then a sequence number within that day. A
+name is never reused and files are never renamed, so a restart appends to today's newest
+file and the name order is the record order.
+
+Invariants:
+- a new file starts when the day changes or when the next line would push the current
+  file past `max_bytes` (a single line bigger than the cap still gets a file of its own);
+- at most `backups + 1` files are kept: the current one and the newest `backups` before
+  it; older ones are deleted;
+- time for rotation comes from the injected clock, never from the record;
+- the handler never raises: when the directory cannot be written it writes one record
+  with code LOG_FILE_UNWRITABLE to stderr, then sends every record to stderr (none is
+  lost) and tries the directory again after `retry_after`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from enum import Enum
+from pathlib import Path
+from typing import IO, Final, final
+from zoneinfo import ZoneInfo
+
+from ibguard.engine.logcodes import LogCode
+from ibguard.engine.ports import Clock
+
+__all__ = [
+    "InstalledLogging",
+    "JsonLineFormatter",
+    "RotatingJsonFileHandler",
+    "configure_logging",
+]
+
+NowSource = Clock | Callable[[], datetime]
+
+# Attributes every LogRecord has; anything else on a record came in through `extra`.
+_STANDARD_ATTRS: Final = frozenset(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
+    "message",
+    "asctime",
+    "taskName",
+}
+_FIXED_KEYS: Final = ("time", "level", "logger", "code", "message")
+
+
+def _jsonable(value: object) -> object:
+    """`json.dumps` fallback: the types engine records carry, as text a reader can parse."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, (datetime, date, time)):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    return str(value)  # Decimal, Path, and anything else: its text form
+
+
+class JsonLineFormatter(logging.Formatter):
+    """One record -> one line of JSON: time, level, logger, code, message, then extras.
+
+    `time` is the record's creation time in UTC, ISO-8601; `code` is the record's LogCode
+    value (null when it has none). Decimals become strings so no digit is lost.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        code = getattr(record, "code", None)
+        payload: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "code": code.value if isinstance(code, Enum) else code,
+            "message": record.getMessage(),
+        }
+        for key, value in record.__dict__.items():
+            if key not in _STANDARD_ATTRS and key not in _FIXED_KEYS:
+                payload[key] = value
+        if record.exc_info:
+            payload["exc"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            payload["stack"] = self.formatStack(record.stack_info)
+        try:
+            return json.dumps(payload, default=_jsonable, ensure_ascii=False)
+        except (TypeError, ValueError):  # e.g. a dict with tuple keys, or a cycle
+            return json.dumps({key: str(value) for key, value in payload.items()})
+
+
+class RotatingJsonFileHandler(logging.Handler):
+    """Writes JSON lines to `directory`, rotating by size and by day in `tz`."""
+
+    def __init__(
+        self,
+        directory: Path | str,
+        *,
+        max_bytes: int,
+        backups: int,
+        tz: tzinfo | str = "UTC",
+        clock: NowSource | None = None,
+        stem: str = "ibguard",
+        fallback: IO[str] | None = None,
+        retry_after: timedelta = timedelta(minutes=1),
+    ) -> None:
+        super().__init__()
+        if max_bytes < 1 or backups < 0:
+            raise ValueError("max_bytes must be >= 1 and backups >= 0")
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        self.backups = backups
+        self.zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        self.stem = stem
+        self._clock = clock
+        self._fallback = fallback
+        self._retry_after = retry_after
+        self._name = re.compile(re.escape(stem) + r"\.(\d{4}-\d{2}-\d{2})\.(\d+)\.jsonl\Z")
+        self._stream: IO[bytes] | None = None
+        self._path: Path | None = None
+        self._day: date | None = None
+        self._size = 0
+        self._failed_at: datetime | None = None  # set while writing to stderr instead
+        self.setFormatter(JsonLineFormatter())
+
+    @property
+    def current_path(self) -> Path | None:
+        """The file being written, or None before the first record and while failed."""
+        return self._path
+
+    def files(self) -> list[Path]:
+        """This handler's files in the directory, oldest first."""
+        return [path for _day, _seq, path in self._indexed_files()]
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record) + "\n"
+        except Exception:  # a caller's bad format args: the logging module's own report
+            self.handleError(record)
+            return
+        now = self._now()
+        if self._failed_at is not None and now - self._failed_at < self._retry_after:
+            self._write_fallback(line)
+            return
+        try:
+            self._write_file(line.encode("utf-8"), now)
+            self._failed_at = None
+        except OSError as exc:
+            self._fail(exc, now)
+            self._write_fallback(line)
+
+    def close(self) -> None:
+        self.acquire()
+        try:
+            self._close_stream()
+        finally:
+            self.release()
+        super().close()
+
+    def _now(self) -> datetime:
+        if self._clock is None:
+            return datetime.now(timezone.utc)
+        now = self._clock.now() if isinstance(self._clock, Clock) else self._clock()
+        return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
+
+    def _indexed_files(self) -> list[tuple[date, int, Path]]:
+        found = [
+            (date.fromisoformat(match.group(1)), int(match.group(2)), path)
+            for path in self.directory.iterdir()
+            if (match := self._name.match(path.name))
+        ]
+        return sorted(found)
+
+    def _write_file(self, data: bytes, now: datetime) -> None:
+        day = now.astimezone(self.zone).date()
+        if self._stream is None or day != self._day:
+            self._open_newest(day)
+        if self._size > 0 and self._size + len(data) > self.max_bytes:
+            self._open_next(day)
+        assert self._stream is not None  # the opens above leave a file open or raise
+        self._stream.write(data)
+        self._stream.flush()
+        self._size += len(data)
+
+    def _open_newest(self, day: date) -> None:
+        """Open the newest file of `day` (it may exist from before a restart), or a new one."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        todays = [path for file_day, _seq, path in self._indexed_files() if file_day == day]
+        if todays:
+            self._open(todays[-1], day)
+        else:
+            self._open_next(day)
+
+    def _open_next(self, day: date) -> None:
+        seqs = [seq for file_day, seq, _path in self._indexed_files() if file_day == day]
+        name = f"{self.stem}.{day.isoformat()}.{max(seqs, default=-1) + 1:04d}.jsonl"
+        self._open(self.directory / name, day)
+
+    def _open(self, path: Path, day: date) -> None:
+        self._close_stream()
+        self._stream = path.open("ab")
+        self._path = path
+        self._day = day
+        self._size = path.stat().st_size
+        self._prune()
+
+    def _prune(self) -> None:
+        """Keep the current file and the newest `backups` others (by name, not by mtime)."""
+        others = [path for path in self.files() if path != self._path]
+        for old in others[: max(0, len(others) - self.backups)]:
+            old.unlink()
+
+    def _close_stream(self) -> None:
+        stream, self._stream, self._path = self._stream, None, None
+        if stream is not None:
+            # closing flushes; if that fails the records already went to stderr
+            with contextlib.suppress(OSError):
+                stream.close()
+
+    def _fail(self, exc: OSError, now: datetime) -> None:
+        """Give up on the directory for a while; say so once per failure."""
+        first = self._failed_at is None
+        self._failed_at = now
+        self._close_stream()
+        if first:
+            notice = logging.makeLogRecord(
+                {
+                    "name": __name__,
+                    "levelno": logging.ERROR,
+                    "levelname": logging.getLevelName(logging.ERROR),
+                    "msg": "log directory %s unwritable (%s); logging to stderr",
+                    "args": (self.directory, exc),
+                    "code": LogCode.LOG_FILE_UNWRITABLE,
+                    "directory": str(self.directory),
+                    "error": f"{type(exc).__name__}: {exc}",
+                }
+            )
+            self._write_fallback(self.format(notice) + "\n")
+
+    def _write_fallback(self, line: str) -> None:
+        stream = self._fallback if self._fallback is not None else sys.stderr
+        # stderr gone too (closed, broken pipe): there is nowhere left to write
+        with contextlib.suppress(OSError, ValueError):
+            stream.write(line)
+            stream.flush()
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class InstalledLogging:
+    """What `configure_logging` changed, so a service (or a test) can undo it."""
+
+    logger: logging.Logger
+    handler: RotatingJsonFileHandler
+    previous_level: int
+
+    def remove(self) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.previous_level)
+        self.handler.close()
+
+
+def configure_logging(
+    directory: Path | str,
+    *,
+    max_bytes: int,
+    backups: int,
+    tz: tzinfo | str,
+    level: int | str = logging.INFO,
+    clock: NowSource | None = None,
+    logger_name: str = "ibguard",
+) -> InstalledLogging:
+    """Send the `ibguard` loggers' records at `level` and above to rotating JSON files."""
+    handler = RotatingJsonFileHandler(
+        directory, max_bytes=max_bytes, backups=backups, tz=tz, clock=clock
+    )
+    logger = logging.getLogger(logger_name)
+    installed = InstalledLogging(logger=logger, handler=handler, previous_level=logger.level)
+    logger.setLevel(level)
+    logger.addHandler(handler)
+    return installed
