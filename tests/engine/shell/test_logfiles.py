@@ -1,0 +1,338 @@
+"""OPS-01: JSON-line log files rotate by size and daily, stay bounded, never crash."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import sys
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from ibguard.engine.logcodes import LogCode
+from ibguard.engine.ports import Clock
+from ibguard.engine.shell.logfiles import (
+    JsonLineFormatter,
+    RotatingJsonFileHandler,
+    configure_logging,
+)
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+class SteppingClock(Clock):
+    """Virtual time: moves only when told."""
+
+    def __init__(self, start: datetime) -> None:
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, **delta: float) -> None:
+        self.current += timedelta(**delta)
+
+
+class Colour(Enum):
+    RED = 1
+
+
+def make_record(msg: str = "hello", args: tuple[object, ...] = (), **extra: object):
+    record = logging.LogRecord("ibguard.engine.test", logging.INFO, __file__, 1, msg, args, None)
+    record.__dict__.update(extra)
+    return record
+
+
+def read_lines(paths: list[Path]) -> list[dict[str, object]]:
+    return [json.loads(line) for path in paths for line in path.read_text().splitlines()]
+
+
+def emit_numbered(handler, count: int, clock: SteppingClock, step_s=60, first=0):
+    for seq in range(first, first + count):
+        handler.handle(make_record("record %d", (seq,), seq=seq))
+        clock.advance(seconds=step_s)
+
+
+# --- the formatter -------------------------------------------------------------------
+
+
+def test_formatter_renders_fixed_fields_code_and_every_extra():
+    record = make_record(
+        "filled %s",
+        ("ORD-1",),
+        code=LogCode.FILL_APPLIED,
+        price=Decimal("100.10"),
+        at=datetime(2024, 3, 8, 15, 50, tzinfo=NEW_YORK),
+        day=date(2024, 3, 8),
+        colour=Colour.RED,
+        wait=timedelta(seconds=1.5),
+        tags=frozenset({"b", "a"}),
+        where=Path("/tmp/x"),
+        nested={"qty": Decimal("30")},
+    )
+    record.created = datetime(2024, 3, 8, 12, 0, tzinfo=timezone.utc).timestamp()
+    line = JsonLineFormatter().format(record)
+    assert "\n" not in line
+    obj = json.loads(line)
+    assert list(obj)[:5] == ["time", "level", "logger", "code", "message"]
+    assert obj["time"] == "2024-03-08T12:00:00+00:00"
+    assert obj["level"] == "INFO"
+    assert obj["logger"] == "ibguard.engine.test"
+    assert obj["code"] == "FILL_APPLIED"
+    assert obj["message"] == "filled ORD-1"
+    assert obj["price"] == "100.10"
+    assert obj["at"] == "2024-03-08T15:50:00-05:00"
+    assert obj["day"] == "2024-03-08"
+    assert obj["colour"] == 1
+    assert obj["wait"] == 1.5
+    assert obj["tags"] == ["a", "b"]
+    assert obj["where"] == "/tmp/x"
+    assert obj["nested"] == {"qty": "30"}
+
+
+def test_formatter_code_is_null_without_one_and_plain_codes_pass_through():
+    assert json.loads(JsonLineFormatter().format(make_record()))["code"] is None
+    assert json.loads(JsonLineFormatter().format(make_record(code="X")))["code"] == "X"
+
+
+def test_formatter_carries_exception_and_stack():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "m", (), sys.exc_info())
+    record.stack_info = "Stack (most recent call last):\n  here"
+    obj = json.loads(JsonLineFormatter().format(record))
+    assert "ValueError: boom" in obj["exc"]
+    assert obj["stack"].endswith("here")
+
+
+def test_formatter_falls_back_to_text_for_unserialisable_extras():
+    obj = json.loads(JsonLineFormatter().format(make_record(pairs={(1, 2): "x"})))
+    assert obj["pairs"] == "{(1, 2): 'x'}"
+    assert obj["message"] == "hello"
+
+
+# --- rotation (the OPS-01 acceptance) -------------------------------------------------
+
+
+def test_rotates_by_size_and_across_the_day_boundary_losing_nothing(tmp_path: Path):
+    # 23:00 in New York on 8 March: the day turns after 60 one-minute steps
+    clock = SteppingClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
+    handler = RotatingJsonFileHandler(
+        tmp_path, max_bytes=2_000, backups=1_000, tz="America/New_York", clock=clock
+    )
+    emit_numbered(handler, 120, clock)
+    handler.close()
+
+    files = handler.files()
+    records = read_lines(files)
+    assert [r["seq"] for r in records] == list(range(120))  # every record, in order
+    assert all(path.stat().st_size <= 2_000 for path in files)
+    assert len(files) > 4  # size rotation happened within each day
+    days = {path.name.split(".")[1] for path in files}
+    assert days == {"2024-03-08", "2024-03-09"}
+    # the day boundary is a file boundary: no file holds both days
+    for path in files:
+        seqs = [r["seq"] for r in read_lines([path])]
+        assert all(s < 60 for s in seqs) or all(s >= 60 for s in seqs)
+        assert all(s < 60 for s in seqs) == ("2024-03-08" in path.name)
+
+
+def test_keeps_a_bounded_number_of_files_holding_the_newest_records(tmp_path: Path):
+    clock = SteppingClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
+    handler = RotatingJsonFileHandler(
+        tmp_path, max_bytes=1_000, backups=2, tz=NEW_YORK, clock=clock
+    )
+    for day in range(3):  # three days, several files each
+        emit_numbered(handler, 40, clock, step_s=10, first=40 * day)
+        clock.advance(days=1)
+    handler.handle(make_record("last", seq=120))
+    handler.close()
+
+    files = handler.files()
+    assert len(files) == 3
+    assert sorted(os.listdir(tmp_path)) == [path.name for path in files]
+    seqs = [r["seq"] for r in read_lines(files)]
+    assert seqs == list(range(seqs[0], 121))  # the newest records, contiguous, in order
+    assert seqs[0] > 0
+
+
+def test_a_restart_appends_to_todays_newest_file(tmp_path: Path):
+    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    first = RotatingJsonFileHandler(tmp_path, max_bytes=10_000, backups=3, clock=clock)
+    first.handle(make_record(seq=0))
+    first.close()
+    assert first.current_path is None
+
+    second = RotatingJsonFileHandler(tmp_path, max_bytes=10_000, backups=3, clock=clock)
+    second.handle(make_record(seq=1))
+    assert second.current_path == tmp_path / "ibguard.2024-03-08.0000.jsonl"
+    second.close()
+    assert [r["seq"] for r in read_lines(second.files())] == [0, 1]
+
+
+def test_a_record_larger_than_the_cap_gets_a_file_of_its_own(tmp_path: Path):
+    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    handler = RotatingJsonFileHandler(tmp_path, max_bytes=200, backups=5, clock=clock)
+    handler.handle(make_record(seq=0))
+    handler.handle(make_record("x" * 500, seq=1))
+    handler.handle(make_record(seq=2))
+    handler.close()
+    assert [[r["seq"] for r in read_lines([p])] for p in handler.files()] == [[0], [1], [2]]
+
+
+def test_files_ignores_names_it_does_not_own(tmp_path: Path):
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / "other.2024-03-08.0000.jsonl").write_text("x")
+    (tmp_path / "ibguard.2024-03-08.0010.jsonl").write_text("")
+    (tmp_path / "ibguard.2024-03-08.0009.jsonl").write_text("")
+    handler = RotatingJsonFileHandler(tmp_path, max_bytes=100, backups=0)
+    assert [p.name for p in handler.files()] == [
+        "ibguard.2024-03-08.0009.jsonl",
+        "ibguard.2024-03-08.0010.jsonl",
+    ]
+
+
+def test_clock_may_be_a_callable_and_naive_times_count_as_utc(tmp_path: Path):
+    handler = RotatingJsonFileHandler(
+        tmp_path,
+        max_bytes=1_000,
+        backups=1,
+        tz="Asia/Tokyo",
+        clock=lambda: datetime(2024, 3, 8, 16, 0),
+    )
+    handler.handle(make_record())
+    handler.close()
+    assert [p.name for p in handler.files()] == ["ibguard.2024-03-09.0000.jsonl"]
+
+
+def test_default_clock_is_the_host_clock(tmp_path: Path):
+    handler = RotatingJsonFileHandler(tmp_path, max_bytes=1_000, backups=1)
+    handler.handle(make_record())
+    handler.close()
+    today = datetime.now(timezone.utc).date()
+    assert handler.files()[0].name.split(".")[1] in {
+        (today - timedelta(days=1)).isoformat(),
+        today.isoformat(),
+    }
+
+
+def test_rejects_a_non_positive_cap_or_negative_backups(tmp_path: Path):
+    with pytest.raises(ValueError, match="max_bytes"):
+        RotatingJsonFileHandler(tmp_path, max_bytes=0, backups=1)
+    with pytest.raises(ValueError, match="backups"):
+        RotatingJsonFileHandler(tmp_path, max_bytes=10, backups=-1)
+
+
+# --- failures: never crash, never lose a record ----------------------------------------
+
+
+def test_unwritable_directory_reports_once_then_falls_back_and_retries(tmp_path: Path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the log directory's parent should be")
+    directory = blocker / "logs"
+    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    fallback = io.StringIO()
+    handler = RotatingJsonFileHandler(
+        directory,
+        max_bytes=1_000,
+        backups=1,
+        clock=clock,
+        fallback=fallback,
+        retry_after=timedelta(minutes=1),
+    )
+    handler.handle(make_record(seq=0))
+    clock.advance(seconds=30)
+    handler.handle(make_record(seq=1))  # still inside the retry pause
+    clock.advance(seconds=60)
+    handler.handle(make_record(seq=2))  # retried, still broken: no second notice
+
+    lines = [json.loads(line) for line in fallback.getvalue().splitlines()]
+    assert lines[0]["code"] == "LOG_FILE_UNWRITABLE"
+    assert lines[0]["level"] == "ERROR"
+    assert lines[0]["directory"] == str(directory)
+    assert [line.get("seq") for line in lines[1:]] == [0, 1, 2]
+    assert handler.current_path is None
+
+    blocker.unlink()  # the operator fixes it
+    clock.advance(seconds=61)
+    handler.handle(make_record(seq=3))
+    assert [r["seq"] for r in read_lines(handler.files())] == [3]
+    assert len(fallback.getvalue().splitlines()) == 4
+
+    # a later failure is a new episode and is reported again
+    handler.close()
+    directory.rename(tmp_path / "moved")
+    blocker.rmdir()
+    blocker.write_text("blocked again")
+    clock.advance(days=1)
+    handler.handle(make_record(seq=4))
+    lines = [json.loads(line) for line in fallback.getvalue().splitlines()]
+    assert [line["code"] for line in lines[4:]] == ["LOG_FILE_UNWRITABLE", None]
+    assert lines[5]["seq"] == 4
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_disk_full_falls_back_to_stderr_with_the_record(tmp_path: Path, capsys):
+    # a log file that is really /dev/full: every flush fails with ENOSPC
+    (tmp_path / "ibguard.2024-03-08.0000.jsonl").symlink_to("/dev/full")
+    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    handler = RotatingJsonFileHandler(tmp_path, max_bytes=10_000, backups=1, clock=clock)
+    handler.handle(make_record(seq=7))
+    handler.close()
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert lines[0]["code"] == "LOG_FILE_UNWRITABLE"
+    assert "No space left" in lines[0]["error"]
+    assert lines[1]["seq"] == 7
+
+
+def test_a_dead_fallback_stream_is_survived(tmp_path: Path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x")
+    dead = io.StringIO()
+    dead.close()
+    handler = RotatingJsonFileHandler(blocker / "logs", max_bytes=10, backups=0, fallback=dead)
+    handler.handle(make_record())  # must not raise
+
+
+def test_bad_format_arguments_go_to_the_logging_error_report(tmp_path: Path, capsys):
+    handler = RotatingJsonFileHandler(tmp_path, max_bytes=1_000, backups=0)
+    handler.handle(make_record("%d", ("not a number",)))
+    handler.close()
+    assert "Logging error" in capsys.readouterr().err
+    assert handler.files() == []
+
+
+# --- installing it ----------------------------------------------------------------------
+
+
+def test_configure_logging_installs_and_removes_the_handler(tmp_path: Path):
+    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    logger = logging.getLogger("ibguard.test_logfiles")
+    logger.setLevel(logging.WARNING)
+    installed = configure_logging(
+        tmp_path,
+        max_bytes=10_000,
+        backups=2,
+        tz="America/New_York",
+        level=logging.DEBUG,
+        clock=clock,
+        logger_name="ibguard.test_logfiles",
+    )
+    assert installed.handler in logger.handlers
+    assert logger.level == logging.DEBUG
+    logging.getLogger("ibguard.test_logfiles.child").debug(
+        "submitted", extra={"code": LogCode.ORDER_SUBMITTED, "oms_id": "A1"}
+    )
+    installed.remove()
+    assert installed.handler not in logger.handlers
+    assert logger.level == logging.WARNING
+    (record,) = read_lines(installed.handler.files())
+    assert record["code"] == "ORDER_SUBMITTED"
+    assert record["oms_id"] == "A1"
+    assert record["logger"] == "ibguard.test_logfiles.child"
