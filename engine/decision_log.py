@@ -1,0 +1,59 @@
+"""One structured record per critical decision, and operator alerts.
+
+Every record goes to the `ibguard.engine` logger with `extra={"code": LogCode, ...ids}`;
+an alert is a record at WARNING or above that also goes to the AlertSink port. Field names
+must not clash with logging's own LogRecord attributes, so ids are passed as keywords and
+prefixed where needed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from ibguard.engine.logcodes import LogCode
+from ibguard.engine.ports import AlertSink
+
+__all__ = ["DecisionLog"]
+
+_RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+}
+
+
+class DecisionLog:
+    __slots__ = ("_alerts", "_logger")
+
+    def __init__(self, logger: logging.Logger, alerts: AlertSink | None) -> None:
+        self._logger = logger
+        self._alerts = alerts
+
+    def debug(self, code: LogCode, message: str, **fields: object) -> None:
+        self._emit(logging.DEBUG, code, message, fields)
+
+    def info(self, code: LogCode, message: str, **fields: object) -> None:
+        self._emit(logging.INFO, code, message, fields)
+
+    def warning(self, code: LogCode, message: str, **fields: object) -> None:
+        self._emit(logging.WARNING, code, message, fields)
+
+    def error(self, code: LogCode, message: str, **fields: object) -> None:
+        self._emit(logging.ERROR, code, message, fields)
+
+    def alert(self, code: LogCode, message: str, **fields: object) -> None:
+        """An error record that also goes to the operator's alert sink."""
+        self._emit(logging.ERROR, code, message, {**fields, "alert": True})
+        if self._alerts is not None:
+            self._alerts.alert(code, message, _frozen(fields))
+
+    def _emit(self, level: int, code: LogCode, message: str, fields: dict[str, object]) -> None:
+        extra: dict[str, object] = {"code": code}
+        for key, value in fields.items():
+            extra[f"f_{key}" if key in _RESERVED else key] = value
+        self._logger.log(level, message, extra=extra)
+
+
+def _frozen(fields: dict[str, object]) -> Mapping[str, object]:
+    return MappingProxyType(dict(fields))

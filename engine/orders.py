@@ -1,0 +1,72 @@
+"""The engine's mutable record of one order; only its frozen snapshot leaves the engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ibguard.engine.fills import FillLedger
+from ibguard.engine.model import OrderRequest, OrderSnapshot, Status
+
+__all__ = ["OrderRecord"]
+
+
+@dataclass(slots=True, eq=False)
+class OrderRecord:
+    oms_id: str
+    request: OrderRequest
+    status: Status = Status.NEW
+    order_id: int | None = None  # the orderId it was sent with: a provisional alias
+    client_id: int | None = None
+    perm_id: int | None = None
+    acknowledged: bool = False  # the broker confirmed it exists (openOrder/orderStatus)
+    recovered: bool = False
+    pending_reconcile: bool = False
+    overfilled: bool = False
+    sent_epoch: int = -1  # reconcile epoch in which it was last sent
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    last_fill_at: datetime | None = None
+    ledger: FillLedger = field(default_factory=FillLedger)
+
+    @property
+    def quantity(self) -> Decimal:
+        return self.request.quantity
+
+    @property
+    def filled(self) -> Decimal:
+        return self.ledger.quantity
+
+    @property
+    def is_flatten(self) -> bool:
+        return self.request.flatten_reason is not None
+
+    def snapshot(self) -> OrderSnapshot:
+        filled = self.ledger.quantity
+        return OrderSnapshot(
+            oms_id=self.oms_id,
+            instrument=self.request.instrument,
+            side=self.request.side,
+            quantity=self.quantity,
+            order_type=self.request.order_type,
+            limit_price=self.request.limit_price,
+            tif=self.request.tif,
+            status=self.status,
+            filled=filled,
+            remaining=max(self.quantity - filled, Decimal(0))
+            if not self.status.is_terminal
+            else Decimal(0),
+            avg_fill_price=self.ledger.avg_price,
+            broker_order_id=self.order_id if self.acknowledged else None,
+            perm_id=self.perm_id,
+            client_id=self.client_id if self.acknowledged else None,
+            recovered=self.recovered,
+            pending_reconcile=self.pending_reconcile,
+            flatten_reason=self.request.flatten_reason,
+            overfilled=self.overfilled,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            last_fill_at=self.last_fill_at,
+            fills=self.ledger.views(),
+        )
