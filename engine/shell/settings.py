@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import importlib
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -41,15 +42,23 @@ from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from pathlib import Path
-from typing import Any, Final, final
+from typing import Any, BinaryIO, Final, Protocol, cast, final
 
 from ibguard.engine.config import EngineConfig
 from ibguard.engine.errors import ConfigError
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:
-    import tomli as tomllib
+
+class _TomlReader(Protocol):
+    TOMLDecodeError: type[ValueError]
+
+    def load(self, stream: BinaryIO, /) -> dict[str, Any]: ...
+
+
+# tomllib from 3.11 on, its backport tomli before: chosen by name so each interpreter
+# only ever imports the one it has.
+tomllib = cast(
+    "_TomlReader", importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+)
 
 __all__ = [
     "SETTING_KEYS",
@@ -154,7 +163,7 @@ def _seconds(value: object, text: bool) -> object:
             number = None
     if isinstance(number, bool) or not isinstance(number, (int, float, Decimal)):
         raise _Invalid(f"must be a positive number of seconds, got {value!r}")
-    if not number > 0 or not Decimal(number).is_finite():
+    if not Decimal(number).is_finite() or not number > 0:
         raise _Invalid(f"must be a positive number of seconds, got {value!r}")
     return timedelta(seconds=float(number))
 

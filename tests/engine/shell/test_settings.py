@@ -130,7 +130,7 @@ max_messages_per_second = 1.5
 """,
     )
     with pytest.raises(ConfigError) as caught:
-        load_settings(path, {"log_dir": "  ", "port": "x"})
+        load_settings(path, {"log_dir": "  ", "client_id": "x"})
     error = caught.value
     assert error.source == str(path)
     by_key = {message.split(":", 1)[0]: message for message in error.errors}
@@ -149,7 +149,7 @@ max_messages_per_second = 1.5
     assert "positive number of seconds" in by_key["stale_after_seconds"]
     assert "max_messages_per_second" in by_key
     assert "non-empty" in by_key["--log-dir"]
-    assert "integer" in by_key["--port"]
+    assert "integer" in by_key["--client-id"]
     assert "account" in by_key  # missing, and said so in the same breath
     assert len(error.errors) == 17
     assert str(error).count(";") == 16  # one line for the CLI
