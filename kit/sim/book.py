@@ -1,0 +1,180 @@
+"""The account's books at the simulated broker: orders, executions and positions.
+
+Owns the broker's truth, the thing the engine is reconciled against. `SimOrder` is the
+broker's mutable record of one order and renders itself as IB messages; `Ledger` holds
+every order (by permId), every execution (by execId, corrections included) and the
+positions per (account, conId). Invariants: `filled` and `avg_fill_price` of an order are
+derived from the executions booked against it; positions move only by booked executions
+(or an explicit `force_position` a case uses to make the books disagree).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ibguard.kit.sim.messages import (
+    CommissionReport,
+    Contract,
+    Execution,
+    Order,
+    OrderState,
+    OrderStatus,
+)
+
+__all__ = ["LIVE_STATUSES", "BookedExecution", "Ledger", "PositionLine", "SimOrder"]
+
+LIVE_STATUSES = frozenset({"PendingSubmit", "PreSubmitted", "Submitted", "PendingCancel"})
+
+
+@dataclass
+class SimOrder:
+    order_id: int
+    client_id: int
+    perm_id: int
+    contract: Contract
+    action: str
+    quantity: Decimal
+    order_type: str
+    lmt_price: Decimal | None
+    tif: str
+    account: str
+    order_ref: str
+    placed_at: datetime
+    status: str = "Submitted"
+    filled: Decimal = Decimal(0)
+    notional: Decimal = Decimal(0)
+    last_fill_price: Decimal = Decimal(0)
+    completed_time: datetime | None = None
+    completed_status: str = ""
+    muted: bool = False
+    broadcast: bool = False
+
+    @property
+    def is_live(self) -> bool:
+        return self.status in LIVE_STATUSES
+
+    @property
+    def remaining(self) -> Decimal:
+        return max(self.quantity - self.filled, Decimal(0))
+
+    @property
+    def avg_fill_price(self) -> Decimal:
+        return self.notional / self.filled if self.filled else Decimal(0)
+
+    def complete(self, status: str, when: datetime, detail: str = "") -> None:
+        self.status = status
+        self.completed_time = when
+        self.completed_status = detail or status
+
+    def to_order(self) -> Order:
+        return Order(
+            orderId=self.order_id,
+            clientId=self.client_id,
+            permId=self.perm_id,
+            action=self.action,
+            totalQuantity=self.quantity,
+            orderType=self.order_type,
+            lmtPrice=self.lmt_price,
+            tif=self.tif,
+            account=self.account,
+            orderRef=self.order_ref,
+            filledQuantity=self.filled,
+        )
+
+    def to_state(self) -> OrderState:
+        return OrderState(
+            status=self.status,
+            completedTime=self.completed_time,
+            completedStatus=self.completed_status if self.completed_time else "",
+        )
+
+    def to_status(self) -> OrderStatus:
+        return OrderStatus(
+            orderId=self.order_id,
+            status=self.status,
+            filled=self.filled,
+            remaining=Decimal(0) if not self.is_live else self.remaining,
+            avgFillPrice=self.avg_fill_price,
+            permId=self.perm_id,
+            parentId=0,
+            lastFillPrice=self.last_fill_price,
+            clientId=self.client_id,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BookedExecution:
+    contract: Contract
+    execution: Execution
+    commission: CommissionReport
+
+
+@dataclass
+class PositionLine:
+    account: str
+    contract: Contract
+    position: Decimal = Decimal(0)
+    avg_cost: Decimal = Decimal(0)
+
+    def apply(self, signed_qty: Decimal, price: Decimal) -> None:
+        new = self.position + signed_qty
+        if new == 0:
+            self.avg_cost = Decimal(0)
+        elif self.position == 0 or (self.position > 0) != (new > 0):
+            self.avg_cost = price  # opened, or flipped through zero
+        elif (self.position > 0) == (signed_qty > 0):
+            self.avg_cost = (self.avg_cost * self.position + price * signed_qty) / new
+        self.position = new
+
+
+@dataclass
+class Ledger:
+    orders: dict[int, SimOrder] = field(default_factory=dict)  # by permId
+    executions: list[BookedExecution] = field(default_factory=list)
+    positions: dict[tuple[str, int], PositionLine] = field(default_factory=dict)
+
+    def add_order(self, order: SimOrder) -> None:
+        self.orders[order.perm_id] = order
+
+    def live_order(self, client_id: int, order_id: int) -> SimOrder | None:
+        """The live order this client knows as `order_id` (the newest if reused)."""
+        for order in reversed(self.orders.values()):
+            if order.client_id == client_id and order.order_id == order_id and order.is_live:
+                return order
+        return None
+
+    def latest_order(self, client_id: int, order_id: int) -> SimOrder | None:
+        for order in reversed(self.orders.values()):
+            if order.client_id == client_id and order.order_id == order_id:
+                return order
+        return None
+
+    def by_ref(self, order_ref: str) -> list[SimOrder]:
+        return [o for o in self.orders.values() if o.order_ref == order_ref]
+
+    def execution(self, exec_id: str) -> BookedExecution:
+        for booked in self.executions:
+            if booked.execution.execId == exec_id:
+                return booked
+        raise KeyError(f"no execution {exec_id}")
+
+    def position_line(self, account: str, contract: Contract) -> PositionLine:
+        key = (account, contract.conId)
+        line = self.positions.get(key)
+        if line is None:
+            line = PositionLine(account=account, contract=contract)
+            self.positions[key] = line
+        line.contract = contract
+        return line
+
+    def position(self, account: str, symbol: str) -> Decimal:
+        return sum(
+            (
+                p.position
+                for p in self.positions.values()
+                if p.account == account and p.contract.symbol == symbol
+            ),
+            Decimal(0),
+        )

@@ -1,0 +1,370 @@
+"""The order desk of the simulated broker: placing, matching, executing and cancelling.
+
+Owns every state change of an order at the broker and the TWS messages each change
+produces, in TWS's order: a new order answers openOrder then orderStatus; an execution
+sends openOrder (when the status changes), orderStatus, execDetails (reqId -1), then
+commissionReport; a cancel answers error 202 then orderStatus Cancelled. Without a script
+the desk is a quiet paper account: market orders and marketable limits fill at once in
+full at the symbol's price, other limits rest until cancelled or the price comes to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from ibguard.kit.sim.book import BookedExecution, SimOrder
+from ibguard.kit.sim.contracts import HaltMode
+from ibguard.kit.sim.ids import MAX_ORDER_ID, bump_exec_correction
+from ibguard.kit.sim.messages import (
+    CommissionReport,
+    Contract,
+    Error,
+    ExecDetails,
+    Execution,
+    Message,
+    OpenOrder,
+    Order,
+    OrderState,
+)
+from ibguard.kit.sim.script import FillPlan, LateFillOnCancel, RefuseCancel, RejectOrder
+
+if TYPE_CHECKING:
+    from ibguard.kit.sim.broker import SimBroker
+    from ibguard.kit.sim.session import ApiSession
+
+__all__ = ["OrderDesk"]
+
+NO_SECURITY = "No security definition has been found for the request"
+
+
+class OrderDesk:
+    def __init__(self, broker: SimBroker) -> None:
+        self._b = broker
+
+    # --- placeOrder ---------------------------------------------------------------------
+
+    def place(self, session: ApiSession, order_id: int, contract: Contract, order: Order) -> None:
+        b = self._b
+        cid = session.client_id
+        if order.whatIf:
+            self._what_if(session, order_id, contract, order)
+            return
+        if not 1 <= order_id <= MAX_ORDER_ID:
+            self._error(
+                session,
+                order_id,
+                321,
+                f"Error validating request:-'bO' : cause - Invalid order id: {order_id}",
+            )
+            return
+        if b.ids.is_used_today(cid, order_id):
+            self._error(session, order_id, 103, f"Duplicate order id {order_id}")
+            return
+        listing = b.contracts.by_con_id(contract.conId) if contract.conId else None
+        listing = listing or (b.contracts.resolve(contract.symbol) if contract.symbol else None)
+        if listing is None:
+            self._error(session, order_id, 200, NO_SECURITY)
+            return
+        account = order.account or b.accounts[0]
+        if account not in b.accounts:
+            self._error(
+                session,
+                order_id,
+                321,
+                f"Error validating request:-'bO' : cause - Invalid account code: {account}",
+            )
+            return
+        b.ids.mark_used(cid, order_id)
+        sim = SimOrder(
+            order_id=order_id,
+            client_id=cid,
+            perm_id=b.ids.new_perm_id(),
+            contract=listing.contract,
+            action=order.action,
+            quantity=order.totalQuantity,
+            order_type=order.orderType,
+            lmt_price=order.lmtPrice,
+            tif=order.tif,
+            account=account,
+            order_ref=order.orderRef,
+            placed_at=b.clock.broker_now(),
+        )
+        b.ledger.add_order(sim)
+        symbol = listing.contract.symbol
+        reject = b.script.take(RejectOrder, symbol=symbol, client_id=cid)
+        if reject is None and listing.halt is HaltMode.REJECT:
+            reject = RejectOrder(
+                code=201, text=f"Order rejected - reason:Trading in {symbol} is halted"
+            )
+        if reject is not None:
+            sim.complete("Inactive", b.clock.broker_now(), reject.text)
+            b.post_about(sim, Error(reqId=order_id, errorCode=reject.code, errorString=reject.text))
+            b.post_about(sim, sim.to_status())
+            return
+        self._announce(sim)
+        plan = b.script.take(FillPlan, symbol=symbol, client_id=cid)
+        if plan is not None:
+            self._play(sim, plan)
+        else:
+            self._match(sim)
+
+    def _play(self, sim: SimOrder, plan: FillPlan) -> None:
+        last = ""
+        for shares, price in plan.fills:
+            last = self.execute(sim, shares, price, exec_before_status=plan.exec_before_status)
+        if plan.duplicate_last and last:
+            self.replay(last)
+
+    def _announce(self, sim: SimOrder) -> None:
+        self._b.post_about(sim, self._open_order(sim))
+        self._b.post_about(sim, sim.to_status())
+
+    def _open_order(self, sim: SimOrder) -> OpenOrder:
+        return OpenOrder(
+            orderId=sim.order_id,
+            contract=sim.contract,
+            order=sim.to_order(),
+            orderState=sim.to_state(),
+        )
+
+    # --- matching -----------------------------------------------------------------------
+
+    def _match(self, sim: SimOrder) -> None:
+        b = self._b
+        listing = b.contracts.resolve(sim.contract.symbol)
+        if not b.auto_match or listing is None or listing.halt is not None or not sim.is_live:
+            return
+        price = listing.price
+        marketable = sim.order_type == "MKT" or (
+            sim.lmt_price is not None
+            and (price <= sim.lmt_price if sim.action == "BUY" else price >= sim.lmt_price)
+        )
+        if marketable:
+            self.execute(sim, sim.remaining, price)
+        elif sim.tif == "IOC":
+            self.cancel_order(sim, "IOC not marketable")
+
+    def match_resting(self, symbol: str) -> None:
+        for sim in list(self._b.ledger.orders.values()):
+            if sim.is_live and sim.contract.symbol == symbol:
+                self._match(sim)
+
+    # --- executions ---------------------------------------------------------------------
+
+    def execute(
+        self,
+        sim: SimOrder,
+        shares: Decimal,
+        price: Decimal,
+        *,
+        time: datetime | None = None,
+        exec_before_status: bool = False,
+    ) -> str:
+        """Book one execution against `sim` and tell whoever hears about it."""
+        b = self._b
+        was = sim.status
+        if shares:
+            sim.filled += shares
+            sim.notional += shares * price
+            sim.last_fill_price = price
+            line = b.ledger.position_line(sim.account, sim.contract)
+            line.apply(shares if sim.action == "BUY" else -shares, price)
+            if sim.filled >= sim.quantity and (sim.is_live or sim.status == "Cancelled"):
+                sim.complete("Filled", b.clock.broker_now())
+        execution = Execution(
+            execId=b.ids.new_exec_id(),
+            time=time or b.clock.broker_now(),
+            acctNumber=sim.account,
+            exchange="ISLAND",
+            side="BOT" if sim.action == "BUY" else "SLD",
+            shares=shares,
+            price=price,
+            permId=sim.perm_id,
+            clientId=sim.client_id,
+            orderId=sim.order_id,
+            cumQty=sim.filled,
+            avgPrice=sim.avg_fill_price,
+            orderRef=sim.order_ref,
+        )
+        booked = BookedExecution(
+            contract=sim.contract, execution=execution, commission=self._commission(execution)
+        )
+        b.ledger.executions.append(booked)
+        updates: list[Message] = []
+        if sim.status != was:
+            updates.append(self._open_order(sim))
+        if sim.is_live or sim.status != was:
+            updates.append(sim.to_status())
+        exec_msgs: list[Message] = [
+            ExecDetails(reqId=-1, contract=sim.contract, execution=execution),
+            booked.commission,
+        ]
+        for message in exec_msgs + updates if exec_before_status else updates + exec_msgs:
+            b.post_about(sim, message)
+        return execution.execId
+
+    def _commission(self, execution: Execution) -> CommissionReport:
+        cfg = self._b.config
+        amount = Decimal(0)
+        if execution.shares:
+            amount = max(cfg.min_commission, abs(execution.shares) * cfg.commission_per_share)
+        return CommissionReport(
+            execId=execution.execId, commission=amount.quantize(Decimal("0.01"))
+        )
+
+    def replay(self, exec_id: str) -> None:
+        booked = self._b.ledger.execution(exec_id)
+        sim = self._b.ledger.orders[booked.execution.permId]
+        self._b.post_about(
+            sim, ExecDetails(reqId=-1, contract=booked.contract, execution=booked.execution)
+        )
+        self._b.post_about(sim, booked.commission)
+
+    def correct(self, exec_id: str, *, shares: Decimal | None, price: Decimal | None) -> str:
+        b = self._b
+        old = b.ledger.execution(exec_id)
+        sim = b.ledger.orders[old.execution.permId]
+        new_shares = old.execution.shares if shares is None else shares
+        new_price = old.execution.price if price is None else price
+        sign = 1 if sim.action == "BUY" else -1
+        line = b.ledger.position_line(sim.account, sim.contract)
+        line.apply(-sign * old.execution.shares, old.execution.price)
+        line.apply(sign * new_shares, new_price)
+        sim.filled += new_shares - old.execution.shares
+        sim.notional += new_shares * new_price - old.execution.shares * old.execution.price
+        execution = replace(
+            old.execution,
+            execId=bump_exec_correction(old.execution.execId),
+            shares=new_shares,
+            price=new_price,
+            cumQty=sim.filled,
+            avgPrice=sim.avg_fill_price,
+        )
+        commission = replace(old.commission, execId=execution.execId)
+        b.ledger.executions.append(
+            BookedExecution(contract=old.contract, execution=execution, commission=commission)
+        )
+        b.post_about(sim, ExecDetails(reqId=-1, contract=old.contract, execution=execution))
+        b.post_about(sim, commission)
+        return execution.execId
+
+    # --- cancelOrder --------------------------------------------------------------------
+
+    def cancel(self, session: ApiSession, order_id: int) -> None:
+        b = self._b
+        sim = b.ledger.live_order(session.client_id, order_id)
+        if sim is None:
+            known = b.ledger.latest_order(session.client_id, order_id)
+            if known is None:
+                text = f"OrderId {order_id} that needs to be cancelled is not found."
+                self._error(session, order_id, 10147, text)
+            else:
+                self._cannot_cancel(session, known)
+            return
+        symbol = sim.contract.symbol
+        refuse = b.script.take(RefuseCancel, symbol=symbol, client_id=session.client_id)
+        if refuse is not None:
+            listing = b.contracts.resolve(symbol)
+            price = refuse.price or (listing.price if listing else sim.lmt_price or Decimal(0))
+            self.execute(sim, sim.remaining, price)
+            self._cannot_cancel(session, sim)
+            return
+        late = b.script.take(LateFillOnCancel, symbol=symbol, client_id=session.client_id)
+        self.cancel_order(sim, "")
+        if late is not None:
+            when = b.clock.broker_now() - timedelta(seconds=late.seconds_before)
+            self.execute(sim, late.shares, late.price, time=when)
+
+    def _cannot_cancel(self, session: ApiSession, sim: SimOrder) -> None:
+        text = (
+            f"OrderId {sim.order_id} that needs to be cancelled cannot be cancelled, "
+            f"state: {sim.status}."
+        )
+        self._error(session, sim.order_id, 10148, text)
+
+    def cancel_order(self, sim: SimOrder, reason: str) -> None:
+        """Cancel a live order: error 202, then orderStatus Cancelled."""
+        sim.complete("Cancelled", self._b.clock.broker_now(), reason or "Cancelled by Trader")
+        self._b.post_about(
+            sim,
+            Error(
+                reqId=sim.order_id, errorCode=202, errorString=f"Order Canceled - reason:{reason}"
+            ),
+        )
+        self._b.post_about(sim, sim.to_status())
+
+    # --- orders the engine did not place ------------------------------------------------
+
+    def inject(
+        self,
+        *,
+        client_id: int,
+        symbol: str,
+        action: str,
+        quantity: Decimal,
+        order_type: str,
+        lmt_price: Decimal | None,
+        tif: str,
+        order_ref: str,
+        order_id: int | None,
+        account: str,
+        broadcast: bool,
+    ) -> SimOrder:
+        b = self._b
+        listing = b.contracts.resolve(symbol)
+        if listing is None:
+            raise KeyError(
+                f"{symbol} does not resolve (renamed to {b.contracts.renamed_to(symbol)})"
+            )
+        if order_id is None:
+            order_id = b.ids.next_order_id(client_id) if client_id else 0
+        if client_id:
+            b.ids.mark_used(client_id, order_id)
+        sim = SimOrder(
+            order_id=order_id,
+            client_id=client_id,
+            perm_id=b.ids.new_perm_id(),
+            contract=listing.contract,
+            action=action,
+            quantity=quantity,
+            order_type=order_type,
+            lmt_price=lmt_price,
+            tif=tif,
+            account=account,
+            order_ref=order_ref,
+            placed_at=b.clock.broker_now(),
+            broadcast=broadcast,
+        )
+        b.ledger.add_order(sim)
+        self._announce(sim)
+        return sim
+
+    # --- what-if ------------------------------------------------------------------------
+
+    def _what_if(
+        self, session: ApiSession, order_id: int, contract: Contract, order: Order
+    ) -> None:
+        answer = self._b.what_if
+        init_after = answer.init_margin_after
+        if not answer.margin_ok and init_after <= answer.equity_with_loan:
+            init_after = answer.equity_with_loan * Decimal("1.25")
+        warning = answer.warning or (
+            "" if answer.margin_ok else "YOUR ORDER IS NOT ACCEPTED: INSUFFICIENT MARGIN"
+        )
+        state = OrderState(
+            status="PreSubmitted",
+            initMarginAfter=init_after,
+            maintMarginAfter=init_after * Decimal("0.8"),
+            equityWithLoanAfter=answer.equity_with_loan,
+            warningText=warning,
+        )
+        echoed = replace(order, orderId=order_id, clientId=session.client_id)
+        self._b.post(
+            session, OpenOrder(orderId=order_id, contract=contract, order=echoed, orderState=state)
+        )
+
+    def _error(self, session: ApiSession, req_id: int, code: int, text: str) -> None:
+        self._b.post(session, Error(reqId=req_id, errorCode=code, errorString=text))

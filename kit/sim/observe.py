@@ -1,0 +1,111 @@
+"""Broker-side observation: every request the simulated TWS received, in arrival order.
+
+Owns the request journal a case asserts on without asking the engine anything: "no
+cancel sent", "nothing sent after the halt", "never more than N requests per second",
+"one placeOrder per orderRef". Invariants: records are appended in arrival order with
+the broker time of arrival and never change; a request the rate limiter dropped is still
+recorded (`accepted=False`), since the client did send it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+__all__ = ["RequestLog", "RequestRecord"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RequestRecord:
+    seq: int
+    time: datetime
+    client_id: int
+    request: str  # IB request name: placeOrder, cancelOrder, reqOpenOrders, ...
+    order_id: int | None = None
+    order_ref: str = ""
+    symbol: str = ""
+    what_if: bool = False
+    accepted: bool = True
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._records: list[RequestRecord] = []
+
+    def record(
+        self,
+        *,
+        time: datetime,
+        client_id: int,
+        request: str,
+        order_id: int | None = None,
+        order_ref: str = "",
+        symbol: str = "",
+        what_if: bool = False,
+        accepted: bool = True,
+    ) -> RequestRecord:
+        rec = RequestRecord(
+            seq=len(self._records),
+            time=time,
+            client_id=client_id,
+            request=request,
+            order_id=order_id,
+            order_ref=order_ref,
+            symbol=symbol,
+            what_if=what_if,
+            accepted=accepted,
+        )
+        self._records.append(rec)
+        return rec
+
+    def __iter__(self) -> Iterator[RequestRecord]:
+        return iter(self._records)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def all(self) -> tuple[RequestRecord, ...]:
+        return tuple(self._records)
+
+    def of(self, request: str, *, client_id: int | None = None) -> tuple[RequestRecord, ...]:
+        """Records of one request kind (optionally from one client), in arrival order."""
+        return tuple(
+            r
+            for r in self._records
+            if r.request == request and (client_id is None or r.client_id == client_id)
+        )
+
+    def placed(self, *, client_id: int | None = None) -> tuple[RequestRecord, ...]:
+        """Real placeOrder requests (what-if checks excluded)."""
+        return tuple(r for r in self.of("placeOrder", client_id=client_id) if not r.what_if)
+
+    def cancels(self, *, client_id: int | None = None) -> tuple[RequestRecord, ...]:
+        return self.of("cancelOrder", client_id=client_id)
+
+    def since(self, when: datetime) -> tuple[RequestRecord, ...]:
+        return tuple(r for r in self._records if r.time >= when)
+
+    def after_seq(self, seq: int) -> tuple[RequestRecord, ...]:
+        return tuple(r for r in self._records if r.seq > seq)
+
+    def mark(self) -> int:
+        """A bookmark: pass it to `after_seq` to see only later requests."""
+        return len(self._records) - 1
+
+    def placements_per_ref(self) -> Counter[str]:
+        return Counter(r.order_ref for r in self.placed() if r.order_ref)
+
+    def max_rate(
+        self, *, client_id: int | None = None, window: timedelta = timedelta(seconds=1)
+    ) -> int:
+        """Most requests received in any `window` of broker time (sliding)."""
+        times = [r.time for r in self._records if client_id is None or r.client_id == client_id]
+        best = 0
+        start = 0
+        for end, t in enumerate(times):
+            while t - times[start] >= window:
+                start += 1
+            best = max(best, end - start + 1)
+        return best

@@ -1,0 +1,137 @@
+"""Armed faults: what the simulated broker does differently the next time a request matches.
+
+Owns the one-shot (or n-shot) rules a case arms before acting: reject the next order,
+drop the connection after the next placeOrder, fill the next order in these pieces,
+refuse the next cancel because the fill races it, deliver a late fill after the cancel.
+Rules are plain frozen data so a case catalog can hold them; `Script` keeps how many
+uses each has left. The broker consults the script inside request handling, so the same
+script drives the in-process connector and the socket gateway alike.
+
+Faults that happen *now* rather than on the next request (duplicate or correct an
+execution, inject a foreign order, switch accounts, skew the clock, stall an order) are
+methods of SimBroker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TypeVar
+
+from ibguard.engine.errors import UsageError
+
+__all__ = [
+    "DropConnection",
+    "FillPlan",
+    "LateFillOnCancel",
+    "RefuseCancel",
+    "RejectOrder",
+    "Rule",
+    "Script",
+]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RejectOrder:
+    """Answer matching placeOrders with error(orderId, code, text), then orderStatus Inactive."""
+
+    code: int = 201
+    text: str = "Order rejected - reason:"
+    symbol: str | None = None
+    times: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DropConnection:
+    """Drop the session right after its next placeOrder, before any answer.
+    `received`: the broker got the order (it lives on at the broker) or it was lost."""
+
+    received: bool = True
+    client_id: int | None = None
+    times: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FillPlan:
+    """Fill the next matching order in these (shares, price) pieces instead of matching it.
+
+    A remaining quantity rests (Submitted). `duplicate_last` re-sends the last execution
+    (same execId); `exec_before_status` sends execDetails before openOrder/orderStatus.
+    """
+
+    fills: tuple[tuple[Decimal, Decimal], ...]
+    symbol: str | None = None
+    duplicate_last: bool = False
+    exec_before_status: bool = False
+    times: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RefuseCancel:
+    """The fill races the next cancel: the order fills completely (at `price`, default the
+    symbol's price), then the cancel is refused with 10148 naming the state Filled."""
+
+    price: Decimal | None = None
+    symbol: str | None = None
+    times: int = 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LateFillOnCancel:
+    """Confirm the next cancel (202, Cancelled), then deliver an execution of `shares` @
+    `price` stamped `seconds_before` the cancel: it happened first, arrives last."""
+
+    shares: Decimal
+    price: Decimal
+    seconds_before: int = 1
+    symbol: str | None = None
+    times: int = 1
+
+
+Rule = RejectOrder | DropConnection | FillPlan | RefuseCancel | LateFillOnCancel
+R = TypeVar("R", RejectOrder, DropConnection, FillPlan, RefuseCancel, LateFillOnCancel)
+
+
+@dataclass
+class _Slot:
+    rule: Rule
+    left: int
+
+
+class Script:
+    """The armed rules, consumed in the order they were armed."""
+
+    def __init__(self, *rules: Rule) -> None:
+        self._armed: list[_Slot] = []
+        for rule in rules:
+            self.arm(rule)
+
+    def arm(self, rule: Rule) -> None:
+        if rule.times < 1:
+            raise UsageError(f"a rule must be usable at least once, got times={rule.times}")
+        self._armed.append(_Slot(rule, rule.times))
+
+    def take(self, kind: type[R], *, symbol: str = "", client_id: int | None = None) -> R | None:
+        """The first armed rule of `kind` matching this request, with one use consumed."""
+        for slot in self._armed:
+            rule = slot.rule
+            if not isinstance(rule, kind) or not _matches(rule, symbol, client_id):
+                continue
+            slot.left -= 1
+            if not slot.left:
+                self._armed.remove(slot)
+            return rule
+        return None
+
+    @property
+    def pending(self) -> tuple[Rule, ...]:
+        """Rules not yet used up (a case can assert its script was fully played)."""
+        return tuple(slot.rule for slot in self._armed)
+
+
+def _matches(rule: Rule, symbol: str, client_id: int | None) -> bool:
+    wanted_symbol = getattr(rule, "symbol", None)
+    if wanted_symbol is not None and wanted_symbol != symbol:
+        return False
+    wanted_client = getattr(rule, "client_id", None)
+    return wanted_client is None or wanted_client == client_id
