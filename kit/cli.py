@@ -17,7 +17,12 @@ __all__ = ["SUBCOMMANDS", "main"]
 
 # name -> (module, one-line help). Modules are imported only when their command runs,
 # so `ibguard check` never pays for the gateway or the broker library.
-SUBCOMMANDS: dict[str, tuple[str, str]] = {}
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "check": (
+        "ibguard.rules.command",
+        "Check the connector/engine boundary: libcst rules and import-linter contracts.",
+    ),
+}
 
 
 def _version() -> str:

@@ -14,6 +14,7 @@ __all__ = [
     "IGNORE_UNUSED",
     "META_RULES",
     "PARSE_ERROR",
+    "CheckResult",
     "Finding",
 ]
 
@@ -58,3 +59,12 @@ class Finding:
             rule=str(data["rule"]),
             message=str(data["message"]),
         )
+
+
+@final
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What one `ibguard check` found: findings in order, and how many files it checked."""
+
+    findings: tuple[Finding, ...]
+    files_checked: int

@@ -1,0 +1,17 @@
+"""JSON output: `{"findings": [{rule, path, line, column, message}, ...], "files_checked": N}`."""
+
+from __future__ import annotations
+
+import json
+
+from ibguard.rules.findings import CheckResult
+
+__all__ = ["render"]
+
+
+def render(result: CheckResult) -> str:
+    data = {
+        "findings": [f.to_dict() for f in result.findings],
+        "files_checked": result.files_checked,
+    }
+    return json.dumps(data, indent=2) + "\n"
