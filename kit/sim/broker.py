@@ -111,9 +111,10 @@ class SimBroker:
                 "Unable to connect as the client id is already in use. "
                 "Retry with a unique client id."
             )
-            self.post(session, Error(reqId=-1, errorCode=326, errorString=text))
             session.connected = False
-            self.post(session, Disconnected(reason="client id in use"))
+            refusal = Error(reqId=-1, errorCode=326, errorString=text)
+            self._outbox.post(session, refusal, even_if_closed=True)
+            self._outbox.post(session, Disconnected(reason="client id in use"), even_if_closed=True)
             self.flush()
             return session
         self._sessions[client_id] = session
@@ -147,7 +148,7 @@ class SimBroker:
     def _close(self, session: ApiSession, reason: str) -> None:
         session.connected = False
         del self._sessions[session.client_id]
-        self.post(session, Disconnected(reason=reason))
+        self._outbox.post(session, Disconnected(reason=reason), even_if_closed=True)
         log.info("sim session clientId=%s closed: %s", session.client_id, reason)
 
     def handle_request(

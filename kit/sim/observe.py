@@ -100,8 +100,13 @@ class RequestLog:
     def max_rate(
         self, *, client_id: int | None = None, window: timedelta = timedelta(seconds=1)
     ) -> int:
-        """Most requests received in any `window` of broker time (sliding)."""
-        times = [r.time for r in self._records if client_id is None or r.client_id == client_id]
+        """Most requests received in any `window` of broker time (sliding); startApi,
+        which TWS does not pace, is not counted."""
+        times = [
+            r.time
+            for r in self._records
+            if r.request != "startApi" and (client_id is None or r.client_id == client_id)
+        ]
         best = 0
         start = 0
         for end, t in enumerate(times):

@@ -4,7 +4,8 @@ Owns the request surface a front calls (one method per TWS API request, IB's nam
 snake_case) and delivery of outbound messages to the session's listener. Invariants:
 delivery is synchronous but never re-entrant: messages produced while a listener runs
 (because it sent another request) are queued and delivered after it returns, in the
-order they were produced; a closed session receives nothing but its `Disconnected`.
+order they were produced; a closed session receives nothing but its last words
+(error 326, `Disconnected`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ibguard.kit.sim.messages import Contract, Disconnected, Message, Order
+from ibguard.kit.sim.messages import Contract, Message, Order
 
 if TYPE_CHECKING:
     from ibguard.kit.sim.broker import SimBroker
@@ -145,11 +146,12 @@ class Outbox:
     """Queue of (session, message) delivered in production order, never re-entrantly."""
 
     def __init__(self) -> None:
-        self._queue: deque[tuple[ApiSession, Message]] = deque()
+        self._queue: deque[tuple[ApiSession, Message, bool]] = deque()
         self._flushing = False
 
-    def post(self, session: ApiSession, message: Message) -> None:
-        self._queue.append((session, message))
+    def post(self, session: ApiSession, message: Message, *, even_if_closed: bool = False) -> None:
+        """Queue a message; `even_if_closed` for the last words on a closing socket."""
+        self._queue.append((session, message, even_if_closed))
 
     def flush(self) -> None:
         if self._flushing:
@@ -157,8 +159,8 @@ class Outbox:
         self._flushing = True
         try:
             while self._queue:
-                session, message = self._queue.popleft()
-                if session.connected or isinstance(message, Disconnected):
+                session, message, even_if_closed = self._queue.popleft()
+                if session.connected or even_if_closed:
                     session.listener(message)
         finally:
             self._flushing = False
