@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import IO, Final, final
 from zoneinfo import ZoneInfo
 
+from ibguard.engine.errors import UsageError
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import Clock
 
@@ -115,7 +116,7 @@ class RotatingJsonFileHandler(logging.Handler):
     ) -> None:
         super().__init__()
         if max_bytes < 1 or backups < 0:
-            raise ValueError("max_bytes must be >= 1 and backups >= 0")
+            raise UsageError("max_bytes must be >= 1 and backups >= 0")
         self.directory = Path(directory)
         self.max_bytes = max_bytes
         self.backups = backups
@@ -142,21 +143,22 @@ class RotatingJsonFileHandler(logging.Handler):
         return [path for _day, _seq, path in self._indexed_files()]
 
     def emit(self, record: logging.LogRecord) -> None:
+        # Like the stdlib handlers: a bug here (a caller's bad format args, a broken clock)
+        # goes to logging's own error report; a log call must never raise.
         try:
             line = self.format(record) + "\n"
-        except Exception:  # a caller's bad format args: the logging module's own report
+            now = self._now()
+            if self._failed_at is not None and now - self._failed_at < self._retry_after:
+                self._write_fallback(line)
+                return
+            try:
+                self._write_file(line.encode("utf-8"), now)
+                self._failed_at = None
+            except OSError as exc:
+                self._fail(exc, now)
+                self._write_fallback(line)
+        except Exception:
             self.handleError(record)
-            return
-        now = self._now()
-        if self._failed_at is not None and now - self._failed_at < self._retry_after:
-            self._write_fallback(line)
-            return
-        try:
-            self._write_file(line.encode("utf-8"), now)
-            self._failed_at = None
-        except OSError as exc:
-            self._fail(exc, now)
-            self._write_fallback(line)
 
     def close(self) -> None:
         self.acquire()
@@ -173,9 +175,13 @@ class RotatingJsonFileHandler(logging.Handler):
         return now if now.tzinfo is not None else now.replace(tzinfo=timezone.utc)
 
     def _indexed_files(self) -> list[tuple[date, int, Path]]:
+        try:
+            names = list(self.directory.iterdir())
+        except FileNotFoundError:
+            return []
         found = [
             (date.fromisoformat(match.group(1)), int(match.group(2)), path)
-            for path in self.directory.iterdir()
+            for path in names
             if (match := self._name.match(path.name))
         ]
         return sorted(found)

@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from ibguard.engine.errors import UsageError
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import Clock
 from ibguard.engine.shell.logfiles import (
@@ -198,6 +199,20 @@ def test_files_ignores_names_it_does_not_own(tmp_path: Path):
     ]
 
 
+def test_a_broken_clock_goes_to_the_logging_error_report(tmp_path: Path, capsys):
+    def broken_clock() -> datetime:
+        raise RuntimeError("clock gone")
+
+    handler = RotatingJsonFileHandler(tmp_path, max_bytes=1_000, backups=0, clock=broken_clock)
+    handler.handle(make_record())  # must not raise
+    assert "clock gone" in capsys.readouterr().err
+
+
+def test_files_of_a_directory_not_made_yet_is_empty(tmp_path: Path):
+    handler = RotatingJsonFileHandler(tmp_path / "later", max_bytes=1_000, backups=0)
+    assert handler.files() == []
+
+
 def test_clock_may_be_a_callable_and_naive_times_count_as_utc(tmp_path: Path):
     handler = RotatingJsonFileHandler(
         tmp_path,
@@ -223,9 +238,9 @@ def test_default_clock_is_the_host_clock(tmp_path: Path):
 
 
 def test_rejects_a_non_positive_cap_or_negative_backups(tmp_path: Path):
-    with pytest.raises(ValueError, match="max_bytes"):
+    with pytest.raises(UsageError, match="max_bytes"):
         RotatingJsonFileHandler(tmp_path, max_bytes=0, backups=1)
-    with pytest.raises(ValueError, match="backups"):
+    with pytest.raises(UsageError, match="backups"):
         RotatingJsonFileHandler(tmp_path, max_bytes=10, backups=-1)
 
 
