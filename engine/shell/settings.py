@@ -24,7 +24,8 @@ A file looks like this; every key is optional except `account`:
     max_messages_per_second = 45
     namespace = "ibg"
 
-Other top-level tables are ignored, so the file may hold other sections. Command-line
+Other top-level tables are ignored, so the file may hold other sections. A relative
+`log_dir` is relative to the working directory. Command-line
 values are text (`--client-id 7`) and override the file. Invariant: every problem
 (unknown key, wrong type, value out of range) is reported at once in one `ConfigError`
 that names the key and what it allows; nothing is half-applied.
@@ -235,6 +236,8 @@ def load_settings(
     if "account" not in engine and "account" not in failed:
         errors.append("account: required, the IB account to trade, e.g. 'DU1234567'")
     try:
+        # "?" stands in for a missing or bad account (already reported) so that
+        # EngineConfig still checks, and reports, every other field in the same pass
         config = EngineConfig(**{"account": "?", **engine})
     except ConfigError as exc:
         errors.extend(exc.errors)
