@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ibguard.rules.base import Invalid, Rule, Valid
 from ibguard.rules.registry import RULES
 from ibguard.rules.samples import run_sample
