@@ -134,31 +134,50 @@ class Ledger:
     orders: dict[int, SimOrder] = field(default_factory=dict)  # by permId
     executions: list[BookedExecution] = field(default_factory=list)
     positions: dict[tuple[str, int], PositionLine] = field(default_factory=dict)
+    _by_client_order: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    _by_ref: dict[str, list[int]] = field(default_factory=dict)
+    _exec_index: dict[str, int] = field(default_factory=dict)
 
     def add_order(self, order: SimOrder) -> None:
         self.orders[order.perm_id] = order
+        self._by_client_order.setdefault((order.client_id, order.order_id), []).append(
+            order.perm_id
+        )
+        self._by_ref.setdefault(order.order_ref, []).append(order.perm_id)
+
+    def forget_order(self, perm_id: int) -> SimOrder:
+        """Erase an order and its executions from the books (FAIL-04: no record at all)."""
+        order = self.orders.pop(perm_id)
+        self._by_client_order[(order.client_id, order.order_id)].remove(perm_id)
+        self._by_ref[order.order_ref].remove(perm_id)
+        self.executions = [e for e in self.executions if e.execution.permId != perm_id]
+        self._exec_index = {e.execution.execId: i for i, e in enumerate(self.executions)}
+        return order
+
+    def add_execution(self, booked: BookedExecution) -> None:
+        self._exec_index[booked.execution.execId] = len(self.executions)
+        self.executions.append(booked)
+
+    def _same_ids(self, client_id: int, order_id: int) -> list[SimOrder]:
+        perm_ids = self._by_client_order.get((client_id, order_id), [])
+        return [self.orders[p] for p in perm_ids]
 
     def live_order(self, client_id: int, order_id: int) -> SimOrder | None:
         """The live order this client knows as `order_id` (the newest if reused)."""
-        for order in reversed(self.orders.values()):
-            if order.client_id == client_id and order.order_id == order_id and order.is_live:
-                return order
-        return None
+        live = [o for o in self._same_ids(client_id, order_id) if o.is_live]
+        return live[-1] if live else None
 
     def latest_order(self, client_id: int, order_id: int) -> SimOrder | None:
-        for order in reversed(self.orders.values()):
-            if order.client_id == client_id and order.order_id == order_id:
-                return order
-        return None
+        same = self._same_ids(client_id, order_id)
+        return same[-1] if same else None
 
     def by_ref(self, order_ref: str) -> list[SimOrder]:
-        return [o for o in self.orders.values() if o.order_ref == order_ref]
+        return [self.orders[p] for p in self._by_ref.get(order_ref, [])]
 
     def execution(self, exec_id: str) -> BookedExecution:
-        for booked in self.executions:
-            if booked.execution.execId == exec_id:
-                return booked
-        raise KeyError(f"no execution {exec_id}")
+        if exec_id not in self._exec_index:
+            raise KeyError(f"no execution {exec_id}")
+        return self.executions[self._exec_index[exec_id]]
 
     def position_line(self, account: str, contract: Contract) -> PositionLine:
         key = (account, contract.conId)

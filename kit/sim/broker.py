@@ -71,6 +71,7 @@ class BrokerConfig:
     default_price: Decimal = Decimal("100.00")
     start: datetime = DEFAULT_START
     auto_match: bool = True
+    working_status: str = "Submitted"  # or "PreSubmitted" (held by IB's simulated types)
     what_if: WhatIfAnswer = field(default_factory=WhatIfAnswer)
 
 
@@ -358,6 +359,10 @@ class SimBroker:
         )
         self.flush()
         return order
+
+    def forget_order(self, perm_id: int) -> SimOrder:
+        """The broker has no open, completed or executed record of this order (FAIL-04)."""
+        return self.ledger.forget_order(perm_id)
 
     def cancel_at_broker(self, perm_id: int, reason: str = "") -> None:
         """The broker cancels an order on its own (halt, corporate action, expiry)."""

@@ -91,6 +91,7 @@ class OrderDesk:
             account=account,
             order_ref=order.orderRef,
             placed_at=b.clock.broker_now(),
+            status=b.config.working_status,
         )
         b.ledger.add_order(sim)
         symbol = listing.contract.symbol
@@ -192,7 +193,7 @@ class OrderDesk:
         booked = BookedExecution(
             contract=sim.contract, execution=execution, commission=self._commission(execution)
         )
-        b.ledger.executions.append(booked)
+        b.ledger.add_execution(booked)
         updates: list[Message] = []
         if sim.status != was:
             updates.append(self._open_order(sim))
@@ -244,7 +245,7 @@ class OrderDesk:
             avgPrice=sim.avg_fill_price,
         )
         commission = replace(old.commission, execId=execution.execId)
-        b.ledger.executions.append(
+        b.ledger.add_execution(
             BookedExecution(contract=old.contract, execution=execution, commission=commission)
         )
         b.post_about(sim, ExecDetails(reqId=-1, contract=old.contract, execution=execution))
@@ -336,6 +337,7 @@ class OrderDesk:
             account=account,
             order_ref=order_ref,
             placed_at=b.clock.broker_now(),
+            status=b.config.working_status,
             broadcast=broadcast,
         )
         b.ledger.add_order(sim)

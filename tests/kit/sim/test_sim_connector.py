@@ -200,8 +200,9 @@ def test_drop_then_commands_do_not_reach_the_broker_until_reconnect(
         ev.ManagedAccounts(accounts=(ACCOUNT,)),
         ev.NextValidId(order_id=2),
     ]
+    events.clear()
     conn.send(RequestOpenOrders())
-    snapshot = events[-1]
+    (snapshot,) = events
     assert isinstance(snapshot, ev.OpenOrdersSnapshot)
     assert [o.order_ref for o in snapshot.orders] == ["ibg:A"]
 

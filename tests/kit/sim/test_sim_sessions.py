@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from ibguard.engine.errors import UsageError
-from ibguard.kit.sim import BrokerConfig, SimBroker, VirtualClock
+from ibguard.kit.sim import ApiSession, BrokerConfig, SimBroker, VirtualClock
 from ibguard.kit.sim import messages as ib
 from sim_recording import Recorder, limit, market, stock
 
@@ -124,7 +124,7 @@ def test_all_open_orders_includes_other_clients_orders() -> None:
 def test_requests_made_by_a_listener_are_answered_after_it_returns() -> None:
     broker = quiet()
     seen: list[str] = []
-    sessions = []
+    sessions: list[ApiSession] = []
 
     def listener(message: ib.Message) -> None:
         seen.append(type(message).__name__)
