@@ -1,0 +1,50 @@
+"""Contract type `ibguard_connector_internals`: the engine imports only the connector's port.
+
+Options: `engine` (modules), `connector` (the connector package), `public` (connector modules
+the engine may import; default: none, so the engine reaches the connector only through the
+port it is handed). Any other connector module, and any module with a `_private` part, is
+internal.
+"""
+
+from __future__ import annotations
+
+import grimp
+from ibguard.contracts.violations import Violation, direct_imports, render_violations
+from importlinter import Contract, ContractCheck, fields
+
+__all__ = ["ConnectorInternalsContract"]
+
+GUIDANCE = (
+    "import only the connector's public module (or take the port as a constructor argument); "
+    "if the engine needs something from the connector, add it to the port."
+)
+
+
+class ConnectorInternalsContract(Contract):
+    """`engine` modules must not directly import connector modules other than `public`."""
+
+    type_name = "ibguard_connector_internals"
+    engine = fields.ListField(subfield=fields.StringField())
+    connector = fields.StringField()
+    public = fields.ListField(subfield=fields.StringField(), required=False, default=[])
+
+    def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
+        engine = [str(m) for m in self.engine]  # type: ignore[attr-defined]
+        connector = str(self.connector)  # type: ignore[attr-defined]
+        public = {str(m) for m in self.public}  # type: ignore[attr-defined]
+        found: list[Violation] = []
+        for importer in sorted(graph.modules):
+            in_engine = any(importer == e or importer.startswith(e + ".") for e in engine)
+            if not in_engine or importer == connector or importer.startswith(connector + "."):
+                continue
+            for imported in sorted(graph.find_modules_directly_imported_by(importer)):
+                inside = imported == connector or imported.startswith(connector + ".")
+                private = any(
+                    p.startswith("_") and not p.startswith("__") for p in imported.split(".")
+                )
+                if inside and (imported not in public or private):
+                    found.extend(direct_imports(graph, importer, imported))
+        return ContractCheck(kept=not found, metadata={"violations": found, "guidance": GUIDANCE})
+
+    def render_broken_contract(self, check: ContractCheck) -> None:
+        render_violations(check.metadata["violations"], check.metadata["guidance"])

@@ -1,0 +1,76 @@
+"""Config templates `ibguard init` writes into a repo: the contracts and the rule settings.
+
+`importlinter_template` returns a `[tool.importlinter]` TOML section using ibguard's contract
+types; `ibguard_template` returns the matching `[tool.ibguard]` table. Both are plain text so
+the caller decides where they go (pyproject.toml or a separate file).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = ["ibguard_template", "importlinter_template"]
+
+_BROKERS = ("ib_async", "ib_insync", "ibapi")
+
+
+def _list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(f'"{item}"' for item in items) + "]"
+
+
+def importlinter_template(
+    root_package: str,
+    *,
+    engine: str,
+    connector: str,
+    shell: str | None = None,
+    public: Sequence[str] = (),
+    broker_libraries: Sequence[str] = _BROKERS,
+) -> str:
+    """Contracts: only `connector` imports the broker; the engine imports no connector internals,
+    no shell and no I/O module. Module names are dotted (`app.engine`, `app.engine.connector`)."""
+    excluded = [connector, *([shell] if shell else [])]
+    forbidden = [*([shell] if shell else []), "asyncio", "socket", "threading", "time"]
+    return f"""[tool.importlinter]
+root_packages = ["{root_package}"]
+include_external_packages = true
+contract_types = [
+    "ibguard_broker_boundary: ibguard.contracts.broker_boundary.BrokerBoundaryContract",
+    "ibguard_engine_isolation: ibguard.contracts.engine_isolation.EngineIsolationContract",
+    "ibguard_connector_internals: ibguard.contracts.connector_internals.ConnectorInternalsContract",
+]
+
+[[tool.importlinter.contracts]]
+id = "broker-boundary"
+name = "Only the connector imports the broker library"
+type = "ibguard_broker_boundary"
+connector = ["{connector}"]
+broker_libraries = {_list(broker_libraries)}
+
+[[tool.importlinter.contracts]]
+id = "connector-internals"
+name = "The engine imports no connector internals"
+type = "ibguard_connector_internals"
+engine = ["{engine}"]
+connector = "{connector}"
+public = {_list(public)}
+
+[[tool.importlinter.contracts]]
+id = "engine-isolation"
+name = "The engine core does no I/O"
+type = "ibguard_engine_isolation"
+engine = ["{engine}"]
+exclude = {_list(excluded)}
+forbidden = {_list(forbidden)}
+"""
+
+
+def ibguard_template(engine_globs: Sequence[str], connector_globs: Sequence[str]) -> str:
+    """The `[tool.ibguard]` table for `ibguard check` (globs relative to the file's folder)."""
+    return f"""[tool.ibguard]
+engine = {_list(engine_globs)}
+connector = {_list(connector_globs)}
+broker-libraries = {_list(_BROKERS)}
+state-types = []  # dotted names of the engine's state classes
+port-types = []  # dotted names of the port classes the connector implements
+"""
