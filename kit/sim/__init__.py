@@ -7,7 +7,7 @@ both talking to a SimBroker through `ApiSession`s and the IB-shaped messages of
 
 from ibguard.kit.sim.book import SimOrder
 from ibguard.kit.sim.broker import BrokerConfig, SimBroker, WhatIfAnswer
-from ibguard.kit.sim.clock import VirtualClock
+from ibguard.kit.sim.clock import LocalClock, VirtualClock
 from ibguard.kit.sim.contracts import HaltMode
 from ibguard.kit.sim.inprocess import NOT_CONNECTED, SimConnector
 from ibguard.kit.sim.observe import RequestLog, RequestRecord
@@ -31,6 +31,7 @@ __all__ = [
     "HaltMode",
     "LateFillOnCancel",
     "Listener",
+    "LocalClock",
     "RefuseCancel",
     "RejectOrder",
     "RequestLog",

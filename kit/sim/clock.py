@@ -12,8 +12,9 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from ibguard.engine.errors import UsageError
+from ibguard.engine.ports import Clock
 
-__all__ = ["DEFAULT_START", "VirtualClock"]
+__all__ = ["DEFAULT_START", "LocalClock", "VirtualClock"]
 
 DEFAULT_START = datetime(2024, 1, 2, 14, 30, tzinfo=timezone.utc)  # 09:30 New York
 
@@ -61,3 +62,14 @@ def _as_utc(when: datetime) -> datetime:
     if when.tzinfo is None or when.utcoffset() is None:
         raise UsageError(f"virtual clock times must be timezone-aware, got naive {when}")
     return when.astimezone(timezone.utc)
+
+
+class LocalClock(Clock):
+    """The engine host's wall clock as the shell's `Clock` port, read off a VirtualClock
+    (so a skewed host can be simulated without touching the real clock)."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock.local_now()
