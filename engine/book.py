@@ -210,7 +210,8 @@ class Book:
                 oms_id=record.oms_id,
                 broker_status=broker_status,
             )
-        if not self.move(record, kind) or record.status is before:
+        self.move(record, kind)  # ACK, CANCELED and REJECT are total
+        if record.status is before:
             return
         if record.status is Status.CANCELED:
             self._log.info(LogCode.ORDER_CANCELED, "order canceled", oms_id=record.oms_id)

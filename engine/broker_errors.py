@@ -7,6 +7,7 @@ and asks the broker instead.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 __all__ = ["ErrorClass", "classify_error", "reported_state"]
@@ -51,12 +52,10 @@ def classify_error(code: int) -> ErrorClass:
     return _BY_CODE.get(code, ErrorClass.OTHER)
 
 
-_STATES = ("PendingCancel", "ApiCancelled", "Cancelled", "Inactive", "Filled")
+_STATE = re.compile(r"state:\s*([A-Za-z]+)")
 
 
 def reported_state(message: str) -> str | None:
     """The order state a "cannot cancel" error names, e.g. 10148 "... state: Cancelled."."""
-    for state in _STATES:
-        if state.lower() in message.lower():
-            return state
-    return None
+    match = _STATE.search(message)
+    return match.group(1) if match else None

@@ -386,11 +386,10 @@ class Engine:
     def _on_tick(self, event: Tick) -> list[Command]:
         previous, self._now = self._now, event.now
         self._book.now = event.now
-        for oms_id in self._unstamped:
+        for oms_id in self._unstamped:  # moved before any broker time was known
             record = self._book.orders[oms_id]
-            if record.updated_at is None:
-                record.updated_at = event.now
-                self._push_stale(record)
+            record.updated_at = event.now
+            self._push_stale(record)
         self._unstamped.clear()
         if self._fills_since_tick and previous is not None and event.now > previous:
             seconds = Decimal(str((event.now - previous).total_seconds()))
@@ -401,7 +400,7 @@ class Engine:
                 per_second=(self._fills_since_tick / seconds).quantize(Decimal("0.1")),
             )
         self._fills_since_tick = 0
-        commands: list[Command] = self._throttle.release(event.now)
+        commands: list[Command] = []  # handle() releases what the throttle holds
         if self._eod is not None and self._eod.due(event.now):
             commands += self._on_flatten(FlattenAll(reason="eod"))
         if self._overnight is not None and self._overnight.due(event.now):
@@ -532,8 +531,7 @@ class Engine:
         return commands
 
     def _forget_alias(self, record: OrderRecord) -> None:
-        if record.order_id is not None and record.client_id is not None:
-            self._book.index.drop_alias(record.client_id, record.order_id, record.oms_id)
+        self._book.index.drop_alias(record.client_id, record.order_id, record.oms_id)
         record.order_id = None
         record.client_id = None
 
@@ -633,18 +631,13 @@ class Engine:
     ) -> list[Command]:
         oms_id = record.oms_id
         if cls is ErrorClass.CANCELLED:
-            if self._book.move(record, Kind.CANCELED):
-                self._log.info(LogCode.ORDER_CANCELED, "order canceled", oms_id=oms_id, **ids)
+            self._book.move(record, Kind.CANCELED)  # total for every status
+            self._log.info(LogCode.ORDER_CANCELED, "order canceled", oms_id=oms_id, **ids)
             return []
         if cls is ErrorClass.REJECTED:
             record.acknowledged = True
-            if self._book.move(record, Kind.REJECT):
-                self._log.warning(
-                    LogCode.ORDER_REJECTED,
-                    "order rejected",
-                    oms_id=oms_id,
-                    **ids,
-                )
+            self._book.move(record, Kind.REJECT)  # total for every status
+            self._log.warning(LogCode.ORDER_REJECTED, "order rejected", oms_id=oms_id, **ids)
             return []
         if cls is ErrorClass.DUPLICATE_ID:
             self._book.move(record, Kind.NOT_PLACED)

@@ -61,6 +61,7 @@ class OrderIndex:
     def by_alias(self, client_id: int, order_id: int) -> str | None:
         return self._by_alias.get((client_id, order_id)) if is_set(order_id) else None
 
-    def drop_alias(self, client_id: int, order_id: int, oms_id: str) -> None:
-        if self._by_alias.get((client_id, order_id)) == oms_id:
-            del self._by_alias[(client_id, order_id)]
+    def drop_alias(self, client_id: int | None, order_id: int | None, oms_id: str) -> None:
+        key = (client_id or 0, order_id or 0)
+        if self._by_alias.get(key) == oms_id:
+            del self._by_alias[key]

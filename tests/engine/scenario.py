@@ -39,6 +39,7 @@ from ibguard.engine.events import (
     SubmitOrder,
     Tick,
 )
+
 from tests.fakes.alerts import RecordingAlerts
 
 ACCOUNT = "DU1234567"
@@ -158,8 +159,16 @@ class Scenario:
             status=status,
         )
 
-    def status(self, oms_id: str, status: str, *, filled: str = "0", remaining: str = "100",
-               perm_id: int | None = None, order_id: int | None = None) -> OrderStatusReport:
+    def status(
+        self,
+        oms_id: str,
+        status: str,
+        *,
+        filled: str = "0",
+        remaining: str = "100",
+        perm_id: int | None = None,
+        order_id: int | None = None,
+    ) -> OrderStatusReport:
         return OrderStatusReport(
             order_id=order_id if order_id is not None else self.placed(oms_id).order_id,
             client_id=self.config.client_id,

@@ -1,0 +1,154 @@
+"""Flatten-all: what-if first, never recursive, one honest summary (FAIL-01, FAIL-02,
+FAIL-03, FAIL-07) and the EOD schedule."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from ibguard.engine import CancelOrder, LogCode, PlaceOrder, RequestWhatIf, Side, Status
+from ibguard.engine.events import BrokerError, FlattenAll, Tick, WhatIfResult
+
+from tests.engine.scenario import AAPL, TSLA, Scenario
+
+
+def _long(sc: Scenario, oms_id: str, quantity: str, instrument=AAPL) -> None:
+    sc.working(oms_id, quantity, instrument=instrument)
+    sc.feed(sc.fill(oms_id, quantity, instrument=instrument))
+
+
+def _flatten(sc: Scenario, *, margin_ok: bool = True) -> list[PlaceOrder]:
+    what_if = sc.feed(FlattenAll(reason="eod"))
+    assert len(what_if) == 1
+    assert isinstance(what_if[0], RequestWhatIf)
+    out = sc.feed(WhatIfResult(request_id=what_if[0].request_id, margin_ok=margin_ok))
+    return [c for c in out if isinstance(c, PlaceOrder)]
+
+
+def _reject(sc: Scenario, place: PlaceOrder, text: str = "rejected") -> None:
+    sc.feed(
+        BrokerError(req_id=place.order_id, code=201, message=f"Order rejected - reason: {text}")
+    )
+
+
+def _fill_flatten(sc: Scenario, place: PlaceOrder) -> None:
+    sc.feed(
+        sc.fill(
+            place.oms_id,
+            str(place.request.quantity),
+            side=place.request.side,
+            instrument=place.request.instrument,
+        )
+    )
+
+
+def test_FAIL_01_every_flatten_order_rejected_gives_one_summary_with_exposure(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    _long(sc, "t", "100", TSLA)
+    places = _flatten(sc)
+    assert len(places) == 2
+    for place in places:
+        _reject(sc, place, "trading halted")
+    assert all(sc.order(p.oms_id).status is Status.REJECTED for p in places)
+    summary = sc.records(LogCode.FLATTEN_SUMMARY)
+    assert len(summary) == 1
+    assert summary[0].failed == 2  # type: ignore[attr-defined]
+    assert "AAPL long 100" in summary[0].exposure  # type: ignore[attr-defined]
+    assert LogCode.FLATTEN_SUMMARY in sc.alerts.codes
+    report = sc.engine.last_flatten
+    assert report is not None
+    assert not report.complete
+    assert report.exposure_left == ("AAPL long 100", "TSLA long 100")
+
+
+def test_FAIL_02_one_rejected_flatten_order_does_not_stop_the_others(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    _long(sc, "t", "100", TSLA)
+    places = {p.request.instrument.symbol: p for p in _flatten(sc)}
+    _reject(sc, places["TSLA"], "margin")
+    _fill_flatten(sc, places["AAPL"])
+    assert sc.engine.position(AAPL) == 0
+    partial = sc.records(LogCode.FLATTEN_PARTIAL)
+    assert len(partial) == 1
+    assert partial[0].exposure == "TSLA long 100"  # type: ignore[attr-defined]
+    assert LogCode.FLATTEN_PARTIAL in sc.alerts.codes
+
+
+def test_FAIL_03_rejected_flatten_order_never_triggers_another_flatten(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    (place,) = _flatten(sc)
+    assert place.request.flatten_reason == "eod"
+    _reject(sc, place)
+    assert LogCode.FLATTEN_RECURSION in sc.codes
+    assert len(sc.commands(RequestWhatIf)) == 1
+    assert len(sc.commands(PlaceOrder)) == 2  # the original and one flatten order, no more
+
+
+def test_FAIL_03_flatten_requested_while_one_runs_is_refused(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    sc.feed(FlattenAll(reason="eod"))
+    assert sc.feed(FlattenAll(reason="again")) == []
+    assert LogCode.FLATTEN_RECURSION in sc.codes
+
+
+def test_FAIL_07_margin_what_if_failure_aborts_before_any_order_is_sent(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    sc.working("w", "10")
+    places = _flatten(sc, margin_ok=False)
+    assert places == []
+    assert not sc.commands(CancelOrder)
+    assert len(sc.commands(PlaceOrder)) == 2  # only the strategy's own orders
+    assert LogCode.FLATTEN_ABORTED in sc.alerts.codes
+    assert sc.engine.last_flatten is not None
+    assert sc.engine.last_flatten.aborted
+
+
+def test_successful_flatten_cancels_working_orders_and_closes_positions(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    sc.working("w", "10")
+    what_if = sc.feed(FlattenAll(reason="manual"))
+    out = sc.feed(WhatIfResult(request_id=what_if[0].request_id, margin_ok=True))  # type: ignore[union-attr]
+    assert [type(c) for c in out] == [CancelOrder, PlaceOrder]
+    place = out[1]
+    assert isinstance(place, PlaceOrder)
+    assert place.request.side is Side.SELL
+    _fill_flatten(sc, place)
+    assert sc.engine.positions() == ()
+    assert sc.records(LogCode.FLATTEN_SUMMARY)[0].failed == 0  # type: ignore[attr-defined]
+    assert sc.engine.last_flatten is not None
+    assert sc.engine.last_flatten.complete
+
+
+def test_flatten_with_nothing_to_close_reports_flat(sc: Scenario) -> None:
+    what_if = sc.feed(FlattenAll(reason="eod"))
+    sc.feed(WhatIfResult(request_id=what_if[0].request_id, margin_ok=True))  # type: ignore[union-attr]
+    assert LogCode.FLATTEN_SUMMARY in sc.codes
+    assert sc.engine.last_flatten is not None
+    assert sc.engine.last_flatten.complete
+
+
+def test_what_if_answer_for_no_flatten_is_ignored(sc: Scenario) -> None:
+    assert sc.feed(WhatIfResult(request_id=99, margin_ok=True)) == []
+    assert sc.codes[-1] is LogCode.EVENT_REJECTED
+
+
+def test_eod_flatten_runs_once_per_weekday_at_1550_new_york(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    sc.feed(Tick(now=datetime(2026, 11, 24, 20, 49, 59, tzinfo=timezone.utc)))
+    assert not sc.commands(RequestWhatIf)
+    sc.feed(Tick(now=datetime(2026, 11, 24, 20, 50, 0, tzinfo=timezone.utc)))
+    sc.feed(Tick(now=datetime(2026, 11, 24, 20, 55, 0, tzinfo=timezone.utc)))
+    assert len(sc.commands(RequestWhatIf)) == 1
+    # Saturday: no flatten
+    sc.feed(Tick(now=datetime(2026, 11, 28, 20, 49, 0, tzinfo=timezone.utc)))
+    sc.feed(Tick(now=datetime(2026, 11, 28, 20, 51, 0, tzinfo=timezone.utc)))
+    assert len(sc.commands(RequestWhatIf)) == 1
+
+
+def test_short_positions_are_flattened_with_buys(sc: Scenario) -> None:
+    sc.working("s", "50", side=Side.SELL)
+    sc.feed(sc.fill("s", "50", side=Side.SELL))
+    assert sc.engine.position(AAPL) == Decimal(-50)
+    (place,) = _flatten(sc)
+    assert place.request.side is Side.BUY
+    assert place.request.quantity == Decimal(50)
