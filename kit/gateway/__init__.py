@@ -1,1 +1,10 @@
-"""The fake TWS gateway: sans-IO codec and the asyncio server fronting SimBroker."""
+"""The fake TWS gateway: sans-IO codec and the asyncio server fronting SimBroker.
+
+Codec modules (no sockets, no asyncio):
+- `framing`: `FrameReader` (feed / next_message / NEED_DATA, frame limit) and `encode`;
+- `handshake`: version negotiation and the server's handshake reply;
+- `outbound_session`, `outbound_orders`, `outbound_executions`, `outbound_account`,
+  `outbound_contract`: server-to-client encoders, each returning a message's fields;
+- `inbound`, `inbound_order`: client-to-server requests as frozen dataclasses;
+- `payloads`: the IB-shaped values the encoders take; `wire_values`: field text both ways.
+"""
