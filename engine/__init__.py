@@ -18,6 +18,9 @@ from ibguard.engine.commands import (
     RequestCompletedOrders as RequestCompletedOrders,
 )
 from ibguard.engine.commands import (
+    RequestContractDetails as RequestContractDetails,
+)
+from ibguard.engine.commands import (
     RequestExecutions as RequestExecutions,
 )
 from ibguard.engine.commands import (
@@ -108,6 +111,7 @@ __all__ = [
     "PlaceOrder",
     "PositionSnapshot",
     "RequestCompletedOrders",
+    "RequestContractDetails",
     "RequestExecutions",
     "RequestOpenOrders",
     "RequestPositions",

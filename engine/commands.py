@@ -9,13 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import final
 
-from ibguard.engine.model import OrderRequest
+from ibguard.engine.model import Instrument, OrderRequest
 
 __all__ = [
     "CancelOrder",
     "Command",
     "PlaceOrder",
     "RequestCompletedOrders",
+    "RequestContractDetails",
     "RequestExecutions",
     "RequestOpenOrders",
     "RequestPositions",
@@ -76,6 +77,15 @@ class RequestServerTime:
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RequestContractDetails:
+    """reqContractDetails: the broker's current identity of an instrument we trade; the
+    answer is a ContractDetails event (a changed symbol or conId shows a corporate action)."""
+
+    instrument: Instrument
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestWhatIf:
     """What-if check of a batch of orders (IB: placeOrder with whatIf=True per order);
     answered by one WhatIfResult with the same request_id."""
@@ -93,5 +103,6 @@ Command = (
     | RequestExecutions
     | RequestPositions
     | RequestServerTime
+    | RequestContractDetails
     | RequestWhatIf
 )

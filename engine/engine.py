@@ -29,6 +29,7 @@ from ibguard.engine.commands import (
     Command,
     PlaceOrder,
     RequestCompletedOrders,
+    RequestContractDetails,
     RequestExecutions,
     RequestOpenOrders,
     RequestPositions,
@@ -526,6 +527,11 @@ class Engine:
                 )
         self._log.info(LogCode.RECONCILE_DONE, "reconcile done", reason=run.reason)
         commands: list[Command] = [RequestPositions()]
+        # a corporate action overnight shows as a changed contract: check what we work
+        live = {r.request.instrument for r in self._book.orders.values() if r.status.is_live}
+        commands += [
+            RequestContractDetails(instrument=i) for i in sorted(live, key=lambda i: i.key)
+        ]
         if run.again:
             commands += self._start_reconcile("requested during the last reconcile")
         return commands

@@ -24,6 +24,7 @@ from ibguard.engine.commands import (
     Command,
     PlaceOrder,
     RequestCompletedOrders,
+    RequestContractDetails,
     RequestExecutions,
     RequestOpenOrders,
     RequestPositions,
@@ -127,6 +128,8 @@ class SimConnector(BrokerPort):
             session.req_current_time()
         elif isinstance(command, RequestWhatIf):
             self._send_what_if(session, command)
+        elif isinstance(command, RequestContractDetails):
+            self.request_contract_details(command.instrument)
 
     # --- beyond the port: connection control and contract lookups ------------------------
 

@@ -179,3 +179,19 @@ def test_fill_rate_is_reported_per_tick(sc: Scenario) -> None:
     record = sc.records(LogCode.FILL_RATE)[-1]
     assert record.fills == 150  # type: ignore[attr-defined]
     assert record.per_second == Decimal("150.0")  # type: ignore[attr-defined]
+
+
+def test_EDGE_02_reconcile_asks_the_broker_for_contracts_of_working_orders(sc: Scenario) -> None:
+    from ibguard.engine import RequestContractDetails
+    from ibguard.engine.events import (
+        CompletedOrdersSnapshot,
+        ExecutionsSnapshot,
+        OpenOrdersSnapshot,
+        Reconcile,
+    )
+
+    sc.working("o1")
+    sc.feed(Reconcile(reason="startup"))
+    sc.feed(OpenOrdersSnapshot(orders=(sc.open_order("o1"),)), CompletedOrdersSnapshot())
+    commands = sc.feed(ExecutionsSnapshot())
+    assert RequestContractDetails(instrument=AAPL) in commands
