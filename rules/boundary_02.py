@@ -92,6 +92,11 @@ class EngineBypassesConnector(Rule):
         Valid("""
             getattr(config, "cancelOrder", None)
             """),
+        Valid("""
+            from app.connector import open_trades
+            def refs(ib) -> list:
+                return [t.order.orderRef.startswith("x") for t in open_trades()]
+            """),
     )
 
     INVALID = (
@@ -288,11 +293,16 @@ class EngineBypassesConnector(Rule):
             return
         func = self.resolver.value_of(node.func)
         if self.resolver.is_broker(func):
-            # A call of the team's own factory (RETURNS) is not the finding; its use is.
+            # A call of the team's own factory (RETURNS) is not the finding; its use is. On
+            # data a broker call returned (`trade.order.orderRef.startswith`), only client
+            # methods count: the data's own str/list/loop methods are not broker calls.
+            derived = func is not None and "()" in func.qualname
+            method = func.qualname.rsplit(".", 1)[-1] if func is not None else ""
             if (
                 func is not None
                 and func.kind is not Kind.RETURNS
                 and not self._reported_inside(node.func)
+                and (not derived or is_distinctive_client_method(method))
             ):
                 self.report(node, f"calls `{_shown(func)}`")
             return
