@@ -1,0 +1,159 @@
+"""FAIL cases: safety under failure (flatten in bad markets, broker truth, id reuse, restarts)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ibguard.engine.model import TimeInForce
+from ibguard.kit.matrix.casebook import implements
+from ibguard.kit.matrix.stage import CLIENT_ID, Stage, StageMaker
+from ibguard.kit.matrix.subject import FLATTEN, RESTART
+from ibguard.kit.sim.broker import WhatIfAnswer
+from ibguard.kit.sim.contracts import HaltMode
+from ibguard.kit.sim.script import RejectOrder
+
+__all__: list[str] = []
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _long(stage: Stage, **positions: int) -> None:
+    for number, (symbol, quantity) in enumerate(positions.items()):
+        stage.submit(f"p{number}", symbol, quantity, limit=None)
+    stage.advance(1)
+
+
+def _placed_after(stage: Stage, mark: int) -> list[str]:
+    return [r.symbol for r in stage.broker.requests.placed() if r.seq > mark]
+
+
+def _held(stage: Stage, symbol: str) -> Decimal:
+    return stage.subject.position(stage.instrument(symbol))
+
+
+@implements("FAIL-01", FLATTEN)
+def flatten_in_frozen_market(make: StageMaker) -> None:
+    stage = make().start()
+    _long(stage, AAPL=100, TSLA=50)
+    stage.broker.halt("AAPL", HaltMode.REJECT)
+    stage.broker.halt("TSLA", HaltMode.REJECT)
+    mark = stage.broker.requests.mark()
+    stage.subject.flatten("eod")
+    stage.advance(60, step=1)
+    placed = _placed_after(stage, mark)
+    stage.expect(
+        sorted(placed) == ["AAPL", "TSLA"],
+        f"flatten in a halted market sent orders for {sorted(placed)}; expected one each for "
+        "AAPL and TSLA, no retries",
+    )
+    for symbol, quantity in (("AAPL", 100), ("TSLA", 50)):
+        held = _held(stage, symbol)
+        stage.expect(held == quantity, f"{symbol} shows {held}, still {quantity} at the broker")
+    stage.expect_code("FLATTEN_SUMMARY")
+
+
+@implements("FAIL-02", FLATTEN)
+def partial_flatten_rejection(make: StageMaker) -> None:
+    stage = make().start()
+    _long(stage, AAPL=100, TSLA=100, MSFT=100)
+    stage.broker.script.arm(
+        RejectOrder(code=201, text="Order rejected - reason:insufficient margin", symbol="TSLA")
+    )
+    stage.subject.flatten("eod")
+    stage.advance(10, step=1)
+    for symbol, left in (("AAPL", 0), ("MSFT", 0), ("TSLA", 100)):
+        at_broker = stage.broker.position(symbol)
+        stage.expect(at_broker == left, f"{symbol} {at_broker} at the broker after the flatten")
+        held = _held(stage, symbol)
+        stage.expect(held == left, f"the engine shows {symbol} {held}, the broker {left}")
+    stage.expect_code("FLATTEN_PARTIAL")
+
+
+@implements("FAIL-03", FLATTEN)
+def flatten_recursion(make: StageMaker) -> None:
+    stage = make().start()
+    _long(stage, AAPL=100)
+    stage.broker.script.arm(RejectOrder(symbol="AAPL", times=50))
+    mark = stage.broker.requests.mark()
+    stage.subject.flatten("eod")
+    stage.advance(120, step=1)
+    placed = _placed_after(stage, mark)
+    stage.expect(
+        len(placed) == 1,
+        f"{len(placed)} flatten orders after one rejection: a rejected flatten started another",
+    )
+    stage.expect_code("FLATTEN_RECURSION")
+
+
+@implements("FAIL-04")
+def broker_wins_on_reconcile(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1")
+    stage.expect_status("o1", "WORKING", why="the broker acknowledged it")
+    stage.broker.forget_order(stage.broker_order("o1").perm_id)
+    stage.broker.drop(CLIENT_ID)
+    stage.advance(1)  # reconnect and reconcile
+    stage.advance(1)
+    stage.expect_status("o1", "CANCELED", why="the broker has no record of it: a phantom order")
+    stage.expect_code("RECONCILE_MISMATCH")
+
+
+@implements("FAIL-05")
+def order_id_reuse_after_midnight(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1", tif=TimeInForce.GTC)
+    old = stage.broker_order("o1")
+    stage.broker.new_day(datetime(2024, 1, 3, 9, 0, tzinfo=NEW_YORK))
+    stage.broker.force_next_order_id(CLIENT_ID, old.order_id)
+    stage.broker.drop(CLIENT_ID)  # the nightly TWS restart
+    stage.advance(1)
+    stage.advance(1)
+    stage.submit("o2", quantity=30)
+    stage.advance(1)
+    new = stage.broker_order("o2")
+    stage.expect(
+        new.order_id == old.order_id,
+        "the broker did not reuse the orderId (the case could not be played)",
+    )
+    stage.broker.fill(new.perm_id, Decimal(30), Decimal("99.00"))
+    stage.advance(1)
+    two = stage.expect_status("o2", "FILLED", why="its own fill of 30")
+    stage.expect(two.filled == 30, f"o2 filled {two.filled}, the broker executed 30")
+    one = stage.expect_status("o1", "WORKING", why="yesterday's order is still working")
+    stage.expect(one.filled == 0, f"o1 shows {one.filled} filled from o2's execution")
+    stage.expect_code("ORDER_ID_REUSE")
+
+
+@implements("FAIL-06", RESTART)
+def gtc_survives_the_weekend(make: StageMaker) -> None:
+    friday = datetime(2024, 1, 5, 15, 0, tzinfo=NEW_YORK)
+    stage = make(start=friday).start()
+    stage.submit("o1", tif=TimeInForce.GTC)
+    at_broker = stage.broker_order("o1")
+    stage.broker.new_day(datetime(2024, 1, 8, 9, 0, tzinfo=NEW_YORK))
+    stage.subject.restart()
+    stage.advance(1)
+    facts = stage.expect_status("o1", "WORKING", why="the GTC order still works at the broker")
+    stage.expect(facts.recovered, "the order found at startup is not flagged recovered")
+    stage.expect(
+        facts.perm_id == at_broker.perm_id,
+        f"o1 recovered with permId {facts.perm_id}, the broker's is {at_broker.perm_id}",
+    )
+    stage.expect_code("RECONCILE_RECOVERED")
+
+
+@implements("FAIL-07", FLATTEN)
+def what_if_margin_during_flatten(make: StageMaker) -> None:
+    stage = make().start()
+    _long(stage, AAPL=100)
+    stage.broker.set_what_if(WhatIfAnswer(margin_ok=False))
+    mark = stage.broker.requests.mark()
+    stage.subject.flatten("eod")
+    stage.advance(10, step=1)
+    placed = _placed_after(stage, mark)
+    stage.expect(not placed, f"{len(placed)} flatten orders sent although what-if said no margin")
+    held = _held(stage, "AAPL")
+    stage.expect(held == 100, f"AAPL shows {held}, the broker still holds 100")
+    stage.expect_code("FLATTEN_ABORTED")

@@ -1,0 +1,306 @@
+"""The 30-case catalog as data: the single source for test ids, reports and docs.
+
+Owns `Case` (id, category, name, trigger, expected, code, cost) and `CASES`, in the order of
+CASES.md. Invariants: ids are unique and of the form `CATEGORY-NN`; every category is one of
+`CATEGORIES`; the catalog holds exactly 30 cases. The behaviour behind each id lives in the
+`cases_*` modules; `docs/cases.md` is rendered from this module (see `docs_page.py`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Final, final
+
+__all__ = ["CASES", "CATEGORIES", "Case", "case"]
+
+CATEGORIES: Final = ("CONN", "LIFE", "FAIL", "BOUNDARY", "PERF", "SEC", "OPS", "EDGE")
+_ID: Final = re.compile(r"\A([A-Z]+)-(\d{2})\Z")
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Case:
+    id: str
+    name: str
+    trigger: str
+    expected: str
+    code: str  # the log code the case expects ("" when none; "rule finding" for BOUNDARY)
+    cost: str
+
+    def __post_init__(self) -> None:
+        match = _ID.match(self.id)
+        if match is None or match.group(1) not in CATEGORIES:
+            raise ValueError(f"case id {self.id!r} is not CATEGORY-NN with a known category")
+
+    @property
+    def category(self) -> str:
+        return self.id.split("-", 1)[0]
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """The log codes named by `code` (it may name several, comma-separated)."""
+        return tuple(c.strip() for c in self.code.split(",") if c.strip().isupper())
+
+
+def _c(*fields: str) -> Case:
+    id, name, trigger, expected, code, cost = fields
+    return Case(id=id, name=name, trigger=trigger, expected=expected, code=code, cost=cost)
+
+
+CASES: Final[tuple[Case, ...]] = (
+    _c(
+        "CONN-01",
+        "Mid-submit disconnect",
+        "placeOrder sent, socket dies before any answer; the broker received it, or it did not.",
+        "No automatic resubmission; NEW until reconcile; received: recovered with broker ids; "
+        "lost: stays NEW. Never two live broker orders for one oms_id.",
+        "SUBMIT_PENDING, RECONCILE_NO_BROKER_RECORD",
+        "duplicate orders, $50k-$1M",
+    ),
+    _c(
+        "CONN-02",
+        "Orphan fill on startup",
+        "Engine restarts; an execDetails arrives for an order of ours it has no record of.",
+        "Order synthesized from the execution (FILLED or PARTIALLY_FILLED), recovered=True; "
+        "position updated exactly once.",
+        "ORPHAN_FILL",
+        "wake up long 5000 shares",
+    ),
+    _c(
+        "CONN-03",
+        "Stale working order",
+        "An order WORKING for more than the stale threshold (5 min broker time) with no event.",
+        "pending_reconcile=True, open orders requested; the flag clears when the answer "
+        "is applied.",
+        "STATUS_STALE",
+        "capital frozen",
+    ),
+    _c(
+        "CONN-04",
+        "Same clientId twice",
+        "Broker answers error 326 (client id in use) at connect.",
+        "Engine halts: refuses new orders, sends nothing further, no reconnect loop.",
+        "CONNECTION_STOLEN",
+        "random fills",
+    ),
+    _c(
+        "CONN-05",
+        "Clock skew > 30 s",
+        "Local clock 47.3 s behind broker time.",
+        "Skew measured and logged; times stored in broker time; EOD flatten at broker 15:50:00.",
+        "TIME_SKEW",
+        "EOD flatten at the wrong time",
+    ),
+    _c(
+        "LIFE-01",
+        "Cancel already filled",
+        "Cancel after the final fill; and the race: cancel sent, fill arrives, cancel refused.",
+        "No cancel sent for a FILLED order; a refused cancel leaves the order FILLED.",
+        "CANCEL_IGNORED",
+        "broker warning spam",
+    ),
+    _c(
+        "LIFE-02",
+        "Cancel of an already-cancelled order",
+        "Broker answers the cancel with 'already cancelled'.",
+        "Order marked CANCELED (broker wins), no retry loop.",
+        "CANCEL_REDUNDANT",
+        "stuck in limbo",
+    ),
+    _c(
+        "LIFE-03",
+        "Fill after cancelled",
+        "Cancel confirmed, then an execution that happened before the cancel arrives.",
+        "Fill accepted; FILLED when complete, otherwise CANCELED with the filled quantity; "
+        "position updated.",
+        "FILL_AFTER_CANCEL",
+        "wrong P&L",
+    ),
+    _c(
+        "LIFE-04",
+        "VWAP across partials",
+        "10 partial fills at different prices.",
+        "avg_fill_price exactly equals sum(qty*price)/sum(qty) in Decimal.",
+        "",
+        "P&L drift",
+    ),
+    _c(
+        "LIFE-05",
+        "Duplicate execDetails",
+        "Same execId delivered twice.",
+        "Second one ignored; filled quantity and position counted once.",
+        "FILL_DUPLICATE",
+        "inflated position",
+    ),
+    _c(
+        "LIFE-06",
+        "Zero-quantity fill",
+        "Execution with shares = 0.",
+        "Ignored; nothing changes.",
+        "FILL_ZERO_QTY",
+        "noise, divide-by-zero",
+    ),
+    _c(
+        "FAIL-01",
+        "Flatten-all in a frozen market",
+        "EOD flatten; the broker rejects every flatten order (halt).",
+        "Every flatten order REJECTED; one summary with failures and exposure left; alert.",
+        "FLATTEN_SUMMARY",
+        "overnight gap risk",
+    ),
+    _c(
+        "FAIL-02",
+        "Partial flatten rejection",
+        "One flatten order rejected (margin), the others fill.",
+        "The others proceed; the summary names what is still open.",
+        "FLATTEN_PARTIAL",
+        "remaining risk",
+    ),
+    _c(
+        "FAIL-03",
+        "Flatten recursion",
+        "A flatten order is itself rejected.",
+        "No new flatten is triggered by a flatten order.",
+        "FLATTEN_RECURSION",
+        "infinite loop",
+    ),
+    _c(
+        "FAIL-04",
+        "Broker wins on reconcile",
+        "Engine has an acknowledged WORKING order; the broker has no record of it.",
+        "Order forced to CANCELED.",
+        "RECONCILE_MISMATCH",
+        "phantom orders",
+    ),
+    _c(
+        "FAIL-05",
+        "OrderId reuse after midnight",
+        "IB hands out an orderId already used on an earlier day.",
+        "Orders keyed by permId; events for the new order never touch the old one.",
+        "ORDER_ID_REUSE",
+        "wrong order mapping",
+    ),
+    _c(
+        "FAIL-06",
+        "GTC order survives the weekend",
+        "GTC order working on Friday; engine restarts Monday.",
+        "Reconcile recovers it (WORKING, recovered=True, broker ids intact).",
+        "RECONCILE_RECOVERED",
+        "lost order",
+    ),
+    _c(
+        "FAIL-07",
+        "What-if margin during flatten",
+        "What-if check says the flatten would violate margin.",
+        "Flatten aborted before any order is sent; operator alert.",
+        "FLATTEN_ABORTED",
+        "forced liquidation",
+    ),
+    _c(
+        "BOUNDARY-01",
+        "Connector mutates OrderState",
+        "Connector code assigns to or mutates an engine state object.",
+        "The libcst rule reports it; state objects the engine hands out cannot be mutated.",
+        "rule finding",
+        "architecture collapse",
+    ),
+    _c(
+        "BOUNDARY-02",
+        "Engine bypasses the connector",
+        "Engine code calls or imports the broker library, or reaches into connector internals.",
+        "The libcst rule and the import-linter contract both fail.",
+        "rule finding",
+        "tight coupling",
+    ),
+    _c(
+        "PERF-01",
+        "10,000 open orders",
+        "10k orders working, then events and a reconcile over all of them.",
+        "Per-event cost does not grow with the book; peak memory far below 500 MB.",
+        "",
+        "crash on a volatile day",
+    ),
+    _c(
+        "PERF-02",
+        "Fill burst",
+        "Fills arrive faster than 100/s.",
+        "Engine keeps up with no backlog; measured rate reported.",
+        "FILL_RATE",
+        "missed fills",
+    ),
+    _c(
+        "SEC-01",
+        "Manual orders on the algo session",
+        "Orders and fills from TWS manual trading (clientId 0) or another system arrive.",
+        "Recognised as foreign, left out of the strategy's orders and positions.",
+        "FOREIGN_ORDER",
+        "strategy trades on manual orders",
+    ),
+    _c(
+        "SEC-02",
+        "Account switch mid-session",
+        "Broker reports a different account than configured.",
+        "Engine halts: no further orders.",
+        "ACCOUNT_MISMATCH",
+        "wrong account trading",
+    ),
+    _c(
+        "OPS-01",
+        "Log rotation",
+        "Log volume past the size cap; day boundary.",
+        "Rotates by size and daily, keeps a bounded number of files, never crashes.",
+        "",
+        "disk full, process death",
+    ),
+    _c(
+        "OPS-02",
+        "Health endpoint lies",
+        "Positions wrong while the process is up; not flat at the 04:00 check.",
+        "Health answers unhealthy with the reason when positions disagree and when not flat "
+        "overnight; alert raised.",
+        "HEALTH_POSITION_MISMATCH",
+        "blind trading",
+    ),
+    _c(
+        "EDGE-01",
+        "Negative price fill",
+        "Execution price -0.01 on an instrument whose prices cannot be negative.",
+        "Fill rejected, alert.",
+        "NEGATIVE_PRICE",
+        "corrupted P&L",
+    ),
+    _c(
+        "EDGE-02",
+        "Symbol change",
+        "Contract changes (IBM -> IBM2) after a corporate action.",
+        "Old working orders cancelled and marked CANCELED.",
+        "CONTRACT_CHANGED",
+        "phantom position",
+    ),
+    _c(
+        "EDGE-03",
+        "OrderId wrap-around",
+        "orderId reaches 2^31-1.",
+        "permId is the primary key; nothing breaks after the wrap.",
+        "ORDER_ID_WRAP",
+        "mapping loss",
+    ),
+    _c(
+        "EDGE-04",
+        "API rate limit",
+        "250 orders submitted in one second against the broker's message rate limit.",
+        "Throttled and queued, none rejected by the broker, all eventually sent in order.",
+        "RATE_LIMIT",
+        "rejected orders",
+    ),
+)
+
+_BY_ID: Final = {c.id: c for c in CASES}
+if len(_BY_ID) != len(CASES) or len(CASES) != 30:
+    raise RuntimeError("the case catalog must hold 30 cases with unique ids")
+
+
+def case(case_id: str) -> Case:
+    """The catalog entry for `case_id` (KeyError names the unknown id)."""
+    return _BY_ID[case_id]

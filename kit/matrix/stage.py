@@ -1,0 +1,238 @@
+"""The stage a case plays on: one SimBroker, one driver's endpoint, one subject.
+
+Owns what every case needs and nothing case-specific: building instruments and order
+requests the broker knows, moving virtual time (and ticking the subject with the host's
+clock reading), reading the subject's order views in one normalised shape, looking at the
+broker's own records of our orders, and failing in money terms (`CaseFailure`).
+
+Invariant: time moves only through this stage (broker clock first, then a tick with the
+local clock reading), so subject and broker always agree on "now" up to the scripted skew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import final
+
+from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
+from ibguard.kit.matrix.drivers import Driver
+from ibguard.kit.matrix.subject import Subject
+from ibguard.kit.sim.book import SimOrder
+from ibguard.kit.sim.broker import BrokerConfig, SimBroker
+from ibguard.kit.sim.clock import VirtualClock
+
+__all__ = ["ACCOUNT", "CLIENT_ID", "CaseFailure", "OrderFacts", "Stage", "StageMaker"]
+
+ACCOUNT = "DU1234567"
+CLIENT_ID = 7
+
+
+class CaseFailure(AssertionError):
+    """The subject did something a careful execution engine must not; says so in money terms."""
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderFacts:
+    oms_id: str
+    status: str
+    filled: Decimal
+    avg_fill_price: Decimal | None
+    perm_id: int | None
+    recovered: bool
+    pending_reconcile: bool
+
+
+def _status_name(value: object) -> str:
+    return str(getattr(value, "value", value)).upper()
+
+
+class Stage:
+    def __init__(
+        self,
+        subject: Subject,
+        driver: Driver,
+        *,
+        broker: BrokerConfig | None = None,
+        start: datetime | None = None,
+        skew_seconds: float | Decimal = 0,
+    ) -> None:
+        config = broker or BrokerConfig(accounts=(ACCOUNT,))
+        clock = VirtualClock(start or config.start, skew_seconds)
+        self.broker = SimBroker(config, clock=clock)
+        self.subject = subject
+        self.driver = driver
+        self.figures: dict[str, str] = {}
+        self.started = False
+        self.stopped = False
+
+    # --- setup and time -----------------------------------------------------------------
+
+    def start(self) -> Stage:
+        endpoint = self.driver.endpoint(self.broker, client_id=CLIENT_ID, account=ACCOUNT)
+        self.subject.start(endpoint)
+        self.started = True
+        self.tick()
+        return self
+
+    def close(self) -> None:
+        try:
+            if self.started and not self.stopped:
+                self.stopped = True
+                self.subject.stop()
+        finally:
+            self.driver.close()
+
+    def close_now(self) -> None:
+        """Stop the subject and let go of the broker's books (a big case frees memory)."""
+        self.stop_subject()
+        self.driver.close()
+
+    def stop_subject(self) -> None:
+        """Stop the subject now (a case that must release its files before it ends)."""
+        if self.started and not self.stopped:
+            self.stopped = True
+            self.subject.stop()
+
+    def tick(self) -> None:
+        self.subject.tick(self.broker.clock.local_now())
+
+    def advance(self, seconds: float, *, step: float | None = None) -> None:
+        """Move time forward by `seconds`, ticking the subject every `step` seconds."""
+        step = step or seconds
+        left = seconds
+        while left > 0:
+            move = min(step, left)
+            self.broker.advance(move)
+            self.tick()
+            left -= move
+
+    def advance_to(self, when: datetime) -> None:
+        self.broker.clock.set(when)
+        self.tick()
+
+    @property
+    def now(self) -> datetime:
+        return self.broker.clock.broker_now()
+
+    # --- instruments and orders -----------------------------------------------------------
+
+    def instrument(self, symbol: str) -> Instrument:
+        listing = self.broker.contracts.resolve(symbol)
+        con_id = listing.contract.conId if listing is not None else 0
+        return Instrument(symbol=symbol, con_id=con_id)
+
+    def request(
+        self,
+        symbol: str = "AAPL",
+        quantity: int | str = 100,
+        *,
+        side: Side = Side.BUY,
+        limit: str | None = "99.00",
+        tif: TimeInForce = TimeInForce.DAY,
+    ) -> OrderRequest:
+        """A limit 1.00 away from the market rests; `limit=None` is a market order."""
+        return OrderRequest(
+            instrument=self.instrument(symbol),
+            side=side,
+            quantity=Decimal(str(quantity)),
+            order_type=OrderType.MARKET if limit is None else OrderType.LIMIT,
+            limit_price=None if limit is None else Decimal(limit),
+            tif=tif,
+        )
+
+    def submit(
+        self, oms_id: str, symbol: str = "AAPL", quantity: int | str = 100, **options: object
+    ) -> None:
+        self.subject.submit(oms_id, self.request(symbol, quantity, **options))  # type: ignore[arg-type]
+
+    def order(self, oms_id: str) -> OrderFacts:
+        view = self.subject.order(oms_id)
+        if view is None:
+            raise CaseFailure(f"the engine has no order {oms_id}: it lost track of it")
+        return OrderFacts(
+            oms_id=oms_id,
+            status=_status_name(view.status),  # type: ignore[attr-defined]
+            filled=Decimal(view.filled),  # type: ignore[attr-defined]
+            avg_fill_price=view.avg_fill_price,  # type: ignore[attr-defined]
+            perm_id=getattr(view, "perm_id", None),
+            recovered=bool(getattr(view, "recovered", False)),
+            pending_reconcile=bool(getattr(view, "pending_reconcile", False)),
+        )
+
+    def status(self, oms_id: str) -> str:
+        return self.order(oms_id).status
+
+    # --- broker-side observation ------------------------------------------------------------
+
+    def broker_orders(self, oms_id: str) -> tuple[SimOrder, ...]:
+        """Broker orders whose orderRef carries `oms_id` (alone or after a namespace)."""
+        return tuple(
+            o
+            for o in self.broker.orders()
+            if o.order_ref == oms_id or o.order_ref.endswith(":" + oms_id)
+        )
+
+    def broker_order(self, oms_id: str) -> SimOrder:
+        orders = self.broker_orders(oms_id)
+        if len(orders) != 1:
+            raise CaseFailure(
+                f"expected one broker order for {oms_id}, the broker holds {len(orders)}"
+            )
+        return orders[0]
+
+    def placed_refs(self) -> list[str]:
+        return [r.order_ref for r in self.broker.requests.placed()]
+
+    # --- log codes and expectations ----------------------------------------------------------
+
+    @property
+    def codes(self) -> Sequence[str]:
+        return self.subject.log_codes()
+
+    def expect(self, condition: bool, message: str) -> None:
+        if not condition:
+            raise CaseFailure(message)
+
+    def expect_code(self, code: str) -> None:
+        if code not in self.codes:
+            raise CaseFailure(f"the engine never logged {code}: the decision is not on record")
+
+    def expect_status(self, oms_id: str, *wanted: str, why: str) -> OrderFacts:
+        facts = self.order(oms_id)
+        if facts.status not in wanted:
+            raise CaseFailure(f"{oms_id} is {facts.status}, expected {'/'.join(wanted)}: {why}")
+        return facts
+
+
+@dataclass
+class StageMaker:
+    """Builds the stages of one case (a case may play several variants) and closes them."""
+
+    subject_factory: Callable[[], Subject]
+    driver_factory: Callable[[], Driver]
+    stages: list[Stage] = field(default_factory=list)
+
+    def __call__(self, **options: object) -> Stage:
+        stage = Stage(self.subject_factory(), self.driver_factory(), **options)  # type: ignore[arg-type]
+        self.stages.append(stage)
+        return stage
+
+    def codes(self) -> list[str]:
+        return [code for stage in self.stages if stage.started for code in stage.codes]
+
+    def figures(self) -> dict[str, str]:
+        merged: dict[str, str] = {}
+        for stage in self.stages:
+            merged.update(stage.figures)
+        return merged
+
+    def close(self) -> None:
+        for stage in self.stages:
+            stage.close()
+
+
+STALE_AFTER = timedelta(minutes=5)

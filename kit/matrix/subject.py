@@ -1,0 +1,168 @@
+"""The Subject: the small adapter a team writes to put its engine under the matrix.
+
+Owns the `Subject` ABC, the endpoints a subject is started against, and the capability
+names. A subject drives its engine (start, submit, cancel, flatten, tick, restart) and
+reads it back (order, position, halted, health, log codes). Everything that can be seen
+at the broker (orders placed, cancels sent, message rate, orders after a halt) is observed
+there by the kit, so it needs nothing from the subject.
+
+`order()` returns the engine's own order view; the kit reads these attributes from it:
+`status` (a name such as "WORKING" or an enum whose value is one), `filled`,
+`avg_fill_price`, `perm_id`, `recovered`, `pending_reconcile` (see `OrderView` for an
+adapter-made one). The object must be frozen: BOUNDARY-01 assigns to it and expects an error.
+
+Capabilities: a case needing one the subject does not declare is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, final
+
+from ibguard.engine.model import Instrument, OrderRequest
+from ibguard.engine.ports import BrokerPort
+
+if TYPE_CHECKING:
+    from ibguard.rules.settings import Settings
+
+__all__ = [
+    "ALL_CAPABILITIES",
+    "FLATTEN",
+    "HEALTH",
+    "LOG_FILES",
+    "RESTART",
+    "SOURCE",
+    "Endpoint",
+    "HealthView",
+    "InProcessEndpoint",
+    "OrderView",
+    "Subject",
+    "WireEndpoint",
+]
+
+FLATTEN: Final = "flatten"  # flatten(reason) closes every position (FAIL-01..03, FAIL-07)
+HEALTH: Final = "health"  # health() reports position mismatches (OPS-02)
+RESTART: Final = "restart"  # restart() loses in-memory state (CONN-02, FAIL-06)
+LOG_FILES: Final = "log_files"  # log_to(directory, ...) writes rotated files (OPS-01)
+SOURCE: Final = "source"  # source_config() names the [tool.ibguard] to check (BOUNDARY-*)
+ALL_CAPABILITIES: Final = frozenset({FLATTEN, HEALTH, RESTART, LOG_FILES, SOURCE})
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InProcessEndpoint:
+    """The broker as a `BrokerPort` in this process: call `connector()` for a fresh port
+    (one per connection; a restart asks for another). `local_clock` is the host's wall
+    clock as the case controls it: use it wherever the engine would read the real one."""
+
+    connector: Callable[[], BrokerPort]
+    client_id: int
+    account: str
+    local_clock: Callable[[], datetime]
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WireEndpoint:
+    """A fake TWS gateway on a socket: connect an unmodified ib_async/ib_insync engine to
+    host:port with client_id."""
+
+    host: str
+    port: int
+    client_id: int
+    account: str
+    local_clock: Callable[[], datetime]
+
+
+Endpoint = InProcessEndpoint | WireEndpoint
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderView:
+    """An order as the kit reads it, for subjects whose engine has no such view of its own.
+    `status` is one of NEW, SUBMITTED, WORKING, PARTIALLY_FILLED, CANCEL_PENDING, FILLED,
+    CANCELED, REJECTED."""
+
+    status: str
+    filled: Decimal
+    avg_fill_price: Decimal | None = None
+    perm_id: int | None = None
+    recovered: bool = False
+    pending_reconcile: bool = False
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HealthView:
+    healthy: bool
+    reasons: tuple[str, ...] = ()
+
+
+class Subject(ABC):
+    """One engine under test. A fresh subject is built for every case."""
+
+    capabilities: frozenset[str] = frozenset()
+
+    @abstractmethod
+    def start(self, endpoint: Endpoint) -> None:
+        """Build the engine, connect it to `endpoint`, and return once it is ready to trade."""
+
+    @abstractmethod
+    def submit(self, oms_id: str, request: OrderRequest) -> None:
+        """The strategy asks for an order under its own id."""
+
+    @abstractmethod
+    def cancel(self, oms_id: str) -> None:
+        """The strategy asks to cancel one of its orders."""
+
+    @abstractmethod
+    def tick(self, local_time: datetime) -> None:
+        """Time passes: `local_time` is what the host's wall clock reads now. Run timers,
+        schedules (EOD flatten, overnight check) and reconnects as the engine would."""
+
+    @abstractmethod
+    def order(self, oms_id: str) -> object | None:
+        """The engine's view of one order (see the module doc), None when unknown."""
+
+    @abstractmethod
+    def position(self, instrument: Instrument) -> Decimal:
+        """The strategy's signed position (foreign orders left out)."""
+
+    @property
+    @abstractmethod
+    def halted(self) -> bool:
+        """True once the engine has stopped trading."""
+
+    @abstractmethod
+    def log_codes(self) -> Sequence[str]:
+        """Every log code the engine emitted since start (across restarts), in order."""
+
+    def stop(self) -> None:  # noqa: B027 - optional hook
+        """Release what start() acquired (connections, files). Called after every case."""
+
+    # --- optional, each behind a capability -------------------------------------------
+
+    def flatten(self, reason: str) -> None:
+        raise NotImplementedError(FLATTEN)
+
+    def restart(self) -> None:
+        """The process restarts: in-memory state is lost, the engine connects again."""
+        raise NotImplementedError(RESTART)
+
+    def health(self) -> HealthView:
+        raise NotImplementedError(HEALTH)
+
+    def log_to(self, directory: Path, *, max_bytes: int, backups: int) -> None:
+        """Write the engine's log records to rotated files in `directory`."""
+        raise NotImplementedError(LOG_FILES)
+
+    def source_config(self) -> Path | Settings:
+        """The pyproject.toml whose [tool.ibguard] engine/connector globs name the engine's
+        source (or ready `ibguard.rules` settings)."""
+        raise NotImplementedError(SOURCE)
