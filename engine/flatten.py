@@ -8,14 +8,21 @@ failure and the exposure left (FAIL-01, FAIL-02).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import final
 
-from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side
+from ibguard.engine.book import Book
+from ibguard.engine.commands import Command, RequestWhatIf
+from ibguard.engine.config import EngineConfig
+from ibguard.engine.decision_log import DecisionLog
+from ibguard.engine.desk import OrderDesk
+from ibguard.engine.events import SubmitOrder, WhatIfResult
+from ibguard.engine.logcodes import LogCode
+from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, Status
 
-__all__ = ["FlattenReport", "FlattenRun", "describe_exposure", "flatten_orders"]
+__all__ = ["FlattenReport", "FlattenRun", "Flattener", "describe_exposure", "flatten_orders"]
 
 
 def flatten_orders(
@@ -69,3 +76,121 @@ class FlattenReport:
     @property
     def complete(self) -> bool:
         return not self.failures and not self.exposure_left and not self.aborted
+
+
+Submit = Callable[[SubmitOrder], list[Command]]
+
+
+class Flattener:
+    """Runs one flatten at a time: what-if, then cancels and closing orders, then a report.
+
+    Orders go out through `submit` (the Engine's own submit path, so halts, throttling and
+    ids apply to flatten orders like to any other).
+    """
+
+    def __init__(self, config: EngineConfig, book: Book, log: DecisionLog, desk: OrderDesk) -> None:
+        self._config = config
+        self._book = book
+        self._log = log
+        self._desk = desk
+        self._run: FlattenRun | None = None
+        self._seq = 0
+        self.last: FlattenReport | None = None
+
+    def start(self, reason: str) -> list[Command]:
+        if self._run is not None:
+            self._log.warning(
+                LogCode.FLATTEN_RECURSION,
+                "a flatten is already running: not starting another",
+                reason=reason,
+            )
+            return []
+        orders = flatten_orders(self._book.positions, self._book.instruments, reason)
+        self._seq += 1
+        self._run = FlattenRun(reason=reason, request_id=self._seq, orders=orders)
+        self._log.info(
+            LogCode.FLATTEN_STARTED,
+            "flatten-all: what-if margin check first",
+            reason=reason,
+            orders=len(orders),
+        )
+        return [RequestWhatIf(request_id=self._seq, account=self._config.account, orders=orders)]
+
+    def on_what_if(self, event: WhatIfResult, submit: Submit) -> list[Command]:
+        run = self._run
+        if run is None or event.request_id != run.request_id:
+            self._log.info(
+                LogCode.EVENT_REJECTED,
+                "what-if answer for no pending flatten",
+                request_id=event.request_id,
+            )
+            return []
+        if not event.margin_ok:
+            self._run = None
+            exposure = describe_exposure(self._book.positions, self._book.instruments)
+            self.last = FlattenReport(
+                reason=run.reason, orders=(), failures=(), exposure_left=exposure, aborted=True
+            )
+            self._log.alert(
+                LogCode.FLATTEN_ABORTED,
+                "flatten aborted before sending: what-if says it would violate margin",
+                reason=run.reason,
+                detail=event.detail,
+                exposure=", ".join(exposure),
+            )
+            return []
+        commands: list[Command] = []
+        for record in list(self._book.orders.values()):
+            if record.status.is_live and not record.is_flatten and record.order_id is not None:
+                commands += self._desk.cancel(record)
+        for number, request in enumerate(run.orders, start=1):
+            oms_id = f"flatten-{run.request_id}-{number}"
+            run.oms_ids.append(oms_id)
+            commands += submit(SubmitOrder(oms_id=oms_id, request=request))
+        return commands
+
+    def progress(self) -> None:
+        """After every event: note rejected flatten orders, report when all are done."""
+        run = self._run
+        if run is None or (run.orders and not run.oms_ids):
+            return  # nothing running, or still waiting for the what-if answer
+        records = [self._book.orders[oms_id] for oms_id in run.oms_ids]
+        for record in records:
+            if record.status is Status.REJECTED and record.oms_id not in run.recursion_logged:
+                run.recursion_logged.add(record.oms_id)
+                self._log.warning(
+                    LogCode.FLATTEN_RECURSION,
+                    "flatten order rejected: it never triggers another flatten",
+                    oms_id=record.oms_id,
+                    reason=run.reason,
+                )
+        if all(record.status.is_terminal or record.status is Status.NEW for record in records):
+            self._finish(run)
+
+    def _finish(self, run: FlattenRun) -> None:
+        self._run = None
+        failures = tuple(
+            f"{oms_id}: {record.status.value}"
+            for oms_id in run.oms_ids
+            if (record := self._book.orders[oms_id]).status is not Status.FILLED
+        )
+        exposure = describe_exposure(self._book.positions, self._book.instruments)
+        report = FlattenReport(
+            reason=run.reason, orders=tuple(run.oms_ids), failures=failures, exposure_left=exposure
+        )
+        self.last = report
+        fields: dict[str, object] = {
+            "reason": run.reason,
+            "failures": ", ".join(failures),
+            "exposure": ", ".join(exposure),
+            "failed": len(failures),
+            "orders": len(run.oms_ids),
+        }
+        if report.complete:
+            self._log.info(LogCode.FLATTEN_SUMMARY, "flatten complete: flat", **fields)
+        elif failures and len(failures) < len(run.oms_ids):
+            self._log.alert(
+                LogCode.FLATTEN_PARTIAL, "flatten partly failed: exposure left", **fields
+            )
+        else:
+            self._log.alert(LogCode.FLATTEN_SUMMARY, "flatten failed: still exposed", **fields)

@@ -11,7 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-__all__ = ["ReconcilePhase", "ReconcileRun"]
+from ibguard.engine.book import Book
+from ibguard.engine.commands import (
+    Command,
+    RequestCompletedOrders,
+    RequestContractDetails,
+    RequestExecutions,
+    RequestOpenOrders,
+    RequestPositions,
+)
+from ibguard.engine.decision_log import DecisionLog
+from ibguard.engine.desk import OrderDesk
+from ibguard.engine.lifecycle import Kind
+from ibguard.engine.logcodes import LogCode
+
+__all__ = ["ReconcilePhase", "ReconcileRun", "Reconciler"]
 
 
 class ReconcilePhase(str, Enum):
@@ -27,3 +41,105 @@ class ReconcileRun:
     phase: ReconcilePhase = ReconcilePhase.OPEN_ORDERS
     seen: set[str] = field(default_factory=set)
     again: bool = False  # another reason to reconcile arrived while this run was going
+
+
+class Reconciler:
+    """Runs one reconciliation at a time; a second reason arriving meanwhile runs after it.
+
+    The Engine applies each report in the broker's answers (they need its account and
+    clientId checks) and tells the reconciler what it saw; the reconciler decides the
+    order of requests and, at the end, the fate of every order the broker did not mention.
+    """
+
+    def __init__(self, book: Book, log: DecisionLog, desk: OrderDesk) -> None:
+        self._book = book
+        self._log = log
+        self._desk = desk
+        self.epoch = 0  # orders sent in or after a run's epoch are left out of it
+        self.run: ReconcileRun | None = None
+        self.wanted: str | None = None  # asked for while disconnected
+
+    @property
+    def running(self) -> bool:
+        return self.run is not None
+
+    def start(self, reason: str, *, connected: bool) -> list[Command]:
+        if not connected:
+            self.wanted = reason
+            return []
+        if self.run is not None:
+            self.run.again = True
+            return []
+        self.epoch += 1
+        self.run = ReconcileRun(reason=reason, epoch=self.epoch)
+        self._log.info(LogCode.RECONCILE_STARTED, "reconcile: asking the broker", reason=reason)
+        return [RequestOpenOrders()]
+
+    def restart_after_reconnect(self, data_lost: bool) -> list[Command]:
+        """On reconnect: a run cut by the disconnect never gets its answers; start over."""
+        wanted, self.wanted = self.wanted, None
+        if not data_lost and wanted is None:
+            return []
+        self.run = None
+        return self.start(wanted or "connected", connected=True)
+
+    def saw(self, oms_id: str | None) -> None:
+        if self.run is not None and oms_id is not None:
+            self.run.seen.add(oms_id)
+
+    def open_orders_done(self) -> list[Command]:
+        return self._advance(ReconcilePhase.OPEN_ORDERS, ReconcilePhase.COMPLETED_ORDERS)
+
+    def completed_orders_done(self) -> list[Command]:
+        return self._advance(ReconcilePhase.COMPLETED_ORDERS, ReconcilePhase.EXECUTIONS)
+
+    def executions_done(self) -> list[Command]:
+        run = self.run
+        if run is None or run.phase is not ReconcilePhase.EXECUTIONS:
+            return []  # an answer to someone else's request: applied, nothing to finish
+        return self._finish(run)
+
+    def _advance(self, phase: ReconcilePhase, to: ReconcilePhase) -> list[Command]:
+        run = self.run
+        if run is None or run.phase is not phase:
+            return []
+        run.phase = to
+        if to is ReconcilePhase.COMPLETED_ORDERS:
+            return [RequestCompletedOrders()]
+        return [RequestExecutions()]
+
+    def _finish(self, run: ReconcileRun) -> list[Command]:
+        self.run = None
+        for record in self._book.orders.values():
+            if record.sent_epoch >= run.epoch:
+                continue  # sent after the broker's answers were taken
+            unresolved = record.status.is_live or record.pending_reconcile
+            record.pending_reconcile = False
+            if record.oms_id in run.seen or not unresolved or record.status.is_terminal:
+                continue
+            if record.acknowledged:
+                self._book.move(record, Kind.GONE)
+                self._log.alert(
+                    LogCode.RECONCILE_MISMATCH,
+                    "the broker has no record of an acknowledged order: broker wins, CANCELED",
+                    oms_id=record.oms_id,
+                    perm_id=record.perm_id,
+                )
+            else:
+                self._book.move(record, Kind.NOT_PLACED)
+                self._desk.forget_alias(record)
+                self._log.info(
+                    LogCode.RECONCILE_NO_BROKER_RECORD,
+                    "no broker record of this submit: order stays NEW for the strategy to retry",
+                    oms_id=record.oms_id,
+                )
+        self._log.info(LogCode.RECONCILE_DONE, "reconcile done", reason=run.reason)
+        commands: list[Command] = [RequestPositions()]
+        # a corporate action overnight shows as a changed contract: check what we work
+        live = {r.request.instrument for r in self._book.orders.values() if r.status.is_live}
+        commands += [
+            RequestContractDetails(instrument=i) for i in sorted(live, key=lambda i: i.key)
+        ]
+        if run.again:
+            commands += self.start("requested during the last reconcile", connected=True)
+        return commands

@@ -195,3 +195,11 @@ def test_EDGE_02_reconcile_asks_the_broker_for_contracts_of_working_orders(sc: S
     sc.feed(OpenOrdersSnapshot(orders=(sc.open_order("o1"),)), CompletedOrdersSnapshot())
     commands = sc.feed(ExecutionsSnapshot())
     assert RequestContractDetails(instrument=AAPL) in commands
+
+
+def test_OPS_02_live_position_updates_before_the_first_full_snapshot_are_not_judged(
+    sc: Scenario,
+) -> None:
+    sc.feed(PositionReport(account=ACCOUNT, instrument=AAPL, quantity=Decimal(7)))
+    assert sc.engine.health().healthy
+    assert LogCode.HEALTH_POSITION_MISMATCH not in sc.codes
