@@ -1,1 +1,138 @@
-"""pytest11 entry point `ibguard` (the matrix plugin lands with the matrix work)."""
+"""pytest11 entry point `ibguard`: the 30-case matrix and the coverage gate, configured in
+`[tool.ibguard]`.
+
+The matrix is opt-in: it runs when `--ibguard-matrix` is given, or when `[tool.ibguard]`
+sets `matrix = true` or a `subject` and pytest was started without explicit paths (so
+`pytest` runs it, `pytest tests/unit` does not). The coverage gate runs whenever
+`[tool.ibguard.coverage]` is set and pytest-cov measured the session.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ibguard.engine.errors import ConfigError
+from ibguard.kit.matrix.coverage_gate import check_gate
+from ibguard.kit.matrix.drivers import UnknownDriver, make_driver
+from ibguard.kit.matrix.pytest_items import MatrixPlugin, MatrixRun
+from ibguard.kit.matrix.settings import (
+    MatrixSettings,
+    load_matrix_settings,
+    load_subject_factory,
+)
+
+__all__ = ["pytest_addoption", "pytest_configure"]
+
+_WORKER_FLAG = "ibguard_matrix"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ibguard", "ibguard execution matrix")
+    group.addoption(
+        "--ibguard-matrix",
+        action="store_true",
+        default=False,
+        help="run the 30-case matrix against the configured subject",
+    )
+    group.addoption(
+        "--ibguard-subject",
+        default=None,
+        metavar="MODULE:FACTORY",
+        help="the subject to test (default: [tool.ibguard] subject, else the "
+        "reference engine); implies --ibguard-matrix",
+    )
+    group.addoption(
+        "--ibguard-driver",
+        default=None,
+        choices=("inprocess", "wire"),
+        help="how the simulated broker reaches the subject",
+    )
+    group.addoption(
+        "--ibguard-json",
+        default=None,
+        metavar="FILE",
+        help="write the matrix results as JSON to FILE",
+    )
+
+
+def _config_file(config: pytest.Config) -> Path | None:
+    inipath = config.inipath
+    if inipath is not None and inipath.name == "pyproject.toml":
+        return inipath
+    candidate = config.rootpath / "pyproject.toml"
+    return candidate if candidate.is_file() else None
+
+
+def _wanted(config: pytest.Config, settings: MatrixSettings) -> bool:
+    workerinput: dict[str, Any] | None = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return bool(workerinput.get(_WORKER_FLAG))
+    if config.getoption("ibguard_matrix") or config.getoption("ibguard_subject"):
+        return True
+    return settings.enabled and config.args_source != pytest.Config.ArgsSource.ARGS
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        settings = load_matrix_settings(_config_file(config))
+    except ConfigError as error:
+        raise pytest.UsageError(f"ibguard: {error}") from None
+    run = None
+    if _wanted(config, settings):
+        spec = config.getoption("ibguard_subject") or settings.subject
+        driver = config.getoption("ibguard_driver") or settings.driver
+        try:
+            factory = load_subject_factory(spec)
+            make_driver(driver).close()
+        except (ConfigError, UnknownDriver) as error:
+            raise pytest.UsageError(f"ibguard: {error}") from None
+        run = MatrixRun(
+            factory, lambda: make_driver(driver), settings.capabilities, dict(settings.xfail)
+        )
+    json_option = config.getoption("ibguard_json")
+    plugin = MatrixPlugin(run, Path(json_option) if json_option else None)
+    config.pluginmanager.register(plugin, "ibguard-matrix")
+    if run is not None and config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistBridge(), "ibguard-matrix-xdist")
+    if settings.coverage and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(CoverageGatePlugin(settings.coverage), "ibguard-coverage")
+
+
+class _XdistBridge:
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[_WORKER_FLAG] = True
+
+
+class CoverageGatePlugin:
+    """Fails the session when a configured package is below its minimum."""
+
+    def __init__(self, minimums: dict[str, float] | Any) -> None:
+        self.minimums = dict(minimums)
+        self.lines: list[str] = []
+        self.failed = False
+
+    @pytest.hookimpl(wrapper=True, tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> Any:
+        result = yield  # pytest-cov's wrapper, inside this one, has combined its data now
+        cov_plugin = session.config.pluginmanager.getplugin("_cov")
+        controller = getattr(cov_plugin, "cov_controller", None)
+        cov = getattr(controller, "cov", None)
+        if cov is None or getattr(cov_plugin, "_disabled", False):
+            self.lines = ["coverage gate not checked: no coverage measured (run with --cov)"]
+            return result
+        for gate in check_gate(cov, self.minimums):
+            self.lines.append(("PASS " if gate.ok else "FAIL ") + gate.describe())
+            if not gate.ok:
+                self.failed = True
+        if self.failed:
+            session.testsfailed += 1
+        return result
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.lines:
+            terminalreporter.write_sep("=", "ibguard coverage gate", red=self.failed)
+            for line in self.lines:
+                terminalreporter.write_line(line)

@@ -1,0 +1,107 @@
+"""The coverage gate: each configured package at or above its minimum line+branch percent.
+
+Owns reading a `coverage.Coverage` (pytest-cov's combined data) per package and saying, per
+failing package, which lines and branches are missing. Pure data in, data out: the pytest
+plugin decides what to print and whether the session fails.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, final
+
+__all__ = ["GateResult", "check_gate"]
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GateResult:
+    package: str
+    minimum: float
+    percent: float
+    missing: tuple[str, ...]  # "path: lines 3, 5-7; branches 10->12"
+
+    @property
+    def ok(self) -> bool:
+        return self.percent >= self.minimum
+
+    def describe(self) -> str:
+        head = f"{self.package}: {self.percent:.2f}% line+branch, minimum {self.minimum:g}%"
+        return head if self.ok else head + "; missing: " + " | ".join(self.missing)
+
+
+def _package_dir(package: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    locations = list(spec.submodule_search_locations or [])
+    if locations:
+        return Path(locations[0]).resolve()
+    return Path(spec.origin).resolve() if spec.origin else None
+
+
+def _ranges(numbers: list[int]) -> str:
+    parts: list[str] = []
+    for n in sorted(numbers):
+        if parts and parts[-1][1] == n - 1:
+            parts[-1] = (parts[-1][0], n)
+        else:
+            parts.append((n, n))  # type: ignore[arg-type]
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)  # type: ignore[misc]
+
+
+def check_gate(cov: Any, minimums: Mapping[str, float]) -> list[GateResult]:
+    """One result per package. `cov` is a loaded coverage.Coverage."""
+    from coverage.exceptions import NoDataError
+
+    results = []
+    for package, minimum in minimums.items():
+        where = _package_dir(package)
+        if where is None:
+            results.append(
+                GateResult(
+                    package=package,
+                    minimum=minimum,
+                    percent=0.0,
+                    missing=("the package cannot be imported",),
+                )
+            )
+            continue
+        include = [str(where / "*")] if where.is_dir() else [str(where)]
+        with tempfile.TemporaryDirectory(prefix="ibguard-gate-") as folder:
+            out = Path(folder) / "coverage.json"
+            try:
+                cov.json_report(outfile=str(out), include=include)
+            except NoDataError:
+                results.append(
+                    GateResult(
+                        package=package,
+                        minimum=minimum,
+                        percent=0.0,
+                        missing=("no line of it was measured",),
+                    )
+                )
+                continue
+            data = json.loads(out.read_text(encoding="utf-8"))
+        missing = []
+        for path, entry in sorted(data.get("files", {}).items()):
+            lines = list(entry.get("missing_lines", []))
+            branches = [f"{a}->{b}" for a, b in entry.get("missing_branches", [])]
+            if lines or branches:
+                text = f"{path}:"
+                text += f" lines {_ranges(lines)}" if lines else ""
+                text += f" branches {', '.join(branches)}" if branches else ""
+                missing.append(text)
+        percent = float(data.get("totals", {}).get("percent_covered", 0.0))
+        results.append(
+            GateResult(package=package, minimum=minimum, percent=percent, missing=tuple(missing))
+        )
+    return results

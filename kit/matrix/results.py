@@ -1,0 +1,48 @@
+"""One case's outcome as data: what every report (table, JSON, Markdown, JUnit) renders.
+
+Invariant: `result` is one of RESULTS; `code` names the catalog log codes the case expects
+that the subject did log (comma-separated, "" for none); `figures` are measured numbers
+(PERF) as strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, final
+
+__all__ = ["RESULTS", "CaseResult"]
+
+RESULTS: Final = ("pass", "fail", "xfail", "skip")
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CaseResult:
+    id: str
+    result: str
+    duration_s: float
+    code: str = ""
+    reason: str = ""
+    figures: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.result not in RESULTS:
+            raise ValueError(f"result must be one of {RESULTS}, got {self.result!r}")
+
+    def to_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "id": self.id,
+            "result": self.result,
+            "duration_s": round(self.duration_s, 6),
+            "code": self.code,
+        }
+        if self.reason:
+            out["reason"] = self.reason
+        if self.figures:
+            out["figures"] = dict(self.figures)
+        return out
+
+    @property
+    def unexpected(self) -> bool:
+        return self.result == "fail"
