@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ibguard.engine.errors import UsageError
-from ibguard.kit.sim.book import Ledger, SimOrder
+from ibguard.kit.sim.book import Ledger, PositionLine, SimOrder
 from ibguard.kit.sim.clock import DEFAULT_START, VirtualClock
 from ibguard.kit.sim.contracts import ContractBook, HaltMode
 from ibguard.kit.sim.desk import OrderDesk
@@ -32,6 +32,7 @@ from ibguard.kit.sim.messages import (
     ManagedAccounts,
     Message,
     NextValidId,
+    Position,
 )
 from ibguard.kit.sim.observe import RequestLog
 from ibguard.kit.sim.queries import Queries
@@ -209,6 +210,18 @@ class SimBroker:
         for session in self._sessions.values():
             if self._hears(session, order):
                 self.post(session, message)
+
+    def post_position_update(self, line: PositionLine) -> None:
+        """A position changed: tell every session with an open reqPositions subscription."""
+        update = Position(
+            account=line.account,
+            contract=line.contract,
+            position=line.position,
+            avgCost=line.avg_cost,
+        )
+        for session in self._sessions.values():
+            if session.positions_subscribed:
+                self.post(session, update)
 
     def post_all(self, message: Message) -> None:
         for session in self._sessions.values():

@@ -205,6 +205,8 @@ class OrderDesk:
         ]
         for message in exec_msgs + updates if exec_before_status else updates + exec_msgs:
             b.post_about(sim, message)
+        if shares:
+            b.post_position_update(b.ledger.position_line(sim.account, sim.contract))
         return execution.execId
 
     def _commission(self, execution: Execution) -> CommissionReport:
@@ -250,6 +252,7 @@ class OrderDesk:
         )
         b.post_about(sim, ExecDetails(reqId=-1, contract=old.contract, execution=execution))
         b.post_about(sim, commission)
+        b.post_position_update(line)
         return execution.execId
 
     # --- cancelOrder --------------------------------------------------------------------

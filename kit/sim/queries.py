@@ -123,6 +123,7 @@ class Queries:
                 ),
             )
         self._b.post(session, PositionEnd())
+        session.positions_subscribed = session.live_position_updates
 
     def current_time(self, session: ApiSession) -> None:
         self._b.post(session, CurrentTime(time=self._b.clock.broker_now()))

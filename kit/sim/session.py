@@ -34,6 +34,10 @@ class ApiSession:
         self.listener = listener
         self.connected = True
         self.auto_bind = False
+        # TWS keeps a reqPositions subscription open and pushes position changes. A front
+        # opts in (the socket gateway does; the in-process connector reads snapshots only).
+        self.live_position_updates = False
+        self.positions_subscribed = False
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "closed"
@@ -113,6 +117,12 @@ class ApiSession:
     def req_positions(self) -> None:
         q = self._broker.queries
         self._broker.handle_request(self, "reqPositions", lambda: q.positions(self))
+
+    def cancel_positions(self) -> None:
+        def cancel() -> None:
+            self.positions_subscribed = False
+
+        self._broker.handle_request(self, "cancelPositions", cancel)
 
     def req_current_time(self) -> None:
         q = self._broker.queries

@@ -1,0 +1,254 @@
+"""One client socket at the fake gateway: handshake, startApi, requests in, frames out.
+
+Owns the life of one connection: bytes are cut into frames by the sans-IO `FrameReader`,
+requests go to the SimBroker session, and every message the broker delivers to the session's
+listener is encoded at the negotiated version, passed through the wire faults and written.
+Invariants: frames leave in the order the broker produced them, except where a wire fault
+says otherwise; a delayed frame holds back every frame after it; a malformed frame, a
+refused clientId (326) or a broker-side drop closes this connection only, with a log code,
+and a closed connection is never reused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Final
+
+from ibguard.kit.gateway.dispatch import serve_request
+from ibguard.kit.gateway.errors import PeerProtocolError
+from ibguard.kit.gateway.framing import NEED_DATA, ClientHello, Frame, FrameReader, encode
+from ibguard.kit.gateway.handshake import negotiate_version, server_hello
+from ibguard.kit.gateway.inbound import StartApi, decode_request
+from ibguard.kit.gateway.logcodes import GatewayLogCode
+from ibguard.kit.gateway.sim_bridge import encode_sim_message
+from ibguard.kit.gateway.wire_faults import WireFaults
+from ibguard.kit.gateway.wire_values import Fields
+from ibguard.kit.sim.broker import SimBroker
+from ibguard.kit.sim.messages import Disconnected, Error, Message
+from ibguard.kit.sim.session import ApiSession
+
+__all__ = ["Connection"]
+
+log = logging.getLogger(__name__)
+
+_READ_SIZE: Final = 1 << 16
+_CLOSE: Final = None  # marks the end of the outgoing stream in the delay queue
+
+
+class Connection:
+    """The server side of one socket. `run()` serves it until either end closes."""
+
+    def __init__(
+        self,
+        *,
+        broker: SimBroker,
+        faults: WireFaults,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        versions: tuple[int, int],
+        before_request: Callable[[], None],
+        now: Callable[[], datetime],
+    ) -> None:
+        self._broker = broker
+        self._faults = faults
+        self._reader = reader
+        self._writer = writer
+        self._versions = versions
+        self._before_request = before_request
+        self._now = now
+        self._frames = FrameReader(expect_hello=True)
+        self.server_version = 0
+        self.client_id: int | None = None
+        self.session: ApiSession | None = None
+        self.messages_in = 0
+        self.messages_out = 0
+        self.close_reason = ""
+        self._closed = False
+        self._held: tuple[bytes, int] | None = None  # a frame kept back by reorder_next
+        self._pending: deque[tuple[float, bytes | None]] = deque()  # delayed frames
+        self._drainer: asyncio.Task[None] | None = None
+        peer = writer.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # --- inbound ------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        try:
+            while not self._closed:
+                data = await self._reader.read(_READ_SIZE)
+                if not data:
+                    self.close("client closed the socket")
+                    break
+                self._frames.feed(data)
+                self._serve_buffered()
+                if not self._closed:
+                    await self._writer.drain()
+        except PeerProtocolError as exc:
+            self._log(GatewayLogCode.PEER_PROTOCOL_ERROR, "closing: %s", exc, level=logging.WARNING)
+            self.close(f"protocol error: {exc}")
+        except (ConnectionError, OSError) as exc:
+            self.close(f"socket error: {exc}")
+        finally:
+            self.close("connection handler ended")
+            if self._drainer is not None:
+                await asyncio.gather(self._drainer, return_exceptions=True)
+
+    def _serve_buffered(self) -> None:
+        while not self._closed:
+            message = self._frames.next_message()
+            if message is NEED_DATA:
+                return
+            self.messages_in += 1
+            if isinstance(message, ClientHello):
+                self._handshake(message)
+            elif isinstance(message, Frame):
+                self._request(message.fields)
+
+    def _handshake(self, hello: ClientHello) -> None:
+        low, high = self._versions
+        self.server_version = negotiate_version(hello, min_version=low, max_version=high)
+        self._write_frame(encode(server_hello(self.server_version, self._now())))
+        self.messages_out += 1
+        self._log(GatewayLogCode.SESSION_OPENED, "server version %s", self.server_version)
+
+    def _request(self, fields: tuple[str, ...]) -> None:
+        request = decode_request(fields, self.server_version)
+        self._before_request()
+        if self.session is None:
+            if not isinstance(request, StartApi):
+                raise PeerProtocolError(f"{type(request).__name__} before startApi")
+            self._start(request)
+            return
+        if not self.session.connected:
+            return  # dropped at the broker; the socket is on its way down
+        serve_request(request, self.session, self._broker, self._reply)
+
+    def _start(self, request: StartApi) -> None:
+        self.client_id = request.client_id
+        session = self._broker.connect(request.client_id, self._on_message)
+        self.session = session
+        session.live_position_updates = True  # TWS streams position changes after reqPositions
+        if session.connected:
+            self._log(GatewayLogCode.SESSION_STARTED, "startApi accepted")
+
+    # --- outbound -----------------------------------------------------------------------
+
+    def _on_message(self, message: Message) -> None:
+        """The broker session's listener: runs synchronously inside broker calls."""
+        if isinstance(message, Disconnected):
+            self.close(message.reason or "broker closed the session")
+            return
+        if isinstance(message, Error) and message.errorCode == 326:
+            self._log(GatewayLogCode.CLIENT_ID_IN_USE, "refused: clientId in use")
+        self._send(encode_sim_message(message, self.server_version))
+
+    def _reply(self, answer: Fields | Message) -> None:
+        if isinstance(answer, tuple):
+            self._send(answer)
+        else:
+            self._on_message(answer)
+
+    def _send(self, fields: Fields) -> None:
+        if self._closed:
+            return
+        msg_id = int(fields[0])
+        treatment = self._faults.treat(self.client_id, msg_id)
+        if treatment.copies == 0:
+            self._drop(f"wire fault: dropped before message {msg_id}")
+            return
+        frame = encode(fields) * treatment.copies
+        self.messages_out += treatment.copies
+        if treatment.hold and self._held is None:
+            self._held = (frame, msg_id)
+            return
+        self._emit(frame, treatment.delay)
+        if self._held is not None and not treatment.hold:
+            held, self._held = self._held[0], None
+            self._emit(held, 0.0)
+        if treatment.drop_after:
+            self._drop(f"wire fault: dropped after message {msg_id}")
+
+    def _drop(self, reason: str) -> None:
+        """A wire-level drop: the broker loses the session like a real socket death."""
+        if self.session is not None and self.session.connected:
+            self._broker.drop(self.session.client_id, reason)  # delivers Disconnected -> close
+        self.close(reason)
+
+    def _emit(self, data: bytes | None, delay: float) -> None:
+        if not self._pending and delay <= 0:
+            self._write_frame(data)
+            return
+        loop = asyncio.get_running_loop()
+        release = loop.time() + delay
+        if self._pending:
+            release = max(release, self._pending[-1][0])
+        self._pending.append((release, data))
+        if self._drainer is None:
+            self._drainer = loop.create_task(self._drain_delayed())
+
+    async def _drain_delayed(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._pending:
+            release, data = self._pending[0]
+            wait = release - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not self._pending:  # aborted while asleep
+                break
+            self._pending.popleft()
+            self._write_frame(data)
+        self._drainer = None
+
+    def _write_frame(self, data: bytes | None) -> None:
+        if data is _CLOSE:
+            self._writer.close()
+            return
+        if self._writer.is_closing():
+            return
+        self._writer.write(data)
+
+    # --- closing ------------------------------------------------------------------------
+
+    def close(self, reason: str) -> None:
+        """End this connection: the broker session ends and the socket closes once the frames
+        already produced are out (delayed ones included). Safe to call more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        self.close_reason = reason
+        session = self.session
+        if session is not None and session.connected:
+            session.disconnect()  # the broker's Disconnected comes back here, already closed
+        if self._held is not None:
+            held, self._held = self._held[0], None
+            self._emit(held, 0.0)
+        self._emit(_CLOSE, 0.0)
+        self._log(GatewayLogCode.SESSION_CLOSED, "closed: %s", reason)
+
+    def abort(self) -> None:
+        """Server shutdown: close now, delayed frames are lost."""
+        self._pending.clear()
+        if self._drainer is not None:
+            self._drainer.cancel()
+        self.close("gateway stopped")
+        self._writer.close()
+
+    def _log(
+        self, code: GatewayLogCode, msg: str, *args: object, level: int = logging.INFO
+    ) -> None:
+        log.log(
+            level,
+            "gateway %s clientId=%s: " + msg,
+            self.peer,
+            self.client_id,
+            *args,
+            extra={"code": code, "client_id": self.client_id, "peer": self.peer},
+        )
