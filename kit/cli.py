@@ -18,6 +18,7 @@ __all__ = ["SUBCOMMANDS", "main"]
 # name -> (module, one-line help). Modules are imported only when their command runs,
 # so `ibguard check` never pays for the gateway or the broker library.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "matrix": ("ibguard.kit.matrix.command", "Run the 30-case execution matrix against an engine."),
     "check": (
         "ibguard.rules.command",
         "Check the connector/engine boundary: libcst rules and import-linter contracts.",

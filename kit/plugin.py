@@ -10,18 +10,16 @@ sets `matrix = true` or a `subject` and pytest was started without explicit path
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from ibguard.engine.errors import ConfigError
-from ibguard.kit.matrix.coverage_gate import check_gate
-from ibguard.kit.matrix.drivers import UnknownDriver, make_driver
-from ibguard.kit.matrix.pytest_items import MatrixPlugin, MatrixRun
-from ibguard.kit.matrix.settings import (
-    MatrixSettings,
-    load_matrix_settings,
-    load_subject_factory,
-)
+
+if TYPE_CHECKING:
+    from ibguard.kit.matrix.settings import MatrixSettings
+
+# Nothing of ibguard is imported at module level: pytest loads entry-point plugins before
+# pytest-cov starts measuring, so an import here would hide the module-level lines of the
+# very engine package whose coverage the gate checks (ours and every team's).
 
 __all__ = ["pytest_addoption", "pytest_configure"]
 
@@ -50,6 +48,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="how the simulated broker reaches the subject",
     )
     group.addoption(
+        "--ibguard-config",
+        default=None,
+        metavar="FILE",
+        help="read [tool.ibguard] from FILE instead of the project's pyproject.toml",
+    )
+    group.addoption(
         "--ibguard-json",
         default=None,
         metavar="FILE",
@@ -58,6 +62,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _config_file(config: pytest.Config) -> Path | None:
+    explicit = config.getoption("ibguard_config")
+    if explicit:
+        return Path(explicit)
     inipath = config.inipath
     if inipath is not None and inipath.name == "pyproject.toml":
         return inipath
@@ -75,6 +82,11 @@ def _wanted(config: pytest.Config, settings: MatrixSettings) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from ibguard.engine.errors import ConfigError
+    from ibguard.kit.matrix.drivers import UnknownDriver, make_driver
+    from ibguard.kit.matrix.pytest_items import MatrixPlugin, MatrixRun
+    from ibguard.kit.matrix.settings import load_matrix_settings, load_subject_factory
+
     try:
         settings = load_matrix_settings(_config_file(config))
     except ConfigError as error:
@@ -123,6 +135,8 @@ class CoverageGatePlugin:
         if cov is None or getattr(cov_plugin, "_disabled", False):
             self.lines = ["coverage gate not checked: no coverage measured (run with --cov)"]
             return result
+        from ibguard.kit.matrix.coverage_gate import check_gate
+
         for gate in check_gate(cov, self.minimums):
             self.lines.append(("PASS " if gate.ok else "FAIL ") + gate.describe())
             if not gate.ok:
