@@ -1,0 +1,109 @@
+"""The engine as a service: the asyncio shell around the sans-IO core.
+
+Owns the loop that a deployment runs: it wires the connector's events into the engine
+through the pump, ticks the engine with broker time once a second (the host clock corrected
+by the measured skew), serves /health and /metrics, and stops the connector for good when
+the engine halts (no reconnect loop after 326 or an account mismatch). Log files and the
+choice of connector are the caller's (`ibguard engine run` composes them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from ibguard.engine.engine import Engine
+from ibguard.engine.events import BrokerEvent, Tick
+from ibguard.engine.health import HealthReport
+from ibguard.engine.logcodes import LogCode
+from ibguard.engine.ports import BrokerPort, Clock
+from ibguard.engine.shell.health_server import HealthServer
+from ibguard.engine.shell.metrics import MetricSample, engine_metrics
+from ibguard.engine.shell.pump import Pump
+
+__all__ = ["EngineService"]
+
+_log = logging.getLogger("ibguard.engine.service")
+
+
+class EngineService:
+    def __init__(
+        self,
+        engine: Engine,
+        port: BrokerPort,
+        clock: Clock,
+        *,
+        connect: Callable[[], Awaitable[None]] | None = None,
+        disconnect: Callable[[], Awaitable[None]] | None = None,
+        health_host: str = "127.0.0.1",
+        health_port: int = 0,
+        tick_seconds: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._connect = connect
+        self._disconnect = disconnect
+        self._tick_seconds = tick_seconds
+        self._pump = Pump(engine, port)
+        self._last_event_at: datetime | None = None
+        self._halt_handled = False
+        self.health_server = HealthServer(
+            report=self.health, metrics=self.metrics, host=health_host, port=health_port
+        )
+
+    def health(self) -> HealthReport:
+        return self.engine.health()
+
+    def metrics(self) -> tuple[MetricSample, ...]:
+        engine = self.engine
+        age = (
+            (self._clock.now() - self._last_event_at).total_seconds()
+            if self._last_event_at is not None
+            else -1.0
+        )
+        return engine_metrics(
+            orders_by_status={s.value: n for s, n in engine.status_counts().items()},
+            fills_total=engine.fills_total,
+            queue_depth=engine.queue_depth,
+            clock_skew_seconds=engine.skew or 0.0,
+            last_event_age_seconds=age,
+        )
+
+    def _on_event(self, event: BrokerEvent) -> None:
+        self._last_event_at = self._clock.now()
+        self._pump.feed(event)
+
+    def tick(self) -> None:
+        """One tick of broker time; stops the connector once the engine has halted."""
+        self._pump.feed(Tick(now=self.engine.broker_time(self._clock.now())))
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Serve until `stop` is set (SIGINT/SIGTERM in the CLI) or the engine halts."""
+        self._pump.port.start(self._on_event)
+        await self.health_server.start()
+        _log.info(
+            "engine service started",
+            extra={"code": LogCode.SERVICE_STARTED, "health_port": self.health_server.port},
+        )
+        try:
+            if self._connect is not None:
+                await self._connect()
+            while not stop.is_set():
+                self.tick()
+                if self.engine.halted and not self._halt_handled:
+                    # a halted engine sends nothing; dropping the session also stops the
+                    # connector from reconnecting with the same clientId in a loop
+                    self._halt_handled = True
+                    if self._disconnect is not None:
+                        await self._disconnect()
+                try:
+                    await asyncio.wait_for(stop.wait(), self._tick_seconds)
+                except asyncio.TimeoutError:
+                    continue
+        finally:
+            if self._disconnect is not None and not self._halt_handled:
+                await self._disconnect()
+            await self.health_server.stop()
+            _log.info("engine service stopped", extra={"code": LogCode.SERVICE_STOPPED})

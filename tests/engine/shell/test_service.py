@@ -1,0 +1,161 @@
+"""The engine service: ticks on broker time, serves real /health, stops the connector on a
+halt instead of reconnecting in a loop, and shuts down cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import datetime, timezone
+
+from ibguard.engine import Engine, EngineConfig
+from ibguard.engine.shell.service import EngineService
+from tests.fakes.broker import QuietBroker, long
+from tests.fakes.clock import ManualClock
+
+ACCOUNT = "DU77"
+START = datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc)
+
+
+async def _get(port: int, path: str) -> tuple[int, dict]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    await writer.drain()
+    raw = await reader.read()
+    writer.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    status = int(head.split()[1])
+    return status, json.loads(body) if path == "/health" else {"text": body.decode()}
+
+
+def _service(broker: QuietBroker) -> tuple[EngineService, ManualClock]:
+    clock = ManualClock(START)
+    engine = Engine(EngineConfig(account=ACCOUNT))
+    service = EngineService(
+        engine,
+        broker,
+        clock,
+        connect=broker.connect,
+        disconnect=broker.disconnect,
+        tick_seconds=0.001,
+    )
+    return service, clock
+
+
+async def _run_until(service: EngineService, condition, stop: asyncio.Event) -> asyncio.Task:
+    task = asyncio.create_task(service.run(stop))
+    for _ in range(2000):
+        await asyncio.sleep(0)
+        if condition():
+            break
+    return task
+
+
+def test_service_serves_health_and_metrics_and_stops_cleanly() -> None:
+    async def scenario() -> None:
+        broker = QuietBroker(ACCOUNT)
+        service, clock = _service(broker)
+        stop = asyncio.Event()
+        task = await _run_until(
+            service, lambda: service.engine.connected and service.engine.now, stop
+        )
+        port = service.health_server.port
+        status, body = await _get(port, "/health")
+        assert status == 200
+        assert body["status"] == "ok"
+        status, metrics = await _get(port, "/metrics")
+        assert status == 200
+        assert "ibguard_fills_total 0" in metrics["text"]
+        assert service.engine.now == START
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert broker.disconnects == 1
+
+    asyncio.run(scenario())
+
+
+def test_OPS_02_health_endpoint_says_unhealthy_with_the_reason_when_positions_disagree() -> None:
+    async def scenario() -> None:
+        broker = QuietBroker(ACCOUNT)
+        broker.positions = (long(ACCOUNT, "100"),)  # the broker holds what the engine does not
+        service, _ = _service(broker)
+        stop = asyncio.Event()
+        task = await _run_until(
+            service,
+            lambda: "positions" in {c.name for c in service.engine.health().failures},
+            stop,
+        )
+        status, body = await _get(service.health_server.port, "/health")
+        assert status == 503
+        assert body["status"] == "unhealthy"
+        assert body["checks"][0]["name"] == "positions"
+        assert "AAPL" in body["checks"][0]["reason"]
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
+
+
+def test_CONN_04_halted_engine_drops_the_session_once_and_never_reconnects() -> None:
+    async def scenario() -> None:
+        broker = QuietBroker(ACCOUNT, accounts=("FU999",))  # SEC-02 style halt at connect
+        service, clock = _service(broker)
+        stop = asyncio.Event()
+        task = await _run_until(service, lambda: broker.disconnects == 1, stop)
+        assert service.engine.halted
+        for _ in range(20):
+            clock.advance(1)
+            await asyncio.sleep(0)
+        assert service.engine.halted
+        assert broker.connects == 1
+        assert broker.disconnects == 1
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert broker.disconnects == 1  # not again at shutdown
+
+    asyncio.run(scenario())
+
+
+def test_metrics_report_event_age_and_skew() -> None:
+    broker = QuietBroker(ACCOUNT)
+    service, clock = _service(broker)
+    samples = {s.name: s.value for s in service.metrics()}
+    assert samples["ibguard_last_event_age_seconds"] == -1.0
+    broker.start(service._on_event)
+    asyncio.run(broker.connect())
+    clock.advance(2.5)
+    samples = {s.name: s.value for s in service.metrics()}
+    assert samples["ibguard_last_event_age_seconds"] == 2.5
+    assert samples["ibguard_clock_skew_seconds"] == 0.0
+
+
+def test_service_without_connect_hooks_runs_and_stops() -> None:
+    async def scenario() -> None:
+        broker = QuietBroker(ACCOUNT)
+        service = EngineService(
+            Engine(EngineConfig(account=ACCOUNT)), broker, ManualClock(START), tick_seconds=0.001
+        )
+        stop = asyncio.Event()
+        task = await _run_until(service, lambda: service.engine.now is not None, stop)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert broker.disconnects == 0
+
+    asyncio.run(scenario())
+
+
+def test_halt_without_a_disconnect_hook_still_stops_sending() -> None:
+    async def scenario() -> None:
+        broker = QuietBroker(ACCOUNT, accounts=("FU999",))
+        service = EngineService(
+            Engine(EngineConfig(account=ACCOUNT)), broker, ManualClock(START), tick_seconds=0.001
+        )
+        stop = asyncio.Event()
+        task = await _run_until(service, lambda: service.engine.now is not None, stop)
+        await broker.connect()
+        await asyncio.sleep(0.02)  # a few ticks of the service loop see the halt
+        assert service.engine.halted
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        assert broker.sent == []
+
+    asyncio.run(scenario())
