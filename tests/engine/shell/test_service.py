@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 
 from ibguard.engine import Engine, EngineConfig
 from ibguard.engine.shell.service import EngineService
+
 from tests.fakes.broker import QuietBroker, long
 from tests.fakes.clock import ManualClock
 
@@ -53,7 +54,7 @@ async def _run_until(service: EngineService, condition, stop: asyncio.Event) -> 
 def test_service_serves_health_and_metrics_and_stops_cleanly() -> None:
     async def scenario() -> None:
         broker = QuietBroker(ACCOUNT)
-        service, clock = _service(broker)
+        service, _clock = _service(broker)
         stop = asyncio.Event()
         task = await _run_until(
             service, lambda: service.engine.connected and service.engine.now, stop
