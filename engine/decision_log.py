@@ -24,11 +24,12 @@ _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 
 
 class DecisionLog:
-    __slots__ = ("_alerts", "_logger")
+    __slots__ = ("_alerts", "_logger", "muted")
 
     def __init__(self, logger: logging.Logger, alerts: AlertSink | None) -> None:
         self._logger = logger
         self._alerts = alerts
+        self.muted = False  # while replaying a journal: the decisions were logged already
 
     def debug(self, code: LogCode, message: str, **fields: object) -> None:
         self._emit(logging.DEBUG, code, message, fields)
@@ -45,10 +46,12 @@ class DecisionLog:
     def alert(self, code: LogCode, message: str, **fields: object) -> None:
         """An error record that also goes to the operator's alert sink."""
         self._emit(logging.ERROR, code, message, {**fields, "alert": True})
-        if self._alerts is not None:
+        if self._alerts is not None and not self.muted:
             self._alerts.alert(code, message, _frozen(fields))
 
     def _emit(self, level: int, code: LogCode, message: str, fields: dict[str, object]) -> None:
+        if self.muted:
+            return
         extra: dict[str, object] = {"code": code}
         for key, value in fields.items():
             extra[f"f_{key}" if key in _RESERVED else key] = value

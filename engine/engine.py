@@ -19,7 +19,7 @@ Invariants:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -150,6 +150,21 @@ class Engine:
         if self._halt_reason is not None:
             return []
         return self._throttled(commands)
+
+    def replay(self, events: Iterable[Event]) -> int:
+        """Rebuild the book from a journal of past events, quietly: their decisions were
+        logged and their commands sent (or lost) before. Returns how many were replayed."""
+        self._log.muted = True
+        count = 0
+        try:
+            for event in events:
+                self.handle(event)
+                count += 1
+        finally:
+            self._log.muted = False
+            self._throttle.reset()
+        self._log.info(LogCode.JOURNAL_REPLAYED, "book rebuilt from the journal", events=count)
+        return count
 
     def _throttled(self, commands: list[Command]) -> list[Command]:
         before = self._throttle.depth

@@ -4,14 +4,14 @@ tests plug in fakes from tests/fakes). Nothing here does I/O itself."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 
 from ibguard.engine.commands import Command
-from ibguard.engine.events import BrokerEvent
+from ibguard.engine.events import BrokerEvent, Event
 from ibguard.engine.logcodes import LogCode
 
-__all__ = ["AlertSink", "BrokerPort", "Clock", "EventHandler"]
+__all__ = ["AlertSink", "BrokerPort", "Clock", "EventHandler", "Journal"]
 
 EventHandler = Callable[[BrokerEvent], None]
 
@@ -46,3 +46,15 @@ class AlertSink(ABC):
     @abstractmethod
     def alert(self, code: LogCode, message: str, fields: Mapping[str, object]) -> None:
         """Deliver one alert. Must not raise; a failing sink is the sink's problem."""
+
+
+class Journal(ABC):
+    """Durable, ordered record of every event the engine handled (write-ahead)."""
+
+    @abstractmethod
+    def append(self, event: Event) -> None:
+        """Store one event before the engine handles it."""
+
+    @abstractmethod
+    def events(self) -> Iterator[Event]:
+        """Every stored event, oldest first."""

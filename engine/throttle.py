@@ -43,6 +43,11 @@ class MessageThrottle(Generic[T]):
             self._sent.append(now)
         return out
 
+    def reset(self) -> None:
+        """Forget the queue and the window (after a replay: nothing was really sent)."""
+        self._queue.clear()
+        self._sent.clear()
+
     def clear(self) -> list[T]:
         """Drop everything waiting; returns it so the caller can undo what it meant."""
         dropped = list(self._queue)

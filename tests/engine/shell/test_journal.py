@@ -1,0 +1,216 @@
+"""The write-ahead journal: a restarted engine rebuilds its book exactly, quietly."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from ibguard.engine import Engine, LogCode, OrderRequest, OrderType, Side, Status
+from ibguard.engine.events import (
+    BrokerError,
+    CommissionReport,
+    CompletedOrdersSnapshot,
+    ConnectionLost,
+    ConnectionRestored,
+    ContractDetails,
+    Event,
+    ExecutionsSnapshot,
+    FlattenAll,
+    ManagedAccounts,
+    NextValidId,
+    OpenOrdersSnapshot,
+    PositionReport,
+    PositionsSnapshot,
+    Reconcile,
+    RequestCancel,
+    ServerTime,
+    SubmitOrder,
+    Tick,
+    WhatIfResult,
+)
+from ibguard.engine.shell.event_codec import JournalCorrupt, decode_event, encode_event
+from ibguard.engine.shell.journal import SqliteJournal
+from ibguard.engine.shell.pump import Pump
+
+from tests.engine.scenario import AAPL, ACCOUNT, T0, Scenario
+from tests.fakes.broker import QuietBroker
+
+
+def _every_event_kind(sc: Scenario) -> list[Event]:
+    sc.submit("o1")
+    request = OrderRequest(
+        instrument=AAPL,
+        side=Side.SELL,
+        quantity=Decimal("2.5"),
+        order_type=OrderType.MARKET,
+        flatten_reason="eod",
+    )
+    return [
+        SubmitOrder(oms_id="o2", request=request),
+        RequestCancel(oms_id="o1"),
+        FlattenAll(reason="eod"),
+        Reconcile(reason="x"),
+        Tick(now=T0),
+        sc.open_order("o1"),
+        sc.status("o1", "Submitted"),
+        sc.fill("o1", "10", "100.123456789"),
+        CommissionReport(exec_id="e", commission=Decimal("0.35"), realized_pnl=None),
+        BrokerError(req_id=-1, code=2104, message="ok"),
+        ConnectionLost(reason="socket"),
+        ConnectionRestored(data_lost=False, client_id=7),
+        NextValidId(order_id=5),
+        ManagedAccounts(accounts=("DU1", "DU2")),
+        ServerTime(broker_time=T0 + timedelta(seconds=47.3), local_time=T0),
+        PositionReport(account=ACCOUNT, instrument=AAPL, quantity=Decimal(-3)),
+        ContractDetails(instrument=AAPL, previous_symbol="AAPL.OLD"),
+        OpenOrdersSnapshot(orders=(sc.open_order("o1"),)),
+        CompletedOrdersSnapshot(orders=(sc.open_order("o1", "Filled"),)),
+        ExecutionsSnapshot(executions=(sc.fill("o1", "1"),), commissions=()),
+        PositionsSnapshot(
+            positions=(PositionReport(account=ACCOUNT, instrument=AAPL, quantity=Decimal(1)),)
+        ),
+        WhatIfResult(request_id=1, margin_ok=False, detail="no", extra=(("a", "b"),)),
+    ]
+
+
+def test_every_event_type_round_trips_exactly(sc: Scenario) -> None:
+    from ibguard.engine import events
+
+    samples = _every_event_kind(sc)
+    kinds = {type(e).__name__ for e in samples}
+    declared = {n for n in events.__all__ if n not in ("BrokerEvent", "Event", "Intent")}
+    assert kinds == declared
+    for event in samples:
+        assert decode_event(encode_event(event)) == event
+
+
+def test_a_restarted_engine_rebuilds_the_same_book_without_repeating_decisions(
+    tmp_path: Path, sc: Scenario
+) -> None:
+    journal = SqliteJournal(tmp_path / "journal.sqlite")
+    events: list[Event] = [
+        Tick(now=T0),
+        NextValidId(order_id=10),
+        ManagedAccounts(accounts=(ACCOUNT,)),
+    ]
+    events += [
+        ConnectionRestored(data_lost=True, client_id=7),
+        OpenOrdersSnapshot(),
+        CompletedOrdersSnapshot(),
+        ExecutionsSnapshot(),
+    ]
+    for event in events:
+        journal.append(event)
+        sc.engine.handle(event)
+    sc.sent.clear()
+    sc.submit("a")
+    sc.submit("b")
+    live: list[Event] = [
+        sc.open_order("a"),
+        sc.fill("a", "40", "100.10"),
+        sc.fill("a", "40", "100.10"),  # a duplicate, counted once again on replay
+        sc.fill("a", "60", "100.30"),
+        sc.open_order("b"),
+        RequestCancel(oms_id="b"),
+        sc.status("b", "Cancelled"),
+    ]
+    for event in live:
+        sc.engine.handle(event)
+    # the journal of the same run: intents and broker events in the order handled
+    replay_events = [
+        *events,
+        SubmitOrder(oms_id="a", request=sc.placed("a").request),
+        SubmitOrder(oms_id="b", request=sc.placed("b").request),
+        *live,
+    ]
+    for event in replay_events[len(events) :]:
+        journal.append(event)
+    journal.close()
+
+    restarted = Scenario(connect=False)
+    reopened = SqliteJournal(tmp_path / "journal.sqlite")
+    assert len(reopened) == len(replay_events)
+    count = restarted.engine.replay(reopened.events())
+    assert count == len(replay_events)
+    assert restarted.engine.orders() == sc.engine.orders()
+    assert restarted.engine.positions() == sc.engine.positions()
+    assert restarted.order("a").status is Status.FILLED
+    assert restarted.order("b").status is Status.CANCELED
+    assert restarted.codes == [LogCode.JOURNAL_REPLAYED]
+    assert restarted.alerts.alerts == []
+    assert restarted.engine.queue_depth == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "not json",
+        "5",
+        json.dumps({"v": 99, "event": {}}),
+        json.dumps({"v": 1, "event": {"__type__": "os.system"}}),
+        json.dumps({"v": 1, "event": {"__type__": "Instrument", "symbol": "X"}}),
+        json.dumps({"v": 1, "event": {"__type__": "NextValidId", "order_id": 1, "bogus": 2}}),
+        json.dumps(
+            {"v": 1, "event": {"__type__": "CommissionReport", "exec_id": "e", "commission": 1.5}}
+        ),
+        json.dumps(
+            {
+                "v": 1,
+                "event": {
+                    "__type__": "CommissionReport",
+                    "exec_id": "e",
+                    "commission": {"__decimal__": "x"},
+                },
+            }
+        ),
+        json.dumps({"v": 1, "event": {"__enum__": "Nope", "value": 1}}),
+    ],
+)
+def test_a_corrupt_journal_row_is_a_clear_error_not_a_wrong_book(body: str) -> None:
+    with pytest.raises(JournalCorrupt):
+        decode_event(body)
+
+
+def test_only_engine_events_are_journaled() -> None:
+    with pytest.raises(JournalCorrupt):
+        encode_event(AAPL)  # type: ignore[arg-type]
+
+
+def test_corrupt_row_in_the_database_surfaces_on_replay(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    journal.append(NextValidId(order_id=1))
+    raw = sqlite3.connect(tmp_path / "j.sqlite")
+    raw.execute("INSERT INTO events (kind, body) VALUES ('X', 'garbage')")
+    raw.commit()
+    raw.close()
+    with pytest.raises(JournalCorrupt):
+        list(journal.events())
+
+
+def test_the_pump_writes_each_event_before_the_engine_handles_it(tmp_path: Path) -> None:
+    from ibguard.engine import EngineConfig
+
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    engine = Engine(EngineConfig(account=ACCOUNT))
+    broker = QuietBroker(ACCOUNT)
+    seen_in_journal: list[int] = []
+    original = engine.handle
+
+    def handle(event: Event):  # type: ignore[no-untyped-def]
+        seen_in_journal.append(len(journal))
+        return original(event)
+
+    engine.handle = handle  # type: ignore[method-assign]
+    pump = Pump(engine, broker, journal)
+    pump.start()
+    import asyncio
+
+    asyncio.run(broker.connect())
+    assert seen_in_journal == list(range(1, len(journal) + 1))
+    kinds = [type(e).__name__ for e in journal.events()]
+    assert kinds[:3] == ["NextValidId", "ManagedAccounts", "ConnectionRestored"]
+    assert "PositionsSnapshot" in kinds
