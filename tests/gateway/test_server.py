@@ -1,0 +1,326 @@
+"""The gateway server over raw loopback sockets: handshake, message order on the wire, bad
+peers closed one by one with log codes, unknown requests ignored, stop() ends everything."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from ibguard.kit.gateway.framing import Frame, FrameReader, encode, encode_client_hello
+from ibguard.kit.gateway.logcodes import GatewayLogCode
+from ibguard.kit.gateway.message_ids import Out
+from ibguard.kit.gateway.server import Gateway
+from ibguard.kit.sim import BrokerConfig, SimBroker
+
+from .e2e_support import run
+
+QUIET = BrokerConfig(farm_status_messages=False)
+
+
+class RawClient:
+    """A hand-driven TWS API client: bytes out, frames in."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.frames = FrameReader(expect_hello=False)
+        self.version = 0
+
+    @classmethod
+    async def open(cls, port: int, low: int = 157, high: int = 178) -> RawClient:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        client = cls(reader, writer)
+        writer.write(encode_client_hello(low, high))
+        hello = await client.next()
+        client.version = int(hello[0])
+        return client
+
+    async def start(self, client_id: int) -> list[tuple[str, ...]]:
+        self.send("71", "2", str(client_id), "")
+        return await self.until(Out.NEXT_VALID_ID)
+
+    def send(self, *fields: str) -> None:
+        self.writer.write(encode(fields))
+
+    def place(self, order_id: int, symbol: str, action: str, qty: int, kind: str = "MKT") -> None:
+        """placeOrder bytes as ib_async writes them at this server version."""
+        from ib_async import Order, Stock
+        from ib_async.client import Client
+
+        wire = SimpleNamespace(data=b"")
+        c = Client(SimpleNamespace())
+        c.conn = SimpleNamespace(sendMsg=lambda data: setattr(wire, "data", wire.data + data))
+        c.connState = Client.CONNECTED
+        c._serverVersion = self.version
+        c.MaxRequests = 0
+        c.placeOrder(
+            order_id,
+            Stock(symbol, "SMART", "USD"),
+            Order(
+                action=action,
+                totalQuantity=qty,
+                orderType=kind,
+                lmtPrice=1.0 if kind == "LMT" else 0,
+            ),
+        )
+        self.writer.write(wire.data)
+
+    async def next(self, timeout: float = 2.0) -> tuple[str, ...]:
+        while True:
+            message = self.frames.next_message()
+            if isinstance(message, Frame):
+                return message.fields
+            data = await asyncio.wait_for(self.reader.read(1 << 16), timeout)
+            if not data:
+                raise ConnectionResetError("server closed the socket")
+            self.frames.feed(data)
+
+    async def until(self, msg_id: int) -> list[tuple[str, ...]]:
+        """Frames up to and including the first with ``msg_id``."""
+        got = [await self.next()]
+        while got[-1][0] != str(int(msg_id)):
+            got.append(await self.next())
+        return got
+
+    async def closed_by_server(self, timeout: float = 2.0) -> bool:
+        try:
+            while True:
+                await self.next(timeout)
+        except ConnectionResetError:
+            return True
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+@asynccontextmanager
+async def gateway(broker: SimBroker | None = None, **kw: Any) -> AsyncIterator[Gateway]:
+    async with Gateway(broker or SimBroker(QUIET), **kw) as gw:
+        yield gw
+
+
+def ids(frames: list[tuple[str, ...]]) -> list[int]:
+    return [int(f[0]) for f in frames]
+
+
+def test_handshake_negotiates_the_clients_maximum_within_range() -> None:
+    async def scenario() -> list[int]:
+        async with gateway(max_version=176) as gw:
+            versions = []
+            for low, high in ((157, 178), (157, 160), (157, 157)):
+                client = await RawClient.open(gw.port, low, high)
+                versions.append(client.version)
+                client.close()
+            return versions
+
+    assert run(scenario) == [176, 160, 157]
+
+
+def test_start_api_answers_accounts_then_next_valid_id() -> None:
+    async def scenario() -> list[tuple[str, ...]]:
+        async with gateway() as gw:
+            client = await RawClient.open(gw.port)
+            frames = await client.start(5)
+            client.close()
+            return frames
+
+    assert run(scenario) == [("15", "1", "DU1234567"), ("9", "1", "1")]
+
+
+def test_live_fill_sends_open_order_before_exec_details_with_req_id_minus_one() -> None:
+    async def scenario() -> list[tuple[str, ...]]:
+        async with gateway() as gw:
+            client = await RawClient.open(gw.port)
+            await client.start(5)
+            client.place(1, "AAPL", "BUY", 10)
+            frames = await client.until(Out.COMMISSION_REPORT)
+            client.close()
+            return frames
+
+    frames = run(scenario)
+    assert ids(frames) == [
+        Out.OPEN_ORDER,
+        Out.ORDER_STATUS,
+        Out.OPEN_ORDER,
+        Out.ORDER_STATUS,
+        Out.EXECUTION_DATA,
+        Out.COMMISSION_REPORT,
+    ]
+    assert frames[4][1] == "-1"  # reqId of a live execution
+
+
+def test_malformed_frame_closes_only_that_session_with_a_log_code(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broker = SimBroker(QUIET)
+
+    async def scenario() -> None:
+        async with gateway(broker) as gw:
+            good = await RawClient.open(gw.port)
+            await good.start(1)
+            bad = await RawClient.open(gw.port)
+            await bad.start(2)
+            bad.writer.write(b"\x00\x00\x00\x02ab")  # no NUL terminator
+            assert await bad.closed_by_server()
+            good.send("49", "1")
+            (now,) = await good.until(Out.CURRENT_TIME)
+            assert now[2] == str(int(broker.clock.broker_now().timestamp()))
+            assert [c.client_id for c in gw.connections()] == [1]
+            good.close()
+
+    with caplog.at_level(logging.INFO, logger="ibguard.kit.gateway"):
+        run(scenario)
+    codes = [getattr(r, "code", None) for r in caplog.records]
+    assert GatewayLogCode.PEER_PROTOCOL_ERROR in codes
+    assert [s.client_id for s in broker.sessions()] == []
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [b"GET / HTTP/1.1\r\n\r\n", b"API\0\x00\x00\x00\x04v1..", b"API\0\x00\x00\x00\x07v10..20"],
+    ids=["not-api", "bad-range", "too-old"],
+)
+def test_bad_handshakes_are_closed(opening: bytes, caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> None:
+        async with gateway() as gw:
+            reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+            writer.write(opening)
+            assert await asyncio.wait_for(reader.read(), 2) == b""
+            writer.close()
+
+    with caplog.at_level(logging.INFO, logger="ibguard.kit.gateway"):
+        run(scenario)
+    assert GatewayLogCode.PEER_PROTOCOL_ERROR in [getattr(r, "code", None) for r in caplog.records]
+
+
+def test_request_before_start_api_is_a_peer_error() -> None:
+    async def scenario() -> None:
+        async with gateway() as gw:
+            client = await RawClient.open(gw.port)
+            client.send("49", "1")
+            assert await client.closed_by_server()
+
+    run(scenario)
+
+
+def test_unknown_requests_are_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
+    async def scenario() -> tuple[str, ...]:
+        async with gateway() as gw:
+            client = await RawClient.open(gw.port)
+            await client.start(3)
+            client.send("1", "11", "42", "0", "AAPL", "STK")  # reqMktData: not served
+            client.send("49", "1")
+            (now,) = await client.until(Out.CURRENT_TIME)
+            client.close()
+            return now
+
+    with caplog.at_level(logging.INFO, logger="ibguard.kit.gateway"):
+        assert run(scenario)[0] == "49"
+    unknown = [
+        r for r in caplog.records if getattr(r, "code", None) is GatewayLogCode.UNKNOWN_REQUEST
+    ]
+    assert [getattr(r, "msg_id", None) for r in unknown] == [1]
+
+
+def test_client_closing_its_socket_ends_the_broker_session() -> None:
+    broker = SimBroker(QUIET)
+
+    async def scenario() -> None:
+        async with gateway(broker) as gw:
+            client = await RawClient.open(gw.port)
+            await client.start(4)
+            assert [s.client_id for s in broker.sessions()] == [4]
+            client.close()
+            for _ in range(100):
+                if not broker.sessions():
+                    break
+                await asyncio.sleep(0.01)
+            assert broker.sessions() == ()
+            assert gw.connections() == ()
+
+    run(scenario)
+
+
+def test_stop_closes_every_connection_and_is_idempotent() -> None:
+    broker = SimBroker(QUIET)
+
+    async def scenario() -> None:
+        gw = Gateway(broker)
+        await gw.start()
+        clients = [await RawClient.open(gw.port) for _ in range(3)]
+        for cid, client in enumerate(clients, start=1):
+            await client.start(cid)
+        await gw.stop()
+        await gw.stop()
+        for client in clients:
+            assert await client.closed_by_server()
+        with pytest.raises(ConnectionRefusedError):
+            await asyncio.open_connection("127.0.0.1", gw.port)
+
+    run(scenario)
+    assert broker.sessions() == ()
+
+
+def test_follow_real_time_moves_broker_time_with_the_loop() -> None:
+    broker = SimBroker(QUIET)
+    start = broker.clock.broker_now()
+
+    async def scenario() -> None:
+        async with gateway(broker, follow_real_time=True) as gw:
+            client = await RawClient.open(gw.port)
+            await client.start(1)
+            await asyncio.sleep(0.2)
+            client.send("49", "1")
+            await client.until(Out.CURRENT_TIME)
+            client.close()
+
+    run(scenario)
+    assert broker.clock.broker_now() - start >= timedelta(seconds=0.2)
+
+
+def test_stats_count_frames_both_ways() -> None:
+    async def scenario() -> tuple[int, int, int]:
+        async with gateway() as gw:
+            client = await RawClient.open(gw.port)
+            await client.start(1)
+            client.place(1, "AAPL", "BUY", 1)
+            await client.until(Out.COMMISSION_REPORT)
+            s = gw.stats()
+            client.close()
+            return s.connections, s.messages_in, s.messages_out
+
+    # in: hello, startApi, placeOrder; out: hello, accounts, id, 2 x (openOrder, status),
+    # execDetails, commission
+    assert run(scenario) == (1, 3, 9)
+
+
+def test_position_updates_stream_after_req_positions() -> None:
+    async def scenario() -> list[tuple[str, ...]]:
+        async with gateway() as gw:
+            client = await RawClient.open(gw.port)
+            await client.start(1)
+            client.send("61", "1")
+            await client.until(Out.POSITION_END)
+            gw.broker.inject_order(
+                client_id=1, symbol="AAPL", action="BUY", quantity=Decimal(2), order_type="MKT"
+            )
+            perm_id = gw.broker.orders()[0].perm_id
+            gw.broker.fill(perm_id, Decimal(2), Decimal(50))
+            frames = await client.until(Out.POSITION_DATA)
+            client.close()
+            return frames
+
+    position = run(scenario)[-1]
+    assert (position[2], position[4], position[-2], position[-1]) == (
+        "DU1234567",
+        "AAPL",
+        "2",
+        "50",
+    )
