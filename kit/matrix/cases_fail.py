@@ -123,6 +123,10 @@ def order_id_reuse_after_midnight(make: StageMaker) -> None:
     stage.expect(two.filled == 30, f"o2 filled {two.filled}, the broker executed 30")
     one = stage.expect_status("o1", "WORKING", why="yesterday's order is still working")
     stage.expect(one.filled == 0, f"o1 shows {one.filled} filled from o2's execution")
+    stage.broker.cancel_at_broker(old.perm_id, "expired")  # news about the old order
+    stage.advance(1)
+    stage.expect_status("o1", "CANCELED", why="the broker cancelled yesterday's order")
+    stage.expect_status("o2", "FILLED", why="the old order's cancel is not about o2")
     stage.expect_code("ORDER_ID_REUSE")
 
 

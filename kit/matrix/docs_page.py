@@ -1,0 +1,44 @@
+"""`docs/cases.md`, rendered from the catalog (a test fails when the file is stale).
+
+Run `python -m ibguard.kit.matrix.docs_page docs/cases.md` to regenerate it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ibguard.kit.matrix.catalog import CASES, CATEGORIES
+
+__all__ = ["render_cases_page"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_cases_page() -> str:
+    lines = [
+        "# The 30-case matrix",
+        "",
+        "Generated from `ibguard.kit.matrix.catalog` (do not edit by hand: run",
+        "`python -m ibguard.kit.matrix.docs_page docs/cases.md`). Test ids are the case ids:",
+        "`pytest -k CONN-01`, `ibguard matrix -k CONN-01`.",
+    ]
+    for category in CATEGORIES:
+        lines += [
+            "",
+            f"## {category}",
+            "",
+            "| id | name | trigger | expected | code | cost |",
+            "|---|---|---|---|---|---|",
+        ]
+        for c in CASES:
+            if c.category == category:
+                cells = (c.id, c.name, c.trigger, c.expected, c.code or "-", c.cost)
+                lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - maintenance entry point
+    Path(sys.argv[1]).write_text(render_cases_page(), encoding="utf-8")
