@@ -18,7 +18,7 @@ from ibguard.engine.engine import Engine
 from ibguard.engine.events import BrokerEvent, Tick
 from ibguard.engine.health import HealthReport
 from ibguard.engine.logcodes import LogCode
-from ibguard.engine.ports import BrokerPort, Clock
+from ibguard.engine.ports import BrokerPort, Clock, Journal
 from ibguard.engine.shell.health_server import HealthServer
 from ibguard.engine.shell.metrics import MetricSample, engine_metrics
 from ibguard.engine.shell.pump import Pump
@@ -40,13 +40,14 @@ class EngineService:
         health_host: str = "127.0.0.1",
         health_port: int = 0,
         tick_seconds: float = 1.0,
+        journal: Journal | None = None,
     ) -> None:
         self.engine = engine
         self._clock = clock
         self._connect = connect
         self._disconnect = disconnect
         self._tick_seconds = tick_seconds
-        self._pump = Pump(engine, port)
+        self._pump = Pump(engine, port, journal)
         self._last_event_at: datetime | None = None
         self._halt_handled = False
         self.health_server = HealthServer(

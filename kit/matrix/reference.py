@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ibguard.engine.config import EngineConfig
 from ibguard.engine.engine import Engine
-from ibguard.engine.events import ConnectionRestored, FlattenAll, RequestCancel, SubmitOrder, Tick
+from ibguard.engine.events import FlattenAll, RequestCancel, SubmitOrder, Tick
 from ibguard.engine.model import Instrument, OrderRequest, OrderSnapshot
 from ibguard.engine.ports import BrokerPort
 from ibguard.engine.shell.logfiles import RotatingJsonFileHandler
@@ -88,10 +88,7 @@ class ReferenceSubject(Subject):
         self._connector = port if isinstance(port, SimConnector) else None
         self._pump = Pump(self.engine, self.wrap_port(port))
         self._pump.feed(Tick(now=endpoint.local_clock()))
-        self._pump.start()
-        if self._connector is not None and self._connector.connected:
-            # the service's "connected" step: the first connect reconciles like a reconnect
-            self._pump.feed(ConnectionRestored(data_lost=True, client_id=endpoint.client_id))
+        self._pump.start()  # the connector connects and says so (ConnectionRestored)
 
     def wrap_port(self, port: BrokerPort) -> BrokerPort:
         """The port the engine talks through (a hook for deliberately broken variants)."""

@@ -94,7 +94,7 @@ class SimConnector(BrokerPort):
 
     def start(self, on_event: EventHandler) -> None:
         self._on_event = on_event
-        self._connect(restored=False)
+        self._connect()
 
     def send(self, command: Command) -> None:
         session = self._session
@@ -138,9 +138,9 @@ class SimConnector(BrokerPort):
         return self._session is not None and self._session.connected
 
     def reconnect(self) -> None:
-        """Open a new session with the same clientId; on success ConnectionRestored
-        (data_lost=True) comes first, then the startup messages."""
-        self._connect(restored=True)
+        """Open a new session with the same clientId; on success the startup messages
+        (managedAccounts, nextValidId) come first, then ConnectionRestored(data_lost=True)."""
+        self._connect()
 
     def disconnect(self) -> None:
         if self._session is not None and self._session.connected:
@@ -158,7 +158,11 @@ class SimConnector(BrokerPort):
 
     # --- connection ---------------------------------------------------------------------
 
-    def _connect(self, *, restored: bool) -> None:
+    def _connect(self) -> None:
+        # Every successful connect ends with ConnectionRestored, the first one too: like
+        # a real client's connect(), it completes after managedAccounts and nextValidId,
+        # and a fresh session knows nothing of our orders (data_lost), so the engine
+        # reconciles.
         self._reset_requests()
         early: list[ib.Message] = []
         self._buffer = early
@@ -166,11 +170,11 @@ class SimConnector(BrokerPort):
         self._buffer = None
         if session.connected:
             self._session = session
-            if restored:
-                self._emit(ConnectionRestored(data_lost=True, client_id=self.client_id))
         for message in early:
             if session.connected or not isinstance(message, ib.Disconnected):
                 self._translate(message)
+        if session.connected:
+            self._emit(ConnectionRestored(data_lost=True, client_id=self.client_id))
 
     def _reset_requests(self) -> None:
         self._open.clear()

@@ -70,8 +70,14 @@ def place(order_id: int, qty: int = 10, price: str | None = None, ref: str = "ib
     )
 
 
-def test_start_reports_accounts_and_next_valid_id(events: Events, conn: SimConnector) -> None:
-    assert events == [ev.ManagedAccounts(accounts=(ACCOUNT,)), ev.NextValidId(order_id=1)]
+def test_start_reports_accounts_and_next_valid_id_then_connected(
+    events: Events, conn: SimConnector
+) -> None:
+    assert events == [
+        ev.ManagedAccounts(accounts=(ACCOUNT,)),
+        ev.NextValidId(order_id=1),
+        ev.ConnectionRestored(data_lost=True, client_id=7),
+    ]
     assert conn.connected
 
 
@@ -196,9 +202,9 @@ def test_drop_then_commands_do_not_reach_the_broker_until_reconnect(
     events.clear()
     conn.reconnect()
     assert events == [
-        ev.ConnectionRestored(data_lost=True, client_id=7),
         ev.ManagedAccounts(accounts=(ACCOUNT,)),
         ev.NextValidId(order_id=2),
+        ev.ConnectionRestored(data_lost=True, client_id=7),
     ]
     events.clear()
     conn.send(RequestOpenOrders())

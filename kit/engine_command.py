@@ -1,0 +1,150 @@
+"""`ibguard engine run`: the reference engine as a service, against a simulated broker or
+TWS / IB Gateway.
+
+The composition root of the runnable engine: settings (TOML + flags, every bad value
+reported at once, exit 2), JSON log files, the optional write-ahead journal (replayed at
+start), the connector chosen by `--broker` (`sim`: the embedded simulated paper account,
+whose clock follows real time; `ib`: ib_async against `--host/--port/--client-id`), and the
+engine service with its /health and /metrics server. SIGINT/SIGTERM stop it cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ibguard.engine.engine import Engine
+from ibguard.engine.errors import ConfigError
+from ibguard.engine.ports import BrokerPort
+from ibguard.engine.shell.journal import SqliteJournal
+from ibguard.engine.shell.logfiles import configure_logging
+from ibguard.engine.shell.service import EngineService
+from ibguard.engine.shell.settings import (
+    Broker,
+    ServiceSettings,
+    add_arguments,
+    settings_from_args,
+)
+from ibguard.engine.shell.system_clock import SystemClock
+
+__all__ = ["configure", "run"]
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
+    run_parser = sub.add_parser("run", help="Run the reference engine until SIGINT/SIGTERM.")
+    add_arguments(run_parser)
+    run_parser.add_argument(
+        "--journal",
+        metavar="FILE",
+        help="SQLite write-ahead journal; replayed at start so a restart keeps its book",
+    )
+    run_parser.add_argument(
+        "--stop-after",
+        metavar="SECONDS",
+        type=float,
+        help="stop by itself after this many seconds (smoke tests, demos)",
+    )
+
+
+@dataclass
+class _Connection:
+    port: BrokerPort
+    connect: Callable[[], Awaitable[None]] | None
+    disconnect: Callable[[], Awaitable[None]] | None
+    background: Callable[[], Awaitable[None]] | None = None
+
+
+def _sim_connection(settings: ServiceSettings) -> _Connection:
+    from ibguard.kit.sim.broker import BrokerConfig, SimBroker
+    from ibguard.kit.sim.inprocess import SimConnector
+
+    broker = SimBroker(
+        BrokerConfig(accounts=(settings.engine.account,), start=datetime.now(timezone.utc))
+    )
+    connector = SimConnector(broker, settings.engine.client_id)
+
+    async def follow_real_time() -> None:
+        loop = asyncio.get_running_loop()
+        mark = loop.time()
+        while True:
+            await asyncio.sleep(0.25)
+            now = loop.time()
+            broker.advance(now - mark)
+            mark = now
+
+    async def disconnect() -> None:
+        connector.disconnect()
+
+    # SimConnector connects when started; nothing more to do at connect time
+    return _Connection(connector, None, disconnect, follow_real_time)
+
+
+def _ib_connection(settings: ServiceSettings) -> _Connection:
+    from ibguard.engine.connector.ib import IBConnector
+
+    connector = IBConnector(
+        host=settings.host, port=settings.port, client_id=settings.engine.client_id
+    )
+    return _Connection(connector, connector.connect, connector.disconnect)
+
+
+async def _serve(settings: ServiceSettings, args: argparse.Namespace) -> int:
+    connection = (
+        _sim_connection(settings) if settings.broker is Broker.SIM else _ib_connection(settings)
+    )
+    engine = Engine(settings.engine)
+    journal = SqliteJournal(args.journal) if args.journal else None
+    if journal is not None:
+        engine.replay(journal.events())
+    service = EngineService(
+        engine,
+        connection.port,
+        SystemClock(),
+        connect=connection.connect,
+        disconnect=connection.disconnect,
+        health_host=settings.health_host,
+        health_port=settings.health_port,
+        journal=journal,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if args.stop_after is not None:
+        loop.call_later(args.stop_after, stop.set)
+    background = (
+        asyncio.create_task(connection.background()) if connection.background else None
+    )
+    try:
+        await service.run(stop)
+    finally:
+        if background is not None:
+            background.cancel()
+        if journal is not None:
+            journal.close()
+    return 1 if engine.halted else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from_args(args)
+    except ConfigError as error:
+        print(f"ibguard engine run: {error}", file=sys.stderr)
+        return 2
+    installed = configure_logging(
+        Path(settings.log_dir),
+        max_bytes=settings.log_max_bytes,
+        backups=settings.log_backups,
+        tz=settings.engine.exchange_tz,
+    )
+    try:
+        return asyncio.run(_serve(settings, args))
+    finally:
+        installed.remove()
