@@ -1,0 +1,312 @@
+"""The gateway script: a small TOML file of prices, halts and faults for `ibguard gateway`.
+
+Owns parsing and validating the file into a frozen `GatewayScript`, and applying it to a
+SimBroker and the gateway's `WireFaults`. Every problem in a file is reported at once
+(`ConfigError`); unknown keys are errors, never ignored. Format (every table optional)::
+
+    [account]
+    accounts = ["DU1234567"]        # managed accounts; the first is the default
+    rate_limit_per_second = 50      # error 100 beyond this (per clientId, per second)
+    skew_seconds = 0                # broker clock minus real time (negative: behind)
+    default_price = "100.00"        # price of a symbol never given one
+    commission_per_share = "0.005"
+
+    [prices]                        # symbol = price (strings keep decimals exact)
+    AAPL = "187.25"
+
+    [[halt]]
+    symbol = "TSLA"
+    mode = "reject"                 # or "no_fill": accepted, never filled
+
+    [[broker_fault]]                # armed SimBroker rules, consumed in file order
+    kind = "reject"                 # code = 201, text = "...", symbol = "AAPL", times = 1
+    # kind = "fill": fills = [["30", "100.10"], ["20", "100.20"]], duplicate_last = false,
+    #                exec_before_status = false, symbol, times
+    # kind = "drop": received = true, client_id, times      (drop after the next placeOrder)
+    # kind = "refuse_cancel": price, symbol, times
+    # kind = "late_fill_on_cancel": shares, price, seconds_before = 1, symbol, times
+
+    [[wire_fault]]                  # armed wire faults (see `WireFaults`)
+    kind = "drop_after"             # messages = 3, client_id, message_id
+    # kind = "delay": seconds = 0.5, messages = 1, client_id, message_id
+    # kind = "duplicate": messages = 1, client_id, message_id
+    # kind = "reorder": client_id, message_id
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any, Final, final
+
+from ibguard.engine.errors import ConfigError, UsageError
+from ibguard.kit.gateway.wire_faults import WireFaults
+from ibguard.kit.sim.broker import SimBroker
+from ibguard.kit.sim.contracts import HaltMode
+from ibguard.kit.sim.script import (
+    DropConnection,
+    FillPlan,
+    LateFillOnCancel,
+    RefuseCancel,
+    RejectOrder,
+    Rule,
+)
+
+__all__ = ["GatewayScript", "load_script", "parse_script"]
+
+# tomllib from 3.11 on, its backport tomli before.
+_toml: Any = importlib.import_module("tomllib" if sys.version_info >= (3, 11) else "tomli")
+
+_ACCOUNT_KEYS: Final = {
+    "accounts",
+    "rate_limit_per_second",
+    "skew_seconds",
+    "default_price",
+    "commission_per_share",
+}
+_TOP_KEYS: Final = {"account", "prices", "halt", "broker_fault", "wire_fault"}
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatewayScript:
+    accounts: tuple[str, ...] = ("DU1234567",)
+    rate_limit_per_second: int = 50
+    skew_seconds: float = 0.0
+    default_price: Decimal = Decimal("100.00")
+    commission_per_share: Decimal = Decimal("0.005")
+    prices: tuple[tuple[str, Decimal], ...] = ()
+    halts: tuple[tuple[str, HaltMode], ...] = ()
+    broker_faults: tuple[Rule, ...] = ()
+    wire_faults: tuple[Callable[[WireFaults], None], ...] = field(default=(), compare=False)
+
+    def apply(self, broker: SimBroker, faults: WireFaults) -> None:
+        """Set prices and halts, arm the broker rules and the wire faults."""
+        for symbol, price in self.prices:
+            broker.set_price(symbol, price)
+        for symbol, mode in self.halts:
+            broker.halt(symbol, mode)
+        for rule in self.broker_faults:
+            broker.script.arm(rule)
+        for arm in self.wire_faults:
+            arm(faults)
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, where: str, problem: str) -> None:
+        self.items.append(f"{where}: {problem}")
+
+    def decimal(self, where: str, raw: object) -> Decimal | None:
+        if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+            self.add(where, f"expected a number, got {raw!r}")
+            return None
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            self.add(where, f"not a number: {raw!r}")
+            return None
+        if not value.is_finite():
+            self.add(where, f"must be finite, got {raw!r}")
+            return None
+        return value
+
+    def integer(self, where: str, raw: object, *, minimum: int = 0) -> int | None:
+        if isinstance(raw, bool) or not isinstance(raw, int) or raw < minimum:
+            self.add(where, f"expected an integer >= {minimum}, got {raw!r}")
+            return None
+        return raw
+
+    def table(self, where: str, raw: object, allowed: set[str]) -> Mapping[str, Any]:
+        if not isinstance(raw, dict):
+            self.add(where, "expected a table")
+            return {}
+        for key in sorted(set(raw) - allowed):
+            self.add(where, f"unknown key {key!r} (allowed: {', '.join(sorted(allowed))})")
+        return raw
+
+
+def load_script(path: Path) -> GatewayScript:
+    """Read and validate a script file; `ConfigError` names the file and every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"cannot read: {exc.strerror}"], str(path)) from None
+    return parse_script(text, source=str(path))
+
+
+def parse_script(text: str, *, source: str = "<script>") -> GatewayScript:
+    try:
+        doc = _toml.loads(text)
+    except _toml.TOMLDecodeError as exc:
+        raise ConfigError([f"not valid TOML: {exc}"], source) from None
+    errors = _Errors()
+    errors.table("top level", doc, _TOP_KEYS)
+    values: dict[str, Any] = {}
+    account = errors.table("[account]", doc.get("account", {}), _ACCOUNT_KEYS)
+    _account(account, values, errors)
+    prices = errors.table("[prices]", doc.get("prices", {}), set(doc.get("prices", {})))
+    values["prices"] = tuple(
+        (symbol, price)
+        for symbol, raw in prices.items()
+        if (price := errors.decimal(f"[prices] {symbol}", raw)) is not None
+    )
+    values["halts"] = tuple(_halts(doc.get("halt", []), errors))
+    values["broker_faults"] = tuple(_broker_faults(doc.get("broker_fault", []), errors))
+    values["wire_faults"] = tuple(_wire_faults(doc.get("wire_fault", []), errors))
+    if errors.items:
+        raise ConfigError(errors.items, source)
+    return GatewayScript(**values)
+
+
+def _account(table: Mapping[str, Any], values: dict[str, Any], errors: _Errors) -> None:
+    if "accounts" in table:
+        accounts = table["accounts"]
+        if (
+            not isinstance(accounts, list)
+            or not accounts
+            or not all(isinstance(a, str) and a and "," not in a for a in accounts)
+        ):
+            errors.add("[account] accounts", "expected a non-empty list of account names")
+        else:
+            values["accounts"] = tuple(accounts)
+    if "rate_limit_per_second" in table:
+        limit = errors.integer(
+            "[account] rate_limit_per_second", table["rate_limit_per_second"], minimum=1
+        )
+        if limit is not None:
+            values["rate_limit_per_second"] = limit
+    if "skew_seconds" in table:
+        skew = errors.decimal("[account] skew_seconds", table["skew_seconds"])
+        if skew is not None:
+            values["skew_seconds"] = float(skew)
+    for key in ("default_price", "commission_per_share"):
+        if key in table:
+            value = errors.decimal(f"[account] {key}", table[key])
+            if value is not None:
+                values[key] = value
+
+
+def _items(raw: object, name: str, errors: _Errors) -> list[tuple[str, Mapping[str, Any]]]:
+    if not isinstance(raw, list):
+        errors.add(f"[[{name}]]", "expected an array of tables")
+        return []
+    return [(f"[[{name}]] #{i + 1}", item) for i, item in enumerate(raw)]
+
+
+def _halts(raw: object, errors: _Errors) -> list[tuple[str, HaltMode]]:
+    out = []
+    for where, item in _items(raw, "halt", errors):
+        table = errors.table(where, item, {"symbol", "mode"})
+        symbol = table.get("symbol")
+        if not isinstance(symbol, str) or not symbol:
+            errors.add(where, "needs a symbol")
+            continue
+        try:
+            mode = HaltMode(table.get("mode", "reject"))
+        except ValueError:
+            errors.add(where, f"mode must be 'reject' or 'no_fill', got {table.get('mode')!r}")
+            continue
+        out.append((symbol, mode))
+    return out
+
+
+_BROKER_KEYS: Final = {
+    "reject": {"code", "text", "symbol", "times"},
+    "fill": {"fills", "duplicate_last", "exec_before_status", "symbol", "times"},
+    "drop": {"received", "client_id", "times"},
+    "refuse_cancel": {"price", "symbol", "times"},
+    "late_fill_on_cancel": {"shares", "price", "seconds_before", "symbol", "times"},
+}
+
+
+def _broker_faults(raw: object, errors: _Errors) -> list[Rule]:
+    out: list[Rule] = []
+    for where, item in _items(raw, "broker_fault", errors):
+        kind = item.get("kind") if isinstance(item, dict) else None
+        if kind not in _BROKER_KEYS:
+            errors.add(where, f"kind must be one of {', '.join(_BROKER_KEYS)}, got {kind!r}")
+            continue
+        table = dict(errors.table(where, item, _BROKER_KEYS[kind] | {"kind"}))
+        table.pop("kind")
+        try:
+            rule = _broker_rule(kind, table, where, errors)
+        except (TypeError, ValueError, UsageError) as exc:
+            errors.add(where, str(exc))
+            continue
+        if rule is not None:
+            out.append(rule)
+    return out
+
+
+def _broker_rule(kind: str, t: dict[str, Any], where: str, errors: _Errors) -> Rule | None:
+    for key in ("price", "shares"):
+        if key in t:
+            t[key] = errors.decimal(f"{where} {key}", t[key])
+    if kind == "reject":
+        return RejectOrder(**t)
+    if kind == "drop":
+        return DropConnection(**t)
+    if kind == "refuse_cancel":
+        return RefuseCancel(**t)
+    if kind == "late_fill_on_cancel":
+        return LateFillOnCancel(**t)
+    fills = t.pop("fills", None)
+    if not isinstance(fills, list) or not fills:
+        errors.add(where, 'fills must be a list of ["shares", "price"] pairs')
+        return None
+    pieces = []
+    for i, pair in enumerate(fills):
+        if not isinstance(pair, list) or len(pair) != 2:
+            errors.add(f"{where} fills[{i}]", "expected [shares, price]")
+            return None
+        shares = errors.decimal(f"{where} fills[{i}]", pair[0])
+        price = errors.decimal(f"{where} fills[{i}]", pair[1])
+        if shares is None or price is None:
+            return None
+        pieces.append((shares, price))
+    return FillPlan(fills=tuple(pieces), **t)
+
+
+_WIRE_KEYS: Final = {
+    "drop_after": {"messages", "client_id", "message_id"},
+    "delay": {"seconds", "messages", "client_id", "message_id"},
+    "duplicate": {"messages", "client_id", "message_id"},
+    "reorder": {"client_id", "message_id"},
+}
+
+
+def _wire_faults(raw: object, errors: _Errors) -> list[Callable[[WireFaults], None]]:
+    out: list[Callable[[WireFaults], None]] = []
+    probe = WireFaults()  # arm once now so bad values are reported with the file
+    for where, item in _items(raw, "wire_fault", errors):
+        kind = item.get("kind") if isinstance(item, dict) else None
+        if kind not in _WIRE_KEYS:
+            errors.add(where, f"kind must be one of {', '.join(_WIRE_KEYS)}, got {kind!r}")
+            continue
+        t = dict(errors.table(where, item, _WIRE_KEYS[kind] | {"kind"}))
+        kw = {"client_id": t.get("client_id"), "msg_id": t.get("message_id")}
+        arm = _wire_arm(kind, t, kw)
+        try:
+            arm(probe)
+        except (TypeError, UsageError) as exc:
+            errors.add(where, str(exc))
+            continue
+        out.append(arm)
+    return out
+
+
+def _wire_arm(kind: str, t: dict[str, Any], kw: dict[str, Any]) -> Callable[[WireFaults], None]:
+    if kind == "drop_after":
+        return lambda f: f.drop_after(t.get("messages", 0), **kw)
+    if kind == "delay":
+        return lambda f: f.delay(t.get("seconds", 0), messages=t.get("messages", 1), **kw)
+    if kind == "duplicate":
+        return lambda f: f.duplicate_next(t.get("messages", 1), **kw)
+    return lambda f: f.reorder_next(**kw)
