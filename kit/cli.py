@@ -15,13 +15,18 @@ from importlib.metadata import PackageNotFoundError, version
 
 __all__ = ["SUBCOMMANDS", "main"]
 
-# name -> (module, one-line help). Modules are imported only when their command runs,
-# so `ibguard check` never pays for the gateway or the broker library.
+# name -> (module, one-line help). Every module is imported to build the parser, so each
+# keeps its module-level imports light and imports heavy dependencies inside run().
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "engine": ("ibguard.kit.engine_command", "Run the reference engine as a service."),
     "matrix": ("ibguard.kit.matrix.command", "Run the 30-case execution matrix against an engine."),
     "check": (
         "ibguard.rules.command",
         "Check the connector/engine boundary: libcst rules and import-linter contracts.",
+    ),
+    "init": (
+        "ibguard.kit.init.command",
+        "Set up ibguard in a repo: config, contracts, pre-commit, CI workflow, subject skeleton.",
     ),
     "gateway": (
         "ibguard.kit.gateway.command",
