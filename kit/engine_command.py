@@ -14,7 +14,7 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,7 +58,7 @@ class _Connection:
     port: BrokerPort
     connect: Callable[[], Awaitable[None]] | None
     disconnect: Callable[[], Awaitable[None]] | None
-    background: Callable[[], Awaitable[None]] | None = None
+    background: Callable[[], Coroutine[None, None, None]] | None = None
 
 
 def _sim_connection(settings: ServiceSettings) -> _Connection:
@@ -89,10 +89,15 @@ def _sim_connection(settings: ServiceSettings) -> _Connection:
 def _ib_connection(settings: ServiceSettings) -> _Connection:
     from ibguard.engine.connector.ib import IBConnector
 
+    # the connector connects in the background once started, and reconnects with backoff
     connector = IBConnector(
-        host=settings.host, port=settings.port, client_id=settings.engine.client_id
+        settings.host, settings.port, settings.engine.client_id, clock=SystemClock()
     )
-    return _Connection(connector, connector.connect, connector.disconnect)
+
+    async def disconnect() -> None:
+        connector.stop()  # for good: a halted engine must not reconnect in a loop
+
+    return _Connection(connector, None, disconnect)
 
 
 async def _serve(settings: ServiceSettings, args: argparse.Namespace) -> int:
@@ -119,9 +124,7 @@ async def _serve(settings: ServiceSettings, args: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     if args.stop_after is not None:
         loop.call_later(args.stop_after, stop.set)
-    background = (
-        asyncio.create_task(connection.background()) if connection.background else None
-    )
+    background = asyncio.create_task(connection.background()) if connection.background else None
     try:
         await service.run(stop)
     finally:
