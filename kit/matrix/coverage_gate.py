@@ -58,10 +58,28 @@ def _ranges(numbers: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)  # type: ignore[misc]
 
 
-def check_gate(cov: Any, minimums: Mapping[str, float]) -> list[GateResult]:
-    """One result per package. `cov` is a loaded coverage.Coverage."""
+def _measured_files(cov: Any, where: Path) -> dict[str, Any] | None:
+    """Per-file JSON report entries under `where` (unexecuted source files included, which
+    an `include=` filter would drop)."""
     from coverage.exceptions import NoDataError
 
+    with tempfile.TemporaryDirectory(prefix="ibguard-gate-") as folder:
+        out = Path(folder) / "coverage.json"
+        try:
+            cov.json_report(outfile=str(out))
+        except NoDataError:
+            return None
+        data = json.loads(out.read_text(encoding="utf-8"))
+    files = {}
+    for path, entry in data.get("files", {}).items():
+        absolute = Path(path).resolve()
+        if absolute == where or where in absolute.parents:
+            files[path] = entry
+    return files or None
+
+
+def check_gate(cov: Any, minimums: Mapping[str, float]) -> list[GateResult]:
+    """One result per package. `cov` is a loaded coverage.Coverage."""
     results = []
     for package, minimum in minimums.items():
         where = _package_dir(package)
@@ -75,24 +93,23 @@ def check_gate(cov: Any, minimums: Mapping[str, float]) -> list[GateResult]:
                 )
             )
             continue
-        include = [str(where / "*")] if where.is_dir() else [str(where)]
-        with tempfile.TemporaryDirectory(prefix="ibguard-gate-") as folder:
-            out = Path(folder) / "coverage.json"
-            try:
-                cov.json_report(outfile=str(out), include=include)
-            except NoDataError:
-                results.append(
-                    GateResult(
-                        package=package,
-                        minimum=minimum,
-                        percent=0.0,
-                        missing=("no line of it was measured",),
-                    )
+        files = _measured_files(cov, where)
+        if files is None:
+            results.append(
+                GateResult(
+                    package=package,
+                    minimum=minimum,
+                    percent=0.0,
+                    missing=("no line of it was measured",),
                 )
-                continue
-            data = json.loads(out.read_text(encoding="utf-8"))
+            )
+            continue
         missing = []
-        for path, entry in sorted(data.get("files", {}).items()):
+        hit = total = 0
+        for path, entry in sorted(files.items()):
+            summary = entry.get("summary", {})
+            hit += summary.get("covered_lines", 0) + summary.get("covered_branches", 0)
+            total += summary.get("num_statements", 0) + summary.get("num_branches", 0)
             lines = list(entry.get("missing_lines", []))
             branches = [f"{a}->{b}" for a, b in entry.get("missing_branches", [])]
             if lines or branches:
@@ -100,7 +117,7 @@ def check_gate(cov: Any, minimums: Mapping[str, float]) -> list[GateResult]:
                 text += f" lines {_ranges(lines)}" if lines else ""
                 text += f" branches {', '.join(branches)}" if branches else ""
                 missing.append(text)
-        percent = float(data.get("totals", {}).get("percent_covered", 0.0))
+        percent = 100.0 * hit / total if total else 100.0
         results.append(
             GateResult(package=package, minimum=minimum, percent=percent, missing=tuple(missing))
         )

@@ -182,3 +182,18 @@ def test_red_run_when_the_engine_has_a_bug(team_repo: pytest.Pytester) -> None:
     }
     assert failed == {"LIFE-05"}
     result.stdout.fnmatch_lines(["*LIFE-05*FAIL*inflated position*"])
+
+
+def test_xdist_table_and_json_cover_every_worker(
+    team_repo: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", str(team_repo.path))
+    result = team_repo.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "-k", "CONN or LIFE", "--ibguard-json", "x.json"
+    )
+    assert result.ret == pytest.ExitCode.OK
+    results = json.loads((team_repo.path / "x.json").read_text())
+    assert [r["id"] for r in results][:2] == ["CONN-01", "CONN-02"]
+    assert len(results) == 11
+    assert {r["result"] for r in results} == {"pass"}
+    result.stdout.fnmatch_lines(["*ibguard matrix: 11 cases: 11 pass*"])

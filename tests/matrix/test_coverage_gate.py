@@ -1,0 +1,49 @@
+"""The coverage gate fails a session whose package is at 99% and passes it at 100%."""
+
+from __future__ import annotations
+
+import pytest
+
+MODULE = "\n".join([f"v{n} = {n}" for n in range(99)] + ["", "def rarely():", "    return 1", ""])
+PYPROJECT = """
+[tool.ibguard.coverage]
+"teampkg" = 100
+
+[tool.coverage.run]
+branch = true
+"""
+
+
+@pytest.fixture
+def repo(pytester: pytest.Pytester) -> pytest.Pytester:
+    pytester.makefile(".toml", pyproject=PYPROJECT)
+    package = pytester.mkpydir("teampkg")
+    (package / "core.py").write_text(MODULE, encoding="utf-8")
+    return pytester
+
+
+def test_gate_fails_at_99_percent_naming_the_missing_line(repo: pytest.Pytester) -> None:
+    repo.makepyfile(
+        test_core="import teampkg.core\n\ndef test_import():\n    assert teampkg.core.v1\n"
+    )
+    result = repo.runpytest_subprocess("--cov=teampkg", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(
+        ["*ibguard coverage gate*", "FAIL teampkg: 99.*core.py: lines 102*"]
+    )
+
+
+def test_gate_passes_at_100_percent(repo: pytest.Pytester) -> None:
+    repo.makepyfile(
+        test_core="import teampkg.core\n\ndef test_all():\n    assert teampkg.core.rarely() == 1\n"
+    )
+    result = repo.runpytest_subprocess("--cov=teampkg", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["PASS teampkg: 100.00%*"])
+
+
+def test_gate_without_coverage_data_says_so(repo: pytest.Pytester) -> None:
+    repo.makepyfile(test_core="def test_nothing():\n    pass\n")
+    result = repo.runpytest("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*coverage gate not checked*"])
