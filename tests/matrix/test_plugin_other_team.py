@@ -23,7 +23,7 @@ import dataclasses
 import logging
 
 from ibguard.engine import Engine, EngineConfig
-from ibguard.engine.events import ConnectionRestored, ExecutionReport, Tick
+from ibguard.engine.events import ExecutionReport, Tick
 from ibguard.engine.shell.pump import Pump
 
 BUGS = set()
@@ -36,9 +36,7 @@ class Session:
         self.seen = set()
         self.pump = Pump(self.engine, port)
         self.pump.feed(Tick(now=now))
-        port.start(self.receive)
-        if port.connected:
-            self.pump.feed(ConnectionRestored(data_lost=True, client_id=client_id))
+        port.start(self.receive)  # the connector says ConnectionRestored once connected
 
     def receive(self, event):
         if "count-duplicates" in BUGS and isinstance(event, ExecutionReport):
