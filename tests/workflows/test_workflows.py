@@ -152,14 +152,71 @@ def test_the_gate_fails_the_job_when_any_gate_failed() -> None:
         assert _gate_step(step_name)["continue-on-error"] is True
 
 
+def _python_blocks(step_name: str) -> list[str]:
+    """The Python programs a gate step runs through `python - <<'PY'` heredocs."""
+    return re.findall(r"<<'PY'\n(.*?)\n\s*PY\n", _gate_step(step_name)["run"], re.S)
+
+
 def test_the_sarif_paths_are_made_relative_to_the_repository_root(tmp_path: Path) -> None:
-    script = _gate_step("Boundary check")["run"]
-    python = re.search(r"<<'PY'\n(.*?)\n\s*PY\n", script, re.S)
-    assert python is not None
-    code = python.group(1)
+    (code,) = _python_blocks("Boundary check")
     sarif = tmp_path / "x.sarif"
     location = {"physicalLocation": {"artifactLocation": {"uri": "app/engine/x.py"}}}
     sarif.write_text(json.dumps({"runs": [{"results": [{"locations": [location]}]}]}))
     subprocess.run([sys.executable, "-c", code, str(sarif), "services/trader/"], check=True)
     uri = json.loads(sarif.read_text())["runs"][0]["results"][0]["locations"][0]
     assert uri["physicalLocation"]["artifactLocation"]["uri"] == "services/trader/app/engine/x.py"
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('[tool.ibguard.coverage]\n"trader.engine" = 100\n', "--cov=trader.engine --cov-branch"),
+        ('[tool.ibguard]\nengine = ["x/*.py"]\n', ""),
+    ],
+)
+def test_the_gate_measures_the_packages_of_the_coverage_gate(
+    tmp_path: Path, table: str, expected: str
+) -> None:
+    (code,) = _python_blocks("Execution matrix")
+    (tmp_path / "pyproject.toml").write_text(table)
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == expected
+
+
+def test_the_gate_passes_options_the_plugin_has() -> None:
+    run = _gate_step("Execution matrix")["run"]
+    helped = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    options = set(re.findall(r"(--ibguard-[\w-]+)", run))
+    assert options == {"--ibguard-matrix", "--ibguard-json"}
+    for option in options:
+        assert option in helped, option
+
+
+def test_the_job_summary_is_the_markdown_matrix_from_the_json_results(tmp_path: Path) -> None:
+    from ibguard.kit.matrix.render import render_json
+    from ibguard.kit.matrix.results import CaseResult
+
+    (code,) = _python_blocks("job summary")
+    results = tmp_path / "matrix.json"
+    results.write_text(
+        render_json(
+            [
+                CaseResult(id="CONN-01", result="pass", duration_s=0.1, code="SUBMIT_PENDING"),
+                CaseResult(id="LIFE-05", result="fail", duration_s=0.2, reason="counted twice"),
+            ]
+        )
+    )
+    summary = subprocess.run(
+        [sys.executable, "-c", code, str(results)], capture_output=True, text=True, check=True
+    ).stdout
+    assert summary.startswith("## ibguard matrix\n")
+    assert "| CONN-01 | Mid-submit disconnect | PASS | SUBMIT_PENDING |" in summary
+    assert "| LIFE-05 | Duplicate execDetails | FAIL |" in summary
