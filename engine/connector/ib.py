@@ -160,12 +160,11 @@ class IBConnector(BrokerPort):
 
     async def wait_stopped(self) -> SessionState:
         """Wait until the connector is done for good; returns why."""
-        if self._done is None:
+        if self._done is None or self._task is None:
             raise UsageError("wait_stopped() before start()")
         await self._done.wait()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
         return self._state
 
     # --- commands -----------------------------------------------------------------------
@@ -237,9 +236,7 @@ class IBConnector(BrokerPort):
             if pause:
                 await self._sleep(self.backoff.delay(failures + 1))
             self._state = SessionState.CONNECTING
-            error = await self._connect_once()
-            if self._state is SessionState.REFUSED:
-                return
+            error = await self._connect_once()  # error 326 cancels this task (see _deliver)
             if error is not None:
                 failures += 1
                 pause = True
@@ -309,7 +306,7 @@ class IBConnector(BrokerPort):
         if self._task is not None:
             # also from inside the supervisor (giving up): it returns right after
             self._task.cancel()
-        self.ib.disconnect()
+        self.ib.client.disconnect()  # the session level we connected at; safe in any state
         if self._done is not None:
             self._done.set()
 
