@@ -1,0 +1,46 @@
+"""The README: the generated 30-case tables are current, its links resolve, and the
+quickstart keeps its two command lines."""
+
+from __future__ import annotations
+
+import re
+
+from ibguard.kit.matrix.catalog import CASES
+
+from tests.packaging.readme_cases import README, block, current
+
+TEXT = README.read_text(encoding="utf-8")
+
+
+def test_the_case_tables_are_generated_from_the_catalog() -> None:
+    assert current(TEXT).strip() == block().strip(), (
+        "README.md's 30-case tables are stale; run `python -m tests.packaging.readme_cases`"
+    )
+    rows = [line for line in current(TEXT).splitlines() if re.match(r"\| [A-Z]+-\d\d \|", line)]
+    assert [row.split(" | ")[0][2:] for row in rows] == [c.id for c in CASES]
+
+
+def test_relative_links_resolve() -> None:
+    for target in re.findall(r"\]\(((?!https?:)[^)#]+)\)", TEXT):
+        assert (README.parent / target).exists(), target
+
+
+def test_the_quickstart_has_exactly_two_command_lines() -> None:
+    quickstart = TEXT.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    (commands,) = re.findall(r"```sh\n(.*?)```", quickstart, re.S)
+    assert commands.splitlines() == [
+        "pip install . && ibguard matrix",
+        "pip install -e '.[dev]' && pytest",
+    ]
+
+
+def test_the_ib_async_subject_example_is_a_complete_subject() -> None:
+    from ibguard.kit.matrix.subject import Subject
+
+    page = (README.parent / "docs" / "ib-async-subject.md").read_text(encoding="utf-8")
+    (source,) = re.findall(r"```python\n(.*?)```", page, re.S)
+    namespace: dict[str, object] = {"__name__": "ibguard_subject"}
+    exec(compile(source, "ib-async-subject.md", "exec"), namespace)
+    subject = namespace["make_subject"]()  # type: ignore[operator]
+    assert isinstance(subject, Subject)  # every abstract method is implemented
+    assert subject.capabilities == {"flatten", "restart"}
