@@ -65,6 +65,26 @@ NOT_CONNECTED = 504
 _WHAT_IF_FIRST_ID = 1 << 30  # what-if checks are not orders; keep their ids apart
 
 
+class _OpenOrdersAnswer:
+    """openOrders collected up to openOrderEnd, each paired with the orderStatus that
+    follows it; indexed so pairing costs the same with 10 or 10,000 open orders."""
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[ib.OpenOrder, ib.OrderStatus | None]] = []
+        self._waiting: dict[tuple[int, int], int] = {}
+
+    def add(self, open_order: ib.OpenOrder) -> None:
+        self._waiting[(open_order.order.permId, open_order.orderId)] = len(self.rows)
+        self.rows.append((open_order, None))
+
+    def pair(self, status: ib.OrderStatus) -> bool:
+        index = self._waiting.pop((status.permId, status.orderId), None)
+        if index is None:
+            return False
+        self.rows[index] = (self.rows[index][0], status)
+        return True
+
+
 @dataclass
 class _WhatIf:
     request_id: int
@@ -82,7 +102,7 @@ class SimConnector(BrokerPort):
         self._session: ApiSession | None = None
         self._req_ids = itertools.count(9000)
         self._what_if_ids = itertools.count(_WHAT_IF_FIRST_ID)
-        self._open: deque[list[tuple[ib.OpenOrder, ib.OrderStatus | None]]] = deque()
+        self._open: deque[_OpenOrdersAnswer] = deque()
         self._completed: deque[list[OpenOrderReport]] = deque()
         self._executions: dict[int, tuple[list[ExecutionReport], list[CommissionReport]]] = {}
         self._positions: deque[list[PositionReport]] = deque()
@@ -109,7 +129,7 @@ class SimConnector(BrokerPort):
         elif isinstance(command, CancelOrder):
             session.cancel_order(command.order_id)
         elif isinstance(command, RequestOpenOrders):
-            self._open.append([])
+            self._open.append(_OpenOrdersAnswer())
             if self.all_open_orders:
                 session.req_all_open_orders()
             else:
@@ -253,21 +273,17 @@ class SimConnector(BrokerPort):
         if m.order.whatIf:
             self._on_what_if(m)
         elif self._open:
-            self._open[0].append((m, None))
+            self._open[0].add(m)
         else:
             self._emit(translate.open_order_report(m.contract, m.order, m.orderState))
 
     def _on_order_status(self, m: ib.OrderStatus) -> None:
-        if self._open:
-            rows = self._open[0]
-            for i, (oo, status) in enumerate(rows):
-                if status is None and oo.order.permId == m.permId and oo.orderId == m.orderId:
-                    rows[i] = (oo, m)
-                    return
+        if self._open and self._open[0].pair(m):
+            return
         self._emit(translate.order_status_report(m))
 
     def _end_open_orders(self) -> None:
-        rows = self._open.popleft() if self._open else []
+        rows = self._open.popleft().rows if self._open else []
         reports = tuple(
             translate.open_order_report(oo.contract, oo.order, oo.orderState, status)
             for oo, status in rows
