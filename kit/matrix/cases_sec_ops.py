@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ibguard.kit.matrix.casebook import implements
 from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID, StageMaker
-from ibguard.kit.matrix.subject import HEALTH, LOG_FILES
+from ibguard.kit.matrix.subject import HEALTH, HEALTH_HTTP, LOG_FILES, HealthView, Subject
 
 __all__: list[str] = []
 
@@ -91,18 +91,28 @@ def log_rotation(make: StageMaker) -> None:
         stage.stop_subject()  # release the files before the folder goes
 
 
+def _health(subject: Subject) -> HealthView:
+    """What the operator's monitor sees: the real /health over HTTP when the subject serves
+    one, else the subject's own health view."""
+    if HEALTH_HTTP in subject.capabilities:
+        from ibguard.kit.matrix.health_endpoint import read_health
+
+        return read_health(subject.health_url())
+    return subject.health()
+
+
 @implements("OPS-02", HEALTH)
 def health_endpoint_lies(make: StageMaker) -> None:
     stage = make().start()
     stage.submit("o1", limit=None)
     stage.advance(1)
-    report = stage.subject.health()
+    report = _health(stage.subject)
     stage.expect(report.healthy, f"unhealthy with matching positions: {report.reasons}")
     stage.broker.force_position(ACCOUNT, "AAPL", Decimal(50))  # the books disagree
     stage.broker.drop(CLIENT_ID)
     stage.advance(1)  # reconnect, reconcile, positions
     stage.advance(1)
-    report = stage.subject.health()
+    report = _health(stage.subject)
     stage.expect(
         not report.healthy and bool(report.reasons),
         "health says healthy while the engine holds 100 AAPL and the broker 50: blind trading",
@@ -113,7 +123,7 @@ def health_endpoint_lies(make: StageMaker) -> None:
     night.submit("o1", limit=None)
     night.advance_to(datetime(2024, 1, 3, 3, 59, 30, tzinfo=NEW_YORK))
     night.advance(60, step=10)
-    report = night.subject.health()
+    report = _health(night.subject)
     stage.expect(
         not report.healthy and bool(report.reasons),
         "health says healthy at the 04:00 check while long 100 AAPL overnight",

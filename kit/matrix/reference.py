@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING
 from ibguard.engine.config import EngineConfig
 from ibguard.engine.engine import Engine
 from ibguard.engine.events import FlattenAll, RequestCancel, SubmitOrder, Tick
+from ibguard.engine.health import HealthReport
 from ibguard.engine.model import Instrument, OrderRequest, OrderSnapshot
 from ibguard.engine.ports import BrokerPort
 from ibguard.engine.shell.logfiles import RotatingJsonFileHandler
 from ibguard.engine.shell.pump import Pump
+from ibguard.kit.matrix.health_endpoint import ServedHealth
 from ibguard.kit.matrix.subject import (
     ALL_CAPABILITIES,
     Endpoint,
@@ -66,6 +68,7 @@ class ReferenceSubject(Subject):
         self._endpoint: InProcessEndpoint | None = None
         self._connector: SimConnector | None = None
         self.engine: Engine | None = None
+        self._health: ServedHealth | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -100,6 +103,9 @@ class ReferenceSubject(Subject):
         self._boot()
 
     def stop(self) -> None:
+        if self._health is not None:
+            self._health.close()
+            self._health = None
         if self._connector is not None:
             self._connector.disconnect()
         for handler in list(self._logger.handlers):
@@ -153,6 +159,14 @@ class ReferenceSubject(Subject):
     @property
     def halted(self) -> bool:
         return self._engine.halted
+
+    def health_url(self) -> str:
+        if self._health is None:
+            self._health = ServedHealth(self._current_health)
+        return self._health.url
+
+    def _current_health(self) -> HealthReport:
+        return self._engine.health()  # restart() rebuilds the engine: serve the current one
 
     def health(self) -> HealthView:
         report = self._engine.health()

@@ -34,6 +34,7 @@ __all__ = [
     "ALL_CAPABILITIES",
     "FLATTEN",
     "HEALTH",
+    "HEALTH_HTTP",
     "LOG_FILES",
     "RESTART",
     "SOURCE",
@@ -47,10 +48,11 @@ __all__ = [
 
 FLATTEN: Final = "flatten"  # flatten(reason) closes every position (FAIL-01..03, FAIL-07)
 HEALTH: Final = "health"  # health() reports position mismatches (OPS-02)
+HEALTH_HTTP: Final = "health_http"  # health_url() serves that over real HTTP (OPS-02)
 RESTART: Final = "restart"  # restart() loses in-memory state (CONN-02, FAIL-06)
 LOG_FILES: Final = "log_files"  # log_to(directory, ...) writes rotated files (OPS-01)
 SOURCE: Final = "source"  # source_config() names the [tool.ibguard] to check (BOUNDARY-*)
-ALL_CAPABILITIES: Final = frozenset({FLATTEN, HEALTH, RESTART, LOG_FILES, SOURCE})
+ALL_CAPABILITIES: Final = frozenset({FLATTEN, HEALTH, HEALTH_HTTP, RESTART, LOG_FILES, SOURCE})
 
 
 @final
@@ -157,6 +159,11 @@ class Subject(ABC):
 
     def health(self) -> HealthView:
         raise NotImplementedError(HEALTH)
+
+    def health_url(self) -> str:
+        """The URL of the engine's real /health endpoint (200 healthy, 503 unhealthy with
+        a JSON body listing the failed checks); the kit reads it over HTTP."""
+        raise NotImplementedError(HEALTH_HTTP)
 
     def log_to(self, directory: Path, *, max_bytes: int, backups: int) -> None:
         """Write the engine's log records to rotated files in `directory`."""
