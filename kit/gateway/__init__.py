@@ -7,4 +7,11 @@ Codec modules (no sockets, no asyncio):
   `outbound_contract`: server-to-client encoders, each returning a message's fields;
 - `inbound`, `inbound_order`: client-to-server requests as frozen dataclasses;
 - `payloads`: the IB-shaped values the encoders take; `wire_values`: field text both ways.
+
+Server (asyncio, fronting one SimBroker):
+- `server.Gateway`: the listening socket on 127.0.0.1; `connection`: one client socket;
+  `dispatch`: request -> SimBroker call; `sim_bridge`: SimBroker messages <-> codec values;
+  `wire_faults`: drop / delay / duplicate / reorder outgoing frames; `thread_host`: the gateway
+  on a background thread; `command` and `script_file`: `ibguard gateway` and its TOML script;
+  `logcodes`: the server's log codes.
 """

@@ -15,7 +15,7 @@ Usage (a test or the matrix's wire driver)::
         gateway.faults.drop_after(3, client_id=7)   # wire fault
         broker.halt("AAPL")                         # broker fault
 
-`GatewayThread` runs the same server on a background event loop for synchronous callers.
+`thread_host.GatewayThread` runs the same server on a background loop for synchronous callers.
 """
 
 from __future__ import annotations
