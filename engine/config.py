@@ -26,6 +26,7 @@ class EngineConfig:
     overnight_check_at: time | None = time(4, 0)
     stale_after: timedelta = timedelta(minutes=5)
     skew_tolerance: timedelta = timedelta(seconds=30)
+    what_if_timeout: timedelta = timedelta(seconds=30)
     max_messages_per_second: int = 45
     negative_price_sec_types: frozenset[str] = field(default=frozenset({"BAG"}))
     negative_price_symbols: frozenset[str] = field(default=frozenset())
@@ -45,6 +46,8 @@ class EngineConfig:
             errors.append(f"exchange_tz: unknown time zone {self.exchange_tz!r}")
         if self.stale_after <= timedelta(0):
             errors.append("stale_after: must be positive")
+        if self.what_if_timeout <= timedelta(0):
+            errors.append("what_if_timeout: must be positive")
         if self.skew_tolerance < timedelta(0):
             errors.append("skew_tolerance: must not be negative")
         if self.max_messages_per_second < 1:

@@ -195,7 +195,7 @@ class Engine:
     def _on_flatten(self, event: FlattenAll) -> list[Command]:
         if self._halt_reason is not None:
             return self._desk.refuse("*", f"flatten refused, halted: {self._halt_reason}")
-        return self._flattener.start(event.reason)
+        return self._flattener.start(event.reason, self._now)
 
     def _on_what_if(self, event: WhatIfResult) -> list[Command]:
         return self._flattener.on_what_if(event, self._on_submit)
@@ -220,6 +220,7 @@ class Engine:
         commands: list[Command] = []  # handle() releases what the throttle holds
         if self._eod is not None and self._eod.due(event.now):
             commands += self._on_flatten(FlattenAll(reason="eod"))
+        self._flattener.expire(event.now, self.config.what_if_timeout)
         if self._overnight is not None and self._overnight.due(event.now):
             self._positions.overnight_check()
         stale = self._stale.due(event.now)
@@ -379,6 +380,7 @@ class Engine:
             if isinstance(command, PlaceOrder):
                 self._desk.never_sent(command)
         self._log.warning(LogCode.CONNECTION_LOST, "connection lost", reason=event.reason)
+        self._flattener.connection_lost()
         for record in self._book.orders.values():
             if record.status is Status.SUBMITTED and not record.acknowledged:
                 self._book.move(record, Kind.NOT_PLACED)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import final
 
@@ -58,6 +59,8 @@ class FlattenRun:
     reason: str
     request_id: int
     orders: tuple[OrderRequest, ...]
+    asked_at: datetime | None  # broker time of the what-if request
+    waiting: bool = True  # for the what-if answer
     oms_ids: list[str] = field(default_factory=list)
     recursion_logged: set[str] = field(default_factory=set)
 
@@ -97,7 +100,7 @@ class Flattener:
         self._seq = 0
         self.last: FlattenReport | None = None
 
-    def start(self, reason: str) -> list[Command]:
+    def start(self, reason: str, now: datetime | None) -> list[Command]:
         if self._run is not None:
             self._log.warning(
                 LogCode.FLATTEN_RECURSION,
@@ -107,7 +110,12 @@ class Flattener:
             return []
         orders = flatten_orders(self._book.positions, self._book.instruments, reason)
         self._seq += 1
-        self._run = FlattenRun(reason=reason, request_id=self._seq, orders=orders)
+        run = FlattenRun(reason=reason, request_id=self._seq, orders=orders, asked_at=now)
+        if not orders:  # flat already: nothing to check at the broker, only cancels
+            commands = self._cancel_working()
+            self._finish(run)
+            return commands
+        self._run = run
         self._log.info(
             LogCode.FLATTEN_STARTED,
             "flatten-all: what-if margin check first",
@@ -126,34 +134,56 @@ class Flattener:
             )
             return []
         if not event.margin_ok:
-            self._run = None
-            exposure = describe_exposure(self._book.positions, self._book.instruments)
-            self.last = FlattenReport(
-                reason=run.reason, orders=(), failures=(), exposure_left=exposure, aborted=True
-            )
-            self._log.alert(
-                LogCode.FLATTEN_ABORTED,
-                "flatten aborted before sending: what-if says it would violate margin",
-                reason=run.reason,
-                detail=event.detail,
-                exposure=", ".join(exposure),
-            )
+            self._abort(run, "what-if says it would violate margin", event.detail)
             return []
-        commands: list[Command] = []
-        for record in list(self._book.orders.values()):
-            if record.status.is_live and not record.is_flatten and record.order_id is not None:
-                commands += self._desk.cancel(record)
+        run.waiting = False
+        commands = self._cancel_working()
         for number, request in enumerate(run.orders, start=1):
             oms_id = f"flatten-{run.request_id}-{number}"
             run.oms_ids.append(oms_id)
             commands += submit(SubmitOrder(oms_id=oms_id, request=request))
         return commands
 
+    def expire(self, now: datetime, timeout: timedelta) -> None:
+        """No what-if answer in time (it was lost, or the broker is stuck): abort."""
+        run = self._run
+        if run is None or not run.waiting or run.asked_at is None:
+            return
+        if now - run.asked_at >= timeout:
+            self._abort(run, "no what-if answer in time", f"asked {run.asked_at.isoformat()}")
+
+    def connection_lost(self) -> None:
+        """A what-if asked on a dead session is never answered: abort, sending nothing."""
+        run = self._run
+        if run is not None and run.waiting:
+            self._abort(run, "connection lost before the what-if answer", "")
+
+    def _abort(self, run: FlattenRun, why: str, detail: str) -> None:
+        self._run = None
+        exposure = describe_exposure(self._book.positions, self._book.instruments)
+        self.last = FlattenReport(
+            reason=run.reason, orders=(), failures=(), exposure_left=exposure, aborted=True
+        )
+        self._log.alert(
+            LogCode.FLATTEN_ABORTED,
+            f"flatten aborted before sending: {why}",
+            reason=run.reason,
+            detail=detail,
+            exposure=", ".join(exposure),
+        )
+
+    def _cancel_working(self) -> list[Command]:
+        commands: list[Command] = []
+        for record in list(self._book.orders.values()):
+            if record.status.is_live and not record.is_flatten and record.order_id is not None:
+                commands += self._desk.cancel(record)
+        return commands
+
     def progress(self) -> None:
         """After every event: note rejected flatten orders, report when all are done."""
         run = self._run
-        if run is None or (run.orders and not run.oms_ids):
-            return  # nothing running, or still waiting for the what-if answer
+        if run is None or run.waiting:
+            return
         records = [self._book.orders[oms_id] for oms_id in run.oms_ids]
         for record in records:
             if record.status is Status.REJECTED and record.oms_id not in run.recursion_logged:

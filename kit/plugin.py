@@ -87,8 +87,9 @@ def pytest_configure(config: pytest.Config) -> None:
     from ibguard.kit.matrix.pytest_items import MatrixPlugin, MatrixRun
     from ibguard.kit.matrix.settings import load_matrix_settings, load_subject_factory
 
+    config_file = _config_file(config)
     try:
-        settings = load_matrix_settings(_config_file(config))
+        settings = load_matrix_settings(config_file)
     except ConfigError as error:
         raise pytest.UsageError(f"ibguard: {error}") from None
     run = None
@@ -96,7 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
         spec = config.getoption("ibguard_subject") or settings.subject
         driver = config.getoption("ibguard_driver") or settings.driver
         try:
-            factory = load_subject_factory(spec)
+            factory = load_subject_factory(spec, config_file.parent if config_file else None)
             make_driver(driver).close()
         except (ConfigError, UnknownDriver) as error:
             raise pytest.UsageError(f"ibguard: {error}") from None

@@ -89,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"config file {config} does not exist; pass an existing pyproject.toml")
     try:
         settings = load_matrix_settings(config)
-        load_subject_factory(args.subject or settings.subject)
+        load_subject_factory(
+            args.subject or settings.subject, config.parent if config is not None else None
+        )
         make_driver(args.driver or settings.driver).close()
     except (ConfigError, UnknownDriver) as error:
         return _fail(str(error))

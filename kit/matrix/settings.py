@@ -112,9 +112,15 @@ def _parse(table: dict[str, Any], source: str) -> MatrixSettings:
     return MatrixSettings(**values)
 
 
-def load_subject_factory(spec: str) -> Callable[[], Subject]:
-    """The factory named by 'module:factory' (ConfigError says what is wrong)."""
+def load_subject_factory(spec: str, root: Path | None = None) -> Callable[[], Subject]:
+    """The factory named by 'module:factory' (ConfigError says what is wrong).
+
+    `root` (the folder of the config naming the subject) is importable first, so a team's
+    `ibguard_subject.py` next to its pyproject.toml loads under a bare `pytest` too.
+    """
     module_name, _, attribute = spec.partition(":")
+    if root is not None and str(root.resolve()) not in sys.path:
+        sys.path.insert(0, str(root.resolve()))
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:

@@ -119,9 +119,12 @@ def test_successful_flatten_cancels_working_orders_and_closes_positions(sc: Scen
     assert sc.engine.last_flatten.complete
 
 
-def test_flatten_with_nothing_to_close_reports_flat(sc: Scenario) -> None:
-    what_if = sc.feed(FlattenAll(reason="eod"))
-    sc.feed(WhatIfResult(request_id=what_if[0].request_id, margin_ok=True))  # type: ignore[union-attr]
+def test_flatten_with_nothing_to_close_cancels_working_orders_and_reports_flat(
+    sc: Scenario,
+) -> None:
+    sc.working("w", "10")
+    commands = sc.feed(FlattenAll(reason="eod"))
+    assert [type(c) for c in commands] == [CancelOrder]  # no what-if needed when flat
     assert LogCode.FLATTEN_SUMMARY in sc.codes
     assert sc.engine.last_flatten is not None
     assert sc.engine.last_flatten.complete
@@ -152,3 +155,27 @@ def test_short_positions_are_flattened_with_buys(sc: Scenario) -> None:
     (place,) = _flatten(sc)
     assert place.request.side is Side.BUY
     assert place.request.quantity == Decimal(50)
+
+
+def test_FAIL_07_flatten_without_a_what_if_answer_in_time_is_aborted_not_stuck(
+    sc: Scenario,
+) -> None:
+    _long(sc, "a", "100")
+    sc.feed(FlattenAll(reason="eod"))
+    sc.tick(29)
+    assert LogCode.FLATTEN_ABORTED not in sc.codes
+    sc.tick(1)
+    assert LogCode.FLATTEN_ABORTED in sc.alerts.codes
+    assert len(sc.commands(PlaceOrder)) == 1  # nothing sent
+    assert len(sc.feed(FlattenAll(reason="retry"))) == 1  # a new flatten can start
+
+
+def test_what_if_asked_on_a_dead_session_aborts_the_flatten(sc: Scenario) -> None:
+    from ibguard.engine.events import ConnectionLost
+
+    _long(sc, "a", "100")
+    sc.feed(FlattenAll(reason="eod"))
+    sc.feed(ConnectionLost(reason="socket"))
+    assert LogCode.FLATTEN_ABORTED in sc.alerts.codes
+    assert sc.engine.last_flatten is not None
+    assert sc.engine.last_flatten.aborted

@@ -264,10 +264,11 @@ def test_config_reports_every_problem_at_once() -> None:
             exchange_tz="Mars/Olympus",
             stale_after=timedelta(0),
             skew_tolerance=timedelta(seconds=-1),
+            what_if_timeout=timedelta(0),
             max_messages_per_second=0,
             position_tolerance=Decimal(-1),
         )
-    assert len(info.value.errors) == 8
+    assert len(info.value.errors) == 9
     assert isinstance(info.value, ValueError)
     assert info.value.source == "EngineConfig"
 

@@ -160,3 +160,11 @@ def test_halt_without_a_disconnect_hook_still_stops_sending() -> None:
         assert broker.sent == []
 
     asyncio.run(scenario())
+
+
+def test_system_clock_reads_aware_utc_time() -> None:
+    from ibguard.engine.shell.system_clock import SystemClock
+
+    now = SystemClock().now()
+    assert now.utcoffset() is not None
+    assert now > START
