@@ -29,6 +29,7 @@ from ibguard.engine.shell.pump import Pump
 from ibguard.kit.matrix.health_endpoint import ServedHealth
 from ibguard.kit.matrix.subject import (
     ALL_CAPABILITIES,
+    HEALTH_HTTP,
     Endpoint,
     HealthView,
     InProcessEndpoint,
@@ -56,7 +57,7 @@ class CodeCapture(logging.Handler):
 
 
 class ReferenceSubject(Subject):
-    capabilities = ALL_CAPABILITIES
+    capabilities = ALL_CAPABILITIES | {HEALTH_HTTP}
 
     def __init__(self, **config: object) -> None:
         self._config_overrides = config

@@ -52,7 +52,8 @@ HEALTH_HTTP: Final = "health_http"  # health_url() serves that over real HTTP (O
 RESTART: Final = "restart"  # restart() loses in-memory state (CONN-02, FAIL-06)
 LOG_FILES: Final = "log_files"  # log_to(directory, ...) writes rotated files (OPS-01)
 SOURCE: Final = "source"  # source_config() names the [tool.ibguard] to check (BOUNDARY-*)
-ALL_CAPABILITIES: Final = frozenset({FLATTEN, HEALTH, HEALTH_HTTP, RESTART, LOG_FILES, SOURCE})
+# what the cases require; HEALTH_HTTP is an upgrade of HEALTH a subject opts into
+ALL_CAPABILITIES: Final = frozenset({FLATTEN, HEALTH, RESTART, LOG_FILES, SOURCE})
 
 
 @final
