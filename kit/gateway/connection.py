@@ -96,6 +96,14 @@ class Connection:
             self.close(f"protocol error: {exc}")
         except (ConnectionError, OSError) as exc:
             self.close(f"socket error: {exc}")
+        except Exception as exc:  # the session boundary: one session fails alone
+            log.exception(
+                "gateway %s clientId=%s: session failed",
+                self.peer,
+                self.client_id,
+                extra={"code": GatewayLogCode.SESSION_FAILED, "client_id": self.client_id},
+            )
+            self.close(f"session failed: {type(exc).__name__}: {exc}")
         finally:
             self.close("connection handler ended")
             if self._drainer is not None:

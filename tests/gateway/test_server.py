@@ -324,3 +324,27 @@ def test_position_updates_stream_after_req_positions() -> None:
         "2",
         "50",
     )
+
+
+class _BrokenBroker(SimBroker):
+    def handle_request(self, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("simulated broker bug")
+
+
+def test_a_broker_error_fails_that_session_only_with_a_log_code(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> None:
+        async with gateway(_BrokenBroker(QUIET)) as gw:
+            client = await RawClient.open(gw.port)
+            await client.start(1)
+            client.send("49", "1")
+            assert await client.closed_by_server()
+            again = await RawClient.open(gw.port)  # the server still accepts
+            await again.start(2)
+            again.close()
+
+    with caplog.at_level(logging.INFO, logger="ibguard.kit.gateway"):
+        run(scenario)
+    codes = [getattr(r, "code", None) for r in caplog.records]
+    assert GatewayLogCode.SESSION_FAILED in codes
