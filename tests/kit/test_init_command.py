@@ -291,6 +291,9 @@ class Filled(TraderSubject):
     def health(self):
         return self.engine.health()
 
+    def health_url(self):
+        return self.engine.health_url()
+
     def log_to(self, directory, *, max_bytes, backups):
         self.engine.log_to(directory, max_bytes=max_bytes, backups=backups)
 
