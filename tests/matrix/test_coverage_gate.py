@@ -47,3 +47,12 @@ def test_gate_without_coverage_data_says_so(repo: pytest.Pytester) -> None:
     result = repo.runpytest("-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*coverage gate not checked*"])
+
+
+def test_gate_is_not_judged_on_a_partial_run(repo: pytest.Pytester) -> None:
+    repo.makepyfile(
+        test_core="import teampkg.core\n\ndef test_import():\n    assert teampkg.core.v1\n"
+    )
+    result = repo.runpytest_subprocess("--cov=teampkg", "-p", "no:cacheprovider", "test_core.py")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*coverage gate not checked: partial run*"])
