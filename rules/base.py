@@ -16,7 +16,8 @@ from enum import Enum
 from typing import ClassVar, Final
 
 import libcst as cst
-from ibguard.rules.resolution import ModuleResolver, ProjectIndex
+from ibguard.rules.project_index import ProjectIndex
+from ibguard.rules.resolution import ModuleResolver
 from libcst.metadata import CodeRange, PositionProvider
 
 __all__ = ["FileContext", "Invalid", "Rule", "RuleReport", "Target", "Valid"]

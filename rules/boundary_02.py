@@ -12,7 +12,7 @@ import libcst as cst
 from ibguard.rules.base import Invalid, Rule, Target, Valid
 from ibguard.rules.broker_api import is_distinctive_client_method
 from ibguard.rules.names import terminal_name, words
-from ibguard.rules.resolution import Kind, Value
+from ibguard.rules.values import Kind, Value
 
 __all__ = ["EngineBypassesConnector"]
 

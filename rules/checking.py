@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import libcst as cst
 from ibguard.rules.base import FileContext, Rule, RuleReport
-from ibguard.rules.resolution import ModuleResolver, ProjectIndex
+from ibguard.rules.project_index import ProjectIndex
+from ibguard.rules.resolution import ModuleResolver
 
 __all__ = ["check_source"]
 

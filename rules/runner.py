@@ -19,8 +19,8 @@ from ibguard.rules import reexports, suppressions
 from ibguard.rules.cache import FindingsCache, digest
 from ibguard.rules.discovery import SourceFile, discover
 from ibguard.rules.findings import PARSE_ERROR, CheckResult, Finding
+from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.registry import rules_for, ruleset_version
-from ibguard.rules.resolution import ProjectIndex
 from ibguard.rules.settings import Settings
 
 __all__ = ["PARALLEL_THRESHOLD", "check_file", "check_project"]

@@ -14,7 +14,7 @@ from ibguard.rules import reexports
 from ibguard.rules.base import Invalid, Rule, RuleReport, Target, Valid
 from ibguard.rules.broker_api import DEFAULT_BROKER_LIBRARIES
 from ibguard.rules.checking import check_source
-from ibguard.rules.resolution import ProjectIndex
+from ibguard.rules.project_index import ProjectIndex
 
 __all__ = ["SAMPLE_MODULES", "run_sample"]
 
