@@ -1,7 +1,9 @@
 """`ibguard check [PATHS...]`: the libcst rules and the import-linter contracts, together.
 
-Exit 0 clean, 1 findings, 2 usage or configuration error (one line on stderr: what is wrong,
-how to fix it). Output goes to stdout, or to --output FILE.
+`--no-contracts` runs the rules only, `--contracts-only` the contracts only (the two pre-commit
+hooks split the work this way, so no finding is reported twice). Exit 0 clean, 1 findings,
+2 usage or configuration error (one line on stderr: what is wrong, how to fix it). Output goes
+to stdout, or to --output FILE.
 """
 
 from __future__ import annotations
@@ -46,7 +48,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-cache", action="store_true", help="ignore and do not update .ibguard-cache/"
     )
-    parser.add_argument("--no-contracts", action="store_true", help="run the libcst rules only")
+    parser.add_argument(
+        "--no-contracts",
+        action="store_true",
+        help="run the libcst rules only (not with --contracts-only)",
+    )
+    parser.add_argument(
+        "--contracts-only",
+        action="store_true",
+        help="run the import-linter contracts only, no libcst rules (not with --no-contracts)",
+    )
     parser.add_argument(
         "--jobs", type=int, metavar="N", help="worker processes (default: CPU count)"
     )
@@ -82,6 +93,8 @@ def render(result: CheckResult, output_format: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.no_contracts and args.contracts_only:
+        return _fail("--no-contracts and --contracts-only exclude each other; pass one of them")
     try:
         config = args.config if args.config is not None else find_config(Path.cwd())
         if not config.is_file():
@@ -94,17 +107,23 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"no such file or folder: {', '.join(missing)}; pass existing paths")
     if args.jobs is not None and args.jobs < 1:
         return _fail("--jobs must be at least 1")
+    with_contracts = settings.contracts and settings.has_importlinter
+    if args.contracts_only and not with_contracts:
+        return _fail(
+            f"--contracts-only, but {settings.config_file} "
+            + ("sets contracts = false" if not settings.contracts else "has no [tool.importlinter]")
+            + "; add the contracts (ibguard init) or drop --contracts-only"
+        )
     try:
         contract_findings = (
-            _contracts(settings, args.paths)
-            if settings.contracts and settings.has_importlinter and not args.no_contracts
-            else []
+            _contracts(settings, args.paths) if with_contracts and not args.no_contracts else []
         )
     except ConfigError as error:
         return _fail(str(error))
     result = check_project(
         settings,
         args.paths,
+        rules=() if args.contracts_only else RULES,
         use_cache=not args.no_cache,
         jobs=args.jobs,
         contract_findings=contract_findings,

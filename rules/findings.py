@@ -64,7 +64,13 @@ class Finding:
 @final
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """What one `ibguard check` found: findings in order, and how many files it checked."""
+    """What one `ibguard check` found: findings in order, and how many files it checked.
+
+    `files_parsed` counts the files the rules parsed on this run (the rest came from the
+    cache); `workers` is how many processes parsed them (1: in this process).
+    """
 
     findings: tuple[Finding, ...]
     files_checked: int
+    files_parsed: int = 0
+    workers: int = 1

@@ -1,4 +1,5 @@
-"""JSON output: `{"findings": [{rule, path, line, column, message}, ...], "files_checked": N}`."""
+"""JSON output: `{"findings": [{rule, path, line, column, message}, ...], "files_checked": N,
+"files_parsed": M}` (M: the files the rules parsed on this run; the rest came from the cache)."""
 
 from __future__ import annotations
 
@@ -13,5 +14,6 @@ def render(result: CheckResult) -> str:
     data = {
         "findings": [f.to_dict() for f in result.findings],
         "files_checked": result.files_checked,
+        "files_parsed": result.files_parsed,
     }
     return json.dumps(data, indent=2) + "\n"

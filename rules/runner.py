@@ -5,6 +5,8 @@ PARSE-ERROR finding, never an exception. Files are checked in a process pool onl
 are enough uncached ones to pay for the pool's start-up. When paths are given (pre-commit
 passes the changed files), only those are parsed; the project index (re-exports, connector
 modules) still covers every engine and connector file, from the cache where possible.
+With no rules (`ibguard check --contracts-only`) nothing is read or parsed: only the contract
+findings are folded in. The result counts the files parsed and the processes that parsed them.
 """
 
 from __future__ import annotations
@@ -13,15 +15,18 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from ibguard.rules import reexports, suppressions
 from ibguard.rules.cache import FindingsCache, digest
 from ibguard.rules.discovery import SourceFile, discover
-from ibguard.rules.findings import PARSE_ERROR, CheckResult, Finding
+from ibguard.rules.findings import IGNORE_NO_REASON, PARSE_ERROR, CheckResult, Finding
 from ibguard.rules.project_index import ProjectIndex
-from ibguard.rules.registry import rules_for, ruleset_version
+from ibguard.rules.registry import RULES, ruleset_version
 from ibguard.rules.settings import Settings
+
+if TYPE_CHECKING:
+    from ibguard.rules.base import Rule
 
 __all__ = ["PARALLEL_THRESHOLD", "check_file", "check_project"]
 
@@ -30,13 +35,21 @@ __all__ = ["PARALLEL_THRESHOLD", "check_file", "check_project"]
 PARALLEL_THRESHOLD: Final = 24
 
 
-def check_file(source_file: SourceFile, data: bytes, index: ProjectIndex) -> list[Finding]:
-    """Findings of one file, suppressions applied. Runs in worker processes too."""
+def check_file(
+    source_file: SourceFile,
+    data: bytes,
+    index: ProjectIndex,
+    rule_set: Sequence[type[Rule]] = RULES,
+) -> list[Finding]:
+    """Findings of one file by the rules of `rule_set` for its target, suppressions applied.
+
+    Runs in worker processes too.
+    """
     import libcst as cst  # here, so a fully cached run never pays for importing it
     from ibguard.rules.checking import check_source
 
     relative = source_file.relative
-    rules = rules_for(source_file.target)
+    rules = [rule for rule in rule_set if rule.TARGET is source_file.target]
     try:
         source = data.decode("utf-8")
         reports = check_source(
@@ -98,19 +111,26 @@ def check_project(
     settings: Settings,
     paths: Sequence[Path] = (),
     *,
+    rules: Sequence[type[Rule]] = RULES,
     use_cache: bool = True,
     jobs: int | None = None,
     contract_findings: Sequence[Finding] = (),
 ) -> CheckResult:
-    """Run every rule on the project (or on `paths` only) and return what was found."""
+    """Run `rules` on the project (or on `paths` only) and return what was found."""
     every_file = discover(settings)
     selected = discover(settings, paths) if paths else every_file
+    contracts = _suppressed_contract_findings(
+        settings, contract_findings, selected, paths, ruled=every_file
+    )
+    if not rules:
+        return CheckResult(findings=tuple(sorted(set(contracts))), files_checked=len(selected))
     blobs = {f.relative: _read(f.path) for f in {*every_file, *selected}}
     # The key needs the index and the index uses the cache: open unkeyed, key it after.
     cache = FindingsCache(settings.root, "", enabled=use_cache and settings.cache)
     index = _index(settings, every_file, blobs, cache)
+    rule_names = sorted(f"{rule.__module__}.{rule.__qualname__}" for rule in rules)
     cache_key = digest(
-        repr((ruleset_version(), settings.fingerprint(), _index_key(index))).encode()
+        repr((ruleset_version(), rule_names, settings.fingerprint(), _index_key(index))).encode()
     )
     cache.set_key(cache_key)
 
@@ -124,6 +144,7 @@ def check_project(
             findings.extend(cached)
 
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    rule_set = tuple(rules)
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         with ProcessPoolExecutor(max_workers=workers) as pool:
             results = list(
@@ -132,18 +153,25 @@ def check_project(
                     todo,
                     [blobs[f.relative] for f in todo],
                     [index] * len(todo),
+                    [rule_set] * len(todo),
                     chunksize=8,
                 )
             )
     else:
-        results = [check_file(f, blobs[f.relative], index) for f in todo]
+        workers = 1
+        results = [check_file(f, blobs[f.relative], index, rule_set) for f in todo]
     for source_file, result in zip(todo, results, strict=True):
         cache.store_findings(source_file.relative, digest(blobs[source_file.relative]), result)
         findings.extend(result)
     cache.save()
 
-    findings.extend(_suppressed_contract_findings(settings, contract_findings, selected, paths))
-    return CheckResult(findings=tuple(sorted(set(findings))), files_checked=len(selected))
+    findings.extend(contracts)
+    return CheckResult(
+        findings=tuple(sorted(set(findings))),
+        files_checked=len(selected),
+        files_parsed=len(todo),
+        workers=workers,
+    )
 
 
 def _index_key(index: ProjectIndex) -> str:
@@ -160,8 +188,15 @@ def _suppressed_contract_findings(
     found: Sequence[Finding],
     selected: Sequence[SourceFile],
     paths: Sequence[Path],
+    *,
+    ruled: Sequence[SourceFile],
 ) -> list[Finding]:
-    """Contract findings, limited to the given files when there are any, minus suppressed ones."""
+    """Contract findings, limited to the given files when there are any, minus suppressed ones.
+
+    A suppression without a reason in a file the rules check (`ruled`) is the rules' finding
+    (IGNORE-NO-REASON); it is left to them, so a contracts-only run does not report it again.
+    """
+    owned_by_rules = {f.relative for f in ruled}
     chosen = {f.relative for f in selected}
     kept: list[Finding] = []
     by_path: dict[str, list[Finding]] = {}
@@ -176,6 +211,10 @@ def _suppressed_contract_findings(
             kept.extend(group)
             continue
         kept.extend(
-            suppressions.apply(group, suppressions.parse(source), path=relative, rules_run=())
+            finding
+            for finding in suppressions.apply(
+                group, suppressions.parse(source), path=relative, rules_run=()
+            )
+            if not (finding.rule == IGNORE_NO_REASON and relative in owned_by_rules)
         )
     return kept

@@ -81,6 +81,52 @@ def test_check_folds_broken_contracts_into_findings(tmp_path: Path) -> None:
     assert ("BOUNDARY-02", "shop/engine/core.py", 2) in rules
 
 
+def check_json(root: Path, *flags: str) -> tuple[int, list[dict[str, object]], int]:
+    done = subprocess.run(
+        [sys.executable, "-m", "ibguard.kit.cli", "check", "--format", "json", *flags],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.stdout, done.stderr
+    report = json.loads(done.stdout)
+    return done.returncode, report["findings"], report["files_parsed"]
+
+
+def test_contracts_only_reports_broken_contracts_and_parses_nothing(tmp_path: Path) -> None:
+    root = write(tmp_path / "broken", {**PACKAGE, **BROKEN})
+    code, findings, parsed = check_json(root, "--contracts-only")
+    assert code == 1
+    assert parsed == 0
+    assert {str(f["rule"]) for f in findings} == {
+        "CONTRACT-BROKER-BOUNDARY",
+        "CONTRACT-CONNECTOR-INTERNALS",
+        "CONTRACT-ENGINE-ISOLATION",
+    }
+
+
+def test_no_contracts_reports_rule_findings_only(tmp_path: Path) -> None:
+    root = write(tmp_path / "broken", {**PACKAGE, **BROKEN})
+    code, findings, parsed = check_json(root, "--no-contracts")
+    assert code == 1
+    assert parsed > 0
+    rules = {str(f["rule"]) for f in findings}
+    assert "BOUNDARY-02" in rules
+    assert not any(rule.startswith("CONTRACT-") for rule in rules)
+
+
+def test_a_reasonless_suppression_is_reported_by_the_rules_not_by_contracts_only(
+    tmp_path: Path,
+) -> None:
+    core = "import ib_async  # ibguard: ignore[CONTRACT-BROKER-BOUNDARY,BOUNDARY-02]\n"
+    root = write(tmp_path / "quiet", {**PACKAGE, "shop/engine/core.py": core})
+    _, everything, _ = check_json(root)
+    _, contracts, _ = check_json(root, "--contracts-only")
+    assert [f["rule"] for f in everything] == ["IGNORE-NO-REASON"]
+    assert contracts == []
+
+
 def test_lint_imports_prints_the_guidance(tmp_path: Path) -> None:
     root = write(tmp_path / "broken", {**PACKAGE, **BROKEN})
     done = subprocess.run(

@@ -69,3 +69,19 @@ def write_project(root: Path, files: Mapping[str, str]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
     return root
+
+
+def corpus(count: int) -> dict[str, str]:
+    """CLEAN plus `count` modules, a mix of clean, violating and unparsable ones (both sides)."""
+    files = dict(CLEAN)
+    for i in range(count):
+        kind = i % 4
+        if kind == 0:
+            files[f"app/engine/clean_{i}.py"] = f"def step_{i}(x: int) -> int:\n    return {i}\n"
+        elif kind == 1:
+            files[f"app/engine/bypass_{i}.py"] = VIOLATIONS["app/engine/bypass.py"]
+        elif kind == 2:
+            files[f"app/engine/broken_{i}.py"] = "def broken(:\n" * (1 + i % 3)
+        else:
+            files[f"app/connector/mutate_{i}.py"] = VIOLATIONS["app/connector/mutate.py"]
+    return files

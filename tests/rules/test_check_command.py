@@ -165,6 +165,29 @@ def test_missing_config_and_missing_path_exit_2(
     assert check(tmp_path, monkeypatch=monkeypatch) == 2 or (tmp_path / "pyproject.toml").exists()
 
 
+def test_no_contracts_and_contracts_only_together_exit_2_with_one_line(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = project(VIOLATIONS)
+    assert check(root, "--no-contracts", "--contracts-only", monkeypatch=monkeypatch) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "--contracts-only" in captured.err
+
+
+@pytest.mark.parametrize("config", ["", "contracts = false\n"], ids=["none", "disabled"])
+def test_contracts_only_without_contracts_exits_2(
+    project: Project,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    config: str,
+) -> None:
+    root = project({**VIOLATIONS, "pyproject.toml": VIOLATIONS["pyproject.toml"] + config})
+    assert check(root, "--contracts-only", monkeypatch=monkeypatch) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+
+
 def test_config_file_globs_are_relative_to_its_folder(
     project: Project,
     monkeypatch: pytest.MonkeyPatch,
