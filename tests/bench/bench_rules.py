@@ -1,15 +1,11 @@
-"""Benchmark: the rule runner against import-linter's graph build, on this repository.
+"""Benchmark: the rule runner against import-linter (graph build and full lint), on this repo.
 
 Run: `python tests/bench/bench_rules.py`. Prints times and ratios; asserts nothing (timings
-depend on the machine). Fixit is compared only if it is installed.
+depend on the machine). The comparison with Fixit is `bench_rules_fixit.py`.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,22 +31,20 @@ def main() -> None:
 
     roots = ("ibguard.engine", "ibguard.kit", "ibguard.rules", "ibguard.contracts")
     graph = min(_timed(lambda: grimp.build_graph(*roots, cache_dir=None)) for _ in range(3))
+
+    from ibguard.contracts.linting import lint
+
+    contracts = min(_timed(lambda: lint(REPO / "pyproject.toml", REPO)) for _ in range(3))
     print(f"rules, cold (no cache, 1 process): {cold * 1000:8.1f} ms")
     print(f"rules, warm (content-hash cache):  {warm * 1000:8.1f} ms  ({cold / warm:.1f}x faster)")
-    print(f"import-linter graph (grimp): {graph * 1000:8.1f} ms  (rules/grimp {cold / graph:.2f})")
-    if shutil.which("fixit"):
-        with tempfile.TemporaryDirectory() as folder:
-            fixit = _timed(
-                lambda: subprocess.run(
-                    ["fixit", "lint", str(REPO / "engine")],
-                    cwd=folder,
-                    capture_output=True,
-                    check=False,
-                )
-            )
-        print(f"fixit lint engine/: {fixit * 1000:6.1f} ms  (rules/fixit {cold / fixit:.2f})")
-    else:
-        print("fixit not installed: comparison skipped", file=sys.stderr)
+    print(
+        f"import-linter graph (grimp):       {graph * 1000:8.1f} ms"
+        f"  (rules cold/grimp {cold / graph:.2f})"
+    )
+    print(
+        f"import-linter contracts (lint, grimp cache warm): {contracts * 1000:8.1f} ms"
+        f"  (rules cold/contracts {cold / contracts:.2f}, warm/contracts {warm / contracts:.2f})"
+    )
 
 
 if __name__ == "__main__":
