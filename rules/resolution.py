@@ -177,7 +177,9 @@ class ModuleResolver:
             return self._resolve(node, scope)
         if binding.how == "iter":
             value = self._resolve(node, scope)
-            return Value(Kind.INSTANCE, value.qualname + "[]") if self.is_broker(value) else None
+            if value is None or not self.is_broker(value):
+                return None
+            return Value(Kind.INSTANCE, value.qualname + "[]")
         types = self._annotation(node, scope)
         if types is None:
             return None

@@ -128,9 +128,11 @@ class _ScopeBuilder(cst.CSTVisitor):
             return
         for alias in node.names:
             name = dotted(alias.name)
-            local = alias.asname.name.value if isinstance(alias.asname, cst.AsName) else name
-            if isinstance(alias.asname, cst.AsName) and not isinstance(alias.asname.name, cst.Name):
-                continue
+            local = name
+            if isinstance(alias.asname, cst.AsName):
+                if not isinstance(alias.asname.name, cst.Name):
+                    continue
+                local = alias.asname.name.value
             qual = self.index.canonical(f"{base}.{name}" if base else name)
             self._scope.bind(local, Binding("value", value=Value(Kind.SYMBOL, qual)))
 
