@@ -149,7 +149,8 @@ def test_an_invalid_contract_option_is_a_config_error(tmp_path: Path) -> None:
     path.write_text(
         path.read_text().replace('connector = "shop.engine.connector"', 'conector = "x"')
     )
-    with pytest.raises(ConfigError, match="conector"):
+    # import-linter 2.17 names the unknown key, 2.15 (the newest on Python 3.10) the missing one
+    with pytest.raises(ConfigError, match="conector|connector"):
         lint(path, root)
 
 
