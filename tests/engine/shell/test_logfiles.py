@@ -121,7 +121,7 @@ def test_formatter_falls_back_to_text_for_unserialisable_extras():
 # --- rotation (the OPS-01 acceptance) -------------------------------------------------
 
 
-def test_rotates_by_size_and_across_the_day_boundary_losing_nothing(tmp_path: Path):
+def test_OPS_01_rotates_by_size_and_across_the_day_boundary_losing_nothing(tmp_path: Path):
     # 23:00 in New York on 8 March: the day turns after 60 one-minute steps
     clock = SteppingClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
     handler = RotatingJsonFileHandler(
@@ -144,7 +144,7 @@ def test_rotates_by_size_and_across_the_day_boundary_losing_nothing(tmp_path: Pa
         assert all(s < 60 for s in seqs) == ("2024-03-08" in path.name)
 
 
-def test_keeps_a_bounded_number_of_files_holding_the_newest_records(tmp_path: Path):
+def test_OPS_01_keeps_a_bounded_number_of_files_holding_the_newest_records(tmp_path: Path):
     clock = SteppingClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
     handler = RotatingJsonFileHandler(
         tmp_path, max_bytes=1_000, backups=2, tz=NEW_YORK, clock=clock
@@ -247,7 +247,7 @@ def test_rejects_a_non_positive_cap_or_negative_backups(tmp_path: Path):
 # --- failures: never crash, never lose a record ----------------------------------------
 
 
-def test_unwritable_directory_reports_once_then_falls_back_and_retries(tmp_path: Path):
+def test_OPS_01_unwritable_directory_reports_once_then_falls_back_and_retries(tmp_path: Path):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where the log directory's parent should be")
     directory = blocker / "logs"
@@ -293,7 +293,7 @@ def test_unwritable_directory_reports_once_then_falls_back_and_retries(tmp_path:
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
-def test_disk_full_falls_back_to_stderr_with_the_record(tmp_path: Path, capsys):
+def test_OPS_01_disk_full_falls_back_to_stderr_with_the_record(tmp_path: Path, capsys):
     # a log file that is really /dev/full: every flush fails with ENOSPC
     (tmp_path / "ibguard.2024-03-08.0000.jsonl").symlink_to("/dev/full")
     clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
