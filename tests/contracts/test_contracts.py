@@ -150,7 +150,7 @@ def test_an_invalid_contract_option_is_a_config_error(tmp_path: Path) -> None:
         path.read_text().replace('connector = "shop.engine.connector"', 'conector = "x"')
     )
     # import-linter 2.17 names the unknown key, 2.15 (the newest on Python 3.10) the missing one
-    with pytest.raises(ConfigError, match="conector|connector"):
+    with pytest.raises(ConfigError, match=r"conector|connector"):
         lint(path, root)
 
 
