@@ -7,23 +7,31 @@ turns subject calls into engine events and reads the engine's frozen views back.
 Copy it when writing your own subject: `start` builds the engine on the endpoint, `tick`
 feeds broker time (and reconnects a dropped session, as a service's timer would), `restart`
 throws the engine away and builds a new one on a fresh connection.
+
+Both drivers: on an `InProcessEndpoint` the engine trades through a `SimConnector`; on a
+`WireEndpoint` through its real IB connector (`IBConnector`, ib_async or else ib_insync)
+against the fake TWS gateway, on the wire driver's event loop (the thread's current loop).
+There the connector reconnects by itself, with its backoff on that loop's virtual clock, so
+`tick` has nothing to reconnect.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ibguard.engine.config import EngineConfig
+from ibguard.engine.connector.ib import IBConnector
 from ibguard.engine.engine import Engine
 from ibguard.engine.events import FlattenAll, RequestCancel, SubmitOrder, Tick
 from ibguard.engine.health import HealthReport
 from ibguard.engine.model import Instrument, OrderRequest, OrderSnapshot
-from ibguard.engine.ports import BrokerPort
+from ibguard.engine.ports import BrokerPort, Clock
 from ibguard.engine.shell.logfiles import RotatingJsonFileHandler
 from ibguard.engine.shell.pump import Pump
 from ibguard.kit.matrix.health_endpoint import ServedHealth
@@ -34,6 +42,7 @@ from ibguard.kit.matrix.subject import (
     HealthView,
     InProcessEndpoint,
     Subject,
+    WireEndpoint,
 )
 from ibguard.kit.sim.inprocess import SimConnector
 
@@ -56,6 +65,16 @@ class CodeCapture(logging.Handler):
             self.codes.append(str(getattr(code, "value", code)))
 
 
+class EndpointClock(Clock):
+    """The host's wall clock as the case controls it (the endpoint's `local_clock`)."""
+
+    def __init__(self, read: Callable[[], datetime]) -> None:
+        self._read = read
+
+    def now(self) -> datetime:
+        return self._read()
+
+
 class ReferenceSubject(Subject):
     capabilities = ALL_CAPABILITIES | {HEALTH_HTTP}
 
@@ -66,16 +85,17 @@ class ReferenceSubject(Subject):
         self._logger.propagate = False
         self._capture = CodeCapture()
         self._logger.addHandler(self._capture)
-        self._endpoint: InProcessEndpoint | None = None
+        self._endpoint: Endpoint | None = None
         self._connector: SimConnector | None = None
+        self._wire: IBConnector | None = None
         self.engine: Engine | None = None
         self._health: ServedHealth | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self, endpoint: Endpoint) -> None:
-        if not isinstance(endpoint, InProcessEndpoint):
-            raise TypeError("the reference subject runs on the in-process driver only")
+        if not isinstance(endpoint, InProcessEndpoint | WireEndpoint):
+            raise TypeError(f"unknown endpoint {endpoint!r}")
         self._endpoint = endpoint
         self._boot()
 
@@ -88,27 +108,44 @@ class ReferenceSubject(Subject):
             **self._config_overrides,  # type: ignore[arg-type]
         )
         self.engine = Engine(config, logger=self._logger)
-        port = endpoint.connector()
+        if isinstance(endpoint, WireEndpoint):
+            self._wire = IBConnector(
+                endpoint.host,
+                endpoint.port,
+                endpoint.client_id,
+                clock=EndpointClock(endpoint.local_clock),
+            )
+            port: BrokerPort = self._wire
+        else:
+            port = endpoint.connector()
         self._connector = port if isinstance(port, SimConnector) else None
         self._pump = Pump(self.engine, self.wrap_port(port))
         self._pump.feed(Tick(now=endpoint.local_clock()))
-        self._pump.start()  # the connector connects and says so (ConnectionRestored)
+        if self._wire is None:
+            self._pump.start()  # the connector connects and says so (ConnectionRestored)
+        else:
+            asyncio.get_event_loop().run_until_complete(_on_loop(self._pump.start))
 
     def wrap_port(self, port: BrokerPort) -> BrokerPort:
         """The port the engine talks through (a hook for deliberately broken variants)."""
         return port
 
     def restart(self) -> None:
+        self._disconnect()
+        self._boot()
+
+    def _disconnect(self) -> None:
         if self._connector is not None:
             self._connector.disconnect()
-        self._boot()
+        if self._wire is not None:
+            self._wire.stop()
+            self._wire = None
 
     def stop(self) -> None:
         if self._health is not None:
             self._health.close()
             self._health = None
-        if self._connector is not None:
-            self._connector.disconnect()
+        self._disconnect()
         for handler in list(self._logger.handlers):
             self._logger.removeHandler(handler)
             if handler is not self._capture:
@@ -184,6 +221,11 @@ class ReferenceSubject(Subject):
         from ibguard.kit.matrix.boundary_source import reference_settings
 
         return reference_settings()
+
+
+async def _on_loop(start: Callable[[], None]) -> None:
+    """IBConnector.start() connects in the background of the running loop."""
+    start()
 
 
 def make_subject() -> Subject:

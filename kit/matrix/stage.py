@@ -7,6 +7,11 @@ broker's own records of our orders, and failing in money terms (`CaseFailure`).
 
 Invariant: time moves only through this stage (broker clock first, then a tick with the
 local clock reading), so subject and broker always agree on "now" up to the scripted skew.
+
+Under a driver that is not synchronous (the wire driver: bytes cross a socket), `broker` and
+`subject` are `Settled` views: every attribute read and every call on them starts and ends
+at a quiescent point (`driver.settle()`), so a case reads the same state after each step as
+it does in-process, where a broker call reaches the engine before it returns.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import final
+from typing import Any, cast, final
 
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 from ibguard.kit.matrix.drivers import Driver
@@ -24,7 +29,7 @@ from ibguard.kit.sim.book import SimOrder
 from ibguard.kit.sim.broker import BrokerConfig, SimBroker
 from ibguard.kit.sim.clock import VirtualClock
 
-__all__ = ["ACCOUNT", "CLIENT_ID", "CaseFailure", "OrderFacts", "Stage", "StageMaker"]
+__all__ = ["ACCOUNT", "CLIENT_ID", "CaseFailure", "OrderFacts", "Settled", "Stage", "StageMaker"]
 
 ACCOUNT = "DU1234567"
 CLIENT_ID = 7
@@ -46,6 +51,40 @@ class OrderFacts:
     pending_reconcile: bool
 
 
+class Settled:
+    """`target` as a case sees it under an asynchronous driver: settle, read or call,
+    settle again. Values read through it (a view, the broker's request log) are the real
+    objects; only the access itself is a synchronisation point."""
+
+    __slots__ = ("_settle", "_target")
+
+    def __init__(self, target: object, settle: Callable[[], None]) -> None:
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_settle", settle)
+
+    def __getattr__(self, name: str) -> Any:
+        settle = self._settle
+        settle()
+        value = getattr(self._target, name)
+        if not callable(value) or isinstance(value, type):
+            return value
+
+        def settled(*args: Any, **kwargs: Any) -> Any:
+            result = value(*args, **kwargs)
+            settle()
+            return result
+
+        return settled
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self._settle()
+        setattr(self._target, name, value)
+        self._settle()
+
+    def __repr__(self) -> str:
+        return f"Settled({self._target!r})"
+
+
 def _status_name(value: object) -> str:
     return str(getattr(value, "value", value)).upper()
 
@@ -62,9 +101,12 @@ class Stage:
     ) -> None:
         config = broker or BrokerConfig(accounts=(ACCOUNT,))
         clock = VirtualClock(start or config.start, skew_seconds)
-        self.broker = SimBroker(config, clock=clock)
+        self.broker = self._broker = SimBroker(config, clock=clock)
         self.subject = subject
         self.driver = driver
+        if not driver.synchronous:
+            self.broker = cast(SimBroker, Settled(self._broker, driver.settle))
+            self.subject = cast(Subject, Settled(subject, driver.settle))
         self.figures: dict[str, str] = {}
         self.started = False
         self.stopped = False
@@ -72,7 +114,7 @@ class Stage:
     # --- setup and time -----------------------------------------------------------------
 
     def start(self) -> Stage:
-        endpoint = self.driver.endpoint(self.broker, client_id=CLIENT_ID, account=ACCOUNT)
+        endpoint = self.driver.endpoint(self._broker, client_id=CLIENT_ID, account=ACCOUNT)
         self.subject.start(endpoint)
         self.started = True
         self.tick()
@@ -99,6 +141,11 @@ class Stage:
 
     def tick(self) -> None:
         self.subject.tick(self.broker.clock.local_now())
+
+    def settle(self) -> None:
+        """Wait until subject and broker have seen everything the other sent (a no-op
+        in-process; cases rarely need it: every broker and subject access settles)."""
+        self.driver.settle()
 
     def advance(self, seconds: float, *, step: float | None = None) -> None:
         """Move time forward by `seconds`, ticking the subject every `step` seconds."""
