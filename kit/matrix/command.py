@@ -14,10 +14,11 @@ import io
 import json
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from ibguard.kit.matrix.catalog import CASES
-from ibguard.kit.matrix.drivers import DRIVERS
+from ibguard.kit.matrix.drivers import DEFAULT_DRIVER, DRIVERS
 from ibguard.kit.matrix.render import render_json, render_markdown, render_table
 from ibguard.kit.matrix.results import CaseResult
 
@@ -37,7 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--driver",
         choices=DRIVERS,
         default=None,
-        help="in-process port or the fake TWS gateway (default: inprocess)",
+        help="the fake TWS gateway or an in-process port "
+        f"(default: [tool.ibguard] driver, else {DEFAULT_DRIVER})",
     )
     parser.add_argument("--format", choices=FORMATS, default="table", dest="output_format")
     parser.add_argument(
@@ -84,6 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from ibguard.kit.matrix.drivers import UnknownDriver, make_driver
     from ibguard.kit.matrix.settings import load_matrix_settings, load_subject_factory
 
+    started = time.perf_counter()
     config = _config(args.config)
     if config is not None and not config.is_file():
         return _fail(f"config file {config} does not exist; pass an existing pyproject.toml")
@@ -92,7 +95,8 @@ def run(args: argparse.Namespace) -> int:
         load_subject_factory(
             args.subject or settings.subject, config.parent if config is not None else None
         )
-        make_driver(args.driver or settings.driver).close()
+        driver = args.driver or settings.driver
+        make_driver(driver).close()
     except (ConfigError, UnknownDriver) as error:
         return _fail(str(error))
     with tempfile.TemporaryDirectory(prefix="ibguard-matrix-") as folder:
@@ -158,4 +162,6 @@ def run(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
+    elapsed = time.perf_counter() - started
+    sys.stderr.write(f"ibguard matrix: driver {driver}, {len(results)} cases in {elapsed:.1f} s\n")
     return 1 if any(r.unexpected for r in results) else 0

@@ -148,7 +148,7 @@ class WireDriver(Driver):
 
 
 DRIVERS: Final = ("inprocess", "wire")
-DEFAULT_DRIVER: Final = "inprocess"
+DEFAULT_DRIVER: Final = "wire"
 
 
 def make_driver(name: str) -> Driver:

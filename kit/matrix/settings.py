@@ -1,8 +1,8 @@
 """`[tool.ibguard]` as far as the matrix reads it: frozen settings, every bad key at once.
 
 Owned keys: `matrix` (bool: run the matrix in this project's pytest), `subject` ("module:
-factory", default the reference engine), `driver` ("inprocess" or "wire"), `capabilities`
-(list: replaces what the subject declares), `[tool.ibguard.xfail]` ("CASE-ID" = "reason",
+factory", default the reference engine), `driver` ("wire", the default, or "inprocess"),
+`capabilities` (list: replaces what the subject declares), `[tool.ibguard.xfail]` ("CASE-ID" = "reason",
 strict) and `[tool.ibguard.coverage]` ("package" = minimum line+branch percent). Other
 keys belong to `ibguard check` and are ignored here.
 """
@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from ibguard.engine.errors import ConfigError
 from ibguard.kit.matrix.catalog import CASES
-from ibguard.kit.matrix.drivers import DRIVERS
+from ibguard.kit.matrix.drivers import DEFAULT_DRIVER, DRIVERS
 from ibguard.kit.matrix.subject import ALL_CAPABILITIES, Subject
 
 if sys.version_info >= (3, 11):
@@ -36,7 +36,7 @@ class MatrixSettings:
     matrix: bool = False
     subject: str = DEFAULT_SUBJECT
     subject_set: bool = False
-    driver: str = "inprocess"
+    driver: str = DEFAULT_DRIVER
     capabilities: frozenset[str] | None = None
     xfail: Mapping[str, str] = field(default_factory=dict)
     coverage: Mapping[str, float] = field(default_factory=dict)

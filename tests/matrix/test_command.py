@@ -40,11 +40,11 @@ def test_junit_has_case_properties(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.parametrize(
     "argv",
     [
-        ["matrix", "--driver", "wire"],
+        ["matrix", "--config", "no/such/pyproject.toml"],
         ["matrix", "--subject", "no_such_module:make"],
         ["matrix", "-k", "NOPE-99"],
     ],
-    ids=["wire-not-yet", "bad-subject", "no-case-matches"],
+    ids=["missing-config", "bad-subject", "no-case-matches"],
 )
 def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv) == 2

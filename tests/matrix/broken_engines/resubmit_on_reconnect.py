@@ -36,11 +36,10 @@ class _Resender(FilteringPort):
             self.unanswered.pop(event.order_id, None)
         elif isinstance(event, NextValidId):
             self.next_id = max(self.next_id, event.order_id)
+        elif isinstance(event, ConnectionRestored):  # the session is up (either connector)
             pending, self.unanswered = list(self.unanswered.values()), {}
             for command in pending:  # the bug: resent without asking the broker first
                 self.send(dataclasses.replace(command, order_id=self.next_id))
-        elif isinstance(event, ConnectionRestored):
-            pass
         return [event]
 
 

@@ -1,0 +1,255 @@
+"""The matrix's wire driver: the reference engine trades through its real IB connector
+against the fake TWS gateway, every case step ends at a quiescent point, and the run says
+the same things as the in-process one."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from ibguard.kit.cli import main
+from ibguard.kit.matrix import wire_loop
+from ibguard.kit.matrix.casebook import behaviour
+from ibguard.kit.matrix.catalog import CASES
+from ibguard.kit.matrix.drivers import (
+    DEFAULT_DRIVER,
+    Driver,
+    InProcessDriver,
+    WireDriver,
+    WireSubjectError,
+    make_driver,
+)
+from ibguard.kit.matrix.reference import make_subject
+from ibguard.kit.matrix.runner import play
+from ibguard.kit.matrix.stage import CaseFailure, Settled, Stage, StageMaker
+from ibguard.kit.matrix.subject import WireEndpoint
+from ibguard.kit.matrix.wire_loop import WireLoop, WireQuiescenceError
+from ibguard.kit.sim.broker import SimBroker
+
+from tests.matrix.broken_engines import duplicate_exec_ids, order_id_keys, resubmit_on_reconnect
+
+pytest.importorskip("ib_async")
+
+FAST = [c.id for c in CASES if c.category not in ("PERF", "BOUNDARY")]
+
+
+def _codes(case_id: str, driver: Callable[[], Driver]) -> list[str]:
+    maker = StageMaker(make_subject, driver)
+    try:
+        behaviour(case_id).play(maker)
+    finally:
+        maker.close()
+    return maker.codes()
+
+
+# --- the whole matrix ---------------------------------------------------------------------
+
+
+def test_the_whole_matrix_is_green_over_the_wire(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["matrix", "--driver", "wire"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.rstrip().endswith(f"{len(CASES)} cases: {len(CASES)} pass")
+    assert "ibguard matrix: driver wire, 30 cases in" in captured.err
+    with capsys.disabled():
+        print("\n" + captured.err.strip())  # the wall time, for the record (not judged)
+
+
+def test_wire_is_the_default_driver() -> None:
+    assert DEFAULT_DRIVER == "wire"
+    assert isinstance(make_driver(DEFAULT_DRIVER), WireDriver)
+
+
+@pytest.mark.parametrize(
+    "case_id", ["CONN-01", "CONN-02", "CONN-04", "LIFE-01", "LIFE-03", "FAIL-05", "FAIL-06"]
+)
+def test_the_wire_run_logs_what_the_inprocess_run_logs(case_id: str) -> None:
+    """Same decisions in the same order. The one difference: stopping the in-process port
+    reports the disconnect (CONNECTION_LOST); a stopped IBConnector reports nothing more."""
+    inprocess = [c for c in _codes(case_id, InProcessDriver) if c != "CONNECTION_LOST"]
+    wire = [c for c in _codes(case_id, WireDriver) if c != "CONNECTION_LOST"]
+    assert wire == inprocess
+
+
+# --- broken engines fail the right cases over the wire -------------------------------------
+
+
+def _failing(factory: Callable[[], object]) -> set[str]:
+    failed = set()
+    for case_id in FAST:
+        try:
+            play(case_id, factory, WireDriver)  # type: ignore[arg-type]
+        except CaseFailure:
+            failed.add(case_id)
+    return failed
+
+
+@pytest.mark.parametrize(
+    ("factory", "expected"),
+    [
+        pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05"}, id="duplicate-exec-ids"),
+        pytest.param(
+            order_id_keys.make_subject,
+            {"CONN-01", "CONN-02", "FAIL-05", "FAIL-06"},
+            id="keyed-by-order-id",
+        ),
+        pytest.param(resubmit_on_reconnect.make_subject, {"CONN-01"}, id="resubmit-on-reconnect"),
+    ],
+)
+def test_broken_engine_fails_exactly_over_the_wire(
+    factory: Callable[[], object], expected: set[str]
+) -> None:
+    assert _failing(factory) == expected
+
+
+# --- what a step means over the wire -------------------------------------------------------
+
+
+def test_a_broker_call_has_reached_the_engine_when_the_case_reads_it() -> None:
+    driver = WireDriver()
+    stage = Stage(make_subject(), driver).start()
+    try:
+        assert isinstance(stage.subject, Settled)
+        stage.submit("o1")
+        at_broker = stage.broker_order("o1")  # the placeOrder crossed the socket
+        assert at_broker.order_ref.endswith("o1")
+        assert stage.status("o1") == "WORKING"  # and the acknowledgement came back
+        stage.broker.fill(at_broker.perm_id, Decimal(30), Decimal("99.00"))
+        assert stage.order("o1").filled == 30  # no tick, no wait: the fill is in
+        assert driver.rounds > 0
+    finally:
+        stage.close()
+
+
+def test_the_inprocess_stage_is_not_wrapped() -> None:
+    stage = Stage(make_subject(), InProcessDriver())
+    assert isinstance(stage.broker, SimBroker)
+    assert not isinstance(stage.subject, Settled)
+
+
+def test_the_endpoint_is_a_gateway_on_loopback_and_the_loop_is_current() -> None:
+    driver = WireDriver()
+    broker = SimBroker()
+    try:
+        endpoint = driver.endpoint(broker, client_id=3, account="DU1")
+        assert isinstance(endpoint, WireEndpoint)
+        assert (endpoint.host, endpoint.client_id, endpoint.account) == ("127.0.0.1", 3, "DU1")
+        assert endpoint.port > 0
+        assert isinstance(asyncio.get_event_loop(), WireLoop)
+    finally:
+        driver.close()
+    driver.close()  # idempotent
+
+
+def test_an_error_on_the_loop_fails_the_step() -> None:
+    driver = WireDriver()
+    driver.endpoint(SimBroker(), client_id=3, account="DU1")
+    try:
+        asyncio.get_event_loop().call_soon(lambda: 1 / 0)
+        with pytest.raises(WireSubjectError, match="ZeroDivisionError"):
+            driver.settle()
+    finally:
+        driver.close()
+
+
+# --- the loop: virtual time and bounded quiescence ------------------------------------------
+
+
+def test_timers_run_on_the_case_clock_only() -> None:
+    loop = WireLoop(start=1_000.0)
+    try:
+        fired: list[float] = []
+        loop.call_later(5, lambda: fired.append(loop.time()))
+        loop.run_until_complete(loop.quiesce())
+        assert fired == []  # no real time passes for the loop
+        loop.follow(1_004.0)
+        loop.run_until_complete(loop.quiesce())
+        assert fired == []
+        loop.follow(1_005.0)
+        loop.run_until_complete(loop.quiesce())
+        assert len(fired) == 1
+        loop.follow(900.0)  # never backwards
+        assert loop.time() >= fired[0]
+    finally:
+        loop.close()
+
+
+def test_a_whole_interval_later_is_more_than_the_interval() -> None:
+    """ib_async's throttle lets a request out when `now - sent > 1`: ticks of whole seconds
+    must satisfy it, as a real clock does."""
+    loop = WireLoop(start=0.0)
+    try:
+        loop.follow(1.0)
+        sent = loop.time()
+        loop.follow(2.0)
+        assert loop.time() - sent > 1
+    finally:
+        loop.close()
+
+
+def test_a_foreign_wait_on_a_timer_jumps_instead_of_hanging() -> None:
+    loop = WireLoop(start=0.0)
+    try:
+        started = time.perf_counter()
+        loop.run_until_complete(asyncio.sleep(3_600))  # e.g. a subject's ib.sleep(3600)
+        print(f"an idle hour took {time.perf_counter() - started:.3f} s of real time")
+        assert loop.time() >= 3_600
+    finally:
+        loop.close()
+
+
+def test_endless_chatter_fails_with_a_bounded_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(wire_loop, "MAX_ROUNDS", 300)
+
+    class Echo(asyncio.Protocol):
+        def connection_made(self, transport: asyncio.BaseTransport) -> None:
+            self.transport = transport
+
+        def data_received(self, data: bytes) -> None:
+            self.transport.write(data)  # type: ignore[attr-defined]
+
+    loop = WireLoop(start=0.0)
+    try:
+        server = loop.run_until_complete(loop.create_server(Echo, "127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = loop.run_until_complete(loop.create_connection(Echo, "127.0.0.1", port))
+        transport.write(b"ping")  # the two ends answer each other forever
+        with pytest.raises(WireQuiescenceError, match="no quiescence after 300 rounds"):
+            loop.run_until_complete(loop.quiesce())
+        transport.close()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+    finally:
+        loop.close()
+
+
+def test_bytes_in_flight_are_waited_for() -> None:
+    """Quiet only when each end received what the other wrote."""
+
+    class Sink(asyncio.Protocol):
+        received = 0
+
+        def data_received(self, data: bytes) -> None:
+            Sink.received += len(data)
+
+    loop = WireLoop(start=0.0)
+    try:
+        server = loop.run_until_complete(loop.create_server(Sink, "127.0.0.1", 0))
+        port = server.sockets[0].getsockname()[1]
+        transport, protocol = loop.run_until_complete(
+            loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+        )
+        assert type(protocol) is asyncio.Protocol  # the caller's protocol, not the meter
+        transport.write(b"x" * 5_000_000)  # more than the socket buffers hold
+        loop.run_until_complete(loop.quiesce())
+        assert Sink.received == 5_000_000
+        assert loop.unsettled() == []
+        transport.close()
+        server.close()
+        loop.run_until_complete(server.wait_closed())
+    finally:
+        loop.close()
