@@ -2,9 +2,9 @@
 
 Owned keys: `matrix` (bool: run the matrix in this project's pytest), `subject` ("module:
 factory", default the reference engine), `driver` ("wire", the default, or "inprocess"),
-`capabilities` (list: replaces what the subject declares), `[tool.ibguard.xfail]` ("CASE-ID" = "reason",
-strict) and `[tool.ibguard.coverage]` ("package" = minimum line+branch percent). Other
-keys belong to `ibguard check` and are ignored here.
+`capabilities` (list: replaces what the subject declares), `[tool.ibguard.xfail]`
+("CASE-ID" = "reason", strict) and `[tool.ibguard.coverage]` ("package" = minimum
+line+branch percent). Other keys belong to `ibguard check` and are ignored here.
 """
 
 from __future__ import annotations
