@@ -24,15 +24,28 @@ from typing import Any, cast, final
 
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 from ibguard.kit.matrix.drivers import Driver
-from ibguard.kit.matrix.subject import Subject
+from ibguard.kit.matrix.subject import Subject, WireEndpoint
 from ibguard.kit.sim.book import SimOrder
 from ibguard.kit.sim.broker import BrokerConfig, SimBroker
 from ibguard.kit.sim.clock import VirtualClock
 
-__all__ = ["ACCOUNT", "CLIENT_ID", "CaseFailure", "OrderFacts", "Settled", "Stage", "StageMaker"]
+__all__ = [
+    "ACCOUNT",
+    "CLIENT_ID",
+    "CaseFailure",
+    "OrderFacts",
+    "Settled",
+    "Stage",
+    "StageMaker",
+    "WrongDriver",
+]
 
 ACCOUNT = "DU1234567"
 CLIENT_ID = 7
+
+
+class WrongDriver(TypeError):
+    """The subject plugs into the other kind of endpoint than the driver gives it."""
 
 
 class CaseFailure(AssertionError):
@@ -115,7 +128,16 @@ class Stage:
 
     def start(self) -> Stage:
         endpoint = self.driver.endpoint(self._broker, client_id=CLIENT_ID, account=ACCOUNT)
-        self.subject.start(endpoint)
+        try:
+            self.subject.start(endpoint)
+        except AttributeError as error:
+            if isinstance(endpoint, WireEndpoint) and error.name == "connector":
+                raise WrongDriver(
+                    "the subject asked for endpoint.connector(): it trades through ibguard's "
+                    'in-process port, so set driver = "inprocess" in [tool.ibguard] (or pass '
+                    "--driver inprocess); the default driver is the wire (fake TWS gateway)"
+                ) from error
+            raise
         self.started = True
         self.tick()
         return self

@@ -11,6 +11,7 @@ import pytest
 PYPROJECT = """
 [tool.ibguard]
 subject = "team_engine.subject:make_subject"
+driver = "inprocess"
 capabilities = ["flatten", "restart", "health"]
 
 [tool.ibguard.xfail]

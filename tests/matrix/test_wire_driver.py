@@ -22,9 +22,9 @@ from ibguard.kit.matrix.drivers import (
     WireSubjectError,
     make_driver,
 )
-from ibguard.kit.matrix.reference import make_subject
+from ibguard.kit.matrix.reference import ReferenceSubject, make_subject
 from ibguard.kit.matrix.runner import play
-from ibguard.kit.matrix.stage import CaseFailure, Settled, Stage, StageMaker
+from ibguard.kit.matrix.stage import CaseFailure, Settled, Stage, StageMaker, WrongDriver
 from ibguard.kit.matrix.subject import WireEndpoint
 from ibguard.kit.matrix.wire_loop import WireLoop, WireQuiescenceError
 from ibguard.kit.sim.broker import SimBroker
@@ -253,3 +253,16 @@ def test_bytes_in_flight_are_waited_for() -> None:
         loop.run_until_complete(server.wait_closed())
     finally:
         loop.close()
+
+
+def test_an_inprocess_subject_on_the_wire_is_told_which_driver_it_needs() -> None:
+    class PortSubject(ReferenceSubject):
+        def start(self, endpoint: object) -> None:
+            endpoint.connector()  # type: ignore[attr-defined]
+
+    stage = Stage(PortSubject(), WireDriver())
+    try:
+        with pytest.raises(WrongDriver, match='set driver = "inprocess"'):
+            stage.start()
+    finally:
+        stage.close()
