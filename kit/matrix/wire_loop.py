@@ -92,7 +92,6 @@ class _MeteredProtocol(asyncio.Protocol):
         self.meter = meter
         self._loop.track(meter)
         write = transport.write  # type: ignore[attr-defined]
-        writelines = transport.writelines  # type: ignore[attr-defined]
 
         def metered_write(data: bytes | bytearray | memoryview) -> None:
             if not transport.is_closing():
@@ -100,10 +99,8 @@ class _MeteredProtocol(asyncio.Protocol):
             write(data)
 
         def metered_writelines(chunks: Any) -> None:
-            chunks = list(chunks)
-            if not transport.is_closing():
-                meter.sent += sum(len(c) for c in chunks)
-            writelines(chunks)
+            for chunk in chunks:  # one by one: some versions' writelines calls write itself
+                metered_write(chunk)
 
         # the library keeps the transport itself (ib_async ignores create_connection's
         # protocol), so writes are metered on the transport instance

@@ -245,8 +245,9 @@ def test_bytes_in_flight_are_waited_for() -> None:
         )
         assert type(protocol) is asyncio.Protocol  # the caller's protocol, not the meter
         transport.write(b"x" * 5_000_000)  # more than the socket buffers hold
+        transport.writelines([b"ab", b"cd"])
         loop.run_until_complete(loop.quiesce())
-        assert Sink.received == 5_000_000
+        assert Sink.received == 5_000_004
         assert loop.unsettled() == []
         transport.close()
         server.close()
