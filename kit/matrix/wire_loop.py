@@ -202,7 +202,7 @@ class WireLoop(asyncio.SelectorEventLoop):
         )
         return transport, getattr(protocol, "inner", protocol)
 
-    async def create_server(  # type: ignore[override]
+    async def create_server(
         self, protocol_factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
     ) -> asyncio.Server:
         return await super().create_server(self._metered(protocol_factory), *args, **kwargs)
