@@ -105,6 +105,19 @@ class OrderDesk:
         self._book.move(record, Kind.NOT_PLACED)
         self.forget_alias(record)
 
+    def cancel_not_sent(self, command: CancelOrder) -> None:
+        """A cancelOrder dropped before it left: the order is as live as it was."""
+        record = self._book.orders[command.oms_id]
+        if record.status is not Status.CANCEL_PENDING:
+            return  # the broker settled it meanwhile (filled, cancelled, rejected)
+        kind = Kind.CANCEL_REFUSED_PARTIAL if record.filled else Kind.CANCEL_REFUSED_UNFILLED
+        self._book.move(record, kind)
+        self._log.warning(
+            LogCode.CANCEL_REFUSED,
+            "cancel never sent (connection lost): the order is live, cancel again",
+            oms_id=record.oms_id,
+        )
+
     def forget_alias(self, record: OrderRecord) -> None:
         self._book.index.drop_alias(record.client_id, record.order_id, record.oms_id)
         record.order_id = None

@@ -27,7 +27,7 @@ from typing import Any
 from ibguard.engine.book import Book, Sighting
 from ibguard.engine.broker_errors import ErrorClass, classify_error
 from ibguard.engine.clock import BrokerClock, DailySchedule
-from ibguard.engine.commands import Command, PlaceOrder, RequestServerTime
+from ibguard.engine.commands import CancelOrder, Command, PlaceOrder, RequestServerTime
 from ibguard.engine.config import EngineConfig
 from ibguard.engine.decision_log import DecisionLog
 from ibguard.engine.desk import OrderDesk
@@ -190,7 +190,11 @@ class Engine:
     def _on_cancel(self, event: RequestCancel) -> list[Command]:
         if self._halt_reason is not None:
             return self._desk.refuse(event.oms_id, f"halted: {self._halt_reason}")
-        return self._desk.request_cancel(event.oms_id)
+        oms_id = event.oms_id
+        queued = self._throttle.withdraw(lambda c: isinstance(c, PlaceOrder) and c.oms_id == oms_id)
+        if isinstance(queued, PlaceOrder):  # still waiting for the rate limit: never sent
+            self._desk.never_sent(queued)
+        return self._desk.request_cancel(oms_id)
 
     def _on_flatten(self, event: FlattenAll) -> list[Command]:
         if self._halt_reason is not None:
@@ -379,6 +383,8 @@ class Engine:
         for command in self._throttle.clear():
             if isinstance(command, PlaceOrder):
                 self._desk.never_sent(command)
+            elif isinstance(command, CancelOrder):
+                self._desk.cancel_not_sent(command)
         self._log.warning(LogCode.CONNECTION_LOST, "connection lost", reason=event.reason)
         self._flattener.connection_lost()
         for record in self._book.orders.values():

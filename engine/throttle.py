@@ -9,6 +9,7 @@ everything counts as the same instant.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
@@ -42,6 +43,14 @@ class MessageThrottle(Generic[T]):
             out.append(self._queue.popleft())
             self._sent.append(now)
         return out
+
+    def withdraw(self, match: Callable[[T], bool]) -> T | None:
+        """Take the first waiting message that `match`es out of the queue (it never goes)."""
+        for item in self._queue:
+            if match(item):
+                self._queue.remove(item)
+                return item
+        return None
 
     def reset(self) -> None:
         """Forget the queue and the window (after a replay: nothing was really sent)."""

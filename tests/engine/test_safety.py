@@ -203,3 +203,58 @@ def test_OPS_02_live_position_updates_before_the_first_full_snapshot_are_not_jud
     sc.feed(PositionReport(account=ACCOUNT, instrument=AAPL, quantity=Decimal(7)))
     assert sc.engine.health().healthy
     assert LogCode.HEALTH_POSITION_MISMATCH not in sc.codes
+
+
+def _throttled(limit: int) -> Scenario:
+    sc = Scenario(EngineConfig(account=ACCOUNT, client_id=7, max_messages_per_second=limit))
+    for _ in range(6):
+        sc.tick(1)  # drain the connect-time requests
+    return sc
+
+
+def test_EDGE_04_cancel_of_an_order_still_queued_sends_neither_place_nor_cancel() -> None:
+    sc = _throttled(1)
+    sc.tick(1)
+    sc.submit("sent")
+    sc.submit("queued")
+    assert sc.engine.queue_depth == 1
+    assert sc.feed(RequestCancel(oms_id="queued")) == []
+    assert sc.engine.queue_depth == 0
+    assert sc.order("queued").status is Status.CANCELED
+    for _ in range(3):
+        sc.tick(1)
+    assert [c.oms_id for c in sc.commands(PlaceOrder)] == ["sent"]
+    assert not sc.commands(CancelOrder)
+    assert LogCode.ILLEGAL_TRANSITION not in sc.codes
+
+
+def test_EDGE_04_queued_cancel_dropped_at_a_disconnect_leaves_the_order_live() -> None:
+    from ibguard.engine.events import ConnectionLost
+
+    sc = _throttled(1)
+    sc.tick(1)
+    sc.working("o1")
+    sc.tick(1)
+    sc.feed(sc.fill("o1", "10"))
+    sc.submit("other")  # takes this second's only message
+    sc.feed(RequestCancel(oms_id="o1"))
+    assert sc.engine.queue_depth == 1
+    sc.feed(ConnectionLost(reason="socket"))
+    assert sc.order("o1").status is Status.PARTIALLY_FILLED
+    assert LogCode.CANCEL_REFUSED in sc.codes
+    assert not sc.commands(CancelOrder)
+
+
+def test_queued_cancel_for_an_order_settled_meanwhile_changes_nothing() -> None:
+    from ibguard.engine.events import ConnectionLost
+
+    sc = _throttled(1)
+    sc.tick(1)
+    sc.working("o1")
+    sc.tick(1)
+    sc.submit("other")  # takes this second's only message
+    sc.feed(RequestCancel(oms_id="o1"))
+    assert sc.engine.queue_depth == 1
+    sc.feed(sc.fill("o1", "100"))  # filled before the cancel could leave
+    sc.feed(ConnectionLost(reason="socket"))
+    assert sc.order("o1").status is Status.FILLED
