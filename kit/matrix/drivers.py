@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 from abc import ABC, abstractmethod
 from typing import Final
 
@@ -151,9 +152,24 @@ DRIVERS: Final = ("inprocess", "wire")
 DEFAULT_DRIVER: Final = "wire"
 
 
+def _tws_client_importable() -> bool:
+    for library in ("ib_async", "ib_insync"):
+        try:
+            importlib.import_module(library)
+        except ImportError:
+            continue
+        return True
+    return False
+
+
 def make_driver(name: str) -> Driver:
     if name == "inprocess":
         return InProcessDriver()
     if name == "wire":
+        if not _tws_client_importable():
+            raise UnknownDriver(
+                "driver 'wire' runs the engine's TWS client against the fake gateway and "
+                "needs ib_async or ib_insync: pip install ib_async, or use --driver inprocess"
+            )
         return WireDriver()
     raise UnknownDriver(f"unknown driver {name!r}; choose one of {', '.join(DRIVERS)}")

@@ -270,3 +270,34 @@ def test_an_inprocess_subject_on_the_wire_is_told_which_driver_it_needs() -> Non
             stage.start()
     finally:
         stage.close()
+
+
+def test_wire_driver_without_a_tws_client_library_is_a_usage_error_saying_what_to_do(
+    tmp_path,
+) -> None:
+    """No ib_async and no ib_insync: exit 2 with one line naming the fix, not 30 red cases."""
+    import subprocess
+    import sys
+
+    blocker = tmp_path / "sitecustomize.py"
+    blocker.write_text(
+        "import sys\n"
+        "class _NoTwsClient:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('ib_async', 'ib_insync'):\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "        return None\n"
+        "sys.meta_path.insert(0, _NoTwsClient())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "ibguard.kit.cli", "matrix", "--driver", "wire", "-k", "LIFE-06"],
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "--driver inprocess" in lines[0]
