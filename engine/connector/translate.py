@@ -2,21 +2,24 @@
 
 Pure functions, no state, no imports of the broker library: inputs are duck-typed
 (ib_async and ib_insync objects have the same field names), outputs are engine events or
-plain keyword dicts the connector turns into the library's `Contract` / `Order`.
+keyword dicts (typed: `ContractFields`, `OrderFields`) the connector turns into the library's
+`Contract` / `Order`, and the simulator into its IB-shaped ones.
 
 Numbers: the library hands out floats (and strings in OrderState); each becomes
-`Decimal(str(x))`, and IB's "unset" sentinels become None. Times: aware UTC datetimes from
-the broker's own fields. A value the engine's types cannot hold (an order type other than
+`Decimal(str(x))` (a Decimal keeps its digits), and IB's "unset" sentinels become None.
+Times: aware UTC datetimes from the broker's own fields (an IB time string, or a datetime
+as the simulator gives). A value the engine's types cannot hold (an order type other than
 MKT/LMT, a missing quantity) raises `UsageError` here, at the connector, never in the engine.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ibguard.engine.errors import UsageError
@@ -27,13 +30,16 @@ from ibguard.engine.events import (
     OpenOrderReport,
     OrderStatusReport,
     PositionReport,
+    WhatIfResult,
 )
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 
 __all__ = [
     "UNSET_DOUBLE",
     "UNSET_INTEGER",
+    "ContractFields",
     "Margin",
+    "OrderFields",
     "RawStatus",
     "broker_error",
     "commission_report",
@@ -49,6 +55,7 @@ __all__ = [
     "parse_ib_time",
     "position_report",
     "utc",
+    "what_if_result",
 ]
 
 UNSET_DOUBLE: Final = sys.float_info.max  # IB's "no value" for doubles
@@ -68,6 +75,33 @@ class RawStatus:
     avg_fill_price: Any
     perm_id: int
     client_id: int
+
+
+class ContractFields(TypedDict):
+    """Keyword arguments of an IB Contract, as `contract_fields` gives them."""
+
+    conId: int
+    symbol: str
+    secType: str
+    exchange: str
+    currency: str
+
+
+class _RequiredOrderFields(TypedDict):
+    orderId: int
+    action: str
+    totalQuantity: Decimal
+    orderType: str
+    tif: str
+    account: str
+    orderRef: str
+    whatIf: bool
+
+
+class OrderFields(_RequiredOrderFields, total=False):
+    """Keyword arguments of an IB Order, as `order_fields` gives them (no lmtPrice: unset)."""
+
+    lmtPrice: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +193,7 @@ def _tif(tif: object) -> TimeInForce:
 # --- engine -> library -------------------------------------------------------------------
 
 
-def contract_fields(instrument: Instrument) -> dict[str, object]:
+def contract_fields(instrument: Instrument) -> ContractFields:
     return {
         "conId": instrument.con_id,
         "symbol": instrument.symbol,
@@ -176,10 +210,10 @@ def order_fields(
     order_id: int = 0,
     order_ref: str = "",
     what_if: bool = False,
-) -> dict[str, object]:
+) -> OrderFields:
     """Keyword arguments of the library's Order. Quantities stay Decimal: both clients
     write a Decimal with str(), so the wire gets the exact digits."""
-    fields: dict[str, object] = {
+    fields: OrderFields = {
         "orderId": order_id,
         "action": request.side.value,
         "totalQuantity": request.quantity,
@@ -305,3 +339,17 @@ def margin_of(state: Any) -> Margin:
     else:
         ok = init_after <= equity_after and not warning
     return Margin(ok=ok, init_after=init_after, equity_after=equity_after, warning=warning)
+
+
+def what_if_result(request_id: int, answers: Sequence[Margin]) -> WhatIfResult:
+    """All the answers to one RequestWhatIf: within margin only if every order is; the
+    largest initial margin after and the smallest equity after stand for the set."""
+    inits = [a.init_after for a in answers if a.init_after is not None]
+    equities = [a.equity_after for a in answers if a.equity_after is not None]
+    return WhatIfResult(
+        request_id=request_id,
+        margin_ok=all(a.ok for a in answers),
+        detail="; ".join(a.warning for a in answers if a.warning),
+        init_margin_after=max(inits) if inits else None,
+        equity_with_loan=min(equities) if equities else None,
+    )

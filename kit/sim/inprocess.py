@@ -89,7 +89,7 @@ class _OpenOrdersAnswer:
 class _WhatIf:
     request_id: int
     waiting: set[int]
-    states: list[ib.OrderState] = field(default_factory=list)
+    answers: list[translate.Margin] = field(default_factory=list)
 
 
 class SimConnector(BrokerPort):
@@ -311,24 +311,11 @@ class SimConnector(BrokerPort):
         if pending is None:
             log.warning("what-if answer for unknown orderId %s", m.orderId)
             return
-        pending.states.append(m.orderState)
+        pending.answers.append(translate.margin_of(m.orderState))
         pending.waiting.discard(m.orderId)
         if pending.waiting:
             return
-        ok = all(_within_margin(s) for s in pending.states)
-        inits = [s.initMarginAfter for s in pending.states if s.initMarginAfter is not None]
-        equities = [
-            s.equityWithLoanAfter for s in pending.states if s.equityWithLoanAfter is not None
-        ]
-        self._emit(
-            WhatIfResult(
-                request_id=pending.request_id,
-                margin_ok=ok,
-                detail="; ".join(s.warningText for s in pending.states if s.warningText),
-                init_margin_after=max(inits) if inits else None,
-                equity_with_loan=min(equities) if equities else None,
-            )
-        )
+        self._emit(translate.what_if_result(pending.request_id, pending.answers))
 
     def _on_contract_details(self, m: ib.ContractDetails) -> None:
         asked = self._details.pop(m.reqId, None)
@@ -341,9 +328,3 @@ class SimConnector(BrokerPort):
             log.debug("event before start() dropped: %r", event)
             return
         self._on_event(event)
-
-
-def _within_margin(state: ib.OrderState) -> bool:
-    if state.initMarginAfter is None or state.equityWithLoanAfter is None:
-        return not state.warningText
-    return state.initMarginAfter <= state.equityWithLoanAfter and not state.warningText

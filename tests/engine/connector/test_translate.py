@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from ibguard.engine.connector import translate as tr
 from ibguard.engine.errors import UsageError
-from ibguard.engine.events import BrokerError
+from ibguard.engine.events import BrokerError, WhatIfResult
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 
 from .support import CLIENTS, library
@@ -120,6 +120,36 @@ def test_contract_and_order_fields_build_library_objects(lib) -> None:  # type: 
     assert check.orderType == "MKT"
     assert check.whatIf is True
     assert check.lmtPrice == tr.UNSET_DOUBLE  # left to the library's unset
+
+
+def test_order_fields_keys_are_typed() -> None:
+    """The field dicts are TypedDicts, so a typed IB-shaped dataclass takes them as they are."""
+    contract = {"conId", "symbol", "secType", "exchange", "currency"}
+    assert tr.ContractFields.__required_keys__ == contract
+    assert tr.OrderFields.__optional_keys__ == frozenset({"lmtPrice"})
+    market = OrderRequest(
+        instrument=Instrument(symbol="AAPL"),
+        side=Side.SELL,
+        quantity=D(2),
+        order_type=OrderType.MARKET,
+    )
+    assert set(tr.order_fields(market, account="DU1")) == tr.OrderFields.__required_keys__
+
+
+def test_decimals_and_aware_times_keep_their_digits(lib) -> None:  # type: ignore[no-untyped-def]
+    """IB-shaped objects that already hold Decimals and aware datetimes (the simulator's)."""
+    when = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
+    execution = lib.Execution(
+        execId="e1", time=when, side="BOT", shares=D("10.0"), price=D("100.250"), cumQty=D("10.0")
+    )
+    report = tr.execution_report(lib.Contract(symbol="AAPL"), execution)
+    assert (str(report.shares), str(report.price), report.time) == ("10.0", "100.250", when)
+    state = lib.OrderState(status="Filled", completedTime=when)
+    order = lib.Order(
+        action="BUY", totalQuantity=D(1), orderType="LMT", lmtPrice=D("9.90"), tif="DAY"
+    )
+    completed = tr.open_order_report(lib.Contract(symbol="AAPL"), order, state)
+    assert (str(completed.limit_price), completed.time) == ("9.90", when)
 
 
 def test_instrument_of_fills_defaults(lib) -> None:  # type: ignore[no-untyped-def]
@@ -265,3 +295,17 @@ def test_margin_of(lib, init: str, equity: str, warning: str, ok: bool) -> None:
     margin = tr.margin_of(state)
     assert margin.ok is ok
     assert margin.init_after == (D(init) if init and "E308" not in init else None)
+
+
+def test_what_if_result_sums_up_the_answers() -> None:
+    within = tr.Margin(ok=True, init_after=D(100), equity_after=D(1000), warning="")
+    over = tr.Margin(ok=False, init_after=D(900), equity_after=D(800), warning="INSUFFICIENT")
+    unknown = tr.Margin(ok=True, init_after=None, equity_after=None, warning="")
+    assert tr.what_if_result(4, [within, over, unknown]) == WhatIfResult(
+        request_id=4,
+        margin_ok=False,
+        detail="INSUFFICIENT",
+        init_margin_after=D(900),
+        equity_with_loan=D(800),
+    )
+    assert tr.what_if_result(5, [unknown]) == WhatIfResult(request_id=5, margin_ok=True)
