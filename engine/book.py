@@ -9,7 +9,7 @@ what to send.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import final
@@ -114,9 +114,20 @@ class Book:
 
     def bind(self, record: OrderRecord, *, perm_id: int, client_id: int, order_id: int) -> None:
         """Learn broker ids for `record` (first confirmation, recovery)."""
-        if perm_id and record.perm_id != perm_id:
+        if perm_id and record.perm_id is None:
             record.perm_id = perm_id
             self.index.bind_perm(perm_id, record.oms_id)
+        elif perm_id and perm_id != record.perm_id and self.index.by_perm(perm_id) is None:
+            # a second broker order carries this oms_id: keep counting its fills here (they
+            # are real exposure) and tell the operator, never merge it silently
+            self.index.bind_perm(perm_id, record.oms_id)
+            self._log.alert(
+                LogCode.DUPLICATE_BROKER_ORDER,
+                "two broker orders for one oms_id",
+                oms_id=record.oms_id,
+                perm_id=record.perm_id,
+                other_perm_id=perm_id,
+            )
         ours = is_set(order_id) and client_id == self._config.client_id
         if ours and record.order_id is None:
             record.order_id = order_id
@@ -198,10 +209,10 @@ class Book:
         return Sighting(oms_id=oms_id)
 
     def _apply_broker_status(self, record: OrderRecord, broker_status: str) -> None:
+        record.acknowledged = True  # any status the broker reports means it has the order
         kind = kind_of_broker_status(broker_status)
         if kind is None:
             return
-        record.acknowledged = True
         before = record.status
         if kind is Kind.REJECT and before is Status.CANCEL_PENDING:
             self._log.info(
@@ -210,10 +221,17 @@ class Book:
                 oms_id=record.oms_id,
                 broker_status=broker_status,
             )
-        self.move(record, kind)  # ACK, CANCELED and REJECT are total
+        self.move(record, kind)  # ACK, FINAL_FILL, CANCELED and REJECT are total
         if record.status is before:
             return
-        if record.status is Status.CANCELED:
+        if record.status is Status.FILLED:
+            self._log.info(
+                LogCode.ORDER_STATUS,
+                "broker reports the order filled",
+                oms_id=record.oms_id,
+                filled=record.filled,
+            )
+        elif record.status is Status.CANCELED:
             self._log.info(LogCode.ORDER_CANCELED, "order canceled", oms_id=record.oms_id)
         elif record.status is Status.REJECTED:
             self._log.info(
@@ -275,6 +293,7 @@ class Book:
             ),
         )
         record.acknowledged = True
+        record.synthesized = True
         self._log.alert(
             LogCode.ORPHAN_FILL,
             "execution for an order of ours with no record: order synthesized",
@@ -304,6 +323,10 @@ class Book:
             self._log.info(LogCode.FILL_DUPLICATE, "older revision of a correction", **ids)
             return Sighting()
         self._exec_owner[report.exec_id] = record.oms_id
+        if record.synthesized:
+            # an orphan's size is known only from its executions: each one may raise it
+            size = max(record.quantity, record.filled, report.cum_qty)
+            record.request = replace(record.request, quantity=size)
         self._add_position(
             self.positions,
             record.request.instrument,
@@ -355,7 +378,10 @@ class Book:
             order_ref=report.order_ref,
             what="execution",
         )
-        if report.exec_id not in self._foreign_exec_ids:
+        ours = report.account in ("", self._config.account)
+        if ours and report.exec_id not in self._foreign_exec_ids:
+            # foreign trades in our account move the broker's position there (OPS-02);
+            # trades in other accounts the login can see do not
             self._foreign_exec_ids.add(report.exec_id)
             self._add_position(
                 self.foreign_positions, report.instrument, report.shares * report.side.sign

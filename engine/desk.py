@@ -54,6 +54,8 @@ class OrderDesk:
                 return self.refuse(oms_id, f"oms_id already used ({record.status.value})")
             if record.pending_reconcile:
                 return self.refuse(oms_id, "its last submit is unresolved until reconcile")
+            if record.acknowledged or record.perm_id is not None:
+                return self.refuse(oms_id, "the broker has an order under this oms_id")
             record.request = event.request
         else:
             record = OrderRecord(oms_id=oms_id, request=event.request, created_at=now)
@@ -173,7 +175,8 @@ class OrderDesk:
             self._log.warning(LogCode.ORDER_REJECTED, "order rejected", oms_id=oms_id, **ids)
             return None
         if cls is ErrorClass.DUPLICATE_ID:
-            self._book.move(record, Kind.NOT_PLACED)
+            if not self._book.move(record, Kind.NOT_PLACED):
+                return None  # a late 103 for an order the broker has: keep its ids
             self.forget_alias(record)
             assert self.next_order_id is not None  # we sent an order, so we had ids
             self.next_order_id = max(self.next_order_id, event.req_id + 1)

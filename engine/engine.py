@@ -378,17 +378,23 @@ class Engine:
         reason = self._desk.order_error(self._book.orders[oms_id], cls, event)
         return self._reconcile(reason) if reason is not None else []
 
-    def _on_connection_lost(self, event: ConnectionLost) -> list[Command]:
-        self._connected = False
+    def _drop_queued(self) -> None:
+        """Commands waiting for the rate limit that will never go: undo what they meant."""
         for command in self._throttle.clear():
             if isinstance(command, PlaceOrder):
                 self._desk.never_sent(command)
             elif isinstance(command, CancelOrder):
                 self._desk.cancel_not_sent(command)
+
+    def _on_connection_lost(self, event: ConnectionLost) -> list[Command]:
+        self._connected = False
+        self._drop_queued()
         self._log.warning(LogCode.CONNECTION_LOST, "connection lost", reason=event.reason)
         self._flattener.connection_lost()
+        in_doubt = False
         for record in self._book.orders.values():
             if record.status is Status.SUBMITTED and not record.acknowledged:
+                in_doubt = True
                 self._book.move(record, Kind.NOT_PLACED)
                 record.pending_reconcile = True
                 self._log.warning(
@@ -397,6 +403,8 @@ class Engine:
                     oms_id=record.oms_id,
                     order_id=record.order_id,
                 )
+        if in_doubt:  # even a restore that kept its data (1102) must settle them
+            self._reconcile("submits in doubt after a disconnect")
         return []
 
     def _on_connection_restored(self, event: ConnectionRestored) -> list[Command]:
@@ -449,7 +457,7 @@ class Engine:
         if self._halt_reason is not None:
             return
         self._halt_reason = code.value
-        self._throttle.clear()
+        self._drop_queued()
         self._log.alert(code, f"{message}: trading halted", **fields)
 
     # --- views ---------------------------------------------------------------------------------

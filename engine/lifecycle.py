@@ -112,11 +112,13 @@ _BROKER_STATUS: Final[Mapping[str, Kind | None]] = {
     "ApiPending": Kind.ACK,
     "PreSubmitted": Kind.ACK,
     "Submitted": Kind.ACK,
-    "PendingCancel": None,  # the broker is working on our cancel: nothing to decide yet
+    "PendingCancel": Kind.ACK,  # still live at the broker while it works on a cancel
     "ApiCancelled": Kind.CANCELED,
     "Cancelled": Kind.CANCELED,
     "Inactive": Kind.REJECT,
-    "Filled": None,  # fills are counted from executions only, never from a status
+    # the broker's Filled ends the order (broker wins); the quantity filled is still counted
+    # from executions only, which may arrive after this status
+    "Filled": Kind.FINAL_FILL,
 }
 
 

@@ -24,6 +24,7 @@ class OrderRecord:
     recovered: bool = False
     pending_reconcile: bool = False
     overfilled: bool = False
+    synthesized: bool = False  # built from an orphan execution: its quantity is a floor
     sent_epoch: int = -1  # reconcile epoch in which it was last sent
     created_at: datetime | None = None
     updated_at: datetime | None = None
