@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import signal
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 from ibguard.engine.engine import Engine
 from ibguard.engine.errors import ConfigError
 from ibguard.engine.ports import BrokerPort
+from ibguard.engine.shell.event_codec import JournalCorrupt
 from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.engine.shell.logfiles import configure_logging
 from ibguard.engine.shell.service import EngineService
@@ -149,5 +151,12 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         return asyncio.run(_serve(settings, args))
+    except (sqlite3.Error, JournalCorrupt) as error:
+        print(
+            f"ibguard engine run: journal {args.journal}: {error}; "
+            "restore it from a backup or start with a new --journal file",
+            file=sys.stderr,
+        )
+        return 2
     finally:
         installed.remove()

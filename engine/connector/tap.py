@@ -312,20 +312,8 @@ class WrapperTap:
             return
         pending.answers.append(margin)
         pending.waiting.discard(order_id)
-        if pending.waiting:
-            return
-        answers = pending.answers
-        inits = [a.init_after for a in answers if a.init_after is not None]
-        equities = [a.equity_after for a in answers if a.equity_after is not None]
-        self._emit(
-            WhatIfResult(
-                request_id=pending.request_id,
-                margin_ok=all(a.ok for a in answers),
-                detail="; ".join(a.warning for a in answers if a.warning),
-                init_margin_after=max(inits) if inits else None,
-                equity_with_loan=min(equities) if equities else None,
-            )
-        )
+        if not pending.waiting:
+            self._emit(tr.what_if_result(pending.request_id, pending.answers))
 
 
 def _rejected(kind: str, exc: Exception, **ids: object) -> None:

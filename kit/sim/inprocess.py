@@ -31,6 +31,7 @@ from ibguard.engine.commands import (
     RequestServerTime,
     RequestWhatIf,
 )
+from ibguard.engine.errors import UsageError
 from ibguard.engine.events import (
     BrokerError,
     BrokerEvent,
@@ -50,6 +51,7 @@ from ibguard.engine.events import (
     ServerTime,
     WhatIfResult,
 )
+from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument
 from ibguard.engine.ports import BrokerPort, EventHandler
 from ibguard.kit.sim import messages as ib
@@ -105,6 +107,7 @@ class SimConnector(BrokerPort):
         self._open: deque[_OpenOrdersAnswer] = deque()
         self._completed: deque[list[OpenOrderReport]] = deque()
         self._executions: dict[int, tuple[list[ExecutionReport], list[CommissionReport]]] = {}
+        self._commission_owner: dict[str, int] = {}  # execId -> executions request id
         self._positions: deque[list[PositionReport]] = deque()
         self._what_if: dict[int, _WhatIf] = {}
         self._details: dict[int, Instrument] = {}
@@ -192,7 +195,7 @@ class SimConnector(BrokerPort):
             self._session = session
         for message in early:
             if session.connected or not isinstance(message, ib.Disconnected):
-                self._translate(message)
+                self._translate_safely(message)
         if session.connected:
             self._emit(ConnectionRestored(data_lost=True, client_id=self.client_id))
 
@@ -200,6 +203,7 @@ class SimConnector(BrokerPort):
         self._open.clear()
         self._completed.clear()
         self._executions.clear()
+        self._commission_owner.clear()
         self._positions.clear()
         self._what_if.clear()
         self._details.clear()
@@ -221,7 +225,20 @@ class SimConnector(BrokerPort):
         if self._buffer is not None:
             self._buffer.append(message)
         else:
+            self._translate_safely(message)
+
+    def _translate_safely(self, message: ib.Message) -> None:
+        # a broker message the engine's types cannot hold (say a manual STP order) is
+        # logged with its code and skipped, as the IB connector does; it never reaches
+        # the engine half-built and never raises into the broker
+        try:
             self._translate(message)
+        except UsageError as error:
+            log.warning(
+                "broker message not translatable: %s",
+                error,
+                extra={"code": LogCode.EVENT_REJECTED, "message_type": type(message).__name__},
+            )
 
     def _translate(self, m: ib.Message) -> None:
         if isinstance(m, ib.OpenOrder):
@@ -297,14 +314,16 @@ class SimConnector(BrokerPort):
             self._emit(report)
         else:
             pending[0].append(report)
+            self._commission_owner[report.exec_id] = m.reqId
 
     def _on_commission(self, m: ib.CommissionReport) -> None:
         report = translate.commission_report(m)
-        for execs, commissions in self._executions.values():
-            if any(e.exec_id == m.execId for e in execs):
-                commissions.append(report)
-                return
-        self._emit(report)
+        owner = self._commission_owner.pop(m.execId, None)
+        pending = self._executions.get(owner) if owner is not None else None
+        if pending is None:
+            self._emit(report)
+        else:
+            pending[1].append(report)
 
     def _on_what_if(self, m: ib.OpenOrder) -> None:
         pending = self._what_if.pop(m.orderId, None)

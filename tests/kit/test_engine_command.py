@@ -118,3 +118,28 @@ def test_engine_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
     assert "SERVICE_STOPPED" in _codes(logs)
+
+
+def test_engine_run_with_a_corrupt_journal_exits_2_in_one_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    journal = tmp_path / "book.sqlite"
+    journal.write_bytes(b"this is not a database" * 100)
+    code = main(
+        [
+            "engine",
+            "run",
+            "--broker",
+            "sim",
+            "--account",
+            "DU1",
+            "--log-dir",
+            str(tmp_path / "l"),
+            "--journal",
+            str(journal),
+            "--stop-after",
+            "0.1",
+        ]
+    )
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert "journal" in err[0]

@@ -265,3 +265,20 @@ def test_live_fill_outside_a_request_is_not_swallowed_by_snapshots(
     events.clear()
     broker.fill(broker.live_orders()[0].perm_id, D(10), D(50))
     assert "ExecutionReport" in events.kinds()
+
+
+def test_a_broker_order_the_engine_cannot_represent_is_logged_and_skipped(
+    broker: SimBroker, events: Events, conn: SimConnector, caplog: pytest.LogCaptureFixture
+) -> None:
+    events.clear()
+    broker.inject_order(
+        client_id=0,
+        symbol="AAPL",
+        action="SELL",
+        quantity=Decimal(10),
+        order_type="STP",  # a manual stop order: not a type the engine models
+        broadcast=True,
+    )
+    assert events.of(ev.OpenOrderReport) == []
+    codes = [getattr(r, "code", None) for r in caplog.records]
+    assert any(getattr(c, "value", c) == "EVENT_REJECTED" for c in codes)
