@@ -9,6 +9,7 @@ must be flat.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from ibguard.engine.book import Book
@@ -29,13 +30,14 @@ class PositionWatch:
         self._log = log
         self.broker: dict[str, Decimal] = {}
         self._known = False
-        self._mismatch: tuple[str, ...] = ()
+        self._mismatch: dict[str, str] = {}  # instrument key -> what disagrees
         self._not_flat_overnight: tuple[str, ...] = ()
 
     def on_position(self, report: PositionReport) -> None:
-        """A live position update (reqPositions keeps streaming them)."""
-        self._store(report)
-        self._compare()
+        """A live position update (reqPositions keeps streaming them): only its
+        instrument is compared again, so the cost does not grow with the book."""
+        if self._store(report) and self._known:
+            self._compare((report.instrument.key,))
 
     def on_snapshot(self, reports: tuple[PositionReport, ...]) -> None:
         """Every position up to positionEnd: compared once, complete."""
@@ -43,13 +45,16 @@ class PositionWatch:
         for report in reports:
             self._store(report)
         self._known = True
-        self._compare()
+        own, foreign = self._book.positions, self._book.foreign_positions
+        self._mismatch = {}
+        self._compare(set(own) | set(foreign) | set(self.broker))
 
-    def _store(self, report: PositionReport) -> None:
+    def _store(self, report: PositionReport) -> bool:
         if report.account != self._config.account:
-            return  # other accounts the login can see are not ours to compare
+            return False  # other accounts the login can see are not ours to compare
         self.broker[report.instrument.key] = report.quantity
         self._book.instruments.setdefault(report.instrument.key, report.instrument)
+        return True
 
     def overnight_check(self) -> None:
         self._not_flat_overnight = describe_exposure(self._book.positions, self._book.instruments)
@@ -64,7 +69,11 @@ class PositionWatch:
     def checks(self) -> tuple[HealthCheck, ...]:
         flat_now = not any(self._book.positions.values())
         return (
-            HealthCheck(name="positions", ok=not self._mismatch, reason="; ".join(self._mismatch)),
+            HealthCheck(
+                name="positions",
+                ok=not self._mismatch,
+                reason="; ".join(self._mismatch[key] for key in sorted(self._mismatch)),
+            ),
             HealthCheck(
                 name="overnight_flat",
                 ok=not self._not_flat_overnight or flat_now,
@@ -72,22 +81,21 @@ class PositionWatch:
             ),
         )
 
-    def _compare(self) -> None:
-        if not self._known:
-            return
-        mismatch = []
+    def _compare(self, keys: Iterable[str]) -> None:
+        before = dict(self._mismatch)
         own, foreign = self._book.positions, self._book.foreign_positions
-        for key in sorted(set(own) | set(foreign) | set(self.broker)):
+        for key in keys:
             expected = own.get(key, Decimal(0)) + foreign.get(key, Decimal(0))
             actual = self.broker.get(key, Decimal(0))
             if abs(expected - actual) > self._config.position_tolerance:
                 symbol = self._book.instruments[key].symbol
-                mismatch.append(f"{symbol}: engine {expected}, broker {actual}")
-        if mismatch and tuple(mismatch) != self._mismatch:
+                self._mismatch[key] = f"{symbol}: engine {expected}, broker {actual}"
+            else:
+                self._mismatch.pop(key, None)
+        if self._mismatch and self._mismatch != before:
             self._log.alert(
                 LogCode.HEALTH_POSITION_MISMATCH,
                 "engine and broker positions disagree",
                 check="positions",
-                mismatch="; ".join(mismatch),
+                mismatch="; ".join(self._mismatch[key] for key in sorted(self._mismatch)),
             )
-        self._mismatch = tuple(mismatch)
