@@ -21,54 +21,23 @@ def _codes(log_dir: Path) -> list[str]:
     ]
 
 
+def _run_sim(logs: Path, journal: Path, stop_after: str) -> int:
+    return main(
+        ["engine", "run", "--broker", "sim", "--account", "DU1", "--health-port", "0"]
+        + ["--log-dir", str(logs), "--journal", str(journal), "--stop-after", stop_after]
+    )
+
+
 def test_engine_run_against_the_simulated_broker_connects_reconciles_and_stops(
     tmp_path: Path,
 ) -> None:
-    logs = tmp_path / "logs"
-    code = main(
-        [
-            "engine",
-            "run",
-            "--broker",
-            "sim",
-            "--account",
-            "DU1",
-            "--health-port",
-            "0",
-            "--log-dir",
-            str(logs),
-            "--journal",
-            str(tmp_path / "j.sqlite"),
-            "--stop-after",
-            "0.5",
-        ]
-    )
-    assert code == 0
+    logs, journal = tmp_path / "logs", tmp_path / "j.sqlite"
+    assert _run_sim(logs, journal, "0.5") == 0
     codes = _codes(logs)
     for expected in ("CONNECTION_RESTORED", "RECONCILE_DONE", "SERVICE_STARTED", "SERVICE_STOPPED"):
         assert expected in codes
     # the journal holds what the engine handled; a second run replays it
-    assert (
-        main(
-            [
-                "engine",
-                "run",
-                "--broker",
-                "sim",
-                "--account",
-                "DU1",
-                "--health-port",
-                "0",
-                "--log-dir",
-                str(logs),
-                "--journal",
-                str(tmp_path / "j.sqlite"),
-                "--stop-after",
-                "0.2",
-            ]
-        )
-        == 0
-    )
+    assert _run_sim(logs, journal, "0.2") == 0
     replayed = [
         json.loads(line) for p in logs.glob("*.jsonl") for line in p.read_text().splitlines()
     ]
@@ -123,22 +92,7 @@ def test_engine_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
 def test_engine_run_with_a_corrupt_journal_exits_2_in_one_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     journal = tmp_path / "book.sqlite"
     journal.write_bytes(b"this is not a database" * 100)
-    code = main(
-        [
-            "engine",
-            "run",
-            "--broker",
-            "sim",
-            "--account",
-            "DU1",
-            "--log-dir",
-            str(tmp_path / "l"),
-            "--journal",
-            str(journal),
-            "--stop-after",
-            "0.1",
-        ]
-    )
+    code = _run_sim(tmp_path / "l", journal, "0.1")
     assert code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
