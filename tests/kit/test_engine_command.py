@@ -22,9 +22,9 @@ def _codes(log_dir: Path) -> list[str]:
 
 
 def _run_sim(logs: Path, journal: Path, stop_after: str) -> int:
+    command = ["engine", "run", "--broker", "sim", "--account", "DU1", "--health-port", "0"]
     return main(
-        ["engine", "run", "--broker", "sim", "--account", "DU1", "--health-port", "0"]
-        + ["--log-dir", str(logs), "--journal", str(journal), "--stop-after", stop_after]
+        [*command, "--log-dir", str(logs), "--journal", str(journal), "--stop-after", stop_after]
     )
 
 
