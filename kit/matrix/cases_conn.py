@@ -6,6 +6,7 @@ Each case scripts the SimBroker, acts through the subject and judges at the brok
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from ibguard.kit.sim.script import DropConnection
 __all__: list[str] = []
 
 NEW_YORK = ZoneInfo("America/New_York")
+SKEW = Decimal("47.3")
 
 
 def _no_duplicates(stage: Stage, oms_id: str) -> None:
@@ -154,10 +156,23 @@ def same_client_id_twice(make: StageMaker) -> None:
 @implements("CONN-05")
 def clock_skew(make: StageMaker) -> None:
     start = datetime(2024, 1, 2, 15, 40, tzinfo=NEW_YORK).astimezone(timezone.utc)
-    stage = make(start=start, skew_seconds=Decimal("47.3"))
+    stage = make(start=start, skew_seconds=SKEW)
     stage.start()
     stage.submit("o1", limit=None)  # a position for the EOD flatten to close
-    stage.expect_code("TIME_SKEW")
+    stage.expect_record(
+        "TIME_SKEW",
+        lambda record: any(abs(abs(v) - SKEW) <= Decimal("0.5") for v in _skews(record)),
+        f"the measured skew ({SKEW} s, within 0.5 s) in a field named *skew*",
+    )
+    facts = stage.expect_status("o1", "FILLED", why="the market order filled at once")
+    execution = stage.broker.ledger.executions[-1].execution
+    if facts.shows_fill_time:  # the engine's own record of when it filled
+        stored = facts.last_fill_at
+        stage.expect(
+            stored is not None and abs(stored - execution.time) < timedelta(seconds=2),
+            f"o1's fill time is stored as {stored}, the broker executed it at {execution.time}: "
+            "fill times must be broker times, not the host's skewed clock",
+        )
     stage.advance_to(datetime(2024, 1, 2, 15, 49, 50, tzinfo=NEW_YORK))
     mark = stage.broker.requests.mark()
     stage.advance(70, step=1)
@@ -170,3 +185,18 @@ def clock_skew(make: StageMaker) -> None:
         f"EOD flatten started at broker {first.astimezone(NEW_YORK):%H:%M:%S}, not 15:50:00: "
         "schedules must run on broker time",
     )
+
+
+def _skews(record: Mapping[str, object]) -> list[Decimal]:
+    """The numbers a TIME_SKEW record carries in fields named *skew* (seconds, or a
+    timedelta)."""
+    found = []
+    for name, value in record.items():
+        if "skew" not in name.lower() or isinstance(value, bool):
+            continue
+        seconds = value.total_seconds() if isinstance(value, timedelta) else value
+        try:
+            found.append(Decimal(str(seconds)))
+        except ArithmeticError:
+            continue
+    return found

@@ -5,11 +5,14 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ibguard.kit.matrix.casebook import implements
-from ibguard.kit.matrix.stage import CLIENT_ID, StageMaker
+from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID, StageMaker
+from ibguard.kit.sim.broker import BrokerConfig
 
 __all__: list[str] = []
 
 ORDER_ID_MAX = 2**31 - 1
+LIMIT = 200  # EDGE-04: the broker's message limit per second (the endpoint's rate_limit)
+BURST = 250  # orders submitted within one second: 50 over the limit
 
 
 @implements("EDGE-01")
@@ -69,9 +72,10 @@ def order_id_wrap_around(make: StageMaker) -> None:
 
 @implements("EDGE-04")
 def api_rate_limit(make: StageMaker) -> None:
-    stage = make().start()
+    stage = make(broker=BrokerConfig(accounts=(ACCOUNT,), rate_limit_per_second=LIMIT)).start()
+    stage.advance(1)  # the session's opening requests leave the one-second window
     mark = stage.broker.requests.mark()
-    wanted = [f"r{number}" for number in range(250)]
+    wanted = [f"r{number}" for number in range(BURST)]
     for oms_id in wanted:
         stage.submit(oms_id)  # all within one second of broker time
     stage.advance(30, step=0.25)
@@ -82,7 +86,24 @@ def api_rate_limit(make: StageMaker) -> None:
     sent = [ref.rpartition(":")[2] for ref in refs]
     stage.expect(
         sent == wanted,
-        f"{len(sent)} of 250 orders reached the broker"
+        f"{len(sent)} of {BURST} orders reached the broker"
         + ("" if len(sent) != len(wanted) else ", out of submission order"),
     )
-    stage.expect_code("RATE_LIMIT")
+    rejected = [o.order_ref for o in stage.broker.orders() if o.status == "Inactive"]
+    stage.expect(not rejected, f"{len(rejected)} orders rejected by the broker")
+    held = BURST - LIMIT
+    stage.expect_record(
+        "RATE_LIMIT",
+        lambda r: _number(r.get("queued")) >= held,
+        f"queued={held} (or more, with a safety margin under {LIMIT}/s) at the peak",
+    )
+    depths = [_number(r.get("queued")) for r in stage.records_of("RATE_LIMIT")]
+    if depths:
+        stage.figures["queued"] = str(max(depths))
+
+
+def _number(value: object) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        return -1

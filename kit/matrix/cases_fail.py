@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -29,6 +31,45 @@ def _placed_after(stage: Stage, mark: int) -> list[str]:
     return [r.symbol for r in stage.broker.requests.placed() if r.seq > mark]
 
 
+def _mentions(record: Mapping[str, object], key: str, *words: str) -> bool:
+    """Some field whose name contains `key` mentions every word."""
+    texts = [str(v) for k, v in record.items() if key in k.lower()]
+    return any(all(word in text for word in words) for text in texts)
+
+
+def _exposes(record: Mapping[str, object], symbol: str, long: int | None = None) -> bool:
+    """The record's *exposure* field names `symbol` (long `long` shares, when given), as
+    text ("TSLA long 100") or as a mapping of symbol to signed quantity."""
+    for name, value in record.items():
+        if "exposure" not in name.lower():
+            continue
+        if isinstance(value, Mapping):
+            held = value.get(symbol)
+            if held is not None and (long is None or Decimal(str(held)) == long):
+                return True
+            continue
+        for part in re.split(r"[,;]", str(value)):
+            words = part.replace(":", " ").split()
+            if symbol not in words:
+                continue
+            if long is None:
+                return True
+            text = " ".join(words).lower()
+            if long in _numbers(words) and "short" not in text and "-" not in text:
+                return True
+    return False
+
+
+def _numbers(words: list[str]) -> list[Decimal]:
+    found = []
+    for word in words:
+        try:
+            found.append(Decimal(word))
+        except ArithmeticError:
+            continue
+    return found
+
+
 def _held(stage: Stage, symbol: str) -> Decimal:
     return stage.subject.position(stage.instrument(symbol))
 
@@ -48,10 +89,36 @@ def flatten_in_frozen_market(make: StageMaker) -> None:
         f"flatten in a halted market sent orders for {sorted(placed)}; expected one each for "
         "AAPL and TSLA, no retries",
     )
+    refs = [r.order_ref for r in stage.broker.requests.placed() if r.seq > mark]
+    flatten = [o for o in stage.broker.orders() if o.order_ref in refs]
+    for order in flatten:  # broker side: each was refused, nothing traded
+        stage.expect(
+            order.status == "Inactive" and not order.filled,
+            f"flatten order {order.order_ref} is {order.status} with {order.filled} filled at "
+            "the broker; the halted market rejects every order",
+        )
+        oms_id = order.order_ref.rpartition(":")[2]
+        stage.expect_status(oms_id, "REJECTED", why="the broker rejected this flatten order")
     for symbol, quantity in (("AAPL", 100), ("TSLA", 50)):
         held = _held(stage, symbol)
         stage.expect(held == quantity, f"{symbol} shows {held}, still {quantity} at the broker")
-    stage.expect_code("FLATTEN_SUMMARY")
+    summaries = stage.codes.count("FLATTEN_SUMMARY")
+    stage.expect(summaries == 1, f"{summaries} FLATTEN_SUMMARY records for one flatten, not one")
+    named = [(o.order_ref.rpartition(":")[2], o.contract.symbol) for o in flatten]
+    ids = [oms_id for oms_id, _ in named]
+    stage.expect_record(
+        "FLATTEN_SUMMARY",
+        lambda r: (
+            all(_mentions(r, "fail", i) or _mentions(r, "fail", s) for i, s in named)
+            and _exposes(r, "AAPL", 100)
+            and _exposes(r, "TSLA", 50)
+        ),
+        f"the failed orders ({', '.join(ids)}, or their symbols) in a *fail* field and the "
+        "exposure left (AAPL long 100, TSLA long 50) in an *exposure* field",
+    )
+    stage.expect_record(
+        "FLATTEN_SUMMARY", lambda r: r.get("alert") is True, "alert=True (an operator alert)"
+    )
 
 
 @implements("FAIL-02", FLATTEN)
@@ -68,7 +135,11 @@ def partial_flatten_rejection(make: StageMaker) -> None:
         stage.expect(at_broker == left, f"{symbol} {at_broker} at the broker after the flatten")
         held = _held(stage, symbol)
         stage.expect(held == left, f"the engine shows {symbol} {held}, the broker {left}")
-    stage.expect_code("FLATTEN_PARTIAL")
+    stage.expect_record(
+        "FLATTEN_PARTIAL",
+        lambda r: _exposes(r, "TSLA", 100) and not _exposes(r, "AAPL") and not _exposes(r, "MSFT"),
+        "what is still open (TSLA long 100, nothing else) in an *exposure* field",
+    )
 
 
 @implements("FAIL-03", FLATTEN)

@@ -114,17 +114,33 @@ def health_endpoint_lies(make: StageMaker) -> None:
     stage.advance(1)
     report = _health(stage.subject)
     stage.expect(
-        not report.healthy and bool(report.reasons),
-        "health says healthy while the engine holds 100 AAPL and the broker 50: blind trading",
+        not report.healthy and "positions" in report.failed_checks(),
+        "health does not fail its positions check while the engine holds 100 AAPL and the "
+        f"broker 50 (healthy={report.healthy}, failed checks {report.failed_checks()}): "
+        "blind trading",
     )
     stage.expect_code("HEALTH_POSITION_MISMATCH")
 
+    # The overnight check: long after the day's EOD flatten (opened at 15:55, so no
+    # scheduled flatten lies between the position and 04:00).
     night = make().start()
+    night.advance_to(datetime(2024, 1, 2, 15, 55, tzinfo=NEW_YORK))
     night.submit("o1", limit=None)
+    night.advance(1)
+    held = night.subject.position(night.instrument("AAPL"))
+    night.expect(held == 100, f"position AAPL {held} after a market order of 100 at 15:55")
     night.advance_to(datetime(2024, 1, 3, 3, 59, 30, tzinfo=NEW_YORK))
+    report = _health(night.subject)
+    night.expect(report.healthy, f"unhealthy before the 04:00 check: {report.reasons}")
+    before = night.codes.count("HEALTH_POSITION_MISMATCH")
     night.advance(60, step=10)
     report = _health(night.subject)
-    stage.expect(
-        not report.healthy and bool(report.reasons),
-        "health says healthy at the 04:00 check while long 100 AAPL overnight",
+    night.expect(
+        not report.healthy and "overnight_flat" in report.failed_checks(),
+        "health does not fail its overnight_flat check at 04:00 while long 100 AAPL "
+        f"(healthy={report.healthy}, failed checks {report.failed_checks()})",
+    )
+    night.expect(
+        night.codes.count("HEALTH_POSITION_MISMATCH") > before,
+        "no HEALTH_POSITION_MISMATCH logged at the 04:00 check: the alert is not on record",
     )

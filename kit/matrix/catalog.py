@@ -289,8 +289,9 @@ CASES: Final[tuple[Case, ...]] = (
     _c(
         "EDGE-04",
         "API rate limit",
-        "250 orders submitted in one second against the broker's message rate limit.",
-        "Throttled and queued, none rejected by the broker, all eventually sent in order.",
+        "250 orders submitted in one second against a 200/s limit.",
+        "Throttled and queued (50 queued), none rejected by the broker, all eventually sent "
+        "in order.",
         "RATE_LIMIT",
         "rejected orders",
     ),

@@ -78,6 +78,7 @@ class InProcessDriver(Driver):
             client_id=client_id,
             account=account,
             local_clock=broker.clock.local_now,
+            rate_limit=broker.config.rate_limit_per_second,
         )
 
 
@@ -111,6 +112,7 @@ class WireDriver(Driver):
             client_id=client_id,
             account=account,
             local_clock=broker.clock.local_now,
+            rate_limit=broker.config.rate_limit_per_second,
         )
 
     def settle(self) -> None:

@@ -25,7 +25,7 @@ __all__ = ["ServedHealth", "read_health"]
 
 
 def read_health(url: str, timeout: float = 5.0) -> HealthView:
-    """GET `url`: 200 is healthy, 503 unhealthy with each failed check as a reason."""
+    """GET `url`: 200 is healthy, 503 unhealthy with each failed check (name and reason)."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
             status, body = response.status, response.read()
@@ -33,10 +33,10 @@ def read_health(url: str, timeout: float = 5.0) -> HealthView:
         status, body = error.code, error.read()
     document = json.loads(body or b"{}")
     checks = document.get("checks", [])
-    reasons = tuple(
-        f"{c.get('name')}: {c.get('reason', '')}" for c in checks if not c.get("ok", True)
-    )
-    return HealthView(healthy=status == 200, reasons=reasons)
+    failed = [c for c in checks if not c.get("ok", True)]
+    reasons = tuple(f"{c.get('name')}: {c.get('reason', '')}" for c in failed)
+    names = tuple(str(c.get("name")) for c in failed)
+    return HealthView(healthy=status == 200, reasons=reasons, failed=names)
 
 
 class ServedHealth:

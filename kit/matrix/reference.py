@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from ibguard.engine.config import EngineConfig
@@ -38,6 +39,8 @@ from ibguard.kit.matrix.health_endpoint import ServedHealth
 from ibguard.kit.matrix.subject import (
     ALL_CAPABILITIES,
     HEALTH_HTTP,
+    LOG_RECORDS,
+    TWS_RATE_LIMIT,
     Endpoint,
     HealthView,
     InProcessEndpoint,
@@ -52,17 +55,28 @@ if TYPE_CHECKING:
 __all__ = ["CodeCapture", "ReferenceSubject", "make_subject"]
 
 
+_STANDARD = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+}
+
+
 class CodeCapture(logging.Handler):
-    """Keeps the `code` of every record that has one, in order."""
+    """Keeps every record that has a `code`, in order: its code and its fields (the
+    `extra` it was logged with)."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.codes: list[str] = []
+        self.records: list[Mapping[str, object]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         code = getattr(record, "code", None)
         if code is not None:
-            self.codes.append(str(getattr(code, "value", code)))
+            name = str(getattr(code, "value", code))
+            self.codes.append(name)
+            fields = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+            self.records.append(MappingProxyType({**fields, "code": name}))
 
 
 class EndpointClock(Clock):
@@ -76,7 +90,7 @@ class EndpointClock(Clock):
 
 
 class ReferenceSubject(Subject):
-    capabilities = ALL_CAPABILITIES | {HEALTH_HTTP}
+    capabilities = ALL_CAPABILITIES | {HEALTH_HTTP, LOG_RECORDS}
 
     def __init__(self, **config: object) -> None:
         self._config_overrides = config
@@ -102,10 +116,13 @@ class ReferenceSubject(Subject):
     def _boot(self) -> None:
         endpoint = self._endpoint
         assert endpoint is not None
+        settings: dict[str, object] = {}
+        if endpoint.rate_limit != TWS_RATE_LIMIT:  # a case set the broker's limit: keep to it
+            settings["max_messages_per_second"] = endpoint.rate_limit
         config = EngineConfig(
             account=endpoint.account,
             client_id=endpoint.client_id,
-            **self._config_overrides,  # type: ignore[arg-type]
+            **{**settings, **self._config_overrides},  # type: ignore[arg-type]
         )
         self.engine = Engine(config, logger=self._logger)
         if isinstance(endpoint, WireEndpoint):
@@ -211,10 +228,14 @@ class ReferenceSubject(Subject):
         return HealthView(
             healthy=report.healthy,
             reasons=tuple(f"{c.name}: {c.reason}" for c in report.failures),
+            failed=tuple(c.name for c in report.failures),
         )
 
     def log_codes(self) -> Sequence[str]:
         return self._capture.codes
+
+    def log_records(self) -> Sequence[Mapping[str, object]]:
+        return self._capture.records
 
     def source_config(self) -> Settings:
         """ibguard's own engine and connector, wherever ibguard is installed."""

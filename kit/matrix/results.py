@@ -2,7 +2,8 @@
 
 Invariant: `result` is one of RESULTS; `code` names the catalog log codes the case expects
 that the subject did log (comma-separated, "" for none); `figures` are measured numbers
-(PERF) as strings.
+(PERF) as strings, and `fields_unchecked` names the log fields a case could only check by
+code because the subject offers no log records.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ it does in-process, where a broker call reaches the engine before it returns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -24,7 +24,7 @@ from typing import Any, cast, final
 
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 from ibguard.kit.matrix.drivers import Driver
-from ibguard.kit.matrix.subject import Subject, WireEndpoint
+from ibguard.kit.matrix.subject import LOG_RECORDS, Subject, WireEndpoint
 from ibguard.kit.sim.book import SimOrder
 from ibguard.kit.sim.broker import BrokerConfig, SimBroker
 from ibguard.kit.sim.clock import VirtualClock
@@ -62,6 +62,8 @@ class OrderFacts:
     perm_id: int | None
     recovered: bool
     pending_reconcile: bool
+    last_fill_at: datetime | None = None  # broker time of the last fill, when the view has it
+    shows_fill_time: bool = False  # the view has `last_fill_at` at all
 
 
 class Settled:
@@ -230,6 +232,8 @@ class Stage:
             perm_id=getattr(view, "perm_id", None),
             recovered=bool(getattr(view, "recovered", False)),
             pending_reconcile=bool(getattr(view, "pending_reconcile", False)),
+            last_fill_at=getattr(view, "last_fill_at", None),
+            shows_fill_time=hasattr(view, "last_fill_at"),
         )
 
     def status(self, oms_id: str) -> str:
@@ -266,15 +270,75 @@ class Stage:
         if not condition:
             raise CaseFailure(message)
 
-    def expect_code(self, code: str) -> None:
-        if code not in self.codes:
-            raise CaseFailure(f"the engine never logged {code}: the decision is not on record")
+    def records(self) -> Sequence[Mapping[str, object]] | None:
+        """The subject's log records with their fields, None when it does not offer them."""
+        if LOG_RECORDS not in self.subject.capabilities:
+            return None
+        try:
+            return list(self.subject.log_records())
+        except NotImplementedError:  # declared (e.g. copied from the reference) but not there
+            return None
+
+    def records_of(self, code: str) -> list[Mapping[str, object]]:
+        """The records with `code` (empty when the subject offers no records)."""
+        return [r for r in self.records() or () if str(r.get("code")) == code]
+
+    def expect_code(self, code: str, **fields: object) -> None:
+        """`code` was logged; with `fields`, by one record carrying them (a value, or a
+        predicate on the field's value). Checked as far as the subject lets the kit see."""
+        if not fields:
+            if code not in self.codes:
+                raise CaseFailure(f"the engine never logged {code}: the decision is not on record")
+            return
+
+        def carries(record: Mapping[str, object]) -> bool:
+            return all(
+                name in record
+                and (want(record[name]) if callable(want) else _same(record[name], want))
+                for name, want in fields.items()
+            )
+
+        wanted = ", ".join(
+            f"{name}={'<check>' if callable(want) else want!r}" for name, want in fields.items()
+        )
+        self.expect_record(code, carries, wanted)
+
+    def expect_record(
+        self, code: str, predicate: Callable[[Mapping[str, object]], bool], why: str
+    ) -> Mapping[str, object] | None:
+        """One record with `code` satisfies `predicate` (`why` says what it must carry).
+        A subject without log records is checked on the code alone; the report says so
+        (figure `fields_unchecked`). Returns the matching record when there is one."""
+        self.expect_code(code)
+        records = self.records()
+        if records is None:
+            noted = self.figures.get("fields_unchecked")
+            note = f"{code}: {why}"
+            self.figures["fields_unchecked"] = f"{noted}; {note}" if noted else note
+            return None
+        found = [r for r in records if str(r.get("code")) == code]
+        for record in found:
+            if predicate(record):
+                return record
+        shown = "; ".join(_fields(r) for r in found[-3:])
+        raise CaseFailure(
+            f"the engine logged {code} {len(found)} time(s) but no record carries {why} "
+            f"(seen: {shown}): the decision's facts are not on record"
+        )
 
     def expect_status(self, oms_id: str, *wanted: str, why: str) -> OrderFacts:
         facts = self.order(oms_id)
         if facts.status not in wanted:
             raise CaseFailure(f"{oms_id} is {facts.status}, expected {'/'.join(wanted)}: {why}")
         return facts
+
+
+def _same(seen: object, wanted: object) -> bool:
+    return seen == wanted or str(getattr(seen, "value", seen)) == str(wanted)
+
+
+def _fields(record: Mapping[str, object]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in record.items() if k != "code") or "no fields"
 
 
 @dataclass

@@ -9,7 +9,12 @@ there by the kit, so it needs nothing from the subject.
 `order()` returns the engine's own order view; the kit reads these attributes from it:
 `status` (a name such as "WORKING" or an enum whose value is one), `filled`,
 `avg_fill_price`, `perm_id`, `recovered`, `pending_reconcile` (see `OrderView` for an
-adapter-made one). The object must be frozen: BOUNDARY-01 assigns to it and expects an error.
+adapter-made one), and `last_fill_at` (broker time of the last fill) when it has one. The
+object must be frozen: BOUNDARY-01 assigns to it and expects an error.
+
+`log_records()` (capability LOG_RECORDS) lets the kit check a decision's fields as well as
+its code (CONN-05's measured skew, FAIL-01's failures and exposure, EDGE-04's queue depth);
+without it those cases check codes only and say so in the report.
 
 Capabilities: a case needing one the subject does not declare is skipped with the reason.
 """
@@ -17,7 +22,7 @@ Capabilities: a case needing one the subject does not declare is skipped with th
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -36,8 +41,10 @@ __all__ = [
     "HEALTH",
     "HEALTH_HTTP",
     "LOG_FILES",
+    "LOG_RECORDS",
     "RESTART",
     "SOURCE",
+    "TWS_RATE_LIMIT",
     "Endpoint",
     "HealthView",
     "InProcessEndpoint",
@@ -52,8 +59,14 @@ HEALTH_HTTP: Final = "health_http"  # health_url() serves that over real HTTP (O
 RESTART: Final = "restart"  # restart() loses in-memory state (CONN-02, FAIL-06)
 LOG_FILES: Final = "log_files"  # log_to(directory, ...) writes rotated files (OPS-01)
 SOURCE: Final = "source"  # source_config() names the [tool.ibguard] to check (BOUNDARY-*)
-# what the cases require; HEALTH_HTTP is an upgrade of HEALTH a subject opts into
+LOG_RECORDS: Final = "log_records"  # log_records() gives each record's fields too
+# what the cases require; HEALTH_HTTP (an upgrade of HEALTH) and LOG_RECORDS (of log_codes)
+# are upgrades a subject opts into: cases check more with them
 ALL_CAPABILITIES: Final = frozenset({FLATTEN, HEALTH, RESTART, LOG_FILES, SOURCE})
+
+
+TWS_RATE_LIMIT: Final = 50
+"""Messages per second TWS accepts from one client before error 100 (IB's documented limit)."""
 
 
 @final
@@ -61,25 +74,30 @@ ALL_CAPABILITIES: Final = frozenset({FLATTEN, HEALTH, RESTART, LOG_FILES, SOURCE
 class InProcessEndpoint:
     """The broker as a `BrokerPort` in this process: call `connector()` for a fresh port
     (one per connection; a restart asks for another). `local_clock` is the host's wall
-    clock as the case controls it: use it wherever the engine would read the real one."""
+    clock as the case controls it: use it wherever the engine would read the real one.
+    `rate_limit` is the broker's message limit per second (TWS's 50 unless a case raises
+    it: EDGE-04 plays 200/s); an engine configured with a lower throttle is safe, one at
+    the limit shows EDGE-04's "50 queued" exactly."""
 
     connector: Callable[[], BrokerPort]
     client_id: int
     account: str
     local_clock: Callable[[], datetime]
+    rate_limit: int = TWS_RATE_LIMIT
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WireEndpoint:
     """A fake TWS gateway on a socket: connect an unmodified ib_async/ib_insync engine to
-    host:port with client_id."""
+    host:port with client_id (`rate_limit`: see InProcessEndpoint)."""
 
     host: str
     port: int
     client_id: int
     account: str
     local_clock: Callable[[], datetime]
+    rate_limit: int = TWS_RATE_LIMIT
 
 
 Endpoint = InProcessEndpoint | WireEndpoint
@@ -103,8 +121,18 @@ class OrderView:
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HealthView:
+    """`failed` names the failed checks; OPS-02 requires `positions` (engine and broker
+    positions disagree) and `overnight_flat` (not flat at the overnight check). Without it
+    the names are read from `reasons` written as "name: why" (or the bare name)."""
+
     healthy: bool
     reasons: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+
+    def failed_checks(self) -> tuple[str, ...]:
+        if self.failed:
+            return self.failed
+        return tuple(reason.partition(":")[0].strip() for reason in self.reasons)
 
 
 class Subject(ABC):
@@ -153,6 +181,12 @@ class Subject(ABC):
 
     def flatten(self, reason: str) -> None:
         raise NotImplementedError(FLATTEN)
+
+    def log_records(self) -> Sequence[Mapping[str, object]]:
+        """Every log record with a code since start (across restarts), in order: a mapping
+        with `code` and the record's fields (the ids and values it carries; `alert=True`
+        on a record that also raised an operator alert)."""
+        raise NotImplementedError(LOG_RECORDS)
 
     def restart(self) -> None:
         """The process restarts: in-memory state is lost, the engine connects again."""

@@ -12,8 +12,31 @@ from ibguard.kit.matrix.stage import CaseFailure
 from ibguard.kit.matrix.subject import Subject
 
 from tests.matrix.broken_engines import duplicate_exec_ids, order_id_keys, resubmit_on_reconnect
+from tests.matrix.broken_engines.variants import BROKEN
 
 FAST = [c.id for c in CASES if c.category not in ("PERF", "BOUNDARY")]
+
+CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
+    "trusts-host-clock": {"CONN-05"},
+    "ignores-326": {"CONN-04"},
+    "no-stale-timer": {"CONN-03"},
+    "retries-refused-cancels": {"LIFE-01", "LIFE-02"},
+    "drops-fills-after-cancel": {"LIFE-03"},
+    "float-prices": {"LIFE-04"},
+    "zero-is-one-share": {"LIFE-06"},
+    "retries-rejected-orders": {"FAIL-01", "FAIL-02", "FAIL-03"},
+    "cached-open-orders": {"FAIL-04"},
+    "ignores-what-if": {"FAIL-07"},
+    "every-order-is-ours": {"SEC-01"},
+    "ignores-account": {"SEC-02"},
+    "stocks-may-go-negative": {"EDGE-01"},
+    "ignores-contract-changes": {"EDGE-02"},
+    "no-order-id-wrap": {"EDGE-03"},
+    "no-throttle": {"EDGE-04"},
+    "no-overnight-check": {"OPS-02"},
+    # the decisions are logged by code only: the field checks catch it
+    "codes-without-fields": {"CONN-05", "FAIL-01", "FAIL-02", "EDGE-04"},
+}
 
 
 def _failing(factory: Callable[[], Subject]) -> set[str]:
@@ -40,6 +63,19 @@ def _failing(factory: Callable[[], Subject]) -> set[str]:
 )
 def test_broken_engine_fails_exactly(factory: Callable[[], Subject], expected: set[str]) -> None:
     assert _failing(factory) == expected
+
+
+@pytest.mark.parametrize("name", sorted(CAUGHT_BY))
+def test_small_broken_engine_fails_exactly(name: str) -> None:
+    assert _failing(BROKEN[name]) == CAUGHT_BY[name]
+
+
+def test_every_behavioural_case_catches_some_broken_engine() -> None:
+    earlier = {"LIFE-05", "CONN-01", "CONN-02", "FAIL-05", "FAIL-06"}  # the three above
+    caught = set().union(*CAUGHT_BY.values(), earlier)
+    wanted = {c.id for c in CASES if c.category in ("CONN", "LIFE", "FAIL", "SEC", "EDGE")}
+    assert wanted - caught == set()
+    assert set(CAUGHT_BY) == set(BROKEN)
 
 
 def test_reference_engine_passes_the_fast_cases() -> None:

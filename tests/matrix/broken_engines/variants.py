@@ -1,0 +1,245 @@
+"""Small broken engines: the reference engine with one realistic bug each, put in at its
+connector (a `FilteringPort` rewriting what passes), its configuration, or its log.
+Each docstring names the bug; test_broken_engines.py asserts exactly which cases catch it."""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from datetime import timedelta
+from decimal import Decimal
+
+from ibguard.engine.commands import CancelOrder, Command, PlaceOrder
+from ibguard.engine.config import ORDER_ID_MAX
+from ibguard.engine.events import (
+    BrokerError,
+    BrokerEvent,
+    ContractDetails,
+    ExecutionReport,
+    ManagedAccounts,
+    NextValidId,
+    OpenOrderReport,
+    OpenOrdersSnapshot,
+    OrderStatusReport,
+    ServerTime,
+    WhatIfResult,
+)
+from ibguard.engine.ports import BrokerPort
+from ibguard.kit.matrix.reference import ReferenceSubject
+from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID
+
+from tests.matrix.broken_engines.filtering import FilteringPort
+
+__all__ = ["BROKEN"]
+
+
+def _with_port(port: Callable[[BrokerPort], BrokerPort]) -> Callable[[], ReferenceSubject]:
+    class Broken(ReferenceSubject):
+        def wrap_port(self, inner: BrokerPort) -> BrokerPort:
+            return port(inner)
+
+    return Broken
+
+
+class TrustsHostClock(FilteringPort):
+    """Takes the host's wall clock for broker time: no skew measured, EOD on local time."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, ServerTime):
+            event = dataclasses.replace(event, broker_time=event.local_time)
+        return [event]
+
+
+class Ignores326(FilteringPort):
+    """Treats 'client id already in use' (326) and foreign orders on its clientId as noise."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, BrokerError) and event.code == 326:
+            return []
+        if isinstance(event, OpenOrderReport) and not event.order_ref:
+            return []
+        return [event]
+
+
+class RetriesRefusedCancels(FilteringPort):
+    """Sends a cancel again whenever the broker refuses one (10147/10148/161)."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.cancels: dict[int, CancelOrder] = {}
+
+    def send(self, command: Command) -> None:
+        if isinstance(command, CancelOrder):
+            self.cancels[command.order_id] = command
+        super().send(command)
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, BrokerError) and event.code in (10147, 10148, 161):
+            retry = self.cancels.pop(event.req_id, None)
+            if retry is not None:
+                super().send(retry)
+        return [event]
+
+
+class DropsFillsAfterCancel(FilteringPort):
+    """Discards executions that arrive after the broker confirmed the order cancelled."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.cancelled: set[int] = set()
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, OrderStatusReport) and event.status == "Cancelled":
+            self.cancelled.add(event.perm_id)
+        if isinstance(event, ExecutionReport) and event.perm_id in self.cancelled:
+            return []
+        return [event]
+
+
+class FloatPrices(FilteringPort):
+    """Parses execution prices through float (binary drift in the VWAP)."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, ExecutionReport):
+            event = dataclasses.replace(event, price=Decimal(float(event.price)))
+        return [event]
+
+
+class ZeroIsOneShare(FilteringPort):
+    """Normalises execution sizes to at least one share: a zero-share execution is a fill."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, ExecutionReport) and not event.shares:
+            event = dataclasses.replace(event, shares=Decimal(1))
+        return [event]
+
+
+class RetriesRejectedOrders(FilteringPort):
+    """Resends any rejected order (flatten orders too) once under a fresh orderId."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.placed: dict[int, PlaceOrder] = {}
+        self.next_id = 0
+
+    def send(self, command: Command) -> None:
+        if isinstance(command, PlaceOrder):
+            self.placed[command.order_id] = command
+            self.next_id = max(self.next_id, command.order_id + 1)
+        super().send(command)
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, BrokerError) and event.code == 201:
+            retry = self.placed.pop(event.req_id, None)
+            if retry is not None and not retry.order_ref.endswith(".retry"):
+                again = f"{retry.order_ref}.retry"
+                self.send(dataclasses.replace(retry, order_id=self.next_id, order_ref=again))
+        return [event]
+
+
+class CachedOpenOrders(FilteringPort):
+    """Answers reconcile from the connector's cache of open orders merged with the broker's
+    (an order the broker forgot is still 'open')."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.cache: dict[int, OpenOrderReport] = {}
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, OpenOrderReport):
+            self.cache[event.perm_id] = event
+        if isinstance(event, OpenOrdersSnapshot):
+            fresh = {o.perm_id: o for o in event.orders}
+            merged = {**self.cache, **fresh}
+            self.cache = merged
+            event = dataclasses.replace(event, orders=tuple(merged.values()))
+        return [event]
+
+
+class IgnoresWhatIf(FilteringPort):
+    """Reads every what-if answer as 'margin ok'."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, WhatIfResult):
+            event = dataclasses.replace(event, margin_ok=True)
+        return [event]
+
+
+class EveryOrderIsOurs(FilteringPort):
+    """Takes every order and execution on the account as its own clientId's."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, OpenOrderReport | ExecutionReport | OrderStatusReport):
+            event = dataclasses.replace(event, client_id=CLIENT_ID)
+        return [event]
+
+
+class IgnoresAccount(FilteringPort):
+    """Never looks at the account the session manages."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, ManagedAccounts):
+            event = dataclasses.replace(event, accounts=(ACCOUNT,))
+        return [event]
+
+
+class IgnoresContractChanges(FilteringPort):
+    """Drops contract details: a renamed contract goes unnoticed."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        return [] if isinstance(event, ContractDetails) else [event]
+
+
+class NoOrderIdWrap(FilteringPort):
+    """Counts orderIds past 2^31-1 instead of wrapping (an int32 overflow at IB)."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.next_id = 0
+
+    def send(self, command: Command) -> None:
+        if isinstance(command, PlaceOrder) and self.next_id >= ORDER_ID_MAX:
+            command = dataclasses.replace(command, order_id=self.next_id)
+            self.next_id += 1
+        elif isinstance(command, PlaceOrder):
+            self.next_id = max(self.next_id, command.order_id + 1)
+        super().send(command)
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, NextValidId):
+            self.next_id = max(self.next_id, event.order_id)
+        return [event]
+
+
+class CodesWithoutFields(ReferenceSubject):
+    """Logs every decision's code but none of its facts (no skew value, no exposure, no
+    queue depth, no alert flag)."""
+
+    def log_records(self) -> Sequence[Mapping[str, object]]:
+        return [{"code": record["code"]} for record in super().log_records()]
+
+
+BROKEN: dict[str, Callable[[], ReferenceSubject]] = {
+    "trusts-host-clock": _with_port(TrustsHostClock),
+    "ignores-326": _with_port(Ignores326),
+    "retries-refused-cancels": _with_port(RetriesRefusedCancels),
+    "drops-fills-after-cancel": _with_port(DropsFillsAfterCancel),
+    "float-prices": _with_port(FloatPrices),
+    "zero-is-one-share": _with_port(ZeroIsOneShare),
+    "retries-rejected-orders": _with_port(RetriesRejectedOrders),
+    "cached-open-orders": _with_port(CachedOpenOrders),
+    "ignores-what-if": _with_port(IgnoresWhatIf),
+    "every-order-is-ours": _with_port(EveryOrderIsOurs),
+    "ignores-account": _with_port(IgnoresAccount),
+    "ignores-contract-changes": _with_port(IgnoresContractChanges),
+    "no-order-id-wrap": _with_port(NoOrderIdWrap),
+    "codes-without-fields": CodesWithoutFields,
+    # configuration bugs: the rule exists but is switched off
+    "no-stale-timer": functools.partial(ReferenceSubject, stale_after=timedelta(days=7)),
+    "stocks-may-go-negative": functools.partial(
+        ReferenceSubject, negative_price_sec_types=frozenset({"STK", "BAG"})
+    ),
+    "no-throttle": functools.partial(ReferenceSubject, max_messages_per_second=100_000),
+    "no-overnight-check": functools.partial(ReferenceSubject, overnight_check_at=None),
+}
