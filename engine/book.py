@@ -47,6 +47,8 @@ class Book:
         self.positions: dict[str, Decimal] = {}
         self.foreign_positions: dict[str, Decimal] = {}
         self.instruments: dict[str, Instrument] = {}
+        self._keys_by_con_id: dict[int, set[str]] = {}
+        self._keys_by_symbol: dict[str, set[str]] = {}
         self._foreign_exec_ids: set[str] = set()
         self._foreign_seen: set[int] = set()
         self._exec_owner: dict[str, str] = {}
@@ -391,9 +393,29 @@ class Book:
     def _add_position(
         self, table: dict[str, Decimal], instrument: Instrument, signed: Decimal
     ) -> None:
-        key = instrument.key
-        self.instruments.setdefault(key, instrument)
-        table[key] = table.get(key, Decimal(0)) + signed
+        self.know(instrument)
+        table[instrument.key] = table.get(instrument.key, Decimal(0)) + signed
+
+    # --- instruments -------------------------------------------------------------------------
+
+    def know(self, instrument: Instrument, *, replace: bool = False) -> None:
+        """Register an instrument under its book key (the first sighting stays unless
+        `replace`), indexed by conId and symbol for contract-change lookups."""
+        if instrument.key in self.instruments and not replace:
+            return
+        self.instruments[instrument.key] = instrument
+        if instrument.con_id:
+            self._keys_by_con_id.setdefault(instrument.con_id, set()).add(instrument.key)
+        self._keys_by_symbol.setdefault(instrument.symbol, set()).add(instrument.key)
+
+    def changed_instrument(self, new: Instrument, previous_symbol: str | None) -> Instrument | None:
+        """A known instrument that `new` replaces: same conId under another key, or the
+        symbol the broker says it had before (EDGE-02). Costs the same for any book size."""
+        keys = set(self._keys_by_con_id.get(new.con_id, ())) if new.con_id else set()
+        if previous_symbol is not None:
+            keys |= self._keys_by_symbol.get(previous_symbol, set())
+        keys.discard(new.key)
+        return self.instruments[min(keys)] if keys else None
 
     def apply_commission(self, exec_id: str, commission: Decimal) -> bool:
         oms_id = self._exec_owner.get(exec_id)

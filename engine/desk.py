@@ -60,7 +60,7 @@ class OrderDesk:
         else:
             record = OrderRecord(oms_id=oms_id, request=event.request, created_at=now)
             self._book.orders[oms_id] = record
-        self._book.instruments.setdefault(event.request.instrument.key, event.request.instrument)
+        self._book.know(event.request.instrument)
         if not connected or self.next_order_id is None:
             return self.refuse(oms_id, "not connected: order kept NEW, submit again later")
         order_id = self._allocate()

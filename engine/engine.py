@@ -315,10 +315,10 @@ class Engine:
 
     def _on_contract_details(self, event: ContractDetails) -> list[Command]:
         new = event.instrument
-        old = self._changed_instrument(new, event.previous_symbol)
         book = self._book
+        old = book.changed_instrument(new, event.previous_symbol)
         if old is None:
-            book.instruments.setdefault(new.key, new)
+            book.know(new)
             return []
         self._log.alert(
             LogCode.CONTRACT_CHANGED,
@@ -328,7 +328,7 @@ class Engine:
             old_con_id=old.con_id,
             new_con_id=new.con_id,
         )
-        book.instruments[new.key] = new
+        book.know(new, replace=True)
         quantity = book.positions.pop(old.key, Decimal(0))
         if quantity:
             book.positions[new.key] = book.positions.get(new.key, Decimal(0)) + quantity
@@ -338,17 +338,6 @@ class Engine:
             if on_old and record.status.is_live and record.order_id is not None:
                 commands += self._desk.cancel(record)
         return commands
-
-    def _changed_instrument(
-        self, new: Instrument, previous_symbol: str | None
-    ) -> Instrument | None:
-        for instrument in self._book.instruments.values():
-            if instrument.key == new.key:
-                continue
-            renamed = bool(new.con_id) and instrument.con_id == new.con_id
-            if renamed or (previous_symbol is not None and instrument.symbol == previous_symbol):
-                return instrument
-        return None
 
     # --- errors, connection, identity ----------------------------------------------------------
 

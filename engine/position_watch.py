@@ -53,7 +53,7 @@ class PositionWatch:
         if report.account != self._config.account:
             return False  # other accounts the login can see are not ours to compare
         self.broker[report.instrument.key] = report.quantity
-        self._book.instruments.setdefault(report.instrument.key, report.instrument)
+        self._book.know(report.instrument)
         return True
 
     def overnight_check(self) -> None:
