@@ -18,6 +18,7 @@ FAST = [c.id for c in CASES if c.category not in ("PERF", "BOUNDARY")]
 
 CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "trusts-host-clock": {"CONN-05"},
+    "stamps-fills-locally": {"CONN-05"},
     "ignores-326": {"CONN-04"},
     "no-stale-timer": {"CONN-03"},
     "retries-refused-cancels": {"LIFE-01", "LIFE-02"},

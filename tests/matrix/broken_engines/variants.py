@@ -51,6 +51,21 @@ class TrustsHostClock(FilteringPort):
         return [event]
 
 
+class StampsFillsLocally(FilteringPort):
+    """Stores fill times on the host's clock instead of the broker's execution time."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.skew = timedelta(0)
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, ServerTime):
+            self.skew = event.broker_time - event.local_time
+        elif isinstance(event, ExecutionReport):
+            event = dataclasses.replace(event, time=event.time - self.skew)
+        return [event]
+
+
 class Ignores326(FilteringPort):
     """Treats 'client id already in use' (326) and foreign orders on its clientId as noise."""
 
@@ -222,6 +237,7 @@ class CodesWithoutFields(ReferenceSubject):
 
 BROKEN: dict[str, Callable[[], ReferenceSubject]] = {
     "trusts-host-clock": _with_port(TrustsHostClock),
+    "stamps-fills-locally": _with_port(StampsFillsLocally),
     "ignores-326": _with_port(Ignores326),
     "retries-refused-cancels": _with_port(RetriesRefusedCancels),
     "drops-fills-after-cancel": _with_port(DropsFillsAfterCancel),
