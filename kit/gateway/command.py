@@ -51,7 +51,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _fail(message: str) -> int:
-    sys.stderr.write(f"ibguard gateway: error: {message}\n")
+    line = " ".join(message.splitlines())  # one line, whatever a value in it holds
+    sys.stderr.write(f"ibguard gateway: error: {line}\n")
     return 2
 
 

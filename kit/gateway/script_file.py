@@ -7,7 +7,7 @@ SimBroker and the gateway's `WireFaults`. Every problem in a file is reported at
     [account]
     accounts = ["DU1234567"]        # managed accounts; the first is the default
     rate_limit_per_second = 50      # error 100 beyond this (per clientId, per second)
-    skew_seconds = 0                # broker clock minus real time (negative: behind)
+    skew_seconds = 0                # broker clock minus real time (negative: behind; |x| <= 1 year)
     default_price = "100.00"        # price of a symbol never given one
     commission_per_share = "0.005"
 
@@ -69,6 +69,8 @@ _ACCOUNT_KEYS: Final = {
     "commission_per_share",
 }
 _TOP_KEYS: Final = {"account", "prices", "halt", "broker_fault", "wire_fault"}
+MAX_SKEW_SECONDS: Final = 366 * 86400  # the broker clock starts at now + skew: keep it a date
+MAX_NUMBER: Final = Decimal("1e12")  # prices, quantities: far beyond any real one, still exact
 
 
 @final
@@ -103,17 +105,26 @@ class _Errors:
     def add(self, where: str, problem: str) -> None:
         self.items.append(f"{where}: {problem}")
 
-    def decimal(self, where: str, raw: object) -> Decimal | None:
+    def decimal(
+        self, where: str, raw: object, *, limit: Decimal = MAX_NUMBER, positive: bool = False
+    ) -> Decimal | None:
+        """A finite number with |value| <= limit (and > 0 when `positive`), exactly."""
         if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
             self.add(where, f"expected a number, got {raw!r}")
             return None
         try:
-            value = Decimal(str(raw))
+            value = Decimal(str(raw).strip())
         except InvalidOperation:
             self.add(where, f"not a number: {raw!r}")
             return None
         if not value.is_finite():
             self.add(where, f"must be finite, got {raw!r}")
+            return None
+        if abs(value) > limit:
+            self.add(where, f"must be within +-{limit}, got {raw!r}")
+            return None
+        if positive and value <= 0:
+            self.add(where, f"must be greater than 0, got {raw!r}")
             return None
         return value
 
@@ -137,7 +148,10 @@ def load_script(path: Path) -> GatewayScript:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([f"cannot read: {exc.strerror}"], str(path)) from None
+        raise ConfigError([f"cannot read: {exc.strerror or exc}"], str(path)) from None
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start} is {exc.object[exc.start : exc.start + 1]!r})"
+        raise ConfigError([problem], str(path)) from None
     return parse_script(text, source=str(path))
 
 
@@ -151,11 +165,14 @@ def parse_script(text: str, *, source: str = "<script>") -> GatewayScript:
     values: dict[str, Any] = {}
     account = errors.table("[account]", doc.get("account", {}), _ACCOUNT_KEYS)
     _account(account, values, errors)
-    prices = errors.table("[prices]", doc.get("prices", {}), set(doc.get("prices", {})))
+    raw_prices = doc.get("prices", {})
+    prices = errors.table(
+        "[prices]", raw_prices, set(raw_prices) if isinstance(raw_prices, dict) else set()
+    )
     values["prices"] = tuple(
         (symbol, price)
         for symbol, raw in prices.items()
-        if (price := errors.decimal(f"[prices] {symbol}", raw)) is not None
+        if (price := _price(symbol, raw, errors)) is not None
     )
     values["halts"] = tuple(_halts(doc.get("halt", []), errors))
     values["broker_faults"] = tuple(_broker_faults(doc.get("broker_fault", []), errors))
@@ -163,6 +180,13 @@ def parse_script(text: str, *, source: str = "<script>") -> GatewayScript:
     if errors.items:
         raise ConfigError(errors.items, source)
     return GatewayScript(**values)
+
+
+def _price(symbol: str, raw: object, errors: _Errors) -> Decimal | None:
+    if not symbol.strip():
+        errors.add("[prices]", f"a symbol must not be blank, got {symbol!r}")
+        return None
+    return errors.decimal(f"[prices] {symbol}", raw, positive=True)
 
 
 def _account(table: Mapping[str, Any], values: dict[str, Any], errors: _Errors) -> None:
@@ -183,14 +207,21 @@ def _account(table: Mapping[str, Any], values: dict[str, Any], errors: _Errors) 
         if limit is not None:
             values["rate_limit_per_second"] = limit
     if "skew_seconds" in table:
-        skew = errors.decimal("[account] skew_seconds", table["skew_seconds"])
+        skew = errors.decimal(
+            "[account] skew_seconds", table["skew_seconds"], limit=Decimal(MAX_SKEW_SECONDS)
+        )
         if skew is not None:
             values["skew_seconds"] = float(skew)
-    for key in ("default_price", "commission_per_share"):
-        if key in table:
-            value = errors.decimal(f"[account] {key}", table[key])
-            if value is not None:
-                values[key] = value
+    if "default_price" in table:
+        price = errors.decimal("[account] default_price", table["default_price"], positive=True)
+        if price is not None:
+            values["default_price"] = price
+    if "commission_per_share" in table:
+        commission = errors.decimal("[account] commission_per_share", table["commission_per_share"])
+        if commission is not None and commission < 0:
+            errors.add("[account] commission_per_share", f"must be >= 0, got {commission}")
+        elif commission is not None:
+            values["commission_per_share"] = commission
 
 
 def _items(raw: object, name: str, errors: _Errors) -> list[tuple[str, Mapping[str, Any]]]:
@@ -230,7 +261,7 @@ def _broker_faults(raw: object, errors: _Errors) -> list[Rule]:
     out: list[Rule] = []
     for where, item in _items(raw, "broker_fault", errors):
         kind = item.get("kind") if isinstance(item, dict) else None
-        if kind not in _BROKER_KEYS:
+        if not isinstance(kind, str) or kind not in _BROKER_KEYS:
             errors.add(where, f"kind must be one of {', '.join(_BROKER_KEYS)}, got {kind!r}")
             continue
         table = dict(errors.table(where, item, _BROKER_KEYS[kind] | {"kind"}))
@@ -287,7 +318,7 @@ def _wire_faults(raw: object, errors: _Errors) -> list[Callable[[WireFaults], No
     probe = WireFaults()  # arm once now so bad values are reported with the file
     for where, item in _items(raw, "wire_fault", errors):
         kind = item.get("kind") if isinstance(item, dict) else None
-        if kind not in _WIRE_KEYS:
+        if not isinstance(kind, str) or kind not in _WIRE_KEYS:
             errors.add(where, f"kind must be one of {', '.join(_WIRE_KEYS)}, got {kind!r}")
             continue
         t = dict(errors.table(where, item, _WIRE_KEYS[kind] | {"kind"}))

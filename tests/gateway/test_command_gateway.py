@@ -229,3 +229,72 @@ def test_script_errors_are_all_reported_together() -> None:
         parse_script(bad, source="case.toml")
     assert len(info.value.errors) == 6
     assert str(info.value).startswith("case.toml: ")
+
+
+BAD_SCRIPTS = {
+    "prices not a table": "prices = 5\n",
+    "prices an array": 'prices = ["AAPL"]\n',
+    "skew beyond a date": "[account]\nskew_seconds = 1e20\n",
+    "skew beyond a date, negative": "[account]\nskew_seconds = -1e20\n",
+    "price beyond any number": '[prices]\nAAPL = "1e999999"\n',
+    "price not positive": "[prices]\nAAPL = -1\n",
+    "blank symbol": '[prices]\n" " = 1\n',
+    "default price zero": '[account]\ndefault_price = "0"\n',
+    "negative commission": "[account]\ncommission_per_share = -0.01\n",
+    "unhashable broker kind": "[[broker_fault]]\nkind = [1]\n",
+    "unhashable wire kind": "[[wire_fault]]\nkind = {a = 1}\n",
+    "newline in a key": '[prices]\n"A\\nB" = "x"\n',
+}
+
+
+@pytest.mark.parametrize("text", BAD_SCRIPTS.values(), ids=BAD_SCRIPTS.keys())
+def test_every_bad_script_is_a_config_error(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_script(text, source="case.toml")
+    assert len(info.value.errors) == 1
+
+
+@pytest.mark.parametrize("text", BAD_SCRIPTS.values(), ids=BAD_SCRIPTS.keys())
+def test_every_bad_script_exits_2_with_one_line(
+    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "bad.toml"
+    script.write_text(text, encoding="utf-8")
+    assert main(["gateway", "--script", str(script)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_a_script_that_is_not_utf8_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "latin1.toml"
+    script.write_bytes('[prices]\nAAPL = "1"  # café\n'.encode("latin-1"))
+    assert main(["gateway", "--script", str(script)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_a_directory_as_script_exits_2_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["gateway", "--script", str(tmp_path)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_problems_in_every_table_are_reported_together() -> None:
+    bad = """
+    prices = 5
+    [account]
+    skew_seconds = 1e20
+    default_price = "-3"
+    [[broker_fault]]
+    kind = [1]
+    """
+    with pytest.raises(ConfigError) as info:
+        parse_script(bad)
+    assert len(info.value.errors) == 4
+
+
+def test_skew_within_a_year_is_accepted() -> None:
+    assert parse_script("[account]\nskew_seconds = -86400\n").skew_seconds == -86400.0
