@@ -248,6 +248,87 @@ def _halts(raw: object, errors: _Errors) -> list[tuple[str, HaltMode]]:
     return out
 
 
+# One checker per fault field: it reports a bad value (and returns _BAD) or returns the value
+# the rule takes. A value of the wrong type would otherwise be armed and silently never match
+# (symbol = 3) or reach the wire as garbage (code = "abc").
+_BAD: Final = object()
+_Check = Callable[[_Errors, str, object], object]
+
+
+def _text(errors: _Errors, where: str, raw: object) -> object:
+    if not isinstance(raw, str):
+        errors.add(where, f"expected a string, got {raw!r}")
+        return _BAD
+    return raw
+
+
+def _symbol(errors: _Errors, where: str, raw: object) -> object:
+    if not isinstance(raw, str) or not raw.strip():
+        errors.add(where, f"expected a symbol (a non-blank string), got {raw!r}")
+        return _BAD
+    return raw
+
+
+def _flag(errors: _Errors, where: str, raw: object) -> object:
+    if not isinstance(raw, bool):
+        errors.add(where, f"expected true or false, got {raw!r}")
+        return _BAD
+    return raw
+
+
+def _int_at_least(minimum: int) -> _Check:
+    def check(errors: _Errors, where: str, raw: object) -> object:
+        value = errors.integer(where, raw, minimum=minimum)
+        return _BAD if value is None else value
+
+    return check
+
+
+def _amount(errors: _Errors, where: str, raw: object) -> object:
+    value = errors.decimal(where, raw, positive=True)
+    return _BAD if value is None else value
+
+
+def _seconds(errors: _Errors, where: str, raw: object) -> object:
+    value = errors.decimal(where, raw)
+    return _BAD if value is None else float(value)
+
+
+def _fills(errors: _Errors, where: str, raw: object) -> object:
+    if not isinstance(raw, list) or not raw:
+        errors.add(where, 'expected a non-empty list of ["shares", "price"] pairs')
+        return _BAD
+    pieces = []
+    for i, pair in enumerate(raw):
+        if not isinstance(pair, list) or len(pair) != 2:
+            errors.add(f"{where}[{i}]", f"expected [shares, price], got {pair!r}")
+            return _BAD
+        shares = errors.decimal(f"{where}[{i}] shares", pair[0], positive=True)
+        price = errors.decimal(f"{where}[{i}] price", pair[1], positive=True)
+        if shares is None or price is None:
+            return _BAD
+        pieces.append((shares, price))
+    return tuple(pieces)
+
+
+_FIELDS: Final[Mapping[str, _Check]] = {
+    "code": _int_at_least(1),
+    "text": _text,
+    "symbol": _symbol,
+    "times": _int_at_least(1),
+    "received": _flag,
+    "client_id": _int_at_least(0),
+    "duplicate_last": _flag,
+    "exec_before_status": _flag,
+    "fills": _fills,
+    "price": _amount,
+    "shares": _amount,
+    "seconds_before": _int_at_least(0),
+    "messages": _int_at_least(0),
+    "seconds": _seconds,
+    "message_id": _int_at_least(1),
+}
+
 _BROKER_KEYS: Final = {
     "reject": {"code", "text", "symbol", "times"},
     "fill": {"fills", "duplicate_last", "exec_before_status", "symbol", "times"},
@@ -255,54 +336,49 @@ _BROKER_KEYS: Final = {
     "refuse_cancel": {"price", "symbol", "times"},
     "late_fill_on_cancel": {"shares", "price", "seconds_before", "symbol", "times"},
 }
+_BROKER_REQUIRED: Final = {"fill": ("fills",), "late_fill_on_cancel": ("shares", "price")}
+_BROKER_RULES: Final[Mapping[str, Callable[..., Rule]]] = {
+    "reject": RejectOrder,
+    "fill": FillPlan,
+    "drop": DropConnection,
+    "refuse_cancel": RefuseCancel,
+    "late_fill_on_cancel": LateFillOnCancel,
+}
+
+
+def _fields(
+    where: str,
+    item: object,
+    allowed: dict[str, set[str]],
+    required: Mapping[str, tuple[str, ...]],
+    errors: _Errors,
+) -> tuple[str, dict[str, Any]] | None:
+    """The kind and checked fields of one fault table; None (with errors added) if bad."""
+    kind = item.get("kind") if isinstance(item, dict) else None
+    if not isinstance(kind, str) or kind not in allowed:
+        errors.add(where, f"kind must be one of {', '.join(allowed)}, got {kind!r}")
+        return None
+    before = len(errors.items)
+    table = errors.table(where, item, allowed[kind] | {"kind"})
+    for key in required.get(kind, ()):
+        if key not in table:
+            errors.add(where, f"kind {kind!r} needs {key}")
+    fields: dict[str, Any] = {}
+    for key in sorted(allowed[kind] & set(table)):
+        value = _FIELDS[key](errors, f"{where} {key}", table[key])
+        if value is not _BAD:
+            fields[key] = value
+    return None if len(errors.items) > before else (kind, fields)
 
 
 def _broker_faults(raw: object, errors: _Errors) -> list[Rule]:
     out: list[Rule] = []
     for where, item in _items(raw, "broker_fault", errors):
-        kind = item.get("kind") if isinstance(item, dict) else None
-        if not isinstance(kind, str) or kind not in _BROKER_KEYS:
-            errors.add(where, f"kind must be one of {', '.join(_BROKER_KEYS)}, got {kind!r}")
-            continue
-        table = dict(errors.table(where, item, _BROKER_KEYS[kind] | {"kind"}))
-        table.pop("kind")
-        try:
-            rule = _broker_rule(kind, table, where, errors)
-        except (TypeError, ValueError, UsageError) as exc:
-            errors.add(where, str(exc))
-            continue
-        if rule is not None:
-            out.append(rule)
+        checked = _fields(where, item, _BROKER_KEYS, _BROKER_REQUIRED, errors)
+        if checked is not None:
+            kind, fields = checked
+            out.append(_BROKER_RULES[kind](**fields))
     return out
-
-
-def _broker_rule(kind: str, t: dict[str, Any], where: str, errors: _Errors) -> Rule | None:
-    for key in ("price", "shares"):
-        if key in t:
-            t[key] = errors.decimal(f"{where} {key}", t[key])
-    if kind == "reject":
-        return RejectOrder(**t)
-    if kind == "drop":
-        return DropConnection(**t)
-    if kind == "refuse_cancel":
-        return RefuseCancel(**t)
-    if kind == "late_fill_on_cancel":
-        return LateFillOnCancel(**t)
-    fills = t.pop("fills", None)
-    if not isinstance(fills, list) or not fills:
-        errors.add(where, 'fills must be a list of ["shares", "price"] pairs')
-        return None
-    pieces = []
-    for i, pair in enumerate(fills):
-        if not isinstance(pair, list) or len(pair) != 2:
-            errors.add(f"{where} fills[{i}]", "expected [shares, price]")
-            return None
-        shares = errors.decimal(f"{where} fills[{i}]", pair[0])
-        price = errors.decimal(f"{where} fills[{i}]", pair[1])
-        if shares is None or price is None:
-            return None
-        pieces.append((shares, price))
-    return FillPlan(fills=tuple(pieces), **t)
 
 
 _WIRE_KEYS: Final = {
@@ -315,18 +391,17 @@ _WIRE_KEYS: Final = {
 
 def _wire_faults(raw: object, errors: _Errors) -> list[Callable[[WireFaults], None]]:
     out: list[Callable[[WireFaults], None]] = []
-    probe = WireFaults()  # arm once now so bad values are reported with the file
+    probe = WireFaults()  # arm once now so values out of range are reported with the file
     for where, item in _items(raw, "wire_fault", errors):
-        kind = item.get("kind") if isinstance(item, dict) else None
-        if not isinstance(kind, str) or kind not in _WIRE_KEYS:
-            errors.add(where, f"kind must be one of {', '.join(_WIRE_KEYS)}, got {kind!r}")
+        checked = _fields(where, item, _WIRE_KEYS, {}, errors)
+        if checked is None:
             continue
-        t = dict(errors.table(where, item, _WIRE_KEYS[kind] | {"kind"}))
+        kind, t = checked
         kw = {"client_id": t.get("client_id"), "msg_id": t.get("message_id")}
         arm = _wire_arm(kind, t, kw)
         try:
             arm(probe)
-        except (TypeError, UsageError) as exc:
+        except UsageError as exc:
             errors.add(where, str(exc))
             continue
         out.append(arm)

@@ -21,7 +21,15 @@ from ibguard.engine.errors import ConfigError
 from ibguard.kit.cli import main
 from ibguard.kit.gateway.script_file import parse_script
 from ibguard.kit.gateway.wire_faults import WireFaults
-from ibguard.kit.sim import FillPlan, HaltMode, RejectOrder, SimBroker
+from ibguard.kit.sim import (
+    DropConnection,
+    FillPlan,
+    HaltMode,
+    LateFillOnCancel,
+    RefuseCancel,
+    RejectOrder,
+    SimBroker,
+)
 
 from .e2e_support import run
 
@@ -298,3 +306,103 @@ def test_problems_in_every_table_are_reported_together() -> None:
 
 def test_skew_within_a_year_is_accepted() -> None:
     assert parse_script("[account]\nskew_seconds = -86400\n").skew_seconds == -86400.0
+
+
+BAD_FAULTS = {
+    "reject code a string": '[[broker_fault]]\nkind = "reject"\ncode = "abc"\n',
+    "reject code zero": '[[broker_fault]]\nkind = "reject"\ncode = 0\n',
+    "reject text a number": '[[broker_fault]]\nkind = "reject"\ntext = 5\n',
+    "fill symbol a number": '[[broker_fault]]\nkind = "fill"\nfills = [["1", "2"]]\nsymbol = 3\n',
+    "fill flag a string": (
+        '[[broker_fault]]\nkind = "fill"\nfills = [["1", "2"]]\nduplicate_last = "yes"\n'
+    ),
+    "fill without fills": '[[broker_fault]]\nkind = "fill"\n',
+    "fill shares negative": '[[broker_fault]]\nkind = "fill"\nfills = [["-1", "2"]]\n',
+    "times zero": '[[broker_fault]]\nkind = "reject"\ntimes = 0\n',
+    "times a float": '[[broker_fault]]\nkind = "reject"\ntimes = 1.5\n',
+    "times a flag": '[[broker_fault]]\nkind = "reject"\ntimes = true\n',
+    "drop received a string": '[[broker_fault]]\nkind = "drop"\nreceived = "no"\n',
+    "drop client_id a string": '[[broker_fault]]\nkind = "drop"\nclient_id = "1"\n',
+    "refuse price not a number": '[[broker_fault]]\nkind = "refuse_cancel"\nprice = "cheap"\n',
+    "late fill missing price": '[[broker_fault]]\nkind = "late_fill_on_cancel"\nshares = 5\n',
+    "late fill seconds_before a string": (
+        '[[broker_fault]]\nkind = "late_fill_on_cancel"\nshares = 5\nprice = 1\n'
+        'seconds_before = "1"\n'
+    ),
+    "wire client_id a string": '[[wire_fault]]\nkind = "reorder"\nclient_id = "7"\n',
+    "wire message_id a float": '[[wire_fault]]\nkind = "reorder"\nmessage_id = 1.5\n',
+    "wire messages a flag": '[[wire_fault]]\nkind = "duplicate"\nmessages = true\n',
+    "wire messages a string": '[[wire_fault]]\nkind = "drop_after"\nmessages = "3"\n',
+    "wire seconds a string": '[[wire_fault]]\nkind = "delay"\nseconds = "soon"\n',
+}
+
+
+@pytest.mark.parametrize("text", BAD_FAULTS.values(), ids=BAD_FAULTS.keys())
+def test_a_fault_field_of_the_wrong_type_is_a_config_error(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_script(text)
+    assert len(info.value.errors) == 1
+
+
+def test_bad_fault_fields_exit_2_all_reported_on_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "bad.toml"
+    script.write_text("".join(BAD_FAULTS.values()))
+    with pytest.raises(ConfigError) as info:
+        parse_script(script.read_text())
+    assert len(info.value.errors) == len(BAD_FAULTS)
+    assert main(["gateway", "--script", str(script)]) == 2
+    assert len(capsys.readouterr().err.strip().splitlines()) == 1
+
+
+def test_every_fault_field_of_the_right_type_is_armed_as_given() -> None:
+    script = parse_script(
+        """
+        [[broker_fault]]
+        kind = "reject"
+        code = 203
+        text = "no"
+        symbol = "GME"
+        times = 2
+        [[broker_fault]]
+        kind = "fill"
+        fills = [[30, 100.5]]
+        duplicate_last = true
+        exec_before_status = true
+        symbol = "IBM"
+        [[broker_fault]]
+        kind = "drop"
+        received = false
+        client_id = 0
+        [[broker_fault]]
+        kind = "refuse_cancel"
+        price = "10.5"
+        [[broker_fault]]
+        kind = "late_fill_on_cancel"
+        shares = "5"
+        price = "9"
+        seconds_before = 0
+        [[wire_fault]]
+        kind = "delay"
+        seconds = 0.5
+        messages = 2
+        client_id = 3
+        message_id = 9
+        """
+    )
+    assert script.broker_faults == (
+        RejectOrder(code=203, text="no", symbol="GME", times=2),
+        FillPlan(
+            fills=((Decimal(30), Decimal("100.5")),),
+            duplicate_last=True,
+            exec_before_status=True,
+            symbol="IBM",
+        ),
+        DropConnection(received=False, client_id=0),
+        RefuseCancel(price=Decimal("10.5")),
+        LateFillOnCancel(shares=Decimal(5), price=Decimal(9), seconds_before=0),
+    )
+    faults = WireFaults()
+    script.apply(SimBroker(), faults)
+    assert faults.pending == 1
