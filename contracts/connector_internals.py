@@ -2,8 +2,9 @@
 
 Options: `engine` (modules), `connector` (the connector package), `public` (connector modules
 the engine may import; default: none, so the engine reaches the connector only through the
-port it is handed). Any other connector module, and any module with a `_private` part, is
-internal.
+port it is handed), `exclude` (descendants of `engine` that are not engine, e.g. the shell
+that wires the connector up). Any other connector module, and any module with a `_private`
+part, is internal.
 """
 
 from __future__ import annotations
@@ -27,15 +28,17 @@ class ConnectorInternalsContract(Contract):
     engine = fields.ListField(subfield=fields.StringField())
     connector = fields.StringField()
     public = fields.ListField(subfield=fields.StringField(), required=False, default=[])
+    exclude = fields.ListField(subfield=fields.StringField(), required=False, default=[])
 
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
         engine = [str(m) for m in self.engine]  # type: ignore[attr-defined]
         connector = str(self.connector)  # type: ignore[attr-defined]
         public = {str(m) for m in self.public}  # type: ignore[attr-defined]
+        outside = [connector, *(str(m) for m in self.exclude)]  # type: ignore[attr-defined]
         found: list[Violation] = []
         for importer in sorted(graph.modules):
             in_engine = any(importer == e or importer.startswith(e + ".") for e in engine)
-            if not in_engine or importer == connector or importer.startswith(connector + "."):
+            if not in_engine or any(importer == o or importer.startswith(o + ".") for o in outside):
                 continue
             for imported in sorted(graph.find_modules_directly_imported_by(importer)):
                 inside = imported == connector or imported.startswith(connector + ".")

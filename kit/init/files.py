@@ -57,7 +57,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def ibguard_table(proposal: Proposal) -> str:
     driver = "inprocess" if proposal.libraries == ("ibapi",) else "wire"
     return (
-        ibguard_template(proposal.engine_globs, proposal.connector_globs)
+        ibguard_template(proposal.engine_globs, proposal.connector_globs, proposal.exclude_globs)
         + f"# The matrix: {SUBJECT_FILE} adapts your engine to the kit.\n"
         + f'subject = "{SUBJECT_SPEC}"\n'
         + f'driver = "{driver}"\n'
@@ -100,6 +100,7 @@ def write_pyproject(target: Target, proposal: Proposal) -> list[str]:
         engine=proposal.root_package,
         connector=proposal.connector_module,
         broker_libraries=DEFAULT_BROKER_LIBRARIES,
+        exclude=dict(proposal.shell),
     )
     if text and not text.endswith("\n\n"):
         text += "\n" if text.endswith("\n") else "\n\n"

@@ -2,9 +2,16 @@
 
 The connector is each importing module, or its package when every module of that package
 imports the broker (a package `__init__` importing it makes the package the connector).
-The engine is the top-level package around the connector. Files are found by
+The engine is the top-level package around the connector minus the connector, in globs that
+do not overlap the connector's (discovery has no negation: the folders on the way to the
+connector contribute their own `*.py`, or their files one by one). Files are found by
 `ibguard.rules.discovery` (same skipped folders, same module names); tests, docs and
-examples are left out, since they may import the broker for their own reasons.
+examples are left out, since they may import the broker for their own reasons, and folders of
+scripts (no `__init__.py`, outside `src/`) that import it are proposed as `exclude`.
+
+The engine-isolation and connector-internals contracts leave out of the engine core the shell:
+modules named `__main__`, `main` or `service`, and modules importing asyncio, socket,
+threading or time; they are listed with the reason, for the team to review.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from ibguard.rules.broker_api import DEFAULT_BROKER_LIBRARIES
-from ibguard.rules.discovery import SourceFile, discover
+from ibguard.rules.discovery import SourceFile, discover, glob_matches
 from ibguard.rules.settings import Settings
 
 __all__ = ["InitError", "Proposal", "propose"]
@@ -31,6 +38,8 @@ _NOT_PRODUCT: Final = (
     "docs/**",
     "examples/**",
 )
+_IO_LIBRARIES: Final = ("asyncio", "socket", "threading", "time")
+_SHELL_NAMES: Final = frozenset({"__main__", "main", "service"})
 
 
 class InitError(Exception):
@@ -46,10 +55,12 @@ class Proposal:
     connector_globs: tuple[str, ...]
     connector_module: str  # dotted, for the contracts
     notes: tuple[str, ...] = ()
+    exclude_globs: tuple[str, ...] = ()  # folders of scripts importing the broker
+    shell: tuple[tuple[str, str], ...] = ()  # (module, why) left out of the engine core
 
 
 def broker_imports(path: Path, libraries: Sequence[str]) -> set[str]:
-    """The broker libraries `path` imports (`import`, `from`, `import_module("...")`)."""
+    """The libraries `path` imports (`import`, `from`, `import_module("...")`)."""
     try:
         tree = ast.parse(path.read_bytes())
     except (SyntaxError, ValueError, OSError):
@@ -99,6 +110,63 @@ def _top_folder(source: SourceFile) -> str:
     return "/".join(folder[: len(folder) - depth + 1])
 
 
+def _script_folder(source: SourceFile, root: Path) -> str | None:
+    """The topmost folder of scripts around `source` (no `__init__.py`), None in a package."""
+    parts = source.relative.split("/")[:-1]
+    if not parts or parts[0] == "src" or (root.joinpath(*parts) / "__init__.py").is_file():
+        return None
+    while len(parts) > 1 and not (root.joinpath(*parts[:-1]) / "__init__.py").is_file():
+        parts = parts[:-1]
+    return "/".join(parts)
+
+
+def _engine_globs(top: str, files: Sequence[SourceFile], connectors: Sequence[str]) -> list[str]:
+    """Globs covering the .py files under folder `top`, none matching a connector glob."""
+
+    def is_connector(relative: str) -> bool:
+        return glob_matches(relative, connectors)
+
+    inside = [f.relative for f in files if f.relative.startswith(top + "/")]
+    if not any(is_connector(r) for r in inside):
+        return [f"{top}/**/*.py"]
+    own = [r for r in inside if "/" not in r[len(top) + 1 :]]
+    globs = []
+    if own and not any(is_connector(r) for r in own):
+        globs.append(f"{top}/*.py")
+    else:
+        globs.extend(r for r in own if not is_connector(r))
+    subfolders = sorted({r[len(top) + 1 :].split("/")[0] for r in inside if r not in own})
+    for sub in subfolders:
+        folder = f"{top}/{sub}"
+        if f"{folder}/**/*.py" not in connectors:
+            globs.extend(_engine_globs(folder, files, connectors))
+    return globs
+
+
+def _shell(files: Sequence[SourceFile], package: str, connector: str) -> list[tuple[str, str]]:
+    """(module, why) for the modules of `package` that are not engine core."""
+    found: list[tuple[str, str]] = []
+    for source in files:
+        module = source.module
+        if not module.startswith(package + "."):  # the top package itself stays core
+            continue
+        if module == connector or module.startswith(connector + "."):
+            continue
+        if any(module.startswith(m + ".") for m, _ in found):
+            continue
+        io = sorted(broker_imports(source.path, _IO_LIBRARIES))
+        if io:
+            why = f"imports {', '.join(io)}"
+        elif module.rpartition(".")[2] in _SHELL_NAMES and not source.is_package:
+            why = "entry point or service"
+        else:
+            continue
+        if source.is_package:
+            why += "; a package: all of it"
+        found.append((module, f"{why}: shell, not engine core (review)"))
+    return found
+
+
 def propose(root: Path) -> Proposal:
     root = root.resolve()
     settings = Settings(
@@ -117,15 +185,19 @@ def propose(root: Path) -> Proposal:
             f"no module here imports {', '.join(DEFAULT_BROKER_LIBRARIES)}; run init in the "
             "repository of an engine that trades through one of them"
         )
-    loose = [s.relative for s in importers if "." not in s.module and not s.is_package]
-    if loose:
+    scripts = {s.relative: _script_folder(s, root) for s in importers}
+    in_packages = [s for s in importers if scripts[s.relative] is None]
+    loose = [s.relative for s in in_packages if "." not in s.module and not s.is_package]
+    if loose or not in_packages:
+        shown = loose or [s.relative for s in importers]
         raise InitError(
-            f"the broker library is imported by top-level modules ({', '.join(loose)}); "
-            "put the engine in a package, then run init again"
+            f"the broker library is imported by top-level modules or scripts only "
+            f"({', '.join(shown)}); put the engine in a package, then run init again"
         )
+    excluded = sorted({f"{folder}/**" for folder in scripts.values() if folder})
     importing = {s.relative for s in importers}
     candidates: dict[str, str] = {}  # connector glob -> module
-    for source in importers:
+    for source in in_packages:
         siblings = [f for f in files if _folder(f) == _folder(source) and not f.is_package]
         dedicated = "." in _package(source) and all(f.relative in importing for f in siblings)
         if source.is_package or dedicated:
@@ -150,12 +222,28 @@ def propose(root: Path) -> Proposal:
             f"({', '.join(connectors)}); the contracts treat {common} as the connector: "
             "move the others behind it"
         )
+    if excluded:
+        notes.append(
+            f"scripts importing the broker are left unchecked ({', '.join(excluded)} in "
+            "exclude); move any that trade into the package, behind the connector"
+        )
+    connector_globs = sorted(g for g, m in candidates.items() if m not in inner)
+    tops_folders = sorted({_top_folder(s) for s in in_packages})
+    engine_globs = [g for top in tops_folders for g in _engine_globs(top, files, connector_globs)]
+    shell = _shell(files, tops[0], common)
+    if shell:
+        notes.append(
+            f"left out of the engine core (the contracts' exclude, with the reason): "
+            f"{', '.join(m for m, _ in shell)}; review it"
+        )
     return Proposal(
         libraries=tuple(sorted(libraries)),
         importers=tuple(sorted(importing)),
         root_package=tops[0],
-        engine_globs=tuple(sorted({f"{_top_folder(s)}/**/*.py" for s in importers})),
-        connector_globs=tuple(sorted(g for g, m in candidates.items() if m not in inner)),
+        engine_globs=tuple(sorted(set(engine_globs))),
+        connector_globs=tuple(connector_globs),
         connector_module=common,
         notes=tuple(notes),
+        exclude_globs=tuple(excluded),
+        shell=tuple(shell),
     )

@@ -14,6 +14,7 @@ import yaml
 from ibguard.kit.cli import main
 from ibguard.kit.init.proposal import propose
 from ibguard.kit.matrix.subject import Subject, WireEndpoint
+from ibguard.rules.discovery import glob_matches
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -63,7 +64,7 @@ def test_the_proposal_comes_from_the_broker_importers(tmp_path: Path) -> None:
     assert proposal.libraries == ("ib_async",)
     assert proposal.importers == ("trader/engine/connector/ib.py",)  # tests left out
     assert proposal.connector_globs == ("trader/engine/connector/**/*.py",)
-    assert proposal.engine_globs == ("trader/**/*.py",)
+    assert proposal.engine_globs == ("trader/*.py", "trader/engine/*.py")  # connector left out
     assert (proposal.root_package, proposal.connector_module) == (
         "trader",
         "trader.engine.connector",
@@ -81,7 +82,7 @@ def test_a_broker_module_among_engine_modules_is_proposed_alone_under_src(tmp_pa
     )
     proposal = propose(root)
     assert proposal.connector_globs == ("src/bot/broker.py",)
-    assert proposal.engine_globs == ("src/bot/**/*.py",)
+    assert proposal.engine_globs == ("src/bot/__init__.py", "src/bot/strategy.py")
     assert proposal.connector_module == "bot.broker"
 
 
@@ -102,7 +103,7 @@ def test_init_writes_everything_and_prints_what_it_wrote(
     assert config["project"]["name"] == "trader"
     assert config["tool"]["ruff"] == {"line-length": 99}
     table = config["tool"]["ibguard"]
-    assert table["engine"] == ["trader/**/*.py"]
+    assert table["engine"] == ["trader/*.py", "trader/engine/*.py"]
     assert table["connector"] == ["trader/engine/connector/**/*.py"]
     assert table["subject"] == "ibguard_subject:make_subject"
     assert table["driver"] == "wire"
@@ -131,7 +132,7 @@ def test_force_replaces_only_what_init_writes(tmp_path: Path) -> None:
     init(root)
     pyproject = root / "pyproject.toml"
     pyproject.write_text(
-        pyproject.read_text(encoding="utf-8").replace("trader/**/*.py", "elsewhere/*.py")
+        pyproject.read_text(encoding="utf-8").replace("trader/engine/*.py", "elsewhere/*.py")
         + "\n[tool.black]\nline-length = 99\n",
         encoding="utf-8",
     )
@@ -140,7 +141,7 @@ def test_force_replaces_only_what_init_writes(tmp_path: Path) -> None:
     assert "elsewhere" in pyproject.read_text(encoding="utf-8")
     assert init(root, "--force") == 0
     config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    assert config["tool"]["ibguard"]["engine"] == ["trader/**/*.py"]
+    assert config["tool"]["ibguard"]["engine"] == ["trader/*.py", "trader/engine/*.py"]
     assert config["tool"]["black"] == {"line-length": 99}
     assert config["tool"]["ruff"] == {"line-length": 99}
     assert "make_subject" in (root / "ibguard_subject.py").read_text(encoding="utf-8")
@@ -175,7 +176,7 @@ def test_an_existing_pre_commit_config_gets_the_entry_appended(tmp_path: Path) -
     ("files", "words"),
     [
         ({"app/__init__.py": "", "app/x.py": "import os\n"}, "no module here imports"),
-        ({"bot.py": "import ib_async\n"}, "top-level modules (bot.py)"),
+        ({"bot.py": "import ib_async\n"}, "top-level modules or scripts only (bot.py)"),
     ],
 )
 def test_bad_repositories_exit_2_with_one_line(
@@ -340,3 +341,157 @@ def test_check_and_the_matrix_run_under_what_init_wrote(tmp_path: Path) -> None:
     results = json.loads((root / "matrix.json").read_text(encoding="utf-8"))
     assert len(results) == 29
     assert {r["result"] for r in results} == {"pass"}
+
+
+def _code(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+# A realistic src layout: two packages, a connector subpackage, an asyncio entry point and
+# service (the shell), scripts and tests that import the broker library too.
+ACME = {
+    "pyproject.toml": _code(
+        """
+        [project]
+        name = "acme"
+        version = "1.0"
+
+        [tool.setuptools.packages.find]
+        where = ["src"]
+        """
+    ),
+    "src/acme/__init__.py": '"""Acme trading."""\n',
+    "src/acme/__main__.py": _code(
+        """
+        import asyncio
+
+        from acme.service import serve
+
+        asyncio.run(serve())
+        """
+    ),
+    "src/acme/service.py": _code(
+        """
+        import asyncio
+
+        from acme.broker.client import connect
+        from acme.engine.book import Book
+
+
+        async def serve() -> None:
+            client = await connect("127.0.0.1", 4002)
+            book = Book()
+            while True:
+                await asyncio.sleep(1)
+                client.pump(book)
+        """
+    ),
+    "src/acme/engine/__init__.py": "",
+    "src/acme/engine/book.py": _code(
+        """
+        from decimal import Decimal
+
+        from acme_risk.limits import MAX_QTY
+
+
+        class Book:
+            def __init__(self) -> None:
+                self.orders: dict[str, Decimal] = {}
+
+            def add(self, oms_id: str, qty: Decimal) -> None:
+                if qty > MAX_QTY:
+                    raise ValueError(oms_id)
+                self.orders[oms_id] = qty
+        """
+    ),
+    "src/acme/broker/__init__.py": "from acme.broker.client import connect\n",
+    "src/acme/broker/client.py": _code(
+        """
+        from ib_async import IB
+
+
+        class Client:
+            def __init__(self, ib: IB) -> None:
+                self.ib = ib
+
+            def pump(self, book: object) -> None:
+                self.ib.sleep(0)
+
+
+        async def connect(host: str, port: int) -> Client:
+            ib = IB()
+            await ib.connectAsync(host, port, clientId=1)
+            return Client(ib)
+        """
+    ),
+    "src/acme/broker/contracts.py": _code(
+        """
+        from ib_async import Stock
+
+
+        def stock(symbol: str) -> Stock:
+            return Stock(symbol, "SMART", "USD")
+        """
+    ),
+    "src/acme_risk/__init__.py": "",
+    "src/acme_risk/limits.py": "from decimal import Decimal\n\nMAX_QTY = Decimal(100)\n",
+    "scripts/flatten.py": _code(
+        """
+        from ib_async import IB
+
+        ib = IB()
+        ib.connect("127.0.0.1", 4002, clientId=9)
+        ib.reqGlobalCancel()
+        """
+    ),
+    "scripts/version.py": "import ib_async\n\nprint(ib_async.__version__)\n",
+    "tests/conftest.py": _code(
+        """
+        import pytest
+        from ib_async import IB
+
+
+        @pytest.fixture
+        def ib():
+            return IB()
+        """
+    ),
+    "tests/test_client.py": "import ib_async\n\n\ndef test_ib():\n    assert ib_async.IB\n",
+}
+
+
+def test_a_src_layout_service_passes_check_right_after_init(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = repo(tmp_path, ACME)
+    assert init(root) == 0
+    table = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["ibguard"]
+    engine, connector = table["engine"], table["connector"]
+    assert connector == ["src/acme/broker/**/*.py"]
+    assert table["exclude"] == ["scripts/**"]
+    for relative in ACME:
+        assert not (glob_matches(relative, engine) and glob_matches(relative, connector))
+        if relative.startswith(("scripts/", "tests/")):
+            assert not glob_matches(relative, engine), relative
+    assert glob_matches("src/acme/engine/book.py", engine)
+    assert glob_matches("src/acme/__main__.py", engine)  # the rules still see the shell
+    contracts = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"acme.__main__",  # imports asyncio' in contracts
+    assert '"acme.service",  # imports asyncio' in contracts
+    first = snapshot(root)
+    assert init(root) == 0
+    assert snapshot(root) == first
+    capsys.readouterr()
+    config = str(root / "pyproject.toml")
+    assert main(["check", "--config", config, "--no-cache"]) == 0, capsys.readouterr().out
+    book = root / "src/acme/engine/book.py"
+    book.write_text(
+        book.read_text(encoding="utf-8")
+        + "\n\ndef panic() -> None:\n    from ib_async import IB\n\n    IB().reqGlobalCancel()\n",
+        encoding="utf-8",
+    )
+    capsys.readouterr()
+    assert main(["check", "--config", config, "--no-cache"]) == 1
+    out = capsys.readouterr().out
+    assert "src/acme/engine/book.py" in out
+    assert "BOUNDARY-02" in out
