@@ -97,13 +97,7 @@ class Connection:
         except (ConnectionError, OSError) as exc:
             self.close(f"socket error: {exc}")
         except Exception as exc:  # the session boundary: one session fails alone
-            log.exception(
-                "gateway %s clientId=%s: session failed",
-                self.peer,
-                self.client_id,
-                extra={"code": GatewayLogCode.SESSION_FAILED, "client_id": self.client_id},
-            )
-            self.close(f"session failed: {type(exc).__name__}: {exc}")
+            self._fail(exc)
         finally:
             self.close("connection handler ended")
             if self._drainer is not None:
@@ -150,13 +144,28 @@ class Connection:
     # --- outbound -----------------------------------------------------------------------
 
     def _on_message(self, message: Message) -> None:
-        """The broker session's listener: runs synchronously inside broker calls."""
-        if isinstance(message, Disconnected):
-            self.close(message.reason or "broker closed the session")
-            return
-        if isinstance(message, Error) and message.errorCode == 326:
-            self._log(GatewayLogCode.CLIENT_ID_IN_USE, "refused: clientId in use")
-        self._send(encode_sim_message(message, self.server_version))
+        """The broker session's listener: runs synchronously inside broker calls, often
+        inside another session's request, so nothing it raises may leave it: a failure to
+        encode or send fails this connection only (SESSION_FAILED) and the caller goes on."""
+        try:
+            if isinstance(message, Disconnected):
+                self.close(message.reason or "broker closed the session")
+                return
+            if isinstance(message, Error) and message.errorCode == 326:
+                self._log(GatewayLogCode.CLIENT_ID_IN_USE, "refused: clientId in use")
+            self._send(encode_sim_message(message, self.server_version))
+        except Exception as exc:  # the session boundary, on the outbound side
+            self._fail(exc)
+
+    def _fail(self, exc: Exception) -> None:
+        log.error(
+            "gateway %s clientId=%s: session failed",
+            self.peer,
+            self.client_id,
+            exc_info=exc,
+            extra={"code": GatewayLogCode.SESSION_FAILED, "client_id": self.client_id},
+        )
+        self.close(f"session failed: {type(exc).__name__}: {exc}")
 
     def _reply(self, answer: Fields | Message) -> None:
         if isinstance(answer, tuple):

@@ -348,3 +348,49 @@ def test_a_broker_error_fails_that_session_only_with_a_log_code(
         run(scenario)
     codes = [getattr(r, "code", None) for r in caplog.records]
     assert GatewayLogCode.SESSION_FAILED in codes
+
+
+def test_an_encode_failure_for_one_client_fails_that_session_only(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Client 2 streams positions; client 1's fill makes the broker deliver a Position to
+    client 2 inside client 1's request. Encoding it fails: client 2 is closed with
+    SESSION_FAILED, client 1 gets its whole fill and keeps trading."""
+    from ibguard.kit.gateway import connection
+    from ibguard.kit.sim.messages import Position
+
+    real_encode = connection.encode_sim_message
+
+    def encode(message: Any, version: int) -> Any:
+        if isinstance(message, Position):
+            raise ValueError("simulated encoder bug")
+        return real_encode(message, version)
+
+    broker = SimBroker(QUIET)
+
+    async def scenario() -> None:
+        async with gateway(broker) as gw:
+            trader = await RawClient.open(gw.port)
+            await trader.start(1)
+            watcher = await RawClient.open(gw.port)
+            await watcher.start(2)
+            watcher.send("61", "1")  # reqPositions: only the watcher streams positions
+            await watcher.until(Out.POSITION_END)
+            monkeypatch.setattr(connection, "encode_sim_message", encode)
+            trader.place(1, "AAPL", "BUY", 1)
+            await trader.until(Out.COMMISSION_REPORT)
+            assert await watcher.closed_by_server()
+            trader.place(2, "AAPL", "BUY", 2)
+            await trader.until(Out.COMMISSION_REPORT)
+            assert [s.client_id for s in broker.sessions()] == [1]
+            trader.close()
+
+    with caplog.at_level(logging.INFO, logger="ibguard.kit.gateway"):
+        run(scenario)
+    failed = [
+        r.client_id  # type: ignore[attr-defined]
+        for r in caplog.records
+        if getattr(r, "code", None) is GatewayLogCode.SESSION_FAILED
+    ]
+    assert failed == [2]
+    assert broker.position("AAPL") == 3
