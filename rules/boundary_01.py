@@ -12,6 +12,20 @@ from typing import Final
 import libcst as cst
 from ibguard.rules.base import Invalid, Rule, Target, Valid
 
+# An engine module the samples below import: methods annotated to return engine state or not.
+_ENGINE_CORE: Final = {
+    "app.engine.core": (
+        "from typing import Optional\n"
+        "from app.model import OrderState\n"
+        "from app.reports import Report\n"
+        "class Engine:\n"
+        "    def snapshot(self) -> OrderState: ...\n"
+        "    def find(self, oms_id: str) -> Optional[OrderState]: ...\n"
+        "    def summary(self) -> Report: ...\n"
+        "    def untyped(self): ...\n"
+    )
+}
+
 __all__ = ["ConnectorMutatesEngineState"]
 
 _MUTATORS: Final = frozenset(
@@ -46,9 +60,11 @@ class ConnectorMutatesEngineState(Rule):
     or item of an engine state object (`state.status = FILLED`, `order.filled += qty`,
     `del book.orders[oid]`), `setattr`/`object.__setattr__` on one, and mutating method calls
     (`state.fills.append(fill)`, `.update`, `.pop`, ...). Engine state objects are instances
-    of the configured `state-types`, anything annotated or constructed as one, and the
-    parameters of methods of a class implementing one of the configured `port-types` (what
-    the engine hands the connector through its port).
+    of the configured `state-types`, anything annotated or constructed as one, what a project
+    function or method annotated to return one returns (`self.engine.snapshot()`, also when
+    the method is defined in another module), and the parameters of methods of a class
+    implementing one of the configured `port-types` (what the engine hands the connector
+    through its port).
     """
 
     id = "BOUNDARY-01"
@@ -81,6 +97,20 @@ class ConnectorMutatesEngineState(Rule):
                 fills.append(1)
                 return OrderState(fills=tuple(fills))
             """),
+        Valid(
+            """
+            from app.engine.core import Engine
+            class Adapter:
+                engine: Engine
+                def on_fill(self) -> None:
+                    report = self.engine.summary()  # annotated, but not a state type
+                    report.status = "FILLED"
+                    other = self.engine.untyped()  # no annotation: cannot be told
+                    other.status = "FILLED"
+                    self.engine.snapshot()  # reading state is fine
+            """,
+            project=_ENGINE_CORE,
+        ),
     )
 
     INVALID = (
@@ -151,6 +181,44 @@ class ConnectorMutatesEngineState(Rule):
             """,
             3,
             5,
+        ),
+        Invalid(
+            """
+            from app.engine.core import Engine
+            class Adapter:
+                engine: Engine
+                def on_fill(self) -> None:
+                    snap = self.engine.snapshot()
+                    snap.status = "FILLED"
+            """,
+            6,
+            9,
+            project=_ENGINE_CORE,
+        ),
+        Invalid(
+            """
+            from app.engine.core import Engine
+            class Adapter:
+                def __init__(self) -> None:
+                    self.engine = Engine()
+                def on_fill(self) -> None:
+                    self.engine.snapshot().status = "FILLED"
+            """,
+            6,
+            9,
+            project=_ENGINE_CORE,
+        ),
+        Invalid(
+            """
+            from app.engine.core import Engine
+            engine = Engine()
+            def on_cancel(oms_id: str) -> None:
+                snap = engine.find(oms_id)
+                setattr(snap, "status", "CANCELED")
+            """,
+            5,
+            5,
+            project=_ENGINE_CORE,
         ),
     )
 

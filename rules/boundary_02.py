@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 import libcst as cst
-from ibguard.rules.base import Invalid, Rule, Target, Valid
+from ibguard.rules.base import FileContext, Invalid, Rule, Target, Valid
 from ibguard.rules.broker_api import is_distinctive_client_method
 from ibguard.rules.names import terminal_name, words
 from ibguard.rules.values import Kind, Value
@@ -18,6 +18,8 @@ __all__ = ["EngineBypassesConnector"]
 
 # Words that make an unresolved receiver look like the broker client.
 _CLIENT_WORDS: Final = frozenset({"ib", "ibkr", "tws", "ibapi", "eclient"})
+# Broker client classes: every member of one of their instances is a client method.
+_CLIENT_CLASSES: Final = frozenset({"IB", "EClient", "Client"})
 _DYNAMIC_IMPORTS: Final = frozenset({"importlib.import_module", "import_module", "__import__"})
 
 
@@ -37,9 +39,13 @@ class EngineBypassesConnector(Rule):
     dynamic imports (`importlib.import_module("ib_insync")`, `__import__`); any call of the
     broker library or of a broker object (`IB()`, `LimitOrder(...)`, `ib.cancelOrder()`,
     `self.ib.placeOrder()`, `Class.ib.reqGlobalCancel()`, `getattr(ib, "cancelOrder")`);
-    event subscriptions (`ib.execDetailsEvent += handler`); and private names of connector
+    members of a broker object taken without a call (`loop.call_soon(ib.cancelOrder, 1)`,
+    `functools.partial(ib.cancelOrder, 1)`, `[ib.placeOrder]`, `cb = util.run`); event
+    subscriptions (`ib.execDetailsEvent += handler`); and private names of connector
     modules. Receivers are resolved through aliases, star imports, `x = IB()`, `self.x`,
-    parameters, attributes and return values annotated with broker types. When a receiver
+    parameters, attributes and return values annotated with broker types (also in another
+    project module). On broker data the project returns (`trade = connector.open_trade()`) only
+    client methods count (`trade.orderStatus.status` is data). When a receiver
     cannot be resolved, a distinctive IB client method (`placeOrder`, `cancelOrder`,
     `req...`, `openTrades`, `whatIfOrder`, ...) on an object named like the client (`ib`,
     `self._ib`, `ib_client`, `tws`) is reported too.
@@ -97,6 +103,43 @@ class EngineBypassesConnector(Rule):
             def refs(ib) -> list:
                 return [t.order.orderRef.startswith("x") for t in open_trades()]
             """),
+        Valid("""
+            import functools
+            class Book:
+                def cancelOrder(self, oms_id): ...
+                def placeOrder(self, order): ...
+            def wire(loop, book: Book) -> list:
+                loop.call_soon(book.cancelOrder, 1)  # the team's own object
+                functools.partial(book.cancelOrder, 1)
+                return [book.placeOrder, book.cancelOrder]
+            """),
+        Valid("""
+            from app.orders import OrderManager
+            def wire(loop, ib: OrderManager, broker) -> None:
+                loop.call_soon(ib.cancelOrder, 1)  # annotated with the team's own type
+                handler = broker.placeOrder  # unresolved, not named like the IB client
+            """),
+        Valid(
+            """
+            from unittest.mock import MagicMock
+            from app.connector import client
+            def test_cancel() -> None:
+                ib = client()
+                ib.cancelOrder = MagicMock()  # a store, not a use of the broker's method
+            """,
+            project={"app.connector": "from ib_async import IB\ndef client() -> IB: ...\n"},
+        ),
+        Valid(
+            """
+            from app.connector import open_trade
+            def status() -> str:
+                trade = open_trade()  # broker data the connector hands over
+                return trade.orderStatus.status
+            """,
+            project={
+                "app.connector": "from ib_async import Trade\ndef open_trade() -> Trade: ...\n"
+            },
+        ),
     )
 
     INVALID = (
@@ -233,6 +276,57 @@ class EngineBypassesConnector(Rule):
         ),
         Invalid(
             """
+            import functools
+            def stop(loop, ib, order) -> None:
+                loop.call_soon(ib.cancelOrder, order)
+                functools.partial(ib.cancelOrder, order)
+            """,
+            3,
+            20,
+            count=2,
+        ),
+        Invalid(
+            """
+            from ib_async import IB
+            class Strategy:
+                def __init__(self, ib: IB) -> None:
+                    self.ib = ib
+                    self.handlers = [self.ib.placeOrder]
+                    self.fetch = self.ib.reqExecutions
+                    self.stop = self.ib.disconnect
+            """,
+            1,
+            1,
+            count=4,
+        ),
+        Invalid(
+            """
+            import asyncio
+            from ib_async import util
+            asyncio.get_event_loop().call_soon(util.run)
+            """,
+            2,
+            1,
+            count=2,
+        ),
+        Invalid(
+            """
+            from app.connector import Session
+            def halt(session: Session) -> None:
+                session.client().reqGlobalCancel()
+                cancel = session.client().cancelOrder
+            """,
+            3,
+            5,
+            count=2,
+            project={
+                "app.connector": (
+                    "from ib_async import IB\nclass Session:\n    def client(self) -> IB: ...\n"
+                )
+            },
+        ),
+        Invalid(
+            """
             from ibapi.client import EClient
             from ibapi.wrapper import EWrapper
             class App(EWrapper, EClient):
@@ -247,6 +341,7 @@ class EngineBypassesConnector(Rule):
 
     # ---- imports ---------------------------------------------------------------------
     def visit_Import(self, node: cst.Import) -> None:
+        self._naming += 1
         for alias in node.names:
             name = cst.helpers.get_full_name_for_node(alias.name) or ""
             if self.context.index.is_broker(name):
@@ -255,6 +350,7 @@ class EngineBypassesConnector(Rule):
                 self.report(node, f"imports connector internals `{name}`")
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        self._naming += 1
         module = self.resolver.absolute_module(node)
         if self.context.index.is_broker(module):
             self.report(node, f"imports from the broker library `{module}`")
@@ -279,7 +375,13 @@ class EngineBypassesConnector(Rule):
         return owner is not None and any(_private(p) for p in module.split("."))
 
     # ---- uses --------------------------------------------------------------------------
+    def __init__(self, context: FileContext) -> None:
+        super().__init__(context)
+        self._judged: set[int] = set()  # ids of attributes judged with the node around them
+        self._naming = 0  # inside an import or an annotation
+
     def visit_Call(self, node: cst.Call) -> None:
+        self._judged.add(id(node.func))
         name = cst.helpers.get_full_name_for_node(node.func) or ""
         if name in _DYNAMIC_IMPORTS:
             module = self.resolver.value_of(node)
@@ -332,7 +434,19 @@ class EngineBypassesConnector(Rule):
             and callee.kind is not Kind.RETURNS
         )
 
+    # Storing into a broker member (`ib.connect = MagicMock()` in a test) takes nothing from
+    # the broker; the object's creation or import is the finding.
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self._judged.update(id(target.target) for target in node.targets)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._judged.add(id(node.target))
+
+    def visit_Del(self, node: cst.Del) -> None:
+        self._judged.add(id(node.target))
+
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._judged.add(id(node.target))
         target = self.resolver.value_of(node.target)
         if self.resolver.is_broker(target):
             self.report(node, f"subscribes to the broker event `{_shown(target)}`")
@@ -345,16 +459,64 @@ class EngineBypassesConnector(Rule):
         ):
             self.report(node, f"subscribes to the broker event `{node.target.attr.value}`")
 
+    # A dotted name in an import or an annotation names a module or a type: the import is
+    # the finding, not each mention.
+    def visit_Annotation(self, node: cst.Annotation) -> None:
+        self._naming += 1
+
+    def leave_Annotation(self, original_node: cst.Annotation) -> None:
+        self._naming -= 1
+
+    def leave_Import(self, original_node: cst.Import) -> None:
+        self._naming -= 1
+
+    def leave_ImportFrom(self, original_node: cst.ImportFrom) -> None:
+        self._naming -= 1
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if not _private(node.attr.value):
-            return
+        # Pre-order: a call, an augmented assignment or a longer chain is visited before this
+        # attribute, so these ids say whether it is already judged as part of them.
+        seen = id(node) in self._judged
+        self._judged.add(id(node.value))
+        if _private(node.attr.value):
+            owner = self.resolver.value_of(node.value)
+            if (
+                owner is not None
+                and owner.kind in (Kind.MODULE, Kind.SYMBOL)
+                and self.context.index.connector_module_of(owner.qualname)
+            ):
+                self.report(node, f"reaches into the connector internal `{node.attr.value}`")
+                return
+        if not seen and not self._naming:
+            self._check_reference(node)
+
+    def _check_reference(self, node: cst.Attribute) -> None:
+        """A broker callable taken without calling it: `call_soon(ib.cancelOrder, 1)`.
+
+        Callables are client methods (any member of the client `IB`/`EClient`, a distinctive
+        client method on any broker object) and library functions (`util.run`). Fields of
+        broker data (`trade.orderStatus.status`, `OrderStatus.Filled`) are not reported:
+        reading them is not reaching the broker.
+        """
+        method = node.attr.value
         owner = self.resolver.value_of(node.value)
-        if (
-            owner is not None
-            and owner.kind in (Kind.MODULE, Kind.SYMBOL)
-            and self.context.index.connector_module_of(owner.qualname)
-        ):
-            self.report(node, f"reaches into the connector internal `{node.attr.value}`")
+        if owner is None:
+            if is_distinctive_client_method(method) and _looks_like_client(node.value):
+                self.report(
+                    node,
+                    f"refers to `{method}` of `{terminal_name(node.value)}`, the broker client",
+                )
+            return
+        if not self.resolver.is_broker(owner) or self._reported_inside(node):
+            return
+        owner_name = owner.qualname.rsplit(".", 1)[-1]
+        if owner.kind is Kind.INSTANCE:
+            client = "()" not in owner.qualname and owner_name in _CLIENT_CLASSES
+            callable_member = client or is_distinctive_client_method(method)
+        else:  # a member of a library module: its functions, not its classes or constants
+            callable_member = owner_name[:1].islower() and method[:1].islower()
+        if callable_member:
+            self.report(node, f"refers to `{owner.qualname}.{method}` without calling it")
 
 
 def _shown(value: Value | None) -> str:

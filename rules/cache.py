@@ -2,10 +2,11 @@
 
 One JSON file holds, per checked file, the hash of its content and its findings (after
 suppressions), valid only for one key = rule set + settings + project index; a different key
-drops every entry. Re-export tables are cached by content hash alone, since they depend on
-nothing else. The file is validated when loaded: a corrupt or unreadable cache (or a
-malformed entry) is ignored and logged as CHECK_CACHE_CORRUPT, never raised; a cache that
-cannot be saved is logged as CHECK_CACHE_UNWRITABLE. Either way the check itself goes on.
+drops every entry. Per-module name tables (re-exports, and return types under a `returns:`
+key) are cached by content hash alone, since they depend on nothing else. The file is
+validated when loaded: a corrupt or unreadable cache (or a malformed entry) is ignored and
+logged as CHECK_CACHE_CORRUPT, never raised; a cache that cannot be saved is logged as
+CHECK_CACHE_UNWRITABLE. Either way the check itself goes on.
 """
 
 from __future__ import annotations

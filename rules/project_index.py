@@ -1,10 +1,11 @@
 """Project-wide facts every file's resolution needs: `ProjectIndex`.
 
 Which libraries are the broker, which types are engine state or the engine's port, which
-modules are connector code, and the project's re-export tables (built by `reexports`). It is
-frozen and picklable: the runner builds it once and hands it to every worker process.
-Qualified names pass through the re-exports, so `app.connector.IB` is `ib_async.IB` when
-`app.connector` re-exports it.
+modules are connector code, the project's re-export tables (built by `reexports`) and what
+its annotated functions and methods return (built by `return_types`). It is frozen and
+picklable: the runner builds it once and hands it to every worker process. Qualified names
+pass through the re-exports, so `app.connector.IB` is `ib_async.IB` when `app.connector`
+re-exports it.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ class ProjectIndex:
     port_types: tuple[str, ...] = ()
     connector_modules: frozenset[str] = frozenset()
     reexports: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    returns: Mapping[str, str] = field(default_factory=dict)  # function -> annotated type
 
     def is_broker(self, qualname: str) -> bool:
         return qualname.split(".", 1)[0] in self.broker_libraries
@@ -51,6 +53,11 @@ class ProjectIndex:
             if qualname == module or qualname.startswith(module + "."):
                 return module
         return None
+
+    def return_type(self, qualname: str) -> str | None:
+        """The type the project function or method `qualname` is annotated to return."""
+        found = self.returns.get(qualname) or self.returns.get(self.canonical(qualname))
+        return self.canonical(found) if found is not None else None
 
     def canonical(self, qualname: str) -> str:
         """Follow re-exports: `app.connector.IB` -> `ib_async.IB`."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-__all__ = ["collect"]
+__all__ = ["collect", "collect_tree"]
 
 
 def _top_level(body: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -43,6 +43,11 @@ def collect(source: str, module_name: str, is_package: bool) -> dict[str, str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):  # reported as PARSE-ERROR by the runner, not here
         return {}
+    return collect_tree(tree, module_name, is_package)
+
+
+def collect_tree(tree: ast.Module, module_name: str, is_package: bool) -> dict[str, str]:
+    """`collect` on a module already parsed with `ast`."""
     names: dict[str, str] = {}
     for statement in _top_level(tree.body):
         if isinstance(statement, ast.Import):

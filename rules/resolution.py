@@ -4,7 +4,8 @@
 evaluate the recorded bindings lazily and memoise each one. The analysis is flow-insensitive:
 if any binding of a name refers to the broker, the name does. Resolution sees through
 aliases, `ib = IB()`, `self.ib`, parameters and return values annotated with broker types
-(through Optional, Union, `X | None` and strings), `getattr(ib, "name")`,
+(through Optional, Union, `X | None` and strings; in this module or, through
+`ProjectIndex.return_type`, in any project module), `getattr(ib, "name")`,
 `importlib.import_module("ib_insync")`, subclasses of broker classes, and the project's
 re-exports. Answers are `values.Value`s, or `None` when it cannot be told.
 """
@@ -106,7 +107,22 @@ class ModuleResolver:
             klass = self._evaluate(self._scopes.class_binding[owner.qualname]) if scope else None
             if klass is not None and self.index.is_broker(klass.qualname):
                 return Value(Kind.INSTANCE, f"{klass.qualname}.{name}")
+            # A method of a class of another project module, by its annotated return type.
+            return self._project_function(f"{owner.qualname}.{name}")
         return None
+
+    def _project_function(self, qualname: str) -> Value | None:
+        """A project function annotated (in any module) to return a type, as a RETURNS.
+
+        What it returns of a broker type is data the connector handed over (`...()`), like
+        the result of a broker call: only client methods on it count as broker calls.
+        """
+        returned = self.index.return_type(qualname)
+        if returned is None:
+            return None
+        if self.index.is_broker(returned):
+            returned += "()"
+        return Value(Kind.RETURNS, returned)
 
     def _call(self, call: cst.Call, scope: Scope) -> Value | None:
         name = dotted(call.func)
@@ -124,6 +140,8 @@ class ModuleResolver:
         func = self._resolve(call.func, scope)
         if func is None:
             return None
+        if func.kind is Kind.SYMBOL:
+            func = self._project_function(func.qualname) or func
         if func.kind in (Kind.SYMBOL, Kind.RETURNS):
             return Value(Kind.INSTANCE, func.qualname)
         if func.kind is Kind.INSTANCE and self.index.is_broker(func.qualname):

@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ibguard.rules import reexports, suppressions
+from ibguard.rules import reexports, return_types, suppressions
 from ibguard.rules.cache import FindingsCache, digest
 from ibguard.rules.discovery import SourceFile, discover
 from ibguard.rules.findings import IGNORE_NO_REASON, PARSE_ERROR, CheckResult, Finding
@@ -81,15 +81,20 @@ def _index(
     settings: Settings, files: Sequence[SourceFile], blobs: dict[str, bytes], cache: FindingsCache
 ) -> ProjectIndex:
     tables: dict[str, dict[str, str]] = {}
+    returns: dict[str, str] = {}
     for source_file in files:
         key = f"{digest(blobs[source_file.relative])}:{source_file.module}:{source_file.is_package}"
         table = cache.reexports(key)
-        if table is None:
+        returned = cache.reexports(f"returns:{key}")
+        if table is None or returned is None:
             text = blobs[source_file.relative].decode("utf-8", errors="replace")
             table = reexports.collect(text, source_file.module, source_file.is_package)
+            returned = return_types.collect(text, source_file.module, source_file.is_package)
             cache.store_reexports(key, table)
+            cache.store_reexports(f"returns:{key}", returned)
         if table:
             tables[source_file.module] = table
+        returns.update(returned)
     connector = frozenset(f.module for f in files if f.target.value == "connector")
     return ProjectIndex(
         broker_libraries=settings.broker_libraries,
@@ -97,6 +102,7 @@ def _index(
         port_types=settings.port_types,
         connector_modules=connector,
         reexports=tables,
+        returns=returns,
     )
 
 
@@ -179,6 +185,7 @@ def _index_key(index: ProjectIndex) -> str:
         (
             sorted(index.connector_modules),
             sorted((m, sorted(t.items())) for m, t in index.reexports.items()),
+            sorted(index.returns.items()),
         )
     )
 

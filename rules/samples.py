@@ -3,14 +3,14 @@
 Samples are checked as the module `app.engine.strategy` (engine rules) or
 `app.connector.adapter` (connector rules) of a project where `app.connector` is the connector
 package, `app.model.OrderState` an engine state type and `app.ports.BrokerPort` the engine's
-port. A sample's `project` adds modules (name -> source) for re-exports.
+port. A sample's `project` adds modules (name -> source) for re-exports and return types.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from ibguard.rules import reexports
+from ibguard.rules import reexports, return_types
 from ibguard.rules.base import Invalid, Rule, RuleReport, Target, Valid
 from ibguard.rules.broker_api import DEFAULT_BROKER_LIBRARIES
 from ibguard.rules.checking import check_source
@@ -33,6 +33,11 @@ def sample_index(sample: Valid | Invalid) -> ProjectIndex:
         reexports={
             name: reexports.collect(source, name, is_package=True)
             for name, source in sample.project.items()
+        },
+        returns={
+            function: type_name
+            for name, source in sample.project.items()
+            for function, type_name in return_types.collect(source, name, is_package=True).items()
         },
     )
 
