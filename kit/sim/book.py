@@ -5,11 +5,15 @@ broker's mutable record of one order and renders itself as IB messages; `Ledger`
 every order (by permId), every execution (by execId, corrections included) and the
 positions per (account, conId). Invariants: `filled` and `avg_fill_price` of an order are
 derived from the executions booked against it; positions move only by booked executions
-(or an explicit `force_position` a case uses to make the books disagree).
+(or an explicit `force_position` a case uses to make the books disagree); an order's status
+changes only through `SimOrder.complete`, which keeps the ledger's index of live orders (by
+symbol) exact, so matching on a price move or answering reqOpenOrders costs the live orders
+only, however many orders were ever booked.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -50,6 +54,8 @@ class SimOrder:
     completed_status: str = ""
     muted: bool = False
     broadcast: bool = False
+    # the ledger's hook: called after every status change (set by `Ledger.add_order`)
+    on_status: Callable[[SimOrder], None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_live(self) -> bool:
@@ -67,6 +73,8 @@ class SimOrder:
         self.status = status
         self.completed_time = when
         self.completed_status = detail or status
+        if self.on_status is not None:
+            self.on_status(self)
 
     def to_order(self) -> Order:
         return Order(
@@ -137,6 +145,9 @@ class Ledger:
     _by_client_order: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     _by_ref: dict[str, list[int]] = field(default_factory=dict)
     _exec_index: dict[str, int] = field(default_factory=dict)
+    # the live orders in booking order, all and per symbol (kept by `_restatus`)
+    _live: dict[int, SimOrder] = field(default_factory=dict)
+    _live_by_symbol: dict[str, dict[int, SimOrder]] = field(default_factory=dict)
 
     def add_order(self, order: SimOrder) -> None:
         self.orders[order.perm_id] = order
@@ -144,10 +155,39 @@ class Ledger:
             order.perm_id
         )
         self._by_ref.setdefault(order.order_ref, []).append(order.perm_id)
+        order.on_status = self._restatus
+        self._restatus(order)
+
+    def live_orders(self, symbol: str | None = None) -> list[SimOrder]:
+        """The live orders (of `symbol`, or all) in booking order: a snapshot, so a caller
+        may fill or cancel them while it walks the list."""
+        if symbol is None:
+            return list(self._live.values())
+        return list(self._live_by_symbol.get(symbol, {}).values())
+
+    def _restatus(self, order: SimOrder) -> None:
+        perm_id = order.perm_id
+        if self.orders.get(perm_id) is not order:
+            return  # a copy of a booked order, or one forgotten: not the books' to index
+        if order.is_live:
+            self._live[perm_id] = order
+            self._live_by_symbol.setdefault(order.contract.symbol, {})[perm_id] = order
+        else:
+            self._unlive(order)
+
+    def _unlive(self, order: SimOrder) -> None:
+        self._live.pop(order.perm_id, None)
+        same_symbol = self._live_by_symbol.get(order.contract.symbol)
+        if same_symbol is not None and same_symbol.get(order.perm_id) is order:
+            del same_symbol[order.perm_id]
+            if not same_symbol:
+                del self._live_by_symbol[order.contract.symbol]
 
     def forget_order(self, perm_id: int) -> SimOrder:
         """Erase an order and its executions from the books (FAIL-04: no record at all)."""
         order = self.orders.pop(perm_id)
+        order.on_status = None
+        self._unlive(order)
         self._by_client_order[(order.client_id, order.order_id)].remove(perm_id)
         self._by_ref[order.order_ref].remove(perm_id)
         self.executions = [e for e in self.executions if e.execution.permId != perm_id]

@@ -280,8 +280,8 @@ class SimBroker:
         self.ids.new_day()
         self.day_started_at = self.clock.broker_now()
         self.day_first_exec = len(self.ledger.executions)
-        for order in list(self.ledger.orders.values()):
-            if order.is_live and order.tif == "DAY":
+        for order in self.ledger.live_orders():
+            if order.tif == "DAY":
                 order.complete("Cancelled", self.day_started_at, "Cancelled by TWS at session end")
 
     def force_next_order_id(self, client_id: int, order_id: int) -> None:
@@ -395,7 +395,7 @@ class SimBroker:
         return tuple(self.ledger.orders.values())
 
     def live_orders(self) -> tuple[SimOrder, ...]:
-        return tuple(o for o in self.ledger.orders.values() if o.is_live)
+        return tuple(self.ledger.live_orders())
 
     def orders_by_ref(self, order_ref: str) -> tuple[SimOrder, ...]:
         return tuple(self.ledger.by_ref(order_ref))

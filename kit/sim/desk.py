@@ -149,9 +149,8 @@ class OrderDesk:
             self.cancel_order(sim, "IOC not marketable")
 
     def match_resting(self, symbol: str) -> None:
-        for sim in list(self._b.ledger.orders.values()):
-            if sim.is_live and sim.contract.symbol == symbol:
-                self._match(sim)
+        for sim in self._b.ledger.live_orders(symbol):
+            self._match(sim)
 
     # --- executions ---------------------------------------------------------------------
 

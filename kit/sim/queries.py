@@ -45,9 +45,7 @@ class Queries:
 
     def open_orders(self, session: ApiSession, *, all_clients: bool) -> None:
         cid = session.client_id
-        for sim in self._b.ledger.orders.values():
-            if not sim.is_live:
-                continue
+        for sim in self._b.ledger.live_orders():
             own = sim.client_id == cid or (cid == 0 and sim.client_id == 0)
             if all_clients or own or cid == self._b.config.master_client_id:
                 oo = OpenOrder(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import NoReturn
 
-from ibguard.kit.sim import BrokerConfig, SimBroker
+import pytest
+from ibguard.kit.sim import BrokerConfig, LateFillOnCancel, RejectOrder, SimBroker
 from ibguard.kit.sim import messages as ib
+from ibguard.kit.sim.book import SimOrder
 from sim_recording import Recorder, limit, market, stock
 
 D = Decimal
@@ -86,3 +89,88 @@ def test_ten_thousand_orders_place_and_cancel_without_quadratic_cost() -> None:
         s.cancel_order(i)
     assert len(broker.live_orders()) == 5_000
     assert broker.requests.placements_per_ref().most_common(1)[0][1] == 1
+
+
+class _NoScan(dict[int, SimOrder]):
+    """The ledger's every-order-ever dict, made to fail if anything walks it whole."""
+
+    def values(self) -> NoReturn:
+        raise AssertionError("walked every order ever booked")
+
+    def __iter__(self) -> NoReturn:
+        raise AssertionError("walked every order ever booked")
+
+
+def _busy_books() -> tuple[SimBroker, Recorder]:
+    """2,000 AAPL orders done (filled or cancelled); two AAPL and one MSFT limit resting."""
+    broker = quiet(rate_limit_per_second=1_000_000)
+    rec = Recorder()
+    s = broker.connect(7, rec)
+    for i in range(1, 1_001):
+        s.place_order(i, stock(), market("BUY", 1))
+    for i in range(1_001, 2_001):
+        s.place_order(i, stock(), limit("BUY", 1, "1"))
+        s.cancel_order(i)
+    s.place_order(3_001, stock(), limit("BUY", 1, "90"))
+    s.place_order(3_002, stock("MSFT"), limit("BUY", 1, "90"))
+    s.place_order(3_003, stock(), limit("SELL", 1, "110"))
+    rec.clear()
+    return broker, rec
+
+
+def test_a_price_move_examines_only_the_live_orders_of_that_symbol(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    broker, rec = _busy_books()
+    examined: list[int] = []
+    real_match = broker.desk._match
+
+    def spy(sim: SimOrder) -> None:
+        examined.append(sim.order_id)
+        real_match(sim)
+
+    monkeypatch.setattr(broker.desk, "_match", spy)
+    monkeypatch.setattr(broker.ledger, "orders", _NoScan(broker.ledger.orders))
+    broker.set_price("AAPL", D(89))
+    assert examined == [3_001, 3_003]  # booking order; MSFT and the done orders untouched
+    assert [m.execution.orderId for m in rec.of(ib.ExecDetails)] == [3_001]
+    assert [o.order_id for o in broker.live_orders()] == [3_002, 3_003]
+
+
+def test_open_orders_walk_only_the_live_orders(monkeypatch: pytest.MonkeyPatch) -> None:
+    broker, rec = _busy_books()
+    monkeypatch.setattr(broker.ledger, "orders", _NoScan(broker.ledger.orders))
+    broker.session(7).req_open_orders()
+    assert [m.orderId for m in rec.of(ib.OpenOrder)] == [3_001, 3_002, 3_003]
+    assert rec.kinds()[-1] == "OpenOrderEnd"
+
+
+def test_the_live_index_follows_every_way_an_order_ends() -> None:
+    broker = quiet(rate_limit_per_second=1_000_000)
+    s = broker.connect(7, Recorder())
+    broker.script.arm(RejectOrder(symbol="IBM"))
+    broker.script.arm(LateFillOnCancel(shares=D(1), price=D(1)))
+    s.place_order(1, stock(), market("BUY", 1))  # filled
+    s.place_order(2, stock("IBM"), limit("BUY", 1, "1"))  # rejected: Inactive
+    s.place_order(3, stock(), limit("BUY", 5, "1"))
+    s.cancel_order(3)  # cancelled, then filled late
+    s.place_order(4, stock("MSFT"), limit("BUY", 5, "1"))
+    broker.fill(broker.ledger.latest_order(7, 4).perm_id, D(2), D(1))  # type: ignore[union-attr]
+    s.place_order(5, stock(), limit("BUY", 1, "1", tif="GTC"))
+    s.place_order(6, stock("MSFT"), limit("BUY", 1, "1"))
+    s.place_order(7, stock(), limit("BUY", 1, "1", tif="GTC"))
+    broker.forget_order(broker.ledger.latest_order(7, 7).perm_id)  # type: ignore[union-attr]
+    s.place_order(8, stock(), limit("BUY", 1, "1"))
+    broker.cancel_at_broker(broker.ledger.latest_order(7, 8).perm_id)  # type: ignore[union-attr]
+
+    def agrees() -> list[int]:
+        live = [o for o in broker.orders() if o.is_live]
+        assert broker.ledger.live_orders() == live
+        for symbol in ("AAPL", "MSFT", "IBM"):
+            expected = [o for o in live if o.contract.symbol == symbol]
+            assert broker.ledger.live_orders(symbol) == expected
+        return [o.order_id for o in live]
+
+    assert agrees() == [4, 5, 6]
+    broker.new_day()  # DAY orders expire, GTC stays
+    assert agrees() == [5]
