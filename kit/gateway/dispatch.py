@@ -1,9 +1,10 @@
 """Serving one decoded client request: the SimBroker call it maps to, or the gateway's own
 answer where the sim has nothing to say.
 
-Owns the table request type -> action. SimBroker answers orders, snapshots, ids, time and
-contract details; the gateway answers what a simulated single-model account makes trivial
-(reqAccountUpdatesMulti / reqAccountSummary end markers, reqManagedAccts, reqGlobalCancel),
+Owns the table request type -> action. SimBroker answers orders, snapshots, ids, time,
+contract details and the account (reqAccountUpdates / reqAccountUpdatesMulti /
+reqAccountSummary); the gateway answers what the sim has no request for (reqManagedAccts,
+reqGlobalCancel),
 still through `SimBroker.handle_request` so pacing and the request log see every request.
 `UnknownRequest` is logged and ignored, as TWS ignores what it does not serve.
 """
@@ -17,7 +18,6 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from ibguard.kit.gateway import inbound as req
-from ibguard.kit.gateway import outbound_account as acct
 from ibguard.kit.gateway.logcodes import GatewayLogCode
 from ibguard.kit.gateway.sim_bridge import sim_contract, sim_order
 from ibguard.kit.gateway.wire_values import Fields
@@ -63,22 +63,6 @@ def _filter_time(raw: str) -> datetime | None:
         return None
 
 
-def _updates_multi(
-    r: req.ReqAccountUpdatesMulti, s: ApiSession, b: SimBroker, reply: Reply
-) -> None:
-    b.handle_request(
-        s,
-        "reqAccountUpdatesMulti",
-        lambda: reply(acct.encode_account_update_multi_end(r.req_id)),
-    )
-
-
-def _account_summary(r: req.ReqAccountSummary, s: ApiSession, b: SimBroker, reply: Reply) -> None:
-    b.handle_request(
-        s, "reqAccountSummary", lambda: reply(acct.encode_account_summary_end(r.req_id))
-    )
-
-
 def _managed(r: req.ReqManagedAccounts, s: ApiSession, b: SimBroker, reply: Reply) -> None:
     accounts = ManagedAccounts(accountsList=",".join(b.accounts))
     b.handle_request(s, "reqManagedAccts", lambda: reply(accounts))
@@ -116,8 +100,10 @@ _HANDLERS: Final[dict[type[Any], _Handler]] = {
     req.ReqContractDetails: lambda r, s, b, reply: s.req_contract_details(
         r.req_id, sim_contract(r.contract)
     ),
-    req.ReqAccountUpdatesMulti: _updates_multi,
-    req.ReqAccountSummary: _account_summary,
+    req.ReqAccountUpdatesMulti: lambda r, s, b, reply: s.req_account_updates_multi(
+        r.req_id, r.account, r.model_code
+    ),
+    req.ReqAccountSummary: lambda r, s, b, reply: s.req_account_summary(r.req_id, r.group, r.tags),
     req.ReqManagedAccounts: _managed,
     req.ReqGlobalCancel: _global_cancel,
     req.CancelPositions: lambda r, s, b, reply: s.cancel_positions(),

@@ -209,6 +209,19 @@ def _position(m: sim.Position, v: int) -> Fields:
     )
 
 
+def _portfolio_value(m: sim.PortfolioValue, v: int) -> Fields:
+    return acct.encode_portfolio_value(
+        contract=wire_contract(m.contract),
+        position=m.position,
+        market_price=m.marketPrice,
+        market_value=m.marketValue,
+        average_cost=m.averageCost,
+        unrealized_pnl=m.unrealizedPNL,
+        realized_pnl=m.realizedPNL,
+        account=m.accountName,
+    )
+
+
 def _contract_details(m: sim.ContractDetails, v: int) -> Fields:
     details = wire.ContractDetails(
         contract=wire_contract(m.contract),
@@ -239,6 +252,26 @@ _ENCODERS: Final[dict[type[Any], Callable[[Any, int], Fields]]] = {
     sim.Position: _position,
     sim.PositionEnd: lambda m, v: acct.encode_position_end(),
     sim.AccountDownloadEnd: lambda m, v: acct.encode_account_download_end(m.accountName),
+    sim.AccountValue: lambda m, v: acct.encode_account_value(
+        key=m.key, value=m.value, currency=m.currency, account=m.accountName
+    ),
+    sim.PortfolioValue: _portfolio_value,
+    sim.AccountUpdateTime: lambda m, v: acct.encode_account_update_time(
+        m.time.astimezone(timezone.utc).strftime("%H:%M")
+    ),
+    sim.AccountUpdateMulti: lambda m, v: acct.encode_account_update_multi(
+        req_id=m.reqId,
+        account=m.account,
+        model_code=m.modelCode,
+        key=m.key,
+        value=m.value,
+        currency=m.currency,
+    ),
+    sim.AccountUpdateMultiEnd: lambda m, v: acct.encode_account_update_multi_end(m.reqId),
+    sim.AccountSummary: lambda m, v: acct.encode_account_summary(
+        req_id=m.reqId, account=m.account, tag=m.tag, value=m.value, currency=m.currency
+    ),
+    sim.AccountSummaryEnd: lambda m, v: acct.encode_account_summary_end(m.reqId),
     sim.ContractDetails: _contract_details,
     sim.ContractDetailsEnd: lambda m, v: cds.encode_contract_details_end(m.reqId),
 }

@@ -125,9 +125,14 @@ class PositionLine:
     contract: Contract
     position: Decimal = Decimal(0)
     avg_cost: Decimal = Decimal(0)
+    realized_pnl: Decimal = Decimal(0)  # price moves of closed shares, before commissions
 
     def apply(self, signed_qty: Decimal, price: Decimal) -> None:
         new = self.position + signed_qty
+        if self.position and (self.position > 0) != (signed_qty > 0):
+            closed = min(abs(self.position), abs(signed_qty))
+            sign = 1 if self.position > 0 else -1
+            self.realized_pnl += closed * (price - self.avg_cost) * sign
         if new == 0:
             self.avg_cost = Decimal(0)
         elif self.position == 0 or (self.position > 0) != (new > 0):
@@ -142,6 +147,8 @@ class Ledger:
     orders: dict[int, SimOrder] = field(default_factory=dict)  # by permId
     executions: list[BookedExecution] = field(default_factory=list)
     positions: dict[tuple[str, int], PositionLine] = field(default_factory=dict)
+    # cash moved by executions and commissions per account (the start cash is the broker's)
+    cash_moves: dict[str, Decimal] = field(default_factory=dict)
     _by_client_order: dict[tuple[int, int], list[int]] = field(default_factory=dict)
     _by_ref: dict[str, list[int]] = field(default_factory=dict)
     _exec_index: dict[str, int] = field(default_factory=dict)
@@ -197,6 +204,9 @@ class Ledger:
     def add_execution(self, booked: BookedExecution) -> None:
         self._exec_index[booked.execution.execId] = len(self.executions)
         self.executions.append(booked)
+
+    def move_cash(self, account: str, amount: Decimal) -> None:
+        self.cash_moves[account] = self.cash_moves.get(account, Decimal(0)) + amount
 
     def _same_ids(self, client_id: int, order_id: int) -> list[SimOrder]:
         perm_ids = self._by_client_order.get((client_id, order_id), [])

@@ -21,12 +21,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from ibguard.engine.errors import UsageError
+from ibguard.kit.sim.account import portfolio_value, valuation
 from ibguard.kit.sim.book import Ledger, PositionLine, SimOrder
 from ibguard.kit.sim.clock import DEFAULT_START, VirtualClock
 from ibguard.kit.sim.contracts import ContractBook, HaltMode
 from ibguard.kit.sim.desk import OrderDesk
 from ibguard.kit.sim.ids import IdAllocator
 from ibguard.kit.sim.messages import (
+    AccountUpdateTime,
+    AccountValue,
     Disconnected,
     Error,
     ManagedAccounts,
@@ -74,6 +77,12 @@ class BrokerConfig:
     auto_match: bool = True
     working_status: str = "Submitted"  # or "PreSubmitted" (held by IB's simulated types)
     what_if: WhatIfAnswer = field(default_factory=WhatIfAnswer)
+    # the account's money (see `account.py`): cash at start, one currency, Reg T rates
+    start_cash: Decimal = Decimal("1000000")
+    base_currency: str = "USD"
+    initial_margin_rate: Decimal = Decimal("0.50")
+    maintenance_margin_rate: Decimal = Decimal("0.25")
+    buying_power_multiplier: Decimal = Decimal(4)
 
 
 class SimBroker:
@@ -222,6 +231,23 @@ class SimBroker:
         for session in self._sessions.values():
             if session.positions_subscribed:
                 self.post(session, update)
+
+    def post_account_update(self, line: PositionLine) -> None:
+        """A fill moved `line`: tell the sessions subscribed to its account by
+        reqAccountUpdates (its portfolio value, the account values, the update time)."""
+        listeners = [s for s in self._sessions.values() if s.account_subscription == line.account]
+        if not listeners:
+            return
+        valued = valuation(self, line.account)
+        messages: list[Message] = [portfolio_value(self, line)]
+        messages += [
+            AccountValue(key=k, value=v, currency=c, accountName=line.account)
+            for k, v, c in valued.values
+        ]
+        messages.append(AccountUpdateTime(time=self.clock.broker_now()))
+        for session in listeners:
+            for message in messages:
+                self.post(session, message)
 
     def post_all(self, message: Message) -> None:
         for session in self._sessions.values():

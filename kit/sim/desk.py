@@ -3,7 +3,8 @@
 Owns every state change of an order at the broker and the TWS messages each change
 produces, in TWS's order: a new order answers openOrder then orderStatus; an execution
 sends openOrder (when the status changes), orderStatus, execDetails (reqId -1), then
-commissionReport; a cancel answers error 202 then orderStatus Cancelled. Without a script
+commissionReport, then the position and account updates to the sessions subscribed to
+them; a cancel answers error 202 then orderStatus Cancelled. Without a script
 the desk is a quiet paper account: market orders and marketable limits fill at once in
 full at the symbol's price, other limits rest until cancelled or the price comes to them.
 """
@@ -170,8 +171,10 @@ class OrderDesk:
             sim.filled += shares
             sim.notional += shares * price
             sim.last_fill_price = price
+            signed = shares if sim.action == "BUY" else -shares
             line = b.ledger.position_line(sim.account, sim.contract)
-            line.apply(shares if sim.action == "BUY" else -shares, price)
+            line.apply(signed, price)
+            b.ledger.move_cash(sim.account, -signed * price)
             if sim.filled >= sim.quantity and (sim.is_live or sim.status == "Cancelled"):
                 sim.complete("Filled", b.clock.broker_now())
         execution = Execution(
@@ -193,6 +196,8 @@ class OrderDesk:
             contract=sim.contract, execution=execution, commission=self._commission(execution)
         )
         b.ledger.add_execution(booked)
+        if booked.commission.commission:
+            b.ledger.move_cash(sim.account, -booked.commission.commission)
         updates: list[Message] = []
         if sim.status != was:
             updates.append(self._open_order(sim))
@@ -205,7 +210,9 @@ class OrderDesk:
         for message in exec_msgs + updates if exec_before_status else updates + exec_msgs:
             b.post_about(sim, message)
         if shares:
-            b.post_position_update(b.ledger.position_line(sim.account, sim.contract))
+            line = b.ledger.position_line(sim.account, sim.contract)
+            b.post_position_update(line)
+            b.post_account_update(line)
         return execution.execId
 
     def _commission(self, execution: Execution) -> CommissionReport:
@@ -235,6 +242,10 @@ class OrderDesk:
         line = b.ledger.position_line(sim.account, sim.contract)
         line.apply(-sign * old.execution.shares, old.execution.price)
         line.apply(sign * new_shares, new_price)
+        b.ledger.move_cash(
+            sim.account,
+            sign * (old.execution.shares * old.execution.price - new_shares * new_price),
+        )
         sim.filled += new_shares - old.execution.shares
         sim.notional += new_shares * new_price - old.execution.shares * old.execution.price
         execution = replace(
@@ -252,6 +263,7 @@ class OrderDesk:
         b.post_about(sim, ExecDetails(reqId=-1, contract=old.contract, execution=execution))
         b.post_about(sim, commission)
         b.post_position_update(line)
+        b.post_account_update(line)
         return execution.execId
 
     # --- cancelOrder --------------------------------------------------------------------

@@ -19,6 +19,12 @@ from typing import final
 
 __all__ = [
     "AccountDownloadEnd",
+    "AccountSummary",
+    "AccountSummaryEnd",
+    "AccountUpdateMulti",
+    "AccountUpdateMultiEnd",
+    "AccountUpdateTime",
+    "AccountValue",
     "CommissionReport",
     "CompletedOrder",
     "CompletedOrdersEnd",
@@ -39,6 +45,7 @@ __all__ = [
     "Order",
     "OrderState",
     "OrderStatus",
+    "PortfolioValue",
     "Position",
     "PositionEnd",
 ]
@@ -239,6 +246,71 @@ class AccountDownloadEnd:
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
+class AccountValue:
+    """updateAccountValue: one key of the account (money as Decimal, words as text)."""
+
+    key: str
+    value: str | Decimal
+    currency: str
+    accountName: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PortfolioValue:
+    """updatePortfolio: one position valued at the simulated market price."""
+
+    contract: Contract
+    position: Decimal
+    marketPrice: Decimal
+    marketValue: Decimal
+    averageCost: Decimal
+    unrealizedPNL: Decimal
+    realizedPNL: Decimal
+    accountName: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountUpdateTime:
+    time: datetime  # "HH:MM" on the wire
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountUpdateMulti:
+    reqId: int
+    account: str
+    modelCode: str
+    key: str
+    value: str | Decimal
+    currency: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountUpdateMultiEnd:
+    reqId: int
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountSummary:
+    reqId: int
+    account: str
+    tag: str
+    value: str | Decimal
+    currency: str
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AccountSummaryEnd:
+    reqId: int
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ContractDetails:
     reqId: int
     contract: Contract
@@ -277,6 +349,13 @@ Message = (
     | Position
     | PositionEnd
     | AccountDownloadEnd
+    | AccountValue
+    | PortfolioValue
+    | AccountUpdateTime
+    | AccountUpdateMulti
+    | AccountUpdateMultiEnd
+    | AccountSummary
+    | AccountSummaryEnd
     | ContractDetails
     | ContractDetailsEnd
     | Disconnected

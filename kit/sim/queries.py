@@ -2,7 +2,8 @@
 
 Owns the answers to reqOpenOrders / reqAllOpenOrders / reqAutoOpenOrders,
 reqCompletedOrders, reqExecutions, reqPositions, reqCurrentTime, reqIds,
-reqAccountUpdates and reqContractDetails. Invariants: every answer ends with its end
+reqAccountUpdates / reqAccountUpdatesMulti / reqAccountSummary (valued by `account.py`)
+and reqContractDetails. Invariants: every answer ends with its end
 message (a missing end message costs a real client its whole timeout); snapshot answers
 go only to the asking session and ignore stalls; each openOrder in an answer is followed
 by its orderStatus; each execDetails by its commissionReport.
@@ -14,8 +15,15 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ibguard.kit.sim.account import summary_tags, valuation
 from ibguard.kit.sim.messages import (
     AccountDownloadEnd,
+    AccountSummary,
+    AccountSummaryEnd,
+    AccountUpdateMulti,
+    AccountUpdateMultiEnd,
+    AccountUpdateTime,
+    AccountValue,
     CompletedOrder,
     CompletedOrdersEnd,
     Contract,
@@ -130,8 +138,54 @@ class Queries:
         self._b.post(session, NextValidId(orderId=self._b.ids.next_order_id(session.client_id)))
 
     def account_updates(self, session: ApiSession, subscribe: bool, acct_code: str) -> None:
-        if subscribe:
-            self._b.post(session, AccountDownloadEnd(accountName=acct_code or self._b.accounts[0]))
+        """Account values, one portfolio value per position, the update time, then
+        accountDownloadEnd; fills stream updates until unsubscribed."""
+        if not subscribe:
+            session.account_subscription = None
+            return
+        account = acct_code or self._b.accounts[0]
+        valued = valuation(self._b, account)
+        for key, value, currency in valued.values:
+            self._b.post(
+                session,
+                AccountValue(key=key, value=value, currency=currency, accountName=account),
+            )
+        for item in valued.portfolio:
+            self._b.post(session, item)
+        self._b.post(session, AccountUpdateTime(time=self._b.clock.broker_now()))
+        self._b.post(session, AccountDownloadEnd(accountName=account))
+        session.account_subscription = account
+
+    def account_updates_multi(
+        self, session: ApiSession, req_id: int, acct_code: str, model_code: str
+    ) -> None:
+        """accountUpdateMulti rows of the account (every managed one for "" or "All"), end."""
+        wanted = acct_code if acct_code and acct_code.lower() != "all" else ""
+        for account in (wanted,) if wanted else self._b.accounts:
+            for key, value, currency in valuation(self._b, account).values:
+                row = AccountUpdateMulti(
+                    reqId=req_id,
+                    account=account,
+                    modelCode=model_code,
+                    key=key,
+                    value=value,
+                    currency=currency,
+                )
+                self._b.post(session, row)
+        self._b.post(session, AccountUpdateMultiEnd(reqId=req_id))
+
+    def account_summary(self, session: ApiSession, req_id: int, group: str, tags: str) -> None:
+        """The asked tags of every managed account (the sim has no groups but "All"), end."""
+        wanted = summary_tags(tags)
+        for account in self._b.accounts:
+            for tag, value, currency in valuation(self._b, account).summary(wanted):
+                self._b.post(
+                    session,
+                    AccountSummary(
+                        reqId=req_id, account=account, tag=tag, value=value, currency=currency
+                    ),
+                )
+        self._b.post(session, AccountSummaryEnd(reqId=req_id))
 
     def contract_details(self, session: ApiSession, req_id: int, contract: Contract) -> None:
         book = self._b.contracts

@@ -38,6 +38,8 @@ class ApiSession:
         # opts in (the socket gateway does; the in-process connector reads snapshots only).
         self.live_position_updates = False
         self.positions_subscribed = False
+        # the account of an open reqAccountUpdates subscription (fills stream its updates)
+        self.account_subscription: str | None = None
 
     def __repr__(self) -> str:
         state = "connected" if self.connected else "closed"
@@ -136,6 +138,20 @@ class ApiSession:
         q = self._broker.queries
         self._broker.handle_request(
             self, "reqAccountUpdates", lambda: q.account_updates(self, subscribe, acct_code)
+        )
+
+    def req_account_updates_multi(self, req_id: int, acct_code: str, model_code: str) -> None:
+        q = self._broker.queries
+        self._broker.handle_request(
+            self,
+            "reqAccountUpdatesMulti",
+            lambda: q.account_updates_multi(self, req_id, acct_code, model_code),
+        )
+
+    def req_account_summary(self, req_id: int, group: str, tags: str) -> None:
+        q = self._broker.queries
+        self._broker.handle_request(
+            self, "reqAccountSummary", lambda: q.account_summary(self, req_id, group, tags)
         )
 
     def req_contract_details(self, req_id: int, contract: Contract) -> None:
