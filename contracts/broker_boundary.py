@@ -9,6 +9,7 @@ Needs `include_external_packages = True` so the libraries are nodes of the graph
 from __future__ import annotations
 
 import grimp
+from ibguard.contracts.options import string_list
 from ibguard.contracts.violations import Violation, direct_imports, render_violations
 from importlinter import Contract, ContractCheck, fields
 
@@ -31,9 +32,9 @@ class BrokerBoundaryContract(Contract):
     )
 
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
-        connector = [str(m) for m in self.connector]  # type: ignore[attr-defined]
+        connector = string_list(self, "connector")
         found: list[Violation] = []
-        for library in self.broker_libraries:  # type: ignore[attr-defined]
+        for library in string_list(self, "broker_libraries"):
             if library not in graph.modules:
                 continue
             for importer in sorted(graph.find_modules_that_directly_import(str(library))):

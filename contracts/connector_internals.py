@@ -10,6 +10,7 @@ part, is internal.
 from __future__ import annotations
 
 import grimp
+from ibguard.contracts.options import string_list, string_option
 from ibguard.contracts.violations import Violation, direct_imports, render_violations
 from importlinter import Contract, ContractCheck, fields
 
@@ -31,10 +32,10 @@ class ConnectorInternalsContract(Contract):
     exclude = fields.ListField(subfield=fields.StringField(), required=False, default=[])
 
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
-        engine = [str(m) for m in self.engine]  # type: ignore[attr-defined]
-        connector = str(self.connector)  # type: ignore[attr-defined]
-        public = {str(m) for m in self.public}  # type: ignore[attr-defined]
-        outside = [connector, *(str(m) for m in self.exclude)]  # type: ignore[attr-defined]
+        engine = string_list(self, "engine")
+        connector = string_option(self, "connector")
+        public = set(string_list(self, "public"))
+        outside = [connector, *string_list(self, "exclude")]
         found: list[Violation] = []
         for importer in sorted(graph.modules):
             in_engine = any(importer == e or importer.startswith(e + ".") for e in engine)

@@ -9,6 +9,7 @@ imports only, reported with their line.
 from __future__ import annotations
 
 import grimp
+from ibguard.contracts.options import string_list, string_option
 from ibguard.contracts.violations import Violation, direct_imports, render_violations
 from importlinter import Contract, ContractCheck, fields
 
@@ -34,9 +35,9 @@ class EngineIsolationContract(Contract):
     guidance = fields.StringField(required=False, default=GUIDANCE)
 
     def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
-        engine = [str(m) for m in self.engine]  # type: ignore[attr-defined]
-        exclude = [str(m) for m in self.exclude]  # type: ignore[attr-defined]
-        forbidden = [str(m) for m in self.forbidden]  # type: ignore[attr-defined]
+        engine = string_list(self, "engine")
+        exclude = string_list(self, "exclude")
+        forbidden = string_list(self, "forbidden")
         found: list[Violation] = []
         for importer in sorted(graph.modules):
             if not _within(importer, engine) or _within(importer, exclude):
@@ -44,7 +45,7 @@ class EngineIsolationContract(Contract):
             for imported in sorted(graph.find_modules_directly_imported_by(importer)):
                 if _within(imported, forbidden):
                     found.extend(direct_imports(graph, importer, imported))
-        guidance = str(self.guidance)  # type: ignore[attr-defined]
+        guidance = string_option(self, "guidance")
         return ContractCheck(kept=not found, metadata={"violations": found, "guidance": guidance})
 
     def render_broken_contract(self, check: ContractCheck) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ibguard.contracts.violations import Violation
-from ibguard.engine.errors import ConfigError
+from ibguard.errors import ConfigError
 
 __all__ = ["BrokenContract", "lint"]
 

@@ -1,39 +1,28 @@
-"""The one exception root of ibguard, and who is to blame for each failure.
+"""The engine's own error, `IllegalTransition`, plus the project's error root re-exported.
 
-`IbguardError` is never raised itself. `UsageError` means the caller misused an API;
-`BrokerProtocolError` means the broker (or something pretending to be it) broke the
-protocol; `ConfigError` means configuration is wrong and lists every problem at once.
-Each subclasses the builtin it resembles so callers can catch it either way.
+The root and its whose-fault subclasses live in `ibguard.errors` (neutral, so the rules and
+contracts need not import the engine); they are re-exported here so existing imports keep
+working. `IllegalTransition` is an engine concept: the order lifecycle table has no move.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from ibguard.errors import (
+    BrokerProtocolError,
+    ConfigError,
+    IbguardError,
+    InternalError,
+    UsageError,
+)
 
 __all__ = [
     "BrokerProtocolError",
     "ConfigError",
     "IbguardError",
     "IllegalTransition",
+    "InternalError",
     "UsageError",
 ]
-
-
-class IbguardError(Exception):
-    """Root of every ibguard error. Raise a subclass, never this."""
-
-    def __init__(self, *args: object) -> None:
-        if type(self) is IbguardError:
-            raise TypeError("raise a subclass of IbguardError, not IbguardError itself")
-        super().__init__(*args)
-
-
-class UsageError(IbguardError, ValueError):
-    """The caller used an API wrongly (bad argument, call out of order)."""
-
-
-class BrokerProtocolError(IbguardError, RuntimeError):
-    """The broker side sent something the protocol does not allow."""
 
 
 class IllegalTransition(IbguardError, RuntimeError):
@@ -43,13 +32,3 @@ class IllegalTransition(IbguardError, RuntimeError):
         super().__init__(f"no transition from {status} on {kind}")
         self.status = status
         self.kind = kind
-
-
-class ConfigError(IbguardError, ValueError):
-    """Configuration is invalid. Carries every problem found, not just the first."""
-
-    def __init__(self, errors: Sequence[str], source: str = "") -> None:
-        self.errors = tuple(errors)
-        self.source = source
-        where = f"{source}: " if source else ""
-        super().__init__(where + "; ".join(self.errors))

@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ibguard.engine.engine import Engine
-from ibguard.engine.errors import ConfigError
 from ibguard.engine.ports import BrokerPort
 from ibguard.engine.shell.event_codec import JournalCorrupt
 from ibguard.engine.shell.journal import SqliteJournal
@@ -34,6 +33,7 @@ from ibguard.engine.shell.settings import (
     settings_from_args,
 )
 from ibguard.engine.shell.system_clock import SystemClock
+from ibguard.errors import ConfigError
 
 __all__ = ["configure", "run"]
 

@@ -82,7 +82,7 @@ def _wanted(config: pytest.Config, settings: MatrixSettings) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    from ibguard.engine.errors import ConfigError
+    from ibguard.errors import ConfigError
     from ibguard.kit.matrix.drivers import UnknownDriver, make_driver
     from ibguard.kit.matrix.pytest_items import MatrixPlugin, MatrixRun
     from ibguard.kit.matrix.settings import load_matrix_settings, load_subject_factory

@@ -266,4 +266,4 @@ class ConnectorMutatesEngineState(Rule):
             and func.attr.value in _MUTATORS
             and self._is_state_root(func)
         ):
-            self.report(node, f"calls the mutating method `{node.func.attr.value}`")
+            self.report(node, f"calls the mutating method `{func.attr.value}`")

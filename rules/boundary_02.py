@@ -410,14 +410,14 @@ class EngineBypassesConnector(Rule):
             return
         if func is None and isinstance(node.func, cst.Attribute):
             method = node.func.attr.value
-            receiver = node.func.value
+            client = node.func.value
             if (
                 is_distinctive_client_method(method)
-                and self.resolver.value_of(receiver) is None
-                and _looks_like_client(receiver)
+                and self.resolver.value_of(client) is None
+                and _looks_like_client(client)
             ):
                 self.report(
-                    node, f"calls `{method}` on `{terminal_name(receiver)}`, the broker client"
+                    node, f"calls `{method}` on `{terminal_name(client)}`, the broker client"
                 )
 
     def _reported_inside(self, func: cst.BaseExpression) -> bool:

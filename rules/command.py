@@ -13,7 +13,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from ibguard.engine.errors import ConfigError
+from ibguard.errors import ConfigError
 from ibguard.rules import render_github, render_json, render_sarif, render_text
 from ibguard.rules.findings import META_RULES, CheckResult, Finding
 from ibguard.rules.registry import RULES

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from ibguard.engine.errors import ConfigError
+from ibguard.errors import ConfigError
 from ibguard.rules.broker_api import DEFAULT_BROKER_LIBRARIES
 
 if sys.version_info >= (3, 11):

@@ -100,4 +100,4 @@ def decode_event(text: str) -> Event:
         raise JournalCorrupt(f"unreadable journal row: {error}") from error
     if type(event).__name__ not in _EVENT_TYPES:
         raise JournalCorrupt(f"journal row is a {type(event).__name__}, not an event")
-    return event  # type: ignore[return-value]
+    return event  # type: ignore[return-value]  # its type was checked by name just above

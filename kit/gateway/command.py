@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import logging
 
-    from ibguard.engine.errors import ConfigError
+    from ibguard.errors import ConfigError
     from ibguard.kit.gateway.script_file import GatewayScript, load_script
     from ibguard.kit.gateway.server import Gateway
 

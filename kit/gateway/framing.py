@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, final
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 from ibguard.kit.gateway.errors import PeerProtocolError
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 from ibguard.kit.gateway.errors import PeerProtocolError
 from ibguard.kit.gateway.framing import ClientHello
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.gateway.wire_values import Fields, text
 

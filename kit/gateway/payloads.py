@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import final
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 
 __all__ = [
     "CommissionReport",

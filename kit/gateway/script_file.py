@@ -43,7 +43,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final, final
 
-from ibguard.engine.errors import ConfigError, UsageError
+from ibguard.errors import ConfigError, UsageError
 from ibguard.kit.gateway.wire_faults import WireFaults
 from ibguard.kit.sim.broker import SimBroker
 from ibguard.kit.sim.contracts import HaltMode

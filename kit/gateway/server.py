@@ -25,7 +25,7 @@ import logging
 from dataclasses import dataclass
 from typing import Final, final
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 from ibguard.kit.gateway.connection import Connection
 from ibguard.kit.gateway.handshake import MAX_SERVER_VERSION, MIN_SERVER_VERSION
 from ibguard.kit.gateway.logcodes import GatewayLogCode

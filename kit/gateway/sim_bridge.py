@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Final
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 from ibguard.kit.gateway import outbound_account as acct
 from ibguard.kit.gateway import outbound_contract as cds
 from ibguard.kit.gateway import outbound_executions as exe

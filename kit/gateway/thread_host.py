@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any, TypeVar
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim.broker import SimBroker
 

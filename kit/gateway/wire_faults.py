@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Final, final
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 from ibguard.kit.gateway.logcodes import GatewayLogCode
 
 __all__ = ["MAX_DELAY_SECONDS", "Treatment", "WireFaults"]

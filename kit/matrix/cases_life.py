@@ -101,7 +101,7 @@ def vwap_across_partials(make: StageMaker) -> None:
     )
     quantity = sum(q for q, _ in pieces)
     stage.broker.script.arm(FillPlan(fills=pieces))
-    stage.submit("o1", quantity=quantity)
+    stage.submit("o1", quantity=str(quantity))
     stage.advance(1)
     exact = sum(q * p for q, p in pieces) / quantity
     facts = stage.expect_status("o1", "FILLED", why=f"ten partial fills made up {quantity}")

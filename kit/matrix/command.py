@@ -82,7 +82,7 @@ def _config(path: Path | None) -> Path | None:
 
 def run(args: argparse.Namespace) -> int:
     import pytest
-    from ibguard.engine.errors import ConfigError
+    from ibguard.errors import ConfigError
     from ibguard.kit.matrix.drivers import UnknownDriver, make_driver
     from ibguard.kit.matrix.settings import load_matrix_settings, load_subject_factory
 

@@ -49,13 +49,13 @@ def _package_dir(package: str) -> Path | None:
 
 
 def _ranges(numbers: list[int]) -> str:
-    parts: list[str] = []
+    parts: list[tuple[int, int]] = []  # (first, last) of each run of consecutive numbers
     for n in sorted(numbers):
         if parts and parts[-1][1] == n - 1:
             parts[-1] = (parts[-1][0], n)
         else:
-            parts.append((n, n))  # type: ignore[arg-type]
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)  # type: ignore[misc]
+            parts.append((n, n))
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in parts)
 
 
 def _measured_files(cov: Any, where: Path) -> dict[str, Any] | None:

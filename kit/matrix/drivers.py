@@ -22,8 +22,8 @@ import importlib
 from abc import ABC, abstractmethod
 from typing import Final
 
-from ibguard.engine.errors import UsageError
 from ibguard.engine.ports import BrokerPort
+from ibguard.errors import UsageError
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.matrix.subject import Endpoint, InProcessEndpoint, WireEndpoint
 from ibguard.kit.matrix.wire_loop import WireLoop

@@ -122,7 +122,7 @@ class ReferenceSubject(Subject):
         config = EngineConfig(
             account=endpoint.account,
             client_id=endpoint.client_id,
-            **{**settings, **self._config_overrides},  # type: ignore[arg-type]
+            **{**settings, **self._config_overrides},  # type: ignore[arg-type]  # EngineConfig checks the override keys itself
         )
         self.engine = Engine(config, logger=self._logger)
         if isinstance(endpoint, WireEndpoint):

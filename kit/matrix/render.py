@@ -15,7 +15,7 @@ _HEADERS = ("id", "name", "result", "code seen", "cost when it failed")
 
 
 def _rows(results: Sequence[CaseResult]) -> list[tuple[str, ...]]:
-    rows = []
+    rows: list[tuple[str, ...]] = []
     for r in results:
         entry = case(r.id)
         cost = entry.cost if r.result == "fail" else ""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from ibguard.engine.errors import ConfigError
+from ibguard.errors import ConfigError
 from ibguard.kit.matrix.catalog import CASES
 from ibguard.kit.matrix.drivers import DEFAULT_DRIVER, DRIVERS
 from ibguard.kit.matrix.subject import ALL_CAPABILITIES, Subject
@@ -128,4 +128,4 @@ def load_subject_factory(spec: str, root: Path | None = None) -> Callable[[], Su
     factory = getattr(module, attribute, None)
     if not callable(factory):
         raise ConfigError([f"{module_name} has no callable {attribute}"], f"subject {spec}")
-    return factory  # type: ignore[no-any-return]
+    return factory  # type: ignore[no-any-return]  # the spec names a Subject factory

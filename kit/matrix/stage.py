@@ -218,7 +218,7 @@ class Stage:
     def submit(
         self, oms_id: str, symbol: str = "AAPL", quantity: int | str = 100, **options: object
     ) -> None:
-        self.subject.submit(oms_id, self.request(symbol, quantity, **options))  # type: ignore[arg-type]
+        self.subject.submit(oms_id, self.request(symbol, quantity, **options))  # type: ignore[arg-type]  # request() checks them
 
     def order(self, oms_id: str) -> OrderFacts:
         view = self.subject.order(oms_id)
@@ -226,9 +226,9 @@ class Stage:
             raise CaseFailure(f"the engine has no order {oms_id}: it lost track of it")
         return OrderFacts(
             oms_id=oms_id,
-            status=_status_name(view.status),  # type: ignore[attr-defined]
-            filled=Decimal(view.filled),  # type: ignore[attr-defined]
-            avg_fill_price=view.avg_fill_price,  # type: ignore[attr-defined]
+            status=_status_name(view.status),  # type: ignore[attr-defined]  # views are duck-typed (subject.py)
+            filled=Decimal(view.filled),  # type: ignore[attr-defined]  # idem
+            avg_fill_price=view.avg_fill_price,  # type: ignore[attr-defined]  # idem
             perm_id=getattr(view, "perm_id", None),
             recovered=bool(getattr(view, "recovered", False)),
             pending_reconcile=bool(getattr(view, "pending_reconcile", False)),
@@ -350,7 +350,7 @@ class StageMaker:
     stages: list[Stage] = field(default_factory=list)
 
     def __call__(self, **options: object) -> Stage:
-        stage = Stage(self.subject_factory(), self.driver_factory(), **options)  # type: ignore[arg-type]
+        stage = Stage(self.subject_factory(), self.driver_factory(), **options)  # type: ignore[arg-type]  # Stage checks its keywords
         self.stages.append(stage)
         return stage
 

@@ -91,7 +91,7 @@ class _MeteredProtocol(asyncio.Protocol):
         )
         self.meter = meter
         self._loop.track(meter)
-        write = transport.write  # type: ignore[attr-defined]
+        write = transport.write  # type: ignore[attr-defined]  # a stream transport: it has write
 
         def metered_write(data: bytes | bytearray | memoryview) -> None:
             if not transport.is_closing():
@@ -104,17 +104,17 @@ class _MeteredProtocol(asyncio.Protocol):
 
         # the library keeps the transport itself (ib_async ignores create_connection's
         # protocol), so writes are metered on the transport instance
-        transport.write = metered_write  # type: ignore[attr-defined]
-        transport.writelines = metered_writelines  # type: ignore[attr-defined]
+        transport.write = metered_write  # type: ignore[attr-defined]  # patched on the instance
+        transport.writelines = metered_writelines  # type: ignore[attr-defined]  # idem
         self.inner.connection_made(transport)
 
     def data_received(self, data: bytes) -> None:
         if self.meter is not None:
             self.meter.received += len(data)
-        self.inner.data_received(data)  # type: ignore[attr-defined]
+        self.inner.data_received(data)  # type: ignore[attr-defined]  # a stream protocol
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received()  # type: ignore[attr-defined, no-any-return]
+        return self.inner.eof_received()  # type: ignore[attr-defined, no-any-return]  # a stream protocol
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.meter is not None:
@@ -194,7 +194,7 @@ class WireLoop(asyncio.SelectorEventLoop):
 
     # --- metering -----------------------------------------------------------------------
 
-    async def create_connection(  # type: ignore[override]
+    async def create_connection(  # type: ignore[override]  # only the arguments the clients pass
         self, protocol_factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
     ) -> tuple[asyncio.Transport, asyncio.BaseProtocol]:
         transport, protocol = await super().create_connection(

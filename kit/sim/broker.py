@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 from ibguard.kit.sim.account import portfolio_value, valuation
 from ibguard.kit.sim.book import Ledger, PositionLine, SimOrder
 from ibguard.kit.sim.clock import DEFAULT_START, VirtualClock

@@ -11,8 +11,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from ibguard.engine.errors import UsageError
 from ibguard.engine.ports import Clock
+from ibguard.errors import UsageError
 
 __all__ = ["DEFAULT_START", "LocalClock", "VirtualClock"]
 

@@ -9,7 +9,7 @@ a fixed prefix, a per-execution counter, and a correction number in the last `.N
 
 from __future__ import annotations
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 
 __all__ = ["MAX_ORDER_ID", "IdAllocator", "bump_exec_correction"]
 

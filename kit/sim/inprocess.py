@@ -31,7 +31,6 @@ from ibguard.engine.commands import (
     RequestServerTime,
     RequestWhatIf,
 )
-from ibguard.engine.errors import UsageError
 from ibguard.engine.events import (
     BrokerError,
     BrokerEvent,
@@ -54,6 +53,7 @@ from ibguard.engine.events import (
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument
 from ibguard.engine.ports import BrokerPort, EventHandler
+from ibguard.errors import UsageError
 from ibguard.kit.sim import messages as ib
 from ibguard.kit.sim import translate
 from ibguard.kit.sim.broker import SimBroker

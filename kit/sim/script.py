@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
 
-from ibguard.engine.errors import UsageError
+from ibguard.errors import UsageError
 
 __all__ = [
     "DropConnection",

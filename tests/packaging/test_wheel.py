@@ -24,7 +24,7 @@ else:  # pragma: no cover
 
 pytestmark = pytest.mark.slow
 
-PARTS = ("engine", "kit", "rules", "contracts")
+PARTS = ("engine", "kit", "rules", "contracts", "errors")
 
 
 def pyproject(source: Path) -> dict:  # type: ignore[type-arg]
