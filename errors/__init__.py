@@ -46,8 +46,9 @@ class ConfigError(IbguardError, ValueError):
         super().__init__(where + "; ".join(self.errors))
 
 
-class BrokerProtocolError(IbguardError, RuntimeError):
-    """The broker side sent something the protocol does not allow."""
+class BrokerProtocolError(IbguardError, ValueError):
+    """The broker side sent something the protocol does not allow, or the engine cannot hold
+    (a ValueError: it is bad data, so callers that caught the old UsageError still catch it)."""
 
 
 class InternalError(IbguardError, RuntimeError):

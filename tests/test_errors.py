@@ -12,7 +12,7 @@ from ibguard.engine import errors as engine_errors
     [
         (errors.UsageError, ValueError),
         (errors.ConfigError, ValueError),
-        (errors.BrokerProtocolError, RuntimeError),
+        (errors.BrokerProtocolError, ValueError),
         (errors.InternalError, RuntimeError),
     ],
 )

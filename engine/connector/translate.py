@@ -9,7 +9,8 @@ Numbers: the library hands out floats (and strings in OrderState); each becomes
 `Decimal(str(x))` (a Decimal keeps its digits), and IB's "unset" sentinels become None.
 Times: aware UTC datetimes from the broker's own fields (an IB time string, or a datetime
 as the simulator gives). A value the engine's types cannot hold (an order type other than
-MKT/LMT, a missing quantity) raises `UsageError` here, at the connector, never in the engine.
+MKT/LMT, a missing quantity) raises `BrokerProtocolError` here, at the connector, never in
+the engine.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from ibguard.engine.errors import UsageError
 from ibguard.engine.events import (
     BrokerError,
     CommissionReport,
@@ -33,6 +33,7 @@ from ibguard.engine.events import (
     WhatIfResult,
 )
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
+from ibguard.errors import BrokerProtocolError
 
 __all__ = [
     "UNSET_DOUBLE",
@@ -122,11 +123,11 @@ def optional_decimal(value: object) -> Decimal | None:
     if value is None or value in ("", UNSET_DOUBLE):
         return None
     if isinstance(value, bool):
-        raise UsageError(f"not a number: {value!r}")
+        raise BrokerProtocolError(f"not a number: {value!r}")
     try:
         number = Decimal(str(value))
     except InvalidOperation:
-        raise UsageError(f"not a number: {value!r}") from None
+        raise BrokerProtocolError(f"not a number: {value!r}") from None
     if number == _UNSET_DECIMAL:  # the sentinel printed as text (OrderState fields)
         return None
     return number
@@ -135,7 +136,7 @@ def optional_decimal(value: object) -> Decimal | None:
 def decimal_of(name: str, value: object) -> Decimal:
     number = optional_decimal(value)
     if number is None:
-        raise UsageError(f"{name} is missing (unset) in the broker's message")
+        raise BrokerProtocolError(f"{name} is missing (unset) in the broker's message")
     return number
 
 
@@ -160,12 +161,12 @@ def parse_ib_time(text: object) -> datetime | None:
         s = s[:8] + " " + s[9:]
     parts = s.split(" ", 2)
     if len(parts) < 2:
-        raise UsageError(f"unreadable broker time {text!r}")
+        raise BrokerProtocolError(f"unreadable broker time {text!r}")
     try:
         naive = datetime.strptime(parts[0] + " " + parts[1], "%Y%m%d %H:%M:%S")  # noqa: DTZ007
         zone = ZoneInfo(parts[2]) if len(parts) == 3 else timezone.utc
     except (ValueError, ZoneInfoNotFoundError):
-        raise UsageError(f"unreadable broker time {text!r}") from None
+        raise BrokerProtocolError(f"unreadable broker time {text!r}") from None
     return naive.replace(tzinfo=zone).astimezone(timezone.utc)
 
 
@@ -173,21 +174,23 @@ def _side(action: object) -> Side:
     try:
         return _SIDES[str(action)]
     except KeyError:
-        raise UsageError(f"unknown order side from the broker: {action!r}") from None
+        raise BrokerProtocolError(f"unknown order side from the broker: {action!r}") from None
 
 
 def _order_type(order_type: object) -> OrderType:
     try:
         return OrderType(str(order_type))
     except ValueError:
-        raise UsageError(f"order type {order_type!r} is not supported by the engine") from None
+        raise BrokerProtocolError(
+            f"order type {order_type!r} is not supported by the engine"
+        ) from None
 
 
 def _tif(tif: object) -> TimeInForce:
     try:
         return TimeInForce(str(tif))
     except ValueError:
-        raise UsageError(f"time in force {tif!r} is not supported by the engine") from None
+        raise BrokerProtocolError(f"time in force {tif!r} is not supported by the engine") from None
 
 
 # --- engine -> library -------------------------------------------------------------------

@@ -53,7 +53,7 @@ from ibguard.engine.events import (
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument
 from ibguard.engine.ports import BrokerPort, EventHandler
-from ibguard.errors import UsageError
+from ibguard.errors import BrokerProtocolError
 from ibguard.kit.sim import messages as ib
 from ibguard.kit.sim import translate
 from ibguard.kit.sim.broker import SimBroker
@@ -233,7 +233,7 @@ class SimConnector(BrokerPort):
         # the engine half-built and never raises into the broker
         try:
             self._translate(message)
-        except UsageError as error:
+        except BrokerProtocolError as error:
             log.warning(
                 "broker message not translatable: %s",
                 error,

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from ibguard.engine.connector import translate as tr
-from ibguard.engine.errors import UsageError
 from ibguard.engine.events import BrokerError, WhatIfResult
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
+from ibguard.errors import BrokerProtocolError
 
 from .support import CLIENTS, library
 
@@ -48,12 +48,12 @@ def test_optional_decimal(value: object, expected: Decimal | None) -> None:
 
 @pytest.mark.parametrize("value", [True, "abc"])
 def test_optional_decimal_refuses_non_numbers(value: object) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(BrokerProtocolError):
         tr.optional_decimal(value)
 
 
 def test_decimal_of_refuses_unset() -> None:
-    with pytest.raises(UsageError, match="shares is missing"):
+    with pytest.raises(BrokerProtocolError, match="shares is missing"):
         tr.decimal_of("shares", tr.UNSET_DOUBLE)
     assert tr.decimal_of("shares", 3.0) == D(3)
 
@@ -89,7 +89,7 @@ def test_parse_ib_time(text: object, expected: datetime | None) -> None:
 
 @pytest.mark.parametrize("text", ["garbage", "2024010X 14:30:00", "20240102 14:30:00 Mars/Olympus"])
 def test_parse_ib_time_refuses_unreadable_times(text: str) -> None:
-    with pytest.raises(UsageError):
+    with pytest.raises(BrokerProtocolError):
         tr.parse_ib_time(text)
 
 
@@ -216,7 +216,7 @@ def test_open_order_report_refuses_what_the_engine_cannot_hold(
     value: str,
     message: str,  # type: ignore[no-untyped-def]
 ) -> None:
-    with pytest.raises(UsageError, match=message):
+    with pytest.raises(BrokerProtocolError, match=message):
         tr.open_order_report(
             lib.Contract(symbol="AAPL"), _open_order(lib, **{field: value}), lib.OrderState()
         )
