@@ -103,31 +103,34 @@ def _ib_connection(settings: ServiceSettings) -> _Connection:
 
 
 async def _serve(settings: ServiceSettings, args: argparse.Namespace) -> int:
-    connection = (
-        _sim_connection(settings) if settings.broker is Broker.SIM else _ib_connection(settings)
-    )
-    engine = Engine(settings.engine)
-    journal = SqliteJournal(args.journal) if args.journal else None
-    if journal is not None:
-        engine.replay(journal.events())
-    service = EngineService(
-        engine,
-        connection.port,
-        SystemClock(),
-        connect=connection.connect,
-        disconnect=connection.disconnect,
-        health_host=settings.health_host,
-        health_port=settings.health_port,
-        journal=journal,
-    )
+    # signals and --stop-after first: whatever happens next, they are honoured
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     if args.stop_after is not None:
         loop.call_later(args.stop_after, stop.set)
-    background = asyncio.create_task(connection.background()) if connection.background else None
+    connection = (
+        _sim_connection(settings) if settings.broker is Broker.SIM else _ib_connection(settings)
+    )
+    engine = Engine(settings.engine)
+    journal = SqliteJournal(args.journal) if args.journal else None
+    background: asyncio.Task[None] | None = None
     try:
+        if journal is not None:
+            engine.replay(journal.events())
+        service = EngineService(
+            engine,
+            connection.port,
+            SystemClock(),
+            connect=connection.connect,
+            disconnect=connection.disconnect,
+            health_host=settings.health_host,
+            health_port=settings.health_port,
+            journal=journal,
+        )
+        if connection.background is not None:
+            background = asyncio.create_task(connection.background())
         await service.run(stop)
     finally:
         if background is not None:
@@ -151,6 +154,9 @@ def run(args: argparse.Namespace) -> int:
     )
     try:
         return asyncio.run(_serve(settings, args))
+    except ConfigError as error:
+        print(f"ibguard engine run: {error}", file=sys.stderr)
+        return 2
     except (sqlite3.Error, JournalCorrupt) as error:
         print(
             f"ibguard engine run: journal {args.journal}: {error}; "

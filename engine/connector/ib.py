@@ -11,13 +11,15 @@ Usage in an asyncio shell::
     connector = IBConnector("127.0.0.1", 4002, client_id=7, clock=clock)
     pump = Pump(engine, connector)
     pump.start()                       # connector.start(pump.feed): connects in the background
-    await connector.wait_stopped()     # after stop(), error 326, or giving up reconnecting
+    await connector.wait_stopped()     # after stop() or error 326
 
 Events: `NextValidId` and `ManagedAccounts` as the session starts, then
 `ConnectionRestored(data_lost=True, client_id)` once connected (first connect included:
 every session starts empty); `ConnectionLost` when the socket drops, then reconnect
-attempts with exponential backoff. No reconnect after error 326 (client id in use), after
-`stop()`, or after `Backoff.max_attempts` failures in a row. Commands sent while
+attempts with capped exponential backoff and seeded jitter, for as long as the outage lasts
+(see reconnect.py for why it never gives up). No reconnect after error 326 (client id in
+use) or after `stop()`; `stop()` ends a pending attempt too, even one whose cancellation
+the library swallowed. Commands sent while
 disconnected are answered with `BrokerError(code=504, "Not connected")`, as the in-process
 connector does. Request ids of what-if checks and queries live far above the engine's
 orderIds, so an error about one is never taken for an error about an order.
@@ -29,6 +31,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any, Final
@@ -71,11 +74,10 @@ class SessionState(str, Enum):
     CONNECTED = "connected"
     STOPPED = "stopped"  # stop() was called
     REFUSED = "refused"  # error 326: the client id is in use
-    GAVE_UP = "gave_up"  # too many failed connects in a row
 
     @property
     def is_final(self) -> bool:
-        return self in (SessionState.STOPPED, SessionState.REFUSED, SessionState.GAVE_UP)
+        return self in (SessionState.STOPPED, SessionState.REFUSED)
 
 
 class IBConnector(BrokerPort):
@@ -91,6 +93,7 @@ class IBConnector(BrokerPort):
         connect_timeout: float = 4.0,
         backoff: Backoff | None = None,
         sleep: Sleep = asyncio.sleep,
+        jitter_seed: int | None = None,
     ) -> None:
         self.host = host
         self.port = port
@@ -99,6 +102,7 @@ class IBConnector(BrokerPort):
         self.connect_timeout = connect_timeout
         self.backoff = backoff or Backoff()
         self._sleep = sleep
+        self._jitter = random.Random(jitter_seed)  # None: seeded from the OS
         self._lib: BrokerLibrary = load_library(library)
         self.ib: Any = self._lib.ib()
         self._tap = WrapperTap(self.ib.wrapper, self._deliver, clock)
@@ -231,39 +235,31 @@ class IBConnector(BrokerPort):
     async def _supervise(self) -> None:
         assert self._lost is not None
         failures = 0
-        pause = False
-        while True:
-            if pause:
-                await self._sleep(self.backoff.delay(failures + 1))
+        delay: float | None = None  # None: connect at once
+        while not self._ended():
+            if delay is not None:
+                await self._sleep(delay)
+                if self._ended():
+                    return
             self._state = SessionState.CONNECTING
             error = await self._connect_once()  # error 326 cancels this task (see _deliver)
+            if self._ended():  # stop() while connecting, its cancel swallowed
+                return
             if error is not None:
                 failures += 1
-                pause = True
-                if self.backoff.exhausted(failures):
-                    log.error(
-                        "giving up reconnecting",
-                        extra={
-                            "code": LogCode.CONNECTION_LOST,
-                            "client_id": self.client_id,
-                            "attempts": failures,
-                            "error": error,
-                        },
-                    )
-                    self._finish(SessionState.GAVE_UP)
-                    return
+                delay = self.backoff.delay(failures + 1, self._jitter.random())
                 log.warning(
                     "connect failed",
                     extra={
                         "code": LogCode.CONNECTION_LOST,
                         "client_id": self.client_id,
                         "attempt": failures,
-                        "retry_in": self.backoff.delay(failures + 1),
+                        "retry_in": round(delay, 3),
                         "error": error,
                     },
                 )
                 continue
-            failures, pause = 0, True
+            failures, delay = 0, self.backoff.delay(1, self._jitter.random())
             self._state = SessionState.CONNECTED
             log.info(
                 "connected",
@@ -278,6 +274,10 @@ class IBConnector(BrokerPort):
             await self._lost.wait()
             self._lost.clear()
 
+    def _ended(self) -> bool:
+        # a method, not an inline test: stop() changes the state while we await
+        return self._state.is_final
+
     async def _connect_once(self) -> str | None:
         """One connect attempt; None when the session is up, else why it is not.
         (Error 326 during the attempt cancels this task: see _deliver.)"""
@@ -287,6 +287,10 @@ class IBConnector(BrokerPort):
                 self.host, self.port, self.client_id, self.connect_timeout
             )
         except Exception as exc:  # refused, timed out, dropped: the library cleaned up
+            cancelling = getattr(asyncio.current_task(), "cancelling", None)  # 3.11+
+            if cancelling is not None and cancelling():
+                # asyncio.wait_for may turn our cancel into the connect's own error
+                raise asyncio.CancelledError from exc
             return repr(exc)
         return None
 
@@ -304,7 +308,6 @@ class IBConnector(BrokerPort):
     def _finish(self, state: SessionState) -> None:
         self._state = state
         if self._task is not None:
-            # also from inside the supervisor (giving up): it returns right after
             self._task.cancel()
         self.ib.client.disconnect()  # the session level we connected at; safe in any state
         if self._done is not None:

@@ -15,7 +15,8 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from ibguard.engine.engine import Engine
-from ibguard.engine.events import BrokerEvent, Tick
+from ibguard.engine.errors import ConfigError
+from ibguard.engine.events import BrokerEvent, Event, Tick
 from ibguard.engine.health import HealthReport
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import BrokerPort, Clock, Journal
@@ -50,6 +51,7 @@ class EngineService:
         self._pump = Pump(engine, port, journal)
         self._last_event_at: datetime | None = None
         self._halt_handled = False
+        self._health_port = health_port
         self.health_server = HealthServer(
             report=self.health, metrics=self.metrics, host=health_host, port=health_port
         )
@@ -72,6 +74,10 @@ class EngineService:
             last_event_age_seconds=age,
         )
 
+    def feed(self, event: Event) -> None:
+        """Hand the engine an intent (SubmitOrder, RequestCancel, FlattenAll, ...)."""
+        self._pump.feed(event)
+
     def _on_event(self, event: BrokerEvent) -> None:
         self._last_event_at = self._clock.now()
         self._pump.feed(event)
@@ -81,14 +87,19 @@ class EngineService:
         self._pump.feed(Tick(now=self.engine.broker_time(self._clock.now())))
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Serve until `stop` is set (SIGINT/SIGTERM in the CLI) or the engine halts."""
-        self._pump.port.start(self._on_event)
-        await self.health_server.start()
-        _log.info(
-            "engine service started",
-            extra={"code": LogCode.SERVICE_STARTED, "health_port": self.health_server.port},
-        )
+        """Serve until `stop` is set (SIGINT/SIGTERM in the CLI) or the engine halts.
+
+        The health address is bound first: when it cannot be (port taken, host unknown)
+        this raises `ConfigError` before any broker session exists, so nothing is left
+        running. Once started, leaving for any reason ends the broker session too.
+        """
+        await self._start_health_server()
         try:
+            self._pump.port.start(self._on_event)
+            _log.info(
+                "engine service started",
+                extra={"code": LogCode.SERVICE_STARTED, "health_port": self.health_server.port},
+            )
             if self._connect is not None:
                 await self._connect()
             while not stop.is_set():
@@ -108,3 +119,17 @@ class EngineService:
                 await self._disconnect()
             await self.health_server.stop()
             _log.info("engine service stopped", extra={"code": LogCode.SERVICE_STOPPED})
+
+    async def _start_health_server(self) -> None:
+        server = self.health_server
+        try:
+            await server.start()
+        except OSError as exc:  # EADDRINUSE, EACCES, or a host name that does not resolve
+            reason = exc.strerror or str(exc)
+            raise ConfigError(
+                [
+                    f"health_host/health_port: cannot serve /health on "
+                    f"{server.host}:{self._health_port}: {reason}; "
+                    "choose another --health-port (0 picks a free one) or --health-host"
+                ]
+            ) from None

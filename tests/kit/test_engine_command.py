@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ibguard.kit.cli import main
@@ -19,6 +21,23 @@ def _codes(log_dir: Path) -> list[str]:
         for path in sorted(log_dir.glob("*.jsonl"))
         for line in path.read_text().splitlines()
     ]
+
+
+def _engine_process(*flags: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "ibguard.kit.cli", "engine", "run", "--account", "DU1", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 nobody listens on: the broker is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _run_sim(logs: Path, journal: Path, stop_after: str) -> int:
@@ -55,38 +74,25 @@ def test_engine_run_with_bad_settings_exits_2_naming_every_problem(capsys) -> No
     assert "--client-id" in err[0]
 
 
-def test_engine_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
-    logs = tmp_path / "logs"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "ibguard.kit.cli",
-            "engine",
-            "run",
-            "--broker",
-            "sim",
-            "--account",
-            "DU1",
-            "--health-port",
-            "0",
-            "--log-dir",
-            str(logs),
-        ],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+def _stops_on_sigterm_once(logs: Path, ready: Callable[[list[str]], bool], *flags: str) -> None:
+    """Start `engine run`, wait until its log codes satisfy `ready`, SIGTERM it: exit 0."""
+    process = _engine_process("--health-port", "0", "--log-dir", str(logs), *flags)
     try:
-        deadline = time.monotonic() + 20
-        while "SERVICE_STARTED" not in (_codes(logs) if logs.exists() else []):
-            assert time.monotonic() < deadline, "service did not start"
+        deadline = time.monotonic() + 30
+        while not ready(_codes(logs) if logs.exists() else []):
+            assert time.monotonic() < deadline, "service did not get ready"
             assert process.poll() is None, "service exited early"
             time.sleep(0.05)
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=20) == 0
+        assert process.wait(timeout=30) == 0
     finally:
         if process.poll() is None:
             process.kill()
     assert "SERVICE_STOPPED" in _codes(logs)
+
+
+def test_engine_run_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    _stops_on_sigterm_once(tmp_path / "logs", lambda codes: "SERVICE_STARTED" in codes)
 
 
 def test_engine_run_with_a_corrupt_journal_exits_2_in_one_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -97,3 +103,37 @@ def test_engine_run_with_a_corrupt_journal_exits_2_in_one_line(tmp_path: Path, c
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "journal" in err[0]
+
+
+def test_a_busy_health_port_is_one_line_and_exit_2_while_the_broker_is_down(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = str(taken.getsockname()[1])
+        process = _engine_process(
+            "--broker", "ib", "--port", str(_closed_port()), "--health-port", busy,
+            "--log-dir", str(tmp_path / "logs"), "--journal", str(tmp_path / "j.sqlite"),
+        )  # fmt: skip
+        try:
+            _out, err = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    assert process.returncode == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert busy in lines[0]
+    assert "--health-port" in lines[0]
+
+
+def test_sigterm_stops_the_service_while_it_retries_a_broker_that_is_down(
+    tmp_path: Path,
+) -> None:
+    # two failed connects: a retry is under way when the signal comes
+    _stops_on_sigterm_once(
+        tmp_path / "logs",
+        lambda codes: codes.count("CONNECTION_LOST") >= 2,
+        "--broker", "ib", "--port", str(_closed_port()),
+    )  # fmt: skip

@@ -129,7 +129,7 @@ async def rig(
             clock=FixedClock(),
             library=lib,
             connect_timeout=3,
-            backoff=backoff or Backoff(initial=0.01, maximum=0.05, max_attempts=5),
+            backoff=backoff or Backoff(initial=0.01, maximum=0.05, jitter=0),
             sleep=sleeps,
         )
         events: list[BrokerEvent] = []
