@@ -16,6 +16,7 @@ from enum import Enum
 from typing import ClassVar, Final
 
 import libcst as cst
+from ibguard.errors import UsageError
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.resolution import ModuleResolver
 from libcst.metadata import CodeRange, PositionProvider
@@ -108,7 +109,7 @@ class Rule(cst.BatchableCSTVisitor):
         elif not all(isinstance(sample, Invalid) for sample in cls.INVALID):
             problems.append("INVALID samples must be Invalid(...) with line and column")
         if problems:
-            raise TypeError(f"rule class {cls.__name__}: " + "; ".join(problems))
+            raise UsageError(f"rule class {cls.__name__}: " + "; ".join(problems))
 
     def __init__(self, context: FileContext) -> None:
         super().__init__()

@@ -1,8 +1,10 @@
-"""The repo's own hygiene: every mapped package is type-checked and in the import graph, and
-every `type: ignore` says why."""
+"""The repo's own hygiene: every mapped package is type-checked and in the import graph,
+every `type: ignore` says why, and errors raised by ibguard say whose fault they are."""
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 import sys
 from pathlib import Path
@@ -40,3 +42,39 @@ def test_every_type_ignore_says_why() -> None:
                 if found and not found["rest"].strip().startswith("#"):
                     unexplained.append(f"{path.relative_to(ROOT)}:{number}")
     assert not unexplained, "add `  # why` after each type: ignore: " + ", ".join(unexplained)
+
+
+# abstract methods and iterator protocol: these builtins are the language's, not a fault
+_LANGUAGE_SIGNALS = {"NotImplementedError", "StopIteration", "StopAsyncIteration", "SystemExit"}
+
+
+def _bare_builtin_raises(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Raise) or node.exc is None:
+            continue
+        target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+        name = target.id if isinstance(target, ast.Name) else ""
+        builtin = getattr(builtins, name, None)
+        if (
+            isinstance(builtin, type)
+            and issubclass(builtin, BaseException)
+            and name not in _LANGUAGE_SIGNALS
+            # an I/O condition (a dead socket), raised as the real client libraries do
+            and not issubclass(builtin, OSError)
+        ):
+            found.append(f"{path.relative_to(ROOT)}:{node.lineno} raises {name}")
+    return found
+
+
+def test_ibguard_raises_its_own_errors_not_bare_builtins() -> None:
+    """Each failure is an `ibguard.errors` subclass naming whose fault it is (usage, config,
+    broker protocol, internal); those keep the builtin bases, so `except ValueError` still works."""
+    found = [
+        hit
+        for folder in MAPPED.values()
+        if folder != "errors"  # the root refuses to be raised itself with a TypeError
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for hit in _bare_builtin_raises(path)
+    ]
+    assert not found, "raise an ibguard.errors subclass instead: " + ", ".join(found)

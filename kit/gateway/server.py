@@ -146,7 +146,7 @@ class Gateway:
         for c in self._tasks.values():
             if c.client_id == client_id and not c.closed:
                 return c
-        raise KeyError(f"no live connection for clientId {client_id}")
+        raise UsageError(f"no live connection for clientId {client_id}")
 
     def stats(self) -> GatewayStats:
         live = list(self._tasks.values())

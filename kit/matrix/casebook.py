@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, final
 
+from ibguard.errors import InternalError
 from ibguard.kit.matrix.catalog import CASES
 from ibguard.kit.matrix.stage import StageMaker
 
@@ -44,7 +45,7 @@ def implements(case_id: str, *needs: str) -> Callable[[CaseFunction], CaseFuncti
     def register(function: CaseFunction) -> CaseFunction:
         known = _REGISTRY.get(case_id)
         if known is not None and _origin(known.play) != _origin(function):
-            raise RuntimeError(f"{case_id} is implemented twice")  # a re-import is fine
+            raise InternalError(f"{case_id} is implemented twice")  # a re-import is fine
         _REGISTRY[case_id] = CaseBehaviour(case_id, frozenset(needs), function)
         return function
 
@@ -59,7 +60,7 @@ def behaviour(case_id: str) -> CaseBehaviour:
     for module in _MODULES:
         importlib.import_module(module)
     if case_id not in _REGISTRY:
-        raise RuntimeError(f"{case_id} has no implementation")
+        raise InternalError(f"{case_id} has no implementation")
     return _REGISTRY[case_id]
 
 

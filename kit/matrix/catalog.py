@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Final, final
 
+from ibguard.errors import InternalError, UsageError
+
 __all__ = ["CASES", "CATEGORIES", "Case", "case"]
 
 CATEGORIES: Final = ("CONN", "LIFE", "FAIL", "BOUNDARY", "PERF", "SEC", "OPS", "EDGE")
@@ -31,7 +33,7 @@ class Case:
     def __post_init__(self) -> None:
         match = _ID.match(self.id)
         if match is None or match.group(1) not in CATEGORIES:
-            raise ValueError(f"case id {self.id!r} is not CATEGORY-NN with a known category")
+            raise UsageError(f"case id {self.id!r} is not CATEGORY-NN with a known category")
 
     @property
     def category(self) -> str:
@@ -299,7 +301,7 @@ CASES: Final[tuple[Case, ...]] = (
 
 _BY_ID: Final = {c.id: c for c in CASES}
 if len(_BY_ID) != len(CASES) or len(CASES) != 30:
-    raise RuntimeError("the case catalog must hold 30 cases with unique ids")
+    raise InternalError("the case catalog must hold 30 cases with unique ids")
 
 
 def case(case_id: str) -> Case:

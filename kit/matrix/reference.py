@@ -35,6 +35,7 @@ from ibguard.engine.model import Instrument, OrderRequest, OrderSnapshot
 from ibguard.engine.ports import BrokerPort, Clock
 from ibguard.engine.shell.logfiles import RotatingJsonFileHandler
 from ibguard.engine.shell.pump import Pump
+from ibguard.errors import UsageError
 from ibguard.kit.matrix.health_endpoint import ServedHealth
 from ibguard.kit.matrix.subject import (
     ALL_CAPABILITIES,
@@ -109,7 +110,7 @@ class ReferenceSubject(Subject):
 
     def start(self, endpoint: Endpoint) -> None:
         if not isinstance(endpoint, InProcessEndpoint | WireEndpoint):
-            raise TypeError(f"unknown endpoint {endpoint!r}")
+            raise UsageError(f"unknown endpoint {endpoint!r}")
         self._endpoint = endpoint
         self._boot()
 
@@ -202,7 +203,7 @@ class ReferenceSubject(Subject):
     @property
     def _engine(self) -> Engine:
         if self.engine is None:
-            raise RuntimeError("the subject was not started")
+            raise UsageError("the subject was not started")
         return self.engine
 
     def order(self, oms_id: str) -> OrderSnapshot | None:

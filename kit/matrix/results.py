@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final, final
 
+from ibguard.errors import UsageError
+
 __all__ = ["RESULTS", "CaseResult"]
 
 RESULTS: Final = ("pass", "fail", "xfail", "skip")
@@ -29,7 +31,7 @@ class CaseResult:
 
     def __post_init__(self) -> None:
         if self.result not in RESULTS:
-            raise ValueError(f"result must be one of {RESULTS}, got {self.result!r}")
+            raise UsageError(f"result must be one of {RESULTS}, got {self.result!r}")
 
     def to_dict(self) -> dict[str, object]:
         out: dict[str, object] = {

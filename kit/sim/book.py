@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from ibguard.errors import UsageError
 from ibguard.kit.sim.messages import (
     CommissionReport,
     Contract,
@@ -226,7 +227,7 @@ class Ledger:
 
     def execution(self, exec_id: str) -> BookedExecution:
         if exec_id not in self._exec_index:
-            raise KeyError(f"no execution {exec_id}")
+            raise UsageError(f"no execution {exec_id}")
         return self.executions[self._exec_index[exec_id]]
 
     def position_line(self, account: str, contract: Contract) -> PositionLine:

@@ -12,6 +12,7 @@ import enum
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from ibguard.errors import UsageError
 from ibguard.kit.sim.messages import Contract
 
 __all__ = ["ContractBook", "HaltMode", "Listing"]
@@ -92,7 +93,7 @@ class ContractBook:
     def _require(self, symbol: str) -> Listing:
         listing = self.resolve(symbol)
         if listing is None:
-            raise KeyError(f"{symbol} was renamed to {self._renamed[symbol]}")
+            raise UsageError(f"{symbol} was renamed to {self._renamed[symbol]}")
         return listing
 
     def _allocate_con_id(self) -> int:

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from ibguard.errors import UsageError
 from ibguard.kit.sim.book import BookedExecution, SimOrder
 from ibguard.kit.sim.contracts import HaltMode
 from ibguard.kit.sim.ids import MAX_ORDER_ID, bump_exec_correction
@@ -331,7 +332,7 @@ class OrderDesk:
         b = self._b
         listing = b.contracts.resolve(symbol)
         if listing is None:
-            raise KeyError(
+            raise UsageError(
                 f"{symbol} does not resolve (renamed to {b.contracts.renamed_to(symbol)})"
             )
         if order_id is None:
