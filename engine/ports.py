@@ -4,7 +4,7 @@ tests plug in fakes from tests/fakes). Nothing here does I/O itself."""
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 
 from ibguard.engine.commands import Command
@@ -54,6 +54,12 @@ class Journal(ABC):
     @abstractmethod
     def append(self, event: Event) -> None:
         """Store one event before the engine handles it."""
+
+    def append_all(self, events: Sequence[Event]) -> None:
+        """Store several events, in order, before the engine handles any of them (a store
+        that can should write them at once: one transaction)."""
+        for event in events:
+            self.append(event)
 
     @abstractmethod
     def events(self) -> Iterator[Event]:

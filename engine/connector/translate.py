@@ -36,6 +36,7 @@ from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, Time
 from ibguard.errors import BrokerProtocolError
 
 __all__ = [
+    "MAX_EXPONENT",
     "UNSET_DOUBLE",
     "UNSET_INTEGER",
     "ContractFields",
@@ -62,6 +63,7 @@ __all__ = [
 UNSET_DOUBLE: Final = sys.float_info.max  # IB's "no value" for doubles
 UNSET_INTEGER: Final = 2**31 - 1  # and for integers
 _UNSET_DECIMAL: Final = Decimal(str(UNSET_DOUBLE))
+MAX_EXPONENT: Final = 40  # |adjusted exponent| of any number the engine accepts
 _SIDES: Final = {"BUY": Side.BUY, "SELL": Side.SELL, "BOT": Side.BUY, "SLD": Side.SELL}
 
 
@@ -130,6 +132,12 @@ def optional_decimal(value: object) -> Decimal | None:
         raise BrokerProtocolError(f"not a number: {value!r}") from None
     if number == _UNSET_DECIMAL:  # the sentinel printed as text (OrderState fields)
         return None
+    if not number.is_finite() or (
+        number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT
+    ):
+        # no price or quantity is NaN, infinite or beyond 10^40; the journal refuses such
+        # numbers too (event_codec.MAX_EXPONENT), so one would poison every restart
+        raise BrokerProtocolError(f"number out of range: {str(value)[:40]!r}")
     return number
 
 

@@ -3,48 +3,80 @@
 The engine core is deterministic, so replaying the journal into a fresh Engine rebuilds
 the book exactly (orders, fills, positions, ids) after a crash or a restart. SQLite in WAL
 mode with synchronous=NORMAL: a committed event survives the process dying at any point
-(an OS crash may lose the last few, which the broker reconciliation then recovers).
+(an OS crash may lose the last few, which the broker reconciliation then recovers). A batch
+of events (`append_all`) is one transaction: all of it is stored, or none of it.
+
+Invariants:
+- an absent file is a fresh start: the journal is built under a temporary name and renamed
+  into place, so a crash while creating it never leaves a half-made journal behind;
+- an existing file must be a journal: a 0-byte file, another database or one whose events
+  table is gone raises `JournalCorrupt` (never a silent empty book); so does a bad row,
+  naming its sequence number.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Final
 
 from ibguard.engine.events import Event
 from ibguard.engine.ports import Journal
-from ibguard.engine.shell.event_codec import decode_event, encode_event
+from ibguard.engine.shell.event_codec import JournalCorrupt, decode_event, encode_event
 
 __all__ = ["SqliteJournal"]
 
-_SCHEMA = """
+_SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS events (
     seq  INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
     body TEXT NOT NULL
 )
 """
+_INSERT: Final = "INSERT INTO events (kind, body) VALUES (?, ?)"
 
 
 class SqliteJournal(Journal):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        if not self.path.exists():
+            _create(self.path)
         self._db = sqlite3.connect(self.path, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        try:
+            _check_is_journal(self._db, self.path)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        except BaseException:
+            self._db.close()
+            raise
 
     def append(self, event: Event) -> None:
-        self._db.execute(
-            "INSERT INTO events (kind, body) VALUES (?, ?)",
-            (type(event).__name__, encode_event(event)),
-        )
+        self._db.execute(_INSERT, (type(event).__name__, encode_event(event)))
+
+    def append_all(self, events: Sequence[Event]) -> None:
+        """Store `events` in order in one transaction (one commit for the whole batch)."""
+        if len(events) == 1:
+            self.append(events[0])
+            return
+        rows = [(type(event).__name__, encode_event(event)) for event in events]
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            db.executemany(_INSERT, rows)
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
 
     def events(self) -> Iterator[Event]:
         """Every event in the order it was written; JournalCorrupt on a bad row."""
-        for (body,) in self._db.execute("SELECT body FROM events ORDER BY seq"):
-            yield decode_event(body)
+        for seq, body in self._db.execute("SELECT seq, body FROM events ORDER BY seq"):
+            try:
+                yield decode_event(body)
+            except JournalCorrupt as exc:
+                raise JournalCorrupt(f"row {seq}: {exc}") from exc
 
     def __len__(self) -> int:
         (count,) = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
@@ -52,3 +84,25 @@ class SqliteJournal(Journal):
 
     def close(self) -> None:
         self._db.close()
+
+
+def _create(path: Path) -> None:
+    """A new, empty journal at `path`, appearing there complete or not at all."""
+    building = path.with_name(f".{path.name}.{os.getpid()}.new")
+    building.unlink(missing_ok=True)  # left by a crash of this pid's namesake
+    db = sqlite3.connect(building, isolation_level=None)
+    try:
+        db.execute(_SCHEMA)
+    finally:
+        db.close()
+    os.replace(building, path)
+
+
+def _check_is_journal(db: sqlite3.Connection, path: Path) -> None:
+    if path.stat().st_size == 0:
+        raise JournalCorrupt("the file is empty (0 bytes), not a journal")
+    found = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'events'"
+    ).fetchone()
+    if found is None:
+        raise JournalCorrupt("it has no events table: not a journal, or its table was dropped")

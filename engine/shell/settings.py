@@ -72,6 +72,7 @@ __all__ = [
 
 TABLE: Final = "engine"
 _PORT_MAX: Final = 65535
+_MAX_SECONDS: Final = 7 * 24 * 3600  # a week; a longer threshold is "never" in practice
 
 
 class Broker(str, Enum):
@@ -162,10 +163,11 @@ def _seconds(value: object, text: bool) -> object:
             number = Decimal(value)
         except InvalidOperation:
             number = None
+    allowed = f"must be a positive number of seconds up to {_MAX_SECONDS}"
     if isinstance(number, bool) or not isinstance(number, (int, float, Decimal)):
-        raise _Invalid(f"must be a positive number of seconds, got {value!r}")
-    if not Decimal(number).is_finite() or not number > 0:
-        raise _Invalid(f"must be a positive number of seconds, got {value!r}")
+        raise _Invalid(f"{allowed}, got {value!r}")
+    if not Decimal(number).is_finite() or not 0 < number <= _MAX_SECONDS:
+        raise _Invalid(f"{allowed}, got {value!r}")
     return timedelta(seconds=float(number))
 
 
@@ -255,6 +257,9 @@ def _read_table(path: Path, errors: list[str]) -> dict[str, object]:
         return {}
     except tomllib.TOMLDecodeError as exc:
         errors.append(f"not valid TOML: {exc}")
+        return {}
+    except UnicodeDecodeError as exc:
+        errors.append(f"not UTF-8 text (byte {exc.start}): TOML files are UTF-8")
         return {}
     errors.extend(
         f"{key}: must be inside the [{TABLE}] table" for key in document if key in SETTING_KEYS

@@ -6,12 +6,20 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
+from ibguard.engine.events import ExecutionReport
+from ibguard.engine.model import Instrument, Side
+from ibguard.engine.shell.event_codec import encode_event
+from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.kit.cli import main
 
 
@@ -137,3 +145,119 @@ def test_sigterm_stops_the_service_while_it_retries_a_broker_that_is_down(
         lambda codes: codes.count("CONNECTION_LOST") >= 2,
         "--broker", "ib", "--port", str(_closed_port()),
     )  # fmt: skip
+
+
+def _one_line_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def _sim(tmp_path: Path, *flags: str) -> list[str]:
+    return [
+        "engine", "run", "--broker", "sim", "--account", "DU1", "--health-port", "0",
+        "--log-dir", str(tmp_path / "logs"), "--stop-after", "5", *flags,
+    ]  # fmt: skip
+
+
+def test_an_unresolvable_health_host_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line = _one_line_exit_2(_sim(tmp_path, "--health-host", "no-such-host.invalid"), capsys)
+    assert "--health-host" in line
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "engine.toml"
+    config.write_bytes(b'[engine]\naccount = "DU\xff\xfe1"\n')
+    line = _one_line_exit_2(["engine", "run", "--config", str(config)], capsys)
+    assert "UTF-8" in line
+
+
+def test_an_absurd_stale_threshold_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "engine.toml"
+    config.write_text('[engine]\naccount = "DU1"\nstale_after_seconds = 1e300\n')
+    line = _one_line_exit_2(["engine", "run", "--config", str(config)], capsys)
+    assert "stale_after_seconds" in line
+
+
+def _journal_holding(path: Path, body: str) -> Path:
+    SqliteJournal(path).close()  # a real, empty journal
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO events (kind, body) VALUES ('ExecutionReport', ?)", (body,))
+    return path
+
+
+def _execution_row(shares: str) -> str:
+    fill = ExecutionReport(
+        exec_id="0001.01",
+        order_id=1,
+        client_id=0,
+        perm_id=5,
+        order_ref="ibg:a",
+        instrument=Instrument(symbol="AAPL"),
+        side=Side.BUY,
+        shares=Decimal(1),
+        price=Decimal("100.5"),
+        time=datetime(2026, 11, 24, 15, tzinfo=timezone.utc),
+        account="DU1",
+    )
+    return encode_event(fill).replace('{"__decimal__":"1"}', f'{{"__decimal__":"{shares}"}}')
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(_execution_row("1e999999999"), id="shares-1e999999999"),
+        pytest.param(_execution_row("NaN"), id="shares-NaN"),
+        pytest.param('{"v":1,"event":' + "[" * 100_000 + "]" * 100_000 + "}", id="100k-deep"),
+        pytest.param("{" * 100_000, id="100k-open-braces"),
+    ],
+)
+def test_a_journal_row_no_engine_wrote_is_one_line_and_exit_2(
+    tmp_path: Path, body: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = _journal_holding(tmp_path / "book.sqlite", body)
+    line = _one_line_exit_2(_sim(tmp_path, "--journal", str(journal)), capsys)
+    assert "journal" in line
+    assert "row 1" in line
+
+
+def test_the_row_with_a_normal_fill_replays(tmp_path: Path) -> None:
+    journal = _journal_holding(tmp_path / "book.sqlite", _execution_row("1"))
+    assert main(_sim(tmp_path, "--journal", str(journal), "--stop-after", "0.1")) == 0
+
+
+@pytest.mark.parametrize("damage", ["empty-file", "dropped-table", "other-database"])
+def test_a_damaged_journal_never_starts_an_empty_book(
+    tmp_path: Path, damage: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    journal = tmp_path / "book.sqlite"
+    if damage == "empty-file":
+        journal.write_bytes(b"")
+    elif damage == "dropped-table":
+        _journal_holding(journal, _execution_row("1"))
+        with sqlite3.connect(journal) as db:
+            db.execute("DROP TABLE events")
+    else:
+        with sqlite3.connect(journal) as db:
+            db.execute("CREATE TABLE orders (id INTEGER)")
+    line = _one_line_exit_2(_sim(tmp_path, "--journal", str(journal)), capsys)
+    assert "journal" in line
+    assert journal.exists()  # left as found, for the operator to inspect
+    assert not (tmp_path / "logs").exists() or "SERVICE_STARTED" not in _codes(tmp_path / "logs")
+
+
+def test_an_absent_journal_is_a_fresh_start_and_nothing_half_made_stays_behind(
+    tmp_path: Path,
+) -> None:
+    journal = tmp_path / "new" / "book.sqlite"
+    journal.parent.mkdir()
+    assert main(_sim(tmp_path, "--journal", str(journal), "--stop-after", "0.1")) == 0
+    assert len(SqliteJournal(journal)) > 0
+    assert sorted(p.name for p in journal.parent.iterdir() if not p.name.startswith("book")) == []

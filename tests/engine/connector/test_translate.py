@@ -46,8 +46,10 @@ def test_optional_decimal(value: object, expected: Decimal | None) -> None:
     assert tr.optional_decimal(value) == expected
 
 
-@pytest.mark.parametrize("value", [True, "abc"])
-def test_optional_decimal_refuses_non_numbers(value: object) -> None:
+@pytest.mark.parametrize(
+    "value", [True, "abc", "NaN", float("nan"), float("inf"), "-Infinity", "1e999999999", 1e300]
+)
+def test_optional_decimal_refuses_non_numbers_and_numbers_no_order_holds(value: object) -> None:
     with pytest.raises(BrokerProtocolError):
         tr.optional_decimal(value)
 
