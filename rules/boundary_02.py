@@ -12,19 +12,32 @@ import libcst as cst
 from ibguard.rules.base import FileContext, Invalid, Rule, Target, Valid
 from ibguard.rules.broker_api import is_distinctive_client_method
 from ibguard.rules.names import terminal_name, words
-from ibguard.rules.values import Kind, Value
+from ibguard.rules.values import Kind, Role, Value
 
 __all__ = ["EngineBypassesConnector"]
 
 # Words that make an unresolved receiver look like the broker client.
 _CLIENT_WORDS: Final = frozenset({"ib", "ibkr", "tws", "ibapi", "eclient"})
-# Broker client classes: every member of one of their instances is a client method.
-_CLIENT_CLASSES: Final = frozenset({"IB", "EClient", "Client"})
+# Calls of these are broker calls whatever the method is called.
+_CALLED: Final = frozenset(
+    {Role.FUNCTION, Role.CLASS, Role.CLIENT_METHOD, Role.EVENT_METHOD, Role.UNTYPED}
+)
+# Taken without a call, these are broker callables.
+_REFERENCED: Final = frozenset({Role.FUNCTION, Role.CLIENT_METHOD})
+# Values the library returns or holds: only distinctive client methods on them count.
+_DATA_LIKE: Final = frozenset({Role.DATA_METHOD, Role.DERIVED})
+# `getattr(x, name)` with a computed name reaches the broker on these.
+_DYNAMIC_RECEIVERS: Final = frozenset({Role.CLIENT, Role.MODULE, Role.UNTYPED})
 _DYNAMIC_IMPORTS: Final = frozenset({"importlib.import_module", "import_module", "__import__"})
 
 
 def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
+
+
+def _callable(role: Role, method: str) -> bool:
+    """Is calling a value of this role (named `method`) a call of the broker?"""
+    return role in _CALLED or (role in _DATA_LIKE and is_distinctive_client_method(method))
 
 
 def _looks_like_client(receiver: cst.BaseExpression) -> bool:
@@ -36,19 +49,28 @@ class EngineBypassesConnector(Rule):
 
     Reports, in engine files: imports of a broker library (`ib_async`, `ib_insync`, `ibapi`, or
     the configured `broker-libraries`), also through a project module that re-exports it;
-    dynamic imports (`importlib.import_module("ib_insync")`, `__import__`); any call of the
-    broker library or of a broker object (`IB()`, `LimitOrder(...)`, `ib.cancelOrder()`,
-    `self.ib.placeOrder()`, `Class.ib.reqGlobalCancel()`, `getattr(ib, "cancelOrder")`);
-    members of a broker object taken without a call (`loop.call_soon(ib.cancelOrder, 1)`,
-    `functools.partial(ib.cancelOrder, 1)`, `[ib.placeOrder]`, `cb = util.run`); event
-    subscriptions (`ib.execDetailsEvent += handler`); and private names of connector
-    modules. Receivers are resolved through aliases, star imports, `x = IB()`, `self.x`,
-    parameters, attributes and return values annotated with broker types (also in another
-    project module). On broker data the project returns (`trade = connector.open_trade()`) only
-    client methods count (`trade.orderStatus.status` is data). When a receiver
-    cannot be resolved, a distinctive IB client method (`placeOrder`, `cancelOrder`,
-    `req...`, `openTrades`, `whatIfOrder`, ...) on an object named like the client (`ib`,
-    `self._ib`, `ib_client`, `tws`) is reported too.
+    dynamic imports (`importlib.import_module("ib_insync")`, `__import__`); calls of the broker
+    library's functions and classes (`util.run()`, `IB()`, `LimitOrder(...)`); calls of any
+    method of a broker client (`ib.cancelOrder()`, `self.ib.placeOrder()`,
+    `ib.client.reqGlobalCancel()`, `self.reqMktData()` in an `EClient` subclass,
+    `getattr(ib, "cancelOrder")`); client methods and library functions taken without a call
+    (`loop.call_soon(ib.cancelOrder, 1)`, `[ib.placeOrder]`, `cb = util.run`); event
+    subscriptions (`ib.execDetailsEvent += handler`, `trade.statusEvent.connect(handler)`); and
+    private names of connector modules.
+
+    What a broker value is comes from the broker library itself (`broker_model`): the
+    annotations of ib_async / ib_insync (dataclass fields, method return types) and the
+    classes of `ibapi`, read from the installed package (or from the table committed for the
+    version it was generated from). Broker data (`Trade`, `PortfolioItem`, `Contract`) and
+    the plain values it holds (`pos.contract.right` is a str, `item.position` a float,
+    `util.df(bars)` a DataFrame) are data: reading them, or calling their methods, is not a
+    broker call; only a distinctive IB client method on them is (`placeOrder`, `req...`).
+    Receivers are resolved through aliases, star imports, `x = IB()`, `self.x`, parameters,
+    attributes and return values annotated with broker types, unannotated project functions
+    by what they return (`return IB()`), attributes and methods inherited from base classes
+    in any project module (`ib: ClassVar[IB]` on a base), and the client layer
+    (`ib.client`). When a receiver cannot be resolved, a distinctive IB client method on an
+    object named like the client (`ib`, `self._ib`, `ib_client`, `tws`) is reported too.
     """
 
     id = "BOUNDARY-02"
@@ -56,7 +78,12 @@ class EngineBypassesConnector(Rule):
     TARGET = Target.ENGINE
     CANNOT = (
         "Objects passed in without a broker annotation and not named like the client "
-        "(`def f(x): x.placeOrder()`); broker objects hidden in containers (`self.clients[0]`); "
+        "(`def f(x): x.placeOrder()`); broker objects hidden in the project's own containers "
+        "(`self.clients[0]`, `self.apps[name]`); what a function returns when it has no "
+        "annotation and its `return` is not a call, a name assigned from a call, or `self.x`; "
+        "values the broker library leaves untyped (ibapi's `EClient` methods, `util.df`): "
+        "only distinctive client methods on them count; methods of broker data "
+        "(`trade.isDone()`, `ticker.marketPrice()`) are treated as data; "
         "calls built from strings other than `getattr`/`import_module`; `exec`/`eval`."
     )
 
@@ -138,6 +165,37 @@ class EngineBypassesConnector(Rule):
             """,
             project={
                 "app.connector": "from ib_async import Trade\ndef open_trade() -> Trade: ...\n"
+            },
+        ),
+        Valid(
+            """
+            from app.connector import first_item
+            def describe() -> bool:
+                item = first_item()  # broker data: its fields are plain values
+                qty = item.position  # a float, as PortfolioItem says
+                call = item.contract.right.startswith("C")  # a str
+                symbol = getattr(item.contract, "symbol", None)  # reading a field by name
+                return qty.is_integer() and call and symbol is not None
+            """,
+            project={
+                "app.connector": (
+                    "from ib_async import PortfolioItem\ndef first_item() -> PortfolioItem: ...\n"
+                )
+            },
+        ),
+        Valid(
+            """
+            from app.connector import Session
+            def refs(session: Session) -> list:
+                # what the connector returns, iterated: Trade, Order, str
+                return [t.order.orderRef.upper() for t in session.trades()]
+            """,
+            project={
+                "app.connector": (
+                    "from ib_async import Trade\n"
+                    "class Session:\n"
+                    "    def trades(self) -> list[Trade]: ...\n"
+                )
             },
         ),
     )
@@ -337,6 +395,120 @@ class EngineBypassesConnector(Rule):
             1,
             count=3,
         ),
+        Invalid(
+            """
+            from ib_async import util
+            def frame(bars):
+                return util.df(bars).set_index("date")  # util.df is the call; set_index is pandas
+            """,
+            1,
+            1,
+            count=2,
+        ),
+        Invalid(
+            """
+            from app.runtime import Base
+            class Strategy(Base):
+                def go(self, contract, order) -> None:
+                    self.ib.placeOrder(contract, order)  # `ib: ClassVar[IB]` on the base
+                    self.session().reqGlobalCancel()  # an inherited, unannotated method
+            """,
+            4,
+            9,
+            count=2,
+            project={
+                "app.runtime": (
+                    "from typing import ClassVar\n"
+                    "from ib_async import IB\n"
+                    "class Base:\n"
+                    "    ib: ClassVar[IB]\n"
+                    "    def __init__(self):\n"
+                    "        self._session = IB()\n"
+                    "    def session(self):\n"
+                    "        return self._session\n"
+                )
+            },
+        ),
+        Invalid(
+            """
+            from app.runtime import Api
+            class Strategy(Api):
+                def go(self, contract) -> None:
+                    self.reqMktData(1, contract, "", False, False, [])
+                    self.handlers = [self.cancelOrder]
+            """,
+            4,
+            9,
+            count=2,
+            project={
+                "app.runtime": (
+                    "from ibapi.client import EClient\n"
+                    "from ibapi.wrapper import EWrapper\n"
+                    "class Api(EWrapper, EClient):\n"
+                    "    def __init__(self):\n"
+                    "        EClient.__init__(self, self)\n"
+                )
+            },
+        ),
+        Invalid(
+            """
+            from app.runtime import connect_to_IB
+            class Strategy:
+                def __init__(self) -> None:
+                    self.ib = connect_to_IB("127.0.0.1")  # returns IB(), unannotated
+                def stop(self) -> None:
+                    self.ib.reqGlobalCancel()
+            """,
+            6,
+            9,
+            project={
+                "app.runtime": (
+                    "from ib_insync import IB\n"
+                    "def connect_to_IB(host):\n"
+                    "    ib = IB()\n"
+                    "    ib.connect(host)\n"
+                    "    return ib\n"
+                )
+            },
+        ),
+        Invalid(
+            """
+            from app.connector import Broker
+            class Strategy:
+                def __init__(self, broker: Broker) -> None:
+                    self.broker = broker
+                def stop(self, order) -> None:
+                    self.broker.ib.client.cancelOrder(order)
+                    self.broker.ib.client.reqGlobalCancel()
+                    c = self.broker.ib.client
+                    c.cancelOrder(order)
+            """,
+            6,
+            9,
+            count=3,
+            project={
+                "app.connector": (
+                    "from ib_async import IB\n"
+                    "class Broker:\n"
+                    "    def __init__(self) -> None:\n"
+                    "        self.ib = IB()\n"
+                )
+            },
+        ),
+        Invalid(
+            """
+            from ib_async import IB
+            def halt(ib: IB, handler) -> None:
+                ib.client.reqGlobalCancel()
+                trade = ib.openTrades()[0]
+                trade.filledEvent += handler  # an event of broker data
+                trade.statusEvent.connect(handler)
+                trade.isDone()  # a method of broker data: not a broker call
+            """,
+            1,
+            1,
+            count=5,
+        ),
     )
 
     # ---- imports ---------------------------------------------------------------------
@@ -378,61 +550,64 @@ class EngineBypassesConnector(Rule):
     def __init__(self, context: FileContext) -> None:
         super().__init__(context)
         self._judged: set[int] = set()  # ids of attributes judged with the node around them
+        self._call_findings: dict[int, str | None] = {}
         self._naming = 0  # inside an import or an annotation
 
     def visit_Call(self, node: cst.Call) -> None:
         self._judged.add(id(node.func))
+        finding = self._call_finding(node)
+        if finding is not None and not self._reported_inside(node.func):
+            self.report(node, finding)
+
+    def _call_finding(self, node: cst.Call) -> str | None:
+        """What is wrong with this call, or None. Memoised: an outer call asks about its
+        inner one (`IB().connect()`: only `IB()` is the finding)."""
+        key = id(node)
+        if key not in self._call_findings:
+            self._call_findings[key] = self._judge_call(node)
+        return self._call_findings[key]
+
+    def _judge_call(self, node: cst.Call) -> str | None:
         name = cst.helpers.get_full_name_for_node(node.func) or ""
         if name in _DYNAMIC_IMPORTS:
             module = self.resolver.value_of(node)
             if module is not None and self.resolver.is_broker(module):
-                self.report(node, f"imports the broker library `{module.qualname}` dynamically")
-            return
+                return f"imports the broker library `{module.qualname}` dynamically"
+            return None
         if name == "getattr" and len(node.args) >= 2:
             receiver = self.resolver.value_of(node.args[0].value)
-            if self.resolver.is_broker(receiver):
-                self.report(node, f"looks up a member of `{_shown(receiver)}` by name")
-            return
+            attr = node.args[1].value
+            if isinstance(attr, cst.SimpleString) and isinstance(attr.evaluated_value, str):
+                # Reading a field of broker data by name is reading data; a method is not.
+                member = self.resolver.value_of(node)
+                looked_up = _callable(self.resolver.role(member), attr.evaluated_value)
+            else:
+                looked_up = self.resolver.role(receiver) in _DYNAMIC_RECEIVERS
+            if looked_up:
+                return f"looks up a member of `{_shown(receiver)}` by name"
+            return None
         func = self.resolver.value_of(node.func)
-        if self.resolver.is_broker(func):
-            # A call of the team's own factory (RETURNS) is not the finding; its use is. On
-            # data a broker call returned (`trade.order.orderRef.startswith`), only client
-            # methods count: the data's own str/list/loop methods are not broker calls.
-            derived = func is not None and "()" in func.qualname
+        role = self.resolver.role(func)
+        if role is not Role.NONE:
             method = func.qualname.rsplit(".", 1)[-1] if func is not None else ""
-            if (
-                func is not None
-                and func.kind is not Kind.RETURNS
-                and not self._reported_inside(node.func)
-                and (not derived or is_distinctive_client_method(method))
-            ):
-                self.report(node, f"calls `{_shown(func)}`")
-            return
+            if func is not None and func.kind is not Kind.RETURNS and _callable(role, method):
+                return f"calls `{_shown(func)}` ({role.value})"
+            return None
         if func is None and isinstance(node.func, cst.Attribute):
-            method = node.func.attr.value
-            client = node.func.value
+            called = node.func.attr.value
+            target = node.func.value
             if (
-                is_distinctive_client_method(method)
-                and self.resolver.value_of(client) is None
-                and _looks_like_client(client)
+                is_distinctive_client_method(called)
+                and self.resolver.value_of(target) is None
+                and _looks_like_client(target)
             ):
-                self.report(
-                    node, f"calls `{method}` on `{terminal_name(client)}`, the broker client"
-                )
+                return f"calls `{called}` on `{terminal_name(target)}`, the broker client"
+        return None
 
     def _reported_inside(self, func: cst.BaseExpression) -> bool:
         """`getattr(ib, "x")(...)` and `IB().connect()`: the inner call is the finding."""
         inner = func.value if isinstance(func, cst.Attribute) else func
-        if not isinstance(inner, cst.Call):
-            return False
-        if cst.helpers.get_full_name_for_node(inner.func) == "getattr":
-            return True
-        callee = self.resolver.value_of(inner.func)
-        return (
-            self.resolver.is_broker(callee)
-            and callee is not None
-            and callee.kind is not Kind.RETURNS
-        )
+        return isinstance(inner, cst.Call) and self._call_finding(inner) is not None
 
     # Storing into a broker member (`ib.connect = MagicMock()` in a test) takes nothing from
     # the broker; the object's creation or import is the finding.
@@ -448,16 +623,20 @@ class EngineBypassesConnector(Rule):
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         self._judged.add(id(node.target))
         target = self.resolver.value_of(node.target)
-        if self.resolver.is_broker(target):
+        role = self.resolver.role(target)
+        attr = node.target.attr.value if isinstance(node.target, cst.Attribute) else ""
+        if role is Role.EVENT or (
+            role in (Role.UNTYPED, Role.DERIVED, Role.CLIENT_METHOD) and attr.endswith("Event")
+        ):
             self.report(node, f"subscribes to the broker event `{_shown(target)}`")
         elif (
             target is None
+            and attr.endswith("Event")
             and isinstance(node.target, cst.Attribute)
-            and node.target.attr.value.endswith("Event")
             and self.resolver.value_of(node.target.value) is None
             and _looks_like_client(node.target.value)
         ):
-            self.report(node, f"subscribes to the broker event `{node.target.attr.value}`")
+            self.report(node, f"subscribes to the broker event `{attr}`")
 
     # A dotted name in an import or an annotation names a module or a type: the import is
     # the finding, not each mention.
@@ -493,10 +672,10 @@ class EngineBypassesConnector(Rule):
     def _check_reference(self, node: cst.Attribute) -> None:
         """A broker callable taken without calling it: `call_soon(ib.cancelOrder, 1)`.
 
-        Callables are client methods (any member of the client `IB`/`EClient`, a distinctive
-        client method on any broker object) and library functions (`util.run`). Fields of
-        broker data (`trade.orderStatus.status`, `OrderStatus.Filled`) are not reported:
-        reading them is not reaching the broker.
+        Callables are client methods (any member of the client `IB`/`Client`/`EClient`, a
+        distinctive client method on any broker object) and library functions (`util.run`).
+        Fields of broker data (`trade.orderStatus.status`, `OrderStatus.Filled`) are not
+        reported: reading them is not reaching the broker.
         """
         method = node.attr.value
         owner = self.resolver.value_of(node.value)
@@ -507,16 +686,21 @@ class EngineBypassesConnector(Rule):
                     f"refers to `{method}` of `{terminal_name(node.value)}`, the broker client",
                 )
             return
-        if not self.resolver.is_broker(owner) or self._reported_inside(node):
+        if self._reported_inside(node):
             return
-        owner_name = owner.qualname.rsplit(".", 1)[-1]
-        if owner.kind is Kind.INSTANCE:
-            client = "()" not in owner.qualname and owner_name in _CLIENT_CLASSES
-            callable_member = client or is_distinctive_client_method(method)
-        else:  # a member of a library module: its functions, not its classes or constants
-            callable_member = owner_name[:1].islower() and method[:1].islower()
-        if callable_member:
-            self.report(node, f"refers to `{owner.qualname}.{method}` without calling it")
+        value = self.resolver.value_of(node)
+        role = self.resolver.role(value)
+        if (
+            role in _REFERENCED
+            or (role in _DATA_LIKE and is_distinctive_client_method(method))
+            or (
+                role is Role.UNTYPED
+                and owner.kind in (Kind.MODULE, Kind.SYMBOL)
+                and owner.qualname.rsplit(".", 1)[-1][:1].islower()
+                and method[:1].islower()
+            )
+        ):
+            self.report(node, f"refers to `{_shown(value)}` without calling it")
 
 
 def _shown(value: Value | None) -> str:

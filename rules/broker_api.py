@@ -14,9 +14,17 @@ import re
 from functools import cache
 from typing import Final
 
-__all__ = ["DEFAULT_BROKER_LIBRARIES", "is_distinctive_client_method", "public_names"]
+__all__ = [
+    "CLIENT_CLASSES",
+    "DEFAULT_BROKER_LIBRARIES",
+    "is_distinctive_client_method",
+    "public_names",
+]
 
 DEFAULT_BROKER_LIBRARIES: Final = ("ib_async", "ib_insync", "ibapi")
+# The broker clients: every method of these classes (and of their subclasses) talks to TWS.
+# ib_async/ib_insync `IB` and its `Client` (`ib.client`), and ibapi's `EClient`.
+CLIENT_CLASSES: Final = frozenset({"IB", "Client", "EClient"})
 
 _FALLBACK_PUBLIC: Final = frozenset(
     [

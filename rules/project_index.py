@@ -1,8 +1,10 @@
 """Project-wide facts every file's resolution needs: `ProjectIndex`.
 
 Which libraries are the broker, which types are engine state or the engine's port, which
-modules are connector code, the project's re-export tables (built by `reexports`) and what
-its annotated functions and methods return (built by `return_types`). It is frozen and
+modules are connector code, the project's re-export tables (built by `reexports`), what its
+functions return, what its classes hold and which classes they extend (built by
+`return_types`; a type is a qualified name, or `call:Q` for "what calling Q gives"), and the
+broker libraries' own models (`broker_model`, looked up per process). It is frozen and
 picklable: the runner builds it once and hands it to every worker process. Qualified names
 pass through the re-exports, so `app.connector.IB` is `ib_async.IB` when `app.connector`
 re-exports it.
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ibguard.rules.broker_api import public_names
+from ibguard.rules.broker_model import BrokerModel, model
 from ibguard.rules.values import ENGINE_OBJECT
 
 __all__ = ["ProjectIndex"]
@@ -36,7 +39,7 @@ class ProjectIndex:
     port_types: tuple[str, ...] = ()
     connector_modules: frozenset[str] = frozenset()
     reexports: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
-    returns: Mapping[str, str] = field(default_factory=dict)  # function -> annotated type
+    returns: Mapping[str, str] = field(default_factory=dict)  # see `return_types`
 
     def is_broker(self, qualname: str) -> bool:
         return qualname.split(".", 1)[0] in self.broker_libraries
@@ -55,9 +58,34 @@ class ProjectIndex:
         return None
 
     def return_type(self, qualname: str) -> str | None:
-        """The type the project function or method `qualname` is annotated to return."""
-        found = self.returns.get(qualname) or self.returns.get(self.canonical(qualname))
-        return self.canonical(found) if found is not None else None
+        """The type the project function or method `qualname` returns (maybe `call:Q`)."""
+        return self._fact(qualname, "")
+
+    def attribute_type(self, class_name: str, name: str) -> str | None:
+        """The type of attribute `name` declared or assigned on project class `class_name`."""
+        return self._fact(f"{class_name}.{name}", "attr:")
+
+    def bases(self, class_name: str) -> tuple[str, ...]:
+        """The base classes of project class `class_name`, qualified."""
+        found = self.returns.get(f"bases:{class_name}") or self.returns.get(
+            f"bases:{self.canonical(class_name)}"
+        )
+        return tuple(self.canonical(b) for b in found.split(",")) if found else ()
+
+    def broker_model(self, qualname: str) -> BrokerModel | None:
+        """The model of the broker library `qualname` belongs to, if there is one."""
+        library = qualname.split(".", 1)[0]
+        return model(library) if library in self.broker_libraries else None
+
+    def _fact(self, qualname: str, prefix: str) -> str | None:
+        found = self.returns.get(prefix + qualname) or self.returns.get(
+            prefix + self.canonical(qualname)
+        )
+        if found is None:
+            return None
+        if found.startswith("call:"):
+            return "call:" + self.canonical(found[len("call:") :])
+        return self.canonical(found)
 
     def canonical(self, qualname: str) -> str:
         """Follow re-exports: `app.connector.IB` -> `ib_async.IB`."""

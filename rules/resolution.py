@@ -16,13 +16,17 @@ from collections.abc import Iterator
 from typing import Final
 
 import libcst as cst
+from ibguard.rules.broker_api import CLIENT_CLASSES
+from ibguard.rules.broker_model import EVENT, PLAIN, BrokerModel
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.scopes import Binding, Scope, absolute_module, collect_scopes, dotted
-from ibguard.rules.values import ENGINE_OBJECT, Kind, Value
+from ibguard.rules.values import ENGINE_OBJECT, PLAIN_DATA, Kind, Role, Value
 
 __all__ = ["ModuleResolver"]
 
 _WRAPPERS: Final = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
+_EVENT_BASES: Final = frozenset({"eventkit.Event", "eventkit.event.Event", "Event"})
+LIST: Final = "list:"
 
 
 class ModuleResolver:
@@ -85,6 +89,24 @@ class ModuleResolver:
             return self._call(expr, scope)
         if isinstance(expr, cst.Await):
             return self._resolve(expr.expression, scope)
+        if isinstance(expr, cst.Subscript):
+            return self._element(self._resolve(expr.value, scope))
+        return None
+
+    def _element(self, sequence: Value | None) -> Value | None:
+        """An element of a broker sequence (`for p in ib.positions()`, `bars[-1]`)."""
+        if sequence is None or sequence.kind is not Kind.INSTANCE:
+            return None
+        if sequence.qualname.startswith(LIST):
+            return self._library_type(sequence.qualname[len(LIST) :])
+        if self.is_broker(sequence):
+            found = self.index.broker_model(sequence.qualname)
+            klass = found.class_named(sequence.qualname) if found is not None else None
+            if found is not None and klass is not None:  # BarDataList and other list types
+                element = found.member(klass, "__getitem__")
+                if element is not None and element[1]:
+                    return self._library_type(element[1])
+            return Value(Kind.INSTANCE, sequence.qualname + "[]")
         return None
 
     def _member(self, owner: Value | None, name: str) -> Value | None:
@@ -95,33 +117,94 @@ class ModuleResolver:
             attrs = classes[owner.qualname].names
             if name in attrs:
                 return self._best(self._evaluate(b) for b in attrs[name])
+        if owner.kind is Kind.SYMBOL and not self.is_broker(owner):
+            declared = self.index.attribute_type(owner.qualname, name)
+            if declared is not None:  # a class attribute of a class of another module
+                return self._typed(declared)
         if owner.kind in (Kind.MODULE, Kind.SYMBOL):
             return Value(Kind.SYMBOL, self.index.canonical(f"{owner.qualname}.{name}"))
         if owner.kind is Kind.INSTANCE:
             if self.index.is_broker(owner.qualname):
-                return Value(Kind.INSTANCE, f"{owner.qualname}.{name}")
-            scope = classes.get(owner.qualname)
-            if scope is not None and name in scope.names:
-                return self._best(self._evaluate(b) for b in scope.names[name])
-            # A subclass of a broker class inherits the broker's members.
-            klass = self._evaluate(self._scopes.class_binding[owner.qualname]) if scope else None
-            if klass is not None and self.index.is_broker(klass.qualname):
-                return Value(Kind.INSTANCE, f"{klass.qualname}.{name}")
-            # A method of a class of another project module, by its annotated return type.
-            return self._project_function(f"{owner.qualname}.{name}")
+                typed = self._broker_member(owner.qualname, name)
+                return typed or Value(Kind.INSTANCE, f"{owner.qualname}.{name}")
+            return self._project_member(owner.qualname, name)
         return None
 
-    def _project_function(self, qualname: str) -> Value | None:
-        """A project function annotated (in any module) to return a type, as a RETURNS.
-
-        What it returns of a broker type is data the connector handed over (`...()`), like
-        the result of a broker call: only client methods on it count as broker calls.
-        """
-        returned = self.index.return_type(qualname)
-        if returned is None:
+    def _broker_member(self, type_name: str, name: str) -> Value | None:
+        """A member of a broker object, typed by the library's model (None: not described)."""
+        found = self.index.broker_model(type_name)
+        klass = found.class_named(type_name) if found is not None else None
+        if found is None or klass is None:
             return None
-        if self.index.is_broker(returned):
-            returned += "()"
+        member = found.member(klass, name)
+        if member is not None and member[0] == "field" and member[1] not in ("", EVENT):
+            return self._library_type(member[1])
+        return Value(Kind.INSTANCE, f"{klass}.{name}")  # a method, an event, or untyped
+
+    def _library_type(self, type_name: str) -> Value:
+        """An instance of a type named in a broker model: plain data, a list, a class."""
+        if type_name == PLAIN:
+            return Value(Kind.INSTANCE, PLAIN_DATA)
+        return Value(Kind.INSTANCE, type_name)
+
+    def _project_member(self, class_name: str, name: str) -> Value | None:
+        """A member of an instance of a project class: its own, or its bases' (any module)."""
+        for current in self._mro(class_name):
+            if self.index.is_broker(current):
+                found = self.index.broker_model(current)
+                klass = found.class_named(current) if found is not None else None
+                if found is not None and klass is not None and found.member(klass, name) is None:
+                    continue  # `class App(EWrapper, EClient)`: reqMktData is EClient's
+                return self._broker_member(current, name) or Value(
+                    Kind.INSTANCE, f"{current}.{name}"
+                )
+            scope = self._scopes.classes.get(current)
+            if scope is not None:
+                if name in scope.names:
+                    return self._best(self._evaluate(b) for b in scope.names[name])
+                continue
+            declared = self.index.attribute_type(current, name)
+            if declared is not None:
+                return self._typed(declared)
+            method = self._project_function(f"{current}.{name}")
+            if method is not None:
+                return method
+        return None
+
+    def _mro(self, class_name: str) -> Iterator[str]:
+        """A project class and its bases (this module's or any project module's), each once."""
+        seen: set[str] = set()
+        todo = [class_name]
+        while todo and len(seen) < 32:
+            current = todo.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            yield current
+            if self.index.is_broker(current):
+                continue
+            binding = self._scopes.class_binding.get(current)
+            if binding is not None and isinstance(binding.node, cst.ClassDef):
+                where = binding.scope or self._scopes.module
+                bases = [self._resolve(b.value, where) for b in binding.node.bases]
+                todo[:0] = [b.qualname for b in bases if b is not None]
+            else:
+                todo[:0] = list(self.index.bases(current))
+
+    def _typed(self, type_name: str, depth: int = 0) -> Value | None:
+        """An instance of the type a project fact names (`call:Q`: what calling Q gives)."""
+        if not type_name.startswith("call:"):
+            return Value(Kind.INSTANCE, type_name)
+        return self._called(Value(Kind.SYMBOL, type_name[len("call:") :]), depth + 1)
+
+    def _project_function(self, qualname: str, depth: int = 0) -> Value | None:
+        """A project function whose return type is known (in any module), as a RETURNS."""
+        returned = self.index.return_type(qualname)
+        if returned is None or depth > 8:
+            return None
+        if returned.startswith("call:"):
+            value = self._typed(returned, depth)
+            return Value(Kind.RETURNS, value.qualname) if value is not None else None
         return Value(Kind.RETURNS, returned)
 
     def _call(self, call: cst.Call, scope: Scope) -> Value | None:
@@ -137,16 +220,91 @@ class ModuleResolver:
             if isinstance(first, cst.SimpleString) and isinstance(first.evaluated_value, str):
                 return Value(Kind.MODULE, self.index.canonical(first.evaluated_value))
             return None
-        func = self._resolve(call.func, scope)
-        if func is None:
+        return self._called(self._resolve(call.func, scope))
+
+    def _called(self, func: Value | None, depth: int = 0) -> Value | None:
+        """What calling `func` gives."""
+        if func is None or depth > 8:
             return None
+        if func.kind is Kind.SYMBOL and self.is_broker(func):
+            return self._broker_result(func)
         if func.kind is Kind.SYMBOL:
-            func = self._project_function(func.qualname) or func
+            func = self._project_function(func.qualname, depth) or func
         if func.kind in (Kind.SYMBOL, Kind.RETURNS):
             return Value(Kind.INSTANCE, func.qualname)
-        if func.kind is Kind.INSTANCE and self.index.is_broker(func.qualname):
-            return Value(Kind.INSTANCE, func.qualname + "()")
+        if func.kind is Kind.INSTANCE and self.is_broker(func):
+            return self._broker_result(func)
         return None
+
+    def _broker_result(self, func: Value) -> Value:
+        """What a call of a broker class, function or method returns, as the library says;
+        `<callee>()` when it does not say."""
+        found = self.index.broker_model(func.qualname)
+        if found is not None:
+            if func.kind is Kind.SYMBOL:
+                klass = found.class_named(func.qualname)
+                if klass is not None:
+                    return Value(Kind.INSTANCE, klass)
+                returned = found.functions.get(found.resolve(func.qualname), "")
+            else:
+                owner, _, name = func.qualname.rpartition(".")
+                klass = found.class_named(owner)
+                member = found.member(klass, name) if klass is not None else None
+                returned = member[1] if member is not None and member[0] == "method" else ""
+            if returned not in ("", EVENT):
+                return self._library_type(returned)
+        return Value(Kind.INSTANCE, func.qualname + "()")
+
+    def role(self, value: Value | None) -> Role:
+        """What `value` is to the broker library, as its model says."""
+        if value is None or not self.is_broker(value):
+            return Role.NONE
+        if value.kind is Kind.MODULE:
+            return Role.MODULE
+        if value.kind is Kind.RETURNS:
+            return Role.DERIVED
+        found = self.index.broker_model(value.qualname)
+        if found is None:
+            return Role.UNTYPED
+        qualname = value.qualname
+        if "()" in qualname or "[]" in qualname:
+            return Role.DERIVED
+        klass = found.class_named(qualname)
+        if value.kind is Kind.SYMBOL:
+            if klass is not None:
+                return Role.CLASS
+            resolved = found.resolve(qualname)
+            if resolved in found.functions:
+                return Role.FUNCTION
+            prefix = resolved + "."
+            if any(name.startswith(prefix) for name in (*found.functions, *found.classes)):
+                return Role.MODULE
+            return Role.UNTYPED
+        if klass is not None:
+            return self._instance_role(found, klass)
+        owner, _, name = qualname.rpartition(".")
+        klass = found.class_named(owner)
+        if klass is None:
+            if self.role(Value(Kind.INSTANCE, owner)) is Role.EVENT:
+                return Role.EVENT_METHOD
+            return Role.DERIVED
+        client = self._instance_role(found, klass) is Role.CLIENT
+        member = found.member(klass, name)
+        if member is not None and member[0] == "field" and member[1] == EVENT:
+            return Role.EVENT
+        if client:
+            return Role.CLIENT_METHOD
+        if member is not None and member[0] == "method":
+            return Role.DATA_METHOD
+        return Role.DERIVED
+
+    def _instance_role(self, found: BrokerModel, klass: str) -> Role:
+        names = {name.rsplit(".", 1)[-1] for name in found.mro(klass)}
+        if names & CLIENT_CLASSES:
+            return Role.CLIENT
+        if _EVENT_BASES & {*names, *(b for k in found.mro(klass) for b in found.classes[k].bases)}:
+            return Role.EVENT
+        return Role.DATA
 
     def _lookup(self, name: str, scope: Scope) -> Value | None:
         current: Scope | None = scope
@@ -194,10 +352,7 @@ class ModuleResolver:
         if binding.how == "expr":
             return self._resolve(node, scope)
         if binding.how == "iter":
-            value = self._resolve(node, scope)
-            if value is None or not self.is_broker(value):
-                return None
-            return Value(Kind.INSTANCE, value.qualname + "[]")
+            return self._element(self._resolve(node, scope))
         types = self._annotation(node, scope)
         if types is None:
             return None
@@ -211,9 +366,6 @@ class ModuleResolver:
             if any(b is not None and self.index.is_port_type(b.qualname) for b in bases):
                 return Value(Kind.INSTANCE, ENGINE_OBJECT)
             return None
-        for value in bases:
-            if value is not None and self.index.is_broker(value.qualname):
-                return Value(Kind.SYMBOL, value.qualname)
         return Value(Kind.SYMBOL, self._scopes.class_qualname[id(node)])
 
     def _annotation(self, node: cst.BaseExpression, scope: Scope) -> Value | None:

@@ -1,13 +1,19 @@
-"""Project-wide return types: what the project's annotated functions and methods return.
+"""Project-wide types: what the project's functions return, what its classes hold and extend.
 
-`collect(source, module_name, is_package)` reads, with the stdlib `ast`, the return
-annotations of a module's top-level functions and of the methods of its (nested) classes,
-and names each by qualified name: `{"app.engine.core.Engine.snapshot":
-"app.model.OrderState"}`. Annotation names are qualified through the module's top-level
-imports and classes; Optional, Union, `X | None` and string annotations are seen through;
-anything else (`list[X]`, unknown names) is left out. Properties are left out too: they are
-read, not called. `ProjectIndex.return_type` answers from these tables, so an expression in
-one module (`self.engine.snapshot()`) resolves through a signature written in another.
+`collect(source, module_name, is_package)` reads one module with the stdlib `ast` and names
+each fact by qualified name, in one flat table of strings:
+- `"app.engine.core.Engine.snapshot": "app.model.OrderState"`: the return annotation of a
+  function or method; without one, what its `return` statements build (`return IB()`, or a
+  name or `self.x` assigned from a call) as `"call:ib_async.IB"`: "what calling this gives".
+- `"attr:app.engine.Strategy.ib": "ib_async.IB"`: a class attribute, from a class-level
+  annotation (`ib: ClassVar[IB]`), `self.ib: IB`, `self.ib = IB()` (`call:`), or
+  `self.ib = ib` where the parameter `ib` is annotated.
+- `"bases:app.engine.Strategy": "app.base.Base,ibapi.client.EClient"`: the base classes.
+Names are qualified through the module's top-level imports, classes and functions; Optional,
+Union, `X | None`, ClassVar and string annotations are seen through; anything else (`list[X]`,
+unknown names) is left out. Properties count as attributes: they are read, not called.
+`ProjectIndex` answers from these tables, so `self.engine.snapshot()` or `self.ib.placeOrder()`
+resolves through a signature or an attribute written in another module, also on a base class.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from collections.abc import Iterator, Mapping
 from typing import Final
 
 from ibguard.rules import reexports
+from ibguard.rules.broker_api import DEFAULT_BROKER_LIBRARIES, public_names
 
 __all__ = ["collect"]
 
@@ -35,25 +42,167 @@ def collect(source: str, module_name: str, is_package: bool) -> dict[str, str]:
             for alias in statement.names:
                 top = alias.name.split(".", 1)[0]
                 imports.setdefault(alias.asname or top, alias.name if alias.asname else top)
-    classes = {s.name for s in tree.body if isinstance(s, ast.ClassDef)}
-    found: dict[str, str] = {}
-    for qualname, annotation in _functions(tree.body, module_name):
-        type_name = _type_name(annotation, imports, classes, module_name)
-        if type_name is not None:
-            found[qualname] = type_name
-    return found
+    classes = {
+        s.name
+        for s in tree.body
+        if isinstance(s, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+    reader = _Reader(imports, classes, module_name, _module_calls(tree.body))
+    reader.read(tree.body, module_name, in_class=False)
+    return reader.found
 
 
-def _functions(body: list[ast.stmt], owner: str) -> Iterator[tuple[str, ast.expr]]:
+_Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def _is_property(function: _Function) -> bool:
+    return any(_dotted(d).endswith("property") for d in function.decorator_list)
+
+
+def _module_calls(body: list[ast.stmt]) -> dict[str, ast.expr]:
+    """Module-level `name = f(...)`: what a function's `global name; return name` gives."""
+    return {
+        target.id: statement.value
+        for statement in body
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Call)
+        for target in statement.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+class _Reader:
+    def __init__(
+        self,
+        imports: Mapping[str, str],
+        classes: set[str],
+        module_name: str,
+        module_calls: Mapping[str, ast.expr],
+    ) -> None:
+        self.imports = imports
+        self.classes = classes
+        self.module_name = module_name
+        self.module_calls = module_calls
+        self.found: dict[str, str] = {}
+
+    def type_of(self, annotation: ast.expr) -> str | None:
+        return _type_name(annotation, self.imports, self.classes, self.module_name)
+
+    def built(self, value: ast.expr | None) -> str | None:
+        """`call:Q` for `Q(...)` (also awaited), when Q can be named."""
+        if isinstance(value, ast.Await):
+            value = value.value
+        if not isinstance(value, ast.Call):
+            return None
+        named = self.type_of(value.func)
+        return f"call:{named}" if named is not None else None
+
+    def read(self, body: list[ast.stmt], owner: str, *, in_class: bool) -> None:
+        for statement in body:
+            if isinstance(statement, ast.ClassDef):
+                self._class(statement, f"{owner}.{statement.name}")
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                qualname = f"{owner}.{statement.name}"
+                returned = self._returns(statement, owner if in_class else None)
+                if returned is None:
+                    continue
+                if in_class and _is_property(statement):
+                    self.found.setdefault(f"attr:{qualname}", returned)
+                elif not _is_property(statement):
+                    self.found[qualname] = returned
+
+    def _class(self, node: ast.ClassDef, qualname: str) -> None:
+        bases = [b for b in (self.type_of(base) for base in node.bases) if b is not None]
+        if bases:
+            self.found[f"bases:{qualname}"] = ",".join(bases)
+        for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                kind = self.type_of(statement.annotation) or self.built(statement.value)
+                if kind is not None:
+                    self.found[f"attr:{qualname}.{statement.target.id}"] = kind
+            elif isinstance(statement, ast.Assign):
+                kind = self.built(statement.value)
+                for target in statement.targets:
+                    if kind is not None and isinstance(target, ast.Name):
+                        self.found.setdefault(f"attr:{qualname}.{target.id}", kind)
+            elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self._self_attributes(statement, qualname)
+        self.read(node.body, qualname, in_class=True)
+
+    def _self_attributes(self, function: _Function, owner: str) -> None:
+        arguments = [*function.args.posonlyargs, *function.args.args]
+        if not arguments:
+            return
+        me = arguments[0].arg
+        params = {
+            a.arg: a.annotation
+            for a in [*arguments[1:], *function.args.kwonlyargs]
+            if a.annotation is not None
+        }
+        for statement in _own_statements(function.body):
+            value: ast.expr | None
+            targets: list[ast.expr]
+            if isinstance(statement, ast.AnnAssign):
+                targets, kind = [statement.target], self.type_of(statement.annotation)
+                value = statement.value
+            elif isinstance(statement, ast.Assign):
+                targets, kind, value = statement.targets, None, statement.value
+            else:
+                continue
+            if kind is None and isinstance(value, ast.Name) and value.id in params:
+                kind = self.type_of(params[value.id])
+            kind = kind or self.built(value)
+            for target in targets:
+                if (
+                    kind is not None
+                    and isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == me
+                ):
+                    self.found.setdefault(f"attr:{owner}.{target.attr}", kind)
+
+    def _returns(self, function: _Function, owner: str | None) -> str | None:
+        """The annotated return type, else what the `return` statements build."""
+        if function.returns is not None:
+            return self.type_of(function.returns)
+        local: dict[str, ast.expr] = {}
+        returned: list[ast.expr] = []
+        for statement in _own_statements(function.body):
+            if isinstance(statement, ast.Assign):
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        local.setdefault(target.id, statement.value)
+            elif isinstance(statement, ast.Return) and statement.value is not None:
+                returned.append(statement.value)
+        for expression in returned:
+            value = expression
+            if isinstance(value, ast.Name):
+                value = local.get(value.id) or self.module_calls.get(value.id) or value
+            if (
+                owner is not None
+                and isinstance(value, ast.Attribute)
+                and isinstance(value.value, ast.Name)
+            ):
+                kind = self.found.get(f"attr:{owner}.{value.attr}")
+                if kind is not None:
+                    return kind
+            kind = self.built(value)
+            if kind is not None:
+                return kind
+        return None
+
+
+def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a function body, in nested blocks too, but not in nested defs."""
     for statement in body:
-        if isinstance(statement, ast.ClassDef):
-            yield from _functions(statement.body, f"{owner}.{statement.name}")
-        elif (
-            isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and statement.returns is not None
-            and not any(_dotted(d).endswith("property") for d in statement.decorator_list)
-        ):
-            yield f"{owner}.{statement.name}", statement.returns
+        yield statement
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            continue
+        for name in ("body", "orelse", "finalbody"):
+            yield from _own_statements(getattr(statement, name, []) or [])
+        for handler in getattr(statement, "handlers", []) or []:
+            yield from _own_statements(handler.body)
+        for case in getattr(statement, "cases", []) or []:
+            yield from _own_statements(case.body)
 
 
 def _dotted(node: ast.expr) -> str:
@@ -88,6 +237,8 @@ def _type_name(
             base = imports[head]
         elif head in classes:
             base = f"{module_name}.{head}" if module_name else head
+        elif _star_broker(imports.get("*"), head):
+            base = f"{imports['*']}.{head}"
         else:
             return None
         return f"{base}.{rest}" if rest else base
@@ -96,3 +247,13 @@ def _type_name(
         if found is not None:
             return found
     return None
+
+
+def _star_broker(star: str | None, name: str) -> bool:
+    """`name` comes from `from <broker library> import *` (only libraries: never import the
+    project's own modules to list their names)."""
+    return (
+        star is not None
+        and star.split(".", 1)[0] in DEFAULT_BROKER_LIBRARIES
+        and name in public_names(star)
+    )
