@@ -52,7 +52,8 @@ def test_a_version_without_a_committed_table_is_read_once_and_cached(
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(broker_model, "installed_version", lambda library: "0.0.test")
     found = broker_model.model("ib_async")
-    assert found is not None and found.member("ib_async.IB", "client") is not None
+    assert found is not None
+    assert found.member("ib_async.IB", "client") is not None
     cached = tmp_path / "ibguard" / "broker-model-ib_async-0.0.test.json"
     assert BrokerModel.from_json(cached.read_text()) == found
 
