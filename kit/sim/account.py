@@ -7,7 +7,8 @@ at its listing's simulated price. A plain Reg T stock account in one currency: e
 loan value is the net liquidation value, margins are fixed rates of the gross position value
 (`BrokerConfig.initial_margin_rate` / `maintenance_margin_rate`). Money is Decimal, rounded
 to cents for account values; portfolio values are exact (marketValue = position x price).
-Pure functions of the broker's state, so answers are deterministic.
+A `Valuer` reads the ledger, the security master and the config it is handed (never the
+broker itself) and changes nothing, so answers are deterministic.
 """
 
 from __future__ import annotations
@@ -15,15 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-from ibguard.kit.sim.book import PositionLine
+from ibguard.kit.sim.book import Ledger, PositionLine
+from ibguard.kit.sim.config import BrokerConfig
+from ibguard.kit.sim.contracts import ContractBook
 from ibguard.kit.sim.messages import PortfolioValue
 
-if TYPE_CHECKING:
-    from ibguard.kit.sim.broker import SimBroker
-
-__all__ = ["SUMMARY_TAGS", "AccountValuation", "portfolio_value", "summary_tags", "valuation"]
+__all__ = ["SUMMARY_TAGS", "AccountValuation", "Valuer", "summary_tags"]
 
 _CENT = Decimal("0.01")
 _ZERO = Decimal(0)
@@ -65,77 +65,82 @@ class AccountValuation:
         return tuple(row for row in self.values if row[0] in wanted)
 
 
-def _lines(broker: SimBroker, account: str) -> list[PositionLine]:
-    return [line for line in broker.ledger.positions.values() if line.account == account]
+class Valuer:
+    """Values the accounts of `ledger` at the prices of `contracts`, on `config`'s terms."""
 
+    def __init__(self, ledger: Ledger, contracts: ContractBook, config: BrokerConfig) -> None:
+        self._ledger = ledger
+        self._contracts = contracts
+        self._config = config
 
-def _price(broker: SimBroker, line: PositionLine) -> Decimal:
-    listing = broker.contracts.by_con_id(line.contract.conId)
-    if listing is None:
-        listing = broker.contracts.resolve(line.contract.symbol)
-    return listing.price if listing is not None else line.avg_cost
+    def _lines(self, account: str) -> list[PositionLine]:
+        return [line for line in self._ledger.positions.values() if line.account == account]
 
+    def _price(self, line: PositionLine) -> Decimal:
+        listing = self._contracts.by_con_id(line.contract.conId)
+        if listing is None:
+            listing = self._contracts.resolve(line.contract.symbol)
+        return listing.price if listing is not None else line.avg_cost
 
-def portfolio_value(broker: SimBroker, line: PositionLine) -> PortfolioValue:
-    price = _price(broker, line)
-    return PortfolioValue(
-        contract=line.contract,
-        position=line.position,
-        marketPrice=price,
-        marketValue=line.position * price,
-        averageCost=line.avg_cost,
-        unrealizedPNL=line.position * (price - line.avg_cost),
-        realizedPNL=line.realized_pnl,
-        accountName=line.account,
-    )
+    def portfolio_value(self, line: PositionLine) -> PortfolioValue:
+        price = self._price(line)
+        return PortfolioValue(
+            contract=line.contract,
+            position=line.position,
+            marketPrice=price,
+            marketValue=line.position * price,
+            averageCost=line.avg_cost,
+            unrealizedPNL=line.position * (price - line.avg_cost),
+            realizedPNL=line.realized_pnl,
+            accountName=line.account,
+        )
 
-
-def valuation(broker: SimBroker, account: str) -> AccountValuation:
-    cfg = broker.config
-    ccy = cfg.base_currency
-    portfolio = tuple(portfolio_value(broker, line) for line in _lines(broker, account))
-    cash = cfg.start_cash + broker.ledger.cash_moves.get(account, _ZERO)
-    stock = sum((p.marketValue for p in portfolio), _ZERO)
-    gross = sum((abs(p.marketValue) for p in portfolio), _ZERO)
-    net_liq = cash + stock
-    init = gross * cfg.initial_margin_rate
-    maint = gross * cfg.maintenance_margin_rate
-    available = net_liq - init
-    excess = net_liq - maint
-    money: list[tuple[str, Decimal]] = [
-        ("NetLiquidation", net_liq),
-        ("TotalCashValue", cash),
-        ("SettledCash", cash),
-        ("CashBalance", cash),
-        ("StockMarketValue", stock),
-        ("GrossPositionValue", gross),
-        ("EquityWithLoanValue", net_liq),
-        ("InitMarginReq", init),
-        ("MaintMarginReq", maint),
-        ("FullInitMarginReq", init),
-        ("FullMaintMarginReq", maint),
-        ("AvailableFunds", available),
-        ("ExcessLiquidity", excess),
-        ("FullAvailableFunds", available),
-        ("FullExcessLiquidity", excess),
-        ("BuyingPower", max(available, _ZERO) * cfg.buying_power_multiplier),
-        ("UnrealizedPnL", sum((p.unrealizedPNL for p in portfolio), _ZERO)),
-        ("RealizedPnL", sum((p.realizedPNL for p in portfolio), _ZERO)),
-    ]
-    values: list[tuple[str, str | Decimal, str]] = [
-        ("AccountCode", account, ""),
-        ("AccountType", "INDIVIDUAL", ""),
-        ("Currency", ccy, ccy),
-    ]
-    values += [(key, amount.quantize(_CENT), ccy) for key, amount in money]
-    ratios = (
-        ("Cushion", excess / net_liq if net_liq else _ZERO),
-        ("Leverage", gross / net_liq if net_liq else _ZERO),
-    )
-    values += [(key, ratio.quantize(Decimal("0.0001")), "") for key, ratio in ratios]
-    return AccountValuation(
-        account=account, currency=ccy, values=tuple(values), portfolio=portfolio
-    )
+    def valuation(self, account: str) -> AccountValuation:
+        cfg = self._config
+        ccy = cfg.base_currency
+        portfolio = tuple(self.portfolio_value(line) for line in self._lines(account))
+        cash = cfg.start_cash + self._ledger.cash_moves.get(account, _ZERO)
+        stock = sum((p.marketValue for p in portfolio), _ZERO)
+        gross = sum((abs(p.marketValue) for p in portfolio), _ZERO)
+        net_liq = cash + stock
+        init = gross * cfg.initial_margin_rate
+        maint = gross * cfg.maintenance_margin_rate
+        available = net_liq - init
+        excess = net_liq - maint
+        money: list[tuple[str, Decimal]] = [
+            ("NetLiquidation", net_liq),
+            ("TotalCashValue", cash),
+            ("SettledCash", cash),
+            ("CashBalance", cash),
+            ("StockMarketValue", stock),
+            ("GrossPositionValue", gross),
+            ("EquityWithLoanValue", net_liq),
+            ("InitMarginReq", init),
+            ("MaintMarginReq", maint),
+            ("FullInitMarginReq", init),
+            ("FullMaintMarginReq", maint),
+            ("AvailableFunds", available),
+            ("ExcessLiquidity", excess),
+            ("FullAvailableFunds", available),
+            ("FullExcessLiquidity", excess),
+            ("BuyingPower", max(available, _ZERO) * cfg.buying_power_multiplier),
+            ("UnrealizedPnL", sum((p.unrealizedPNL for p in portfolio), _ZERO)),
+            ("RealizedPnL", sum((p.realizedPNL for p in portfolio), _ZERO)),
+        ]
+        values: list[tuple[str, str | Decimal, str]] = [
+            ("AccountCode", account, ""),
+            ("AccountType", "INDIVIDUAL", ""),
+            ("Currency", ccy, ccy),
+        ]
+        values += [(key, amount.quantize(_CENT), ccy) for key, amount in money]
+        ratios = (
+            ("Cushion", excess / net_liq if net_liq else _ZERO),
+            ("Leverage", gross / net_liq if net_liq else _ZERO),
+        )
+        values += [(key, ratio.quantize(Decimal("0.0001")), "") for key, ratio in ratios]
+        return AccountValuation(
+            account=account, currency=ccy, values=tuple(values), portfolio=portfolio
+        )
 
 
 def summary_tags(tags: str) -> tuple[str, ...]:

@@ -1,49 +1,43 @@
 """SimBroker: one simulated IBKR account behind any number of API sessions.
 
 Owns the composition (clock, ids, security master, books, request log, script), the
-sessions and who hears what, and the controls a case uses to make things happen now.
-Order handling lives in `desk.py`, snapshot requests in `queries.py`.
-
-Who hears what (like TWS): messages about an order go to the sessions of the clientId
-that placed it, to the master clientId if one is configured, to clientId-0 sessions
-that called reqAutoOpenOrders(True) when the order is a manual TWS order (clientId 0),
-and to every session when the order was injected with `broadcast=True`. A stalled order
-sends nothing live (snapshot answers still include it). Every public method delivers
-the messages it produced before it returns.
+sessions, the intake of every request, and the controls a case uses to make things happen
+now. It is the one place that wires the parts: each is handed only what it uses. Order
+handling lives in `desk.py`, snapshot requests in `queries.py`, who hears what in
+`delivery.py`, the account's money in `account.py`, settings in `config.py`. Every public
+method delivers the messages it produced before it returns.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
 from ibguard.errors import UsageError
-from ibguard.kit.sim.account import portfolio_value, valuation
-from ibguard.kit.sim.book import Ledger, PositionLine, SimOrder
-from ibguard.kit.sim.clock import DEFAULT_START, VirtualClock
+from ibguard.kit.sim.account import Valuer
+from ibguard.kit.sim.book import Ledger, SimOrder
+from ibguard.kit.sim.clock import VirtualClock
+from ibguard.kit.sim.config import BrokerConfig, BrokerState, WhatIfAnswer
 from ibguard.kit.sim.contracts import ContractBook, HaltMode
+from ibguard.kit.sim.delivery import Delivery, Listener
 from ibguard.kit.sim.desk import OrderDesk
 from ibguard.kit.sim.ids import IdAllocator
 from ibguard.kit.sim.messages import (
-    AccountUpdateTime,
-    AccountValue,
     Disconnected,
     Error,
     ManagedAccounts,
     Message,
     NextValidId,
-    Position,
 )
 from ibguard.kit.sim.observe import RequestLog
 from ibguard.kit.sim.queries import Queries
 from ibguard.kit.sim.ratelimit import RateLimiter
 from ibguard.kit.sim.script import DropConnection, Script
-from ibguard.kit.sim.session import ApiSession, Listener, Outbox
+from ibguard.kit.sim.session import ApiSession
 
-__all__ = ["BrokerConfig", "SimBroker", "WhatIfAnswer"]
+__all__ = ["BrokerConfig", "SimBroker", "WhatIfAnswer"]  # the settings live in config.py
 
 log = logging.getLogger(__name__)
 
@@ -52,37 +46,6 @@ _FARM_STATUS = (
     (2106, "HMDS data farm connection is OK:ushmds"),
     (2158, "Sec-def data farm connection is OK:secdefnj"),
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class WhatIfAnswer:
-    """How the broker answers what-if checks (FAIL-07: margin_ok=False)."""
-
-    margin_ok: bool = True
-    equity_with_loan: Decimal = Decimal("1000000")
-    init_margin_after: Decimal = Decimal("250000")
-    warning: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BrokerConfig:
-    accounts: tuple[str, ...] = ("DU1234567",)
-    rate_limit_per_second: int = 50
-    commission_per_share: Decimal = Decimal("0.005")
-    min_commission: Decimal = Decimal("1.00")
-    master_client_id: int | None = None
-    farm_status_messages: bool = True
-    default_price: Decimal = Decimal("100.00")
-    start: datetime = DEFAULT_START
-    auto_match: bool = True
-    working_status: str = "Submitted"  # or "PreSubmitted" (held by IB's simulated types)
-    what_if: WhatIfAnswer = field(default_factory=WhatIfAnswer)
-    # the account's money (see `account.py`): cash at start, one currency, Reg T rates
-    start_cash: Decimal = Decimal("1000000")
-    base_currency: str = "USD"
-    initial_margin_rate: Decimal = Decimal("0.50")
-    maintenance_margin_rate: Decimal = Decimal("0.25")
-    buying_power_multiplier: Decimal = Decimal(4)
 
 
 class SimBroker:
@@ -100,22 +63,68 @@ class SimBroker:
         self.contracts = ContractBook(default_price=self.config.default_price)
         self.ledger = Ledger()
         self.requests = RequestLog()
-        self.accounts: tuple[str, ...] = self.config.accounts
-        self.what_if = self.config.what_if
-        self.auto_match = self.config.auto_match
-        self.day_started_at = self.clock.broker_now()
-        self.day_first_exec = 0
+        self.state = BrokerState.at_start(self.config, self.clock.broker_now())
         self._sessions: dict[int, ApiSession] = {}
         self._limiters: dict[int, RateLimiter] = {}
-        self._outbox = Outbox()
-        self.desk = OrderDesk(self)
-        self.queries = Queries(self)
+        valuer = Valuer(self.ledger, self.contracts, self.config)
+        self.delivery = Delivery(
+            self._sessions,
+            master_client_id=self.config.master_client_id,
+            valuer=valuer,
+            clock=self.clock,
+        )
+        self.desk = OrderDesk(
+            config=self.config,
+            state=self.state,
+            clock=self.clock,
+            ids=self.ids,
+            contracts=self.contracts,
+            ledger=self.ledger,
+            script=self.script,
+            delivery=self.delivery,
+        )
+        self.queries = Queries(
+            config=self.config,
+            state=self.state,
+            clock=self.clock,
+            ids=self.ids,
+            contracts=self.contracts,
+            ledger=self.ledger,
+            valuer=valuer,
+            delivery=self.delivery,
+        )
+
+    # --- what a case changes as it runs (kept as attributes for callers) ---------------
+
+    @property
+    def accounts(self) -> tuple[str, ...]:
+        return self.state.accounts
+
+    @property
+    def what_if(self) -> WhatIfAnswer:
+        return self.state.what_if
+
+    @property
+    def auto_match(self) -> bool:
+        return self.state.auto_match
+
+    @auto_match.setter
+    def auto_match(self, value: bool) -> None:
+        self.state.auto_match = value
+
+    @property
+    def day_started_at(self) -> datetime:
+        return self.state.day_started_at
+
+    @property
+    def day_first_exec(self) -> int:
+        return self.state.day_first_exec
 
     # --- sessions -----------------------------------------------------------------------
 
     def connect(self, client_id: int, listener: Listener) -> ApiSession:
         """startApi. A clientId already connected is refused: error 326, then closed."""
-        session = ApiSession(self, client_id, listener)
+        session = ApiSession(client_id, listener, intake=self, desk=self.desk, queries=self.queries)
         self.requests.record(time=self.clock.broker_now(), client_id=client_id, request="startApi")
         if client_id in self._sessions:
             text = (
@@ -124,8 +133,10 @@ class SimBroker:
             )
             session.connected = False
             refusal = Error(reqId=-1, errorCode=326, errorString=text)
-            self._outbox.post(session, refusal, even_if_closed=True)
-            self._outbox.post(session, Disconnected(reason="client id in use"), even_if_closed=True)
+            self.delivery.post(session, refusal, even_if_closed=True)
+            self.delivery.post(
+                session, Disconnected(reason="client id in use"), even_if_closed=True
+            )
             self.flush()
             return session
         self._sessions[client_id] = session
@@ -159,7 +170,7 @@ class SimBroker:
     def _close(self, session: ApiSession, reason: str) -> None:
         session.connected = False
         del self._sessions[session.client_id]
-        self._outbox.post(session, Disconnected(reason=reason), even_if_closed=True)
+        self.delivery.post(session, Disconnected(reason=reason), even_if_closed=True)
         log.info("sim session clientId=%s closed: %s", session.client_id, reason)
 
     def handle_request(
@@ -210,57 +221,13 @@ class SimBroker:
     # --- delivery -----------------------------------------------------------------------
 
     def post(self, session: ApiSession, message: Message) -> None:
-        self._outbox.post(session, message)
-
-    def post_about(self, order: SimOrder, message: Message) -> None:
-        """A live message about `order`, to every session that hears about it."""
-        if order.muted:
-            return
-        for session in self._sessions.values():
-            if self._hears(session, order):
-                self.post(session, message)
-
-    def post_position_update(self, line: PositionLine) -> None:
-        """A position changed: tell every session with an open reqPositions subscription."""
-        update = Position(
-            account=line.account,
-            contract=line.contract,
-            position=line.position,
-            avgCost=line.avg_cost,
-        )
-        for session in self._sessions.values():
-            if session.positions_subscribed:
-                self.post(session, update)
-
-    def post_account_update(self, line: PositionLine) -> None:
-        """A fill moved `line`: tell the sessions subscribed to its account by
-        reqAccountUpdates (its portfolio value, the account values, the update time)."""
-        listeners = [s for s in self._sessions.values() if s.account_subscription == line.account]
-        if not listeners:
-            return
-        valued = valuation(self, line.account)
-        messages: list[Message] = [portfolio_value(self, line)]
-        messages += [
-            AccountValue(key=k, value=v, currency=c, accountName=line.account)
-            for k, v, c in valued.values
-        ]
-        messages.append(AccountUpdateTime(time=self.clock.broker_now()))
-        for session in listeners:
-            for message in messages:
-                self.post(session, message)
+        self.delivery.post(session, message)
 
     def post_all(self, message: Message) -> None:
-        for session in self._sessions.values():
-            self.post(session, message)
+        self.delivery.post_all(message)
 
     def flush(self) -> None:
-        self._outbox.flush()
-
-    def _hears(self, session: ApiSession, order: SimOrder) -> bool:
-        cid = session.client_id
-        if order.broadcast or cid in (order.client_id, self.config.master_client_id):
-            return True
-        return order.client_id == 0 and cid == 0 and session.auto_bind
+        self.delivery.flush()
 
     # --- market and account controls ---------------------------------------------------
 
@@ -291,12 +258,12 @@ class SimBroker:
         """The session now manages other accounts (SEC-02): managedAccounts to everyone."""
         if not accounts:
             raise UsageError("switch_account needs at least one account")
-        self.accounts = tuple(accounts)
+        self.state.accounts = tuple(accounts)
         self.post_all(ManagedAccounts(accountsList=",".join(self.accounts)))
         self.flush()
 
     def set_what_if(self, answer: WhatIfAnswer) -> None:
-        self.what_if = answer
+        self.state.what_if = answer
 
     def new_day(self, when: datetime | None = None) -> None:
         """Overnight restart of TWS: orderIds may be handed out again; yesterday's
@@ -304,8 +271,8 @@ class SimBroker:
         if when is not None:
             self.clock.set(when)
         self.ids.new_day()
-        self.day_started_at = self.clock.broker_now()
-        self.day_first_exec = len(self.ledger.executions)
+        self.state.day_started_at = self.clock.broker_now()
+        self.state.day_first_exec = len(self.ledger.executions)
         for order in self.ledger.live_orders():
             if order.tif == "DAY":
                 order.complete("Cancelled", self.day_started_at, "Cancelled by TWS at session end")

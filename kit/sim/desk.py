@@ -14,12 +14,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from ibguard.errors import UsageError
-from ibguard.kit.sim.book import BookedExecution, SimOrder
-from ibguard.kit.sim.contracts import HaltMode
-from ibguard.kit.sim.ids import MAX_ORDER_ID, bump_exec_correction
+from ibguard.kit.sim.book import BookedExecution, Ledger, SimOrder
+from ibguard.kit.sim.clock import VirtualClock
+from ibguard.kit.sim.config import BrokerConfig, BrokerState
+from ibguard.kit.sim.contracts import ContractBook, HaltMode
+from ibguard.kit.sim.delivery import Client, Delivery
+from ibguard.kit.sim.ids import MAX_ORDER_ID, IdAllocator, bump_exec_correction
 from ibguard.kit.sim.messages import (
     CommissionReport,
     Contract,
@@ -31,11 +33,7 @@ from ibguard.kit.sim.messages import (
     Order,
     OrderState,
 )
-from ibguard.kit.sim.script import FillPlan, LateFillOnCancel, RefuseCancel, RejectOrder
-
-if TYPE_CHECKING:
-    from ibguard.kit.sim.broker import SimBroker
-    from ibguard.kit.sim.session import ApiSession
+from ibguard.kit.sim.script import FillPlan, LateFillOnCancel, RefuseCancel, RejectOrder, Script
 
 __all__ = ["OrderDesk"]
 
@@ -43,13 +41,33 @@ NO_SECURITY = "No security definition has been found for the request"
 
 
 class OrderDesk:
-    def __init__(self, broker: SimBroker) -> None:
-        self._b = broker
+    """Handed only what it works with: the books it changes, the ids it allocates, the
+    script it follows, and delivery for the messages each change produces."""
+
+    def __init__(
+        self,
+        *,
+        config: BrokerConfig,
+        state: BrokerState,
+        clock: VirtualClock,
+        ids: IdAllocator,
+        contracts: ContractBook,
+        ledger: Ledger,
+        script: Script,
+        delivery: Delivery,
+    ) -> None:
+        self._config = config
+        self._state = state
+        self._clock = clock
+        self._ids = ids
+        self._contracts = contracts
+        self._ledger = ledger
+        self._script = script
+        self._delivery = delivery
 
     # --- placeOrder ---------------------------------------------------------------------
 
-    def place(self, session: ApiSession, order_id: int, contract: Contract, order: Order) -> None:
-        b = self._b
+    def place(self, session: Client, order_id: int, contract: Contract, order: Order) -> None:
         cid = session.client_id
         if order.whatIf:
             self._what_if(session, order_id, contract, order)
@@ -62,16 +80,16 @@ class OrderDesk:
                 f"Error validating request:-'bO' : cause - Invalid order id: {order_id}",
             )
             return
-        if b.ids.is_used_today(cid, order_id):
+        if self._ids.is_used_today(cid, order_id):
             self._error(session, order_id, 103, f"Duplicate order id {order_id}")
             return
-        listing = b.contracts.by_con_id(contract.conId) if contract.conId else None
-        listing = listing or (b.contracts.resolve(contract.symbol) if contract.symbol else None)
+        listing = self._contracts.by_con_id(contract.conId) if contract.conId else None
+        listing = listing or (self._contracts.resolve(contract.symbol) if contract.symbol else None)
         if listing is None:
             self._error(session, order_id, 200, NO_SECURITY)
             return
-        account = order.account or b.accounts[0]
-        if account not in b.accounts:
+        account = order.account or self._state.accounts[0]
+        if account not in self._state.accounts:
             self._error(
                 session,
                 order_id,
@@ -79,11 +97,11 @@ class OrderDesk:
                 f"Error validating request:-'bO' : cause - Invalid account code: {account}",
             )
             return
-        b.ids.mark_used(cid, order_id)
+        self._ids.mark_used(cid, order_id)
         sim = SimOrder(
             order_id=order_id,
             client_id=cid,
-            perm_id=b.ids.new_perm_id(),
+            perm_id=self._ids.new_perm_id(),
             contract=listing.contract,
             action=order.action,
             quantity=order.totalQuantity,
@@ -92,23 +110,25 @@ class OrderDesk:
             tif=order.tif,
             account=account,
             order_ref=order.orderRef,
-            placed_at=b.clock.broker_now(),
-            status=b.config.working_status,
+            placed_at=self._clock.broker_now(),
+            status=self._config.working_status,
         )
-        b.ledger.add_order(sim)
+        self._ledger.add_order(sim)
         symbol = listing.contract.symbol
-        reject = b.script.take(RejectOrder, symbol=symbol, client_id=cid)
+        reject = self._script.take(RejectOrder, symbol=symbol, client_id=cid)
         if reject is None and listing.halt is HaltMode.REJECT:
             reject = RejectOrder(
                 code=201, text=f"Order rejected - reason:Trading in {symbol} is halted"
             )
         if reject is not None:
-            sim.complete("Inactive", b.clock.broker_now(), reject.text)
-            b.post_about(sim, Error(reqId=order_id, errorCode=reject.code, errorString=reject.text))
-            b.post_about(sim, sim.to_status())
+            sim.complete("Inactive", self._clock.broker_now(), reject.text)
+            self._delivery.post_about(
+                sim, Error(reqId=order_id, errorCode=reject.code, errorString=reject.text)
+            )
+            self._delivery.post_about(sim, sim.to_status())
             return
         self._announce(sim)
-        plan = b.script.take(FillPlan, symbol=symbol, client_id=cid)
+        plan = self._script.take(FillPlan, symbol=symbol, client_id=cid)
         if plan is not None:
             self._play(sim, plan)
         else:
@@ -122,8 +142,8 @@ class OrderDesk:
             self.replay(last)
 
     def _announce(self, sim: SimOrder) -> None:
-        self._b.post_about(sim, self._open_order(sim))
-        self._b.post_about(sim, sim.to_status())
+        self._delivery.post_about(sim, self._open_order(sim))
+        self._delivery.post_about(sim, sim.to_status())
 
     def _open_order(self, sim: SimOrder) -> OpenOrder:
         return OpenOrder(
@@ -136,9 +156,13 @@ class OrderDesk:
     # --- matching -----------------------------------------------------------------------
 
     def _match(self, sim: SimOrder) -> None:
-        b = self._b
-        listing = b.contracts.resolve(sim.contract.symbol)
-        if not b.auto_match or listing is None or listing.halt is not None or not sim.is_live:
+        listing = self._contracts.resolve(sim.contract.symbol)
+        if (
+            not self._state.auto_match
+            or listing is None
+            or listing.halt is not None
+            or not sim.is_live
+        ):
             return
         price = listing.price
         marketable = sim.order_type == "MKT" or (
@@ -151,7 +175,7 @@ class OrderDesk:
             self.cancel_order(sim, "IOC not marketable")
 
     def match_resting(self, symbol: str) -> None:
-        for sim in self._b.ledger.live_orders(symbol):
+        for sim in self._ledger.live_orders(symbol):
             self._match(sim)
 
     # --- executions ---------------------------------------------------------------------
@@ -166,21 +190,20 @@ class OrderDesk:
         exec_before_status: bool = False,
     ) -> str:
         """Book one execution against `sim` and tell whoever hears about it."""
-        b = self._b
         was = sim.status
         if shares:
             sim.filled += shares
             sim.notional += shares * price
             sim.last_fill_price = price
             signed = shares if sim.action == "BUY" else -shares
-            line = b.ledger.position_line(sim.account, sim.contract)
+            line = self._ledger.position_line(sim.account, sim.contract)
             line.apply(signed, price)
-            b.ledger.move_cash(sim.account, -signed * price)
+            self._ledger.move_cash(sim.account, -signed * price)
             if sim.filled >= sim.quantity and (sim.is_live or sim.status == "Cancelled"):
-                sim.complete("Filled", b.clock.broker_now())
+                sim.complete("Filled", self._clock.broker_now())
         execution = Execution(
-            execId=b.ids.new_exec_id(),
-            time=time or b.clock.broker_now(),
+            execId=self._ids.new_exec_id(),
+            time=time or self._clock.broker_now(),
             acctNumber=sim.account,
             exchange="ISLAND",
             side="BOT" if sim.action == "BUY" else "SLD",
@@ -196,9 +219,9 @@ class OrderDesk:
         booked = BookedExecution(
             contract=sim.contract, execution=execution, commission=self._commission(execution)
         )
-        b.ledger.add_execution(booked)
+        self._ledger.add_execution(booked)
         if booked.commission.commission:
-            b.ledger.move_cash(sim.account, -booked.commission.commission)
+            self._ledger.move_cash(sim.account, -booked.commission.commission)
         updates: list[Message] = []
         if sim.status != was:
             updates.append(self._open_order(sim))
@@ -209,15 +232,15 @@ class OrderDesk:
             booked.commission,
         ]
         for message in exec_msgs + updates if exec_before_status else updates + exec_msgs:
-            b.post_about(sim, message)
+            self._delivery.post_about(sim, message)
         if shares:
-            line = b.ledger.position_line(sim.account, sim.contract)
-            b.post_position_update(line)
-            b.post_account_update(line)
+            line = self._ledger.position_line(sim.account, sim.contract)
+            self._delivery.post_position_update(line)
+            self._delivery.post_account_update(line)
         return execution.execId
 
     def _commission(self, execution: Execution) -> CommissionReport:
-        cfg = self._b.config
+        cfg = self._config
         amount = Decimal(0)
         if execution.shares:
             amount = max(cfg.min_commission, abs(execution.shares) * cfg.commission_per_share)
@@ -226,24 +249,23 @@ class OrderDesk:
         )
 
     def replay(self, exec_id: str) -> None:
-        booked = self._b.ledger.execution(exec_id)
-        sim = self._b.ledger.orders[booked.execution.permId]
-        self._b.post_about(
+        booked = self._ledger.execution(exec_id)
+        sim = self._ledger.orders[booked.execution.permId]
+        self._delivery.post_about(
             sim, ExecDetails(reqId=-1, contract=booked.contract, execution=booked.execution)
         )
-        self._b.post_about(sim, booked.commission)
+        self._delivery.post_about(sim, booked.commission)
 
     def correct(self, exec_id: str, *, shares: Decimal | None, price: Decimal | None) -> str:
-        b = self._b
-        old = b.ledger.execution(exec_id)
-        sim = b.ledger.orders[old.execution.permId]
+        old = self._ledger.execution(exec_id)
+        sim = self._ledger.orders[old.execution.permId]
         new_shares = old.execution.shares if shares is None else shares
         new_price = old.execution.price if price is None else price
         sign = 1 if sim.action == "BUY" else -1
-        line = b.ledger.position_line(sim.account, sim.contract)
+        line = self._ledger.position_line(sim.account, sim.contract)
         line.apply(-sign * old.execution.shares, old.execution.price)
         line.apply(sign * new_shares, new_price)
-        b.ledger.move_cash(
+        self._ledger.move_cash(
             sim.account,
             sign * (old.execution.shares * old.execution.price - new_shares * new_price),
         )
@@ -258,22 +280,23 @@ class OrderDesk:
             avgPrice=sim.avg_fill_price,
         )
         commission = replace(old.commission, execId=execution.execId)
-        b.ledger.add_execution(
+        self._ledger.add_execution(
             BookedExecution(contract=old.contract, execution=execution, commission=commission)
         )
-        b.post_about(sim, ExecDetails(reqId=-1, contract=old.contract, execution=execution))
-        b.post_about(sim, commission)
-        b.post_position_update(line)
-        b.post_account_update(line)
+        self._delivery.post_about(
+            sim, ExecDetails(reqId=-1, contract=old.contract, execution=execution)
+        )
+        self._delivery.post_about(sim, commission)
+        self._delivery.post_position_update(line)
+        self._delivery.post_account_update(line)
         return execution.execId
 
     # --- cancelOrder --------------------------------------------------------------------
 
-    def cancel(self, session: ApiSession, order_id: int) -> None:
-        b = self._b
-        sim = b.ledger.live_order(session.client_id, order_id)
+    def cancel(self, session: Client, order_id: int) -> None:
+        sim = self._ledger.live_order(session.client_id, order_id)
         if sim is None:
-            known = b.ledger.latest_order(session.client_id, order_id)
+            known = self._ledger.latest_order(session.client_id, order_id)
             if known is None:
                 text = f"OrderId {order_id} that needs to be cancelled is not found."
                 self._error(session, order_id, 10147, text)
@@ -281,20 +304,20 @@ class OrderDesk:
                 self._cannot_cancel(session, known)
             return
         symbol = sim.contract.symbol
-        refuse = b.script.take(RefuseCancel, symbol=symbol, client_id=session.client_id)
+        refuse = self._script.take(RefuseCancel, symbol=symbol, client_id=session.client_id)
         if refuse is not None:
-            listing = b.contracts.resolve(symbol)
+            listing = self._contracts.resolve(symbol)
             price = refuse.price or (listing.price if listing else sim.lmt_price or Decimal(0))
             self.execute(sim, sim.remaining, price)
             self._cannot_cancel(session, sim)
             return
-        late = b.script.take(LateFillOnCancel, symbol=symbol, client_id=session.client_id)
+        late = self._script.take(LateFillOnCancel, symbol=symbol, client_id=session.client_id)
         self.cancel_order(sim, "")
         if late is not None:
-            when = b.clock.broker_now() - timedelta(seconds=late.seconds_before)
+            when = self._clock.broker_now() - timedelta(seconds=late.seconds_before)
             self.execute(sim, late.shares, late.price, time=when)
 
-    def _cannot_cancel(self, session: ApiSession, sim: SimOrder) -> None:
+    def _cannot_cancel(self, session: Client, sim: SimOrder) -> None:
         text = (
             f"OrderId {sim.order_id} that needs to be cancelled cannot be cancelled, "
             f"state: {sim.status}."
@@ -303,14 +326,14 @@ class OrderDesk:
 
     def cancel_order(self, sim: SimOrder, reason: str) -> None:
         """Cancel a live order: error 202, then orderStatus Cancelled."""
-        sim.complete("Cancelled", self._b.clock.broker_now(), reason or "Cancelled by Trader")
-        self._b.post_about(
+        sim.complete("Cancelled", self._clock.broker_now(), reason or "Cancelled by Trader")
+        self._delivery.post_about(
             sim,
             Error(
                 reqId=sim.order_id, errorCode=202, errorString=f"Order Canceled - reason:{reason}"
             ),
         )
-        self._b.post_about(sim, sim.to_status())
+        self._delivery.post_about(sim, sim.to_status())
 
     # --- orders the engine did not place ------------------------------------------------
 
@@ -329,20 +352,19 @@ class OrderDesk:
         account: str,
         broadcast: bool,
     ) -> SimOrder:
-        b = self._b
-        listing = b.contracts.resolve(symbol)
+        listing = self._contracts.resolve(symbol)
         if listing is None:
             raise UsageError(
-                f"{symbol} does not resolve (renamed to {b.contracts.renamed_to(symbol)})"
+                f"{symbol} does not resolve (renamed to {self._contracts.renamed_to(symbol)})"
             )
         if order_id is None:
-            order_id = b.ids.next_order_id(client_id) if client_id else 0
+            order_id = self._ids.next_order_id(client_id) if client_id else 0
         if client_id:
-            b.ids.mark_used(client_id, order_id)
+            self._ids.mark_used(client_id, order_id)
         sim = SimOrder(
             order_id=order_id,
             client_id=client_id,
-            perm_id=b.ids.new_perm_id(),
+            perm_id=self._ids.new_perm_id(),
             contract=listing.contract,
             action=action,
             quantity=quantity,
@@ -351,20 +373,18 @@ class OrderDesk:
             tif=tif,
             account=account,
             order_ref=order_ref,
-            placed_at=b.clock.broker_now(),
-            status=b.config.working_status,
+            placed_at=self._clock.broker_now(),
+            status=self._config.working_status,
             broadcast=broadcast,
         )
-        b.ledger.add_order(sim)
+        self._ledger.add_order(sim)
         self._announce(sim)
         return sim
 
     # --- what-if ------------------------------------------------------------------------
 
-    def _what_if(
-        self, session: ApiSession, order_id: int, contract: Contract, order: Order
-    ) -> None:
-        answer = self._b.what_if
+    def _what_if(self, session: Client, order_id: int, contract: Contract, order: Order) -> None:
+        answer = self._state.what_if
         init_after = answer.init_margin_after
         if not answer.margin_ok and init_after <= answer.equity_with_loan:
             init_after = answer.equity_with_loan * Decimal("1.25")
@@ -379,9 +399,9 @@ class OrderDesk:
             warningText=warning,
         )
         echoed = replace(order, orderId=order_id, clientId=session.client_id)
-        self._b.post(
+        self._delivery.post(
             session, OpenOrder(orderId=order_id, contract=contract, order=echoed, orderState=state)
         )
 
-    def _error(self, session: ApiSession, req_id: int, code: int, text: str) -> None:
-        self._b.post(session, Error(reqId=req_id, errorCode=code, errorString=text))
+    def _error(self, session: Client, req_id: int, code: int, text: str) -> None:
+        self._delivery.post(session, Error(reqId=req_id, errorCode=code, errorString=text))

@@ -1,0 +1,69 @@
+"""The simulated broker's settings: fixed at start (`BrokerConfig`, `WhatIfAnswer`) and the
+few a case changes while it runs (`BrokerState`).
+
+Every part of the SimBroker (desk, queries, delivery, account valuation) reads its settings
+from here, handed in by the broker, so none of them needs the broker itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ibguard.kit.sim.clock import DEFAULT_START
+
+__all__ = ["BrokerConfig", "BrokerState", "WhatIfAnswer"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WhatIfAnswer:
+    """How the broker answers what-if checks (FAIL-07: margin_ok=False)."""
+
+    margin_ok: bool = True
+    equity_with_loan: Decimal = Decimal("1000000")
+    init_margin_after: Decimal = Decimal("250000")
+    warning: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BrokerConfig:
+    accounts: tuple[str, ...] = ("DU1234567",)
+    rate_limit_per_second: int = 50
+    commission_per_share: Decimal = Decimal("0.005")
+    min_commission: Decimal = Decimal("1.00")
+    master_client_id: int | None = None
+    farm_status_messages: bool = True
+    default_price: Decimal = Decimal("100.00")
+    start: datetime = DEFAULT_START
+    auto_match: bool = True
+    working_status: str = "Submitted"  # or "PreSubmitted" (held by IB's simulated types)
+    what_if: WhatIfAnswer = field(default_factory=WhatIfAnswer)
+    # the account's money (see `account.py`): cash at start, one currency, Reg T rates
+    start_cash: Decimal = Decimal("1000000")
+    base_currency: str = "USD"
+    initial_margin_rate: Decimal = Decimal("0.50")
+    maintenance_margin_rate: Decimal = Decimal("0.25")
+    buying_power_multiplier: Decimal = Decimal(4)
+
+
+@dataclass(slots=True, kw_only=True)
+class BrokerState:
+    """What a case changes while the broker runs: the managed accounts (SEC-02), the what-if
+    answer, whether resting orders match on their own, and where today's trading day began
+    (a new day forgets yesterday's executions and completed orders)."""
+
+    accounts: tuple[str, ...]
+    what_if: WhatIfAnswer
+    auto_match: bool
+    day_started_at: datetime
+    day_first_exec: int = 0
+
+    @classmethod
+    def at_start(cls, config: BrokerConfig, now: datetime) -> BrokerState:
+        return cls(
+            accounts=config.accounts,
+            what_if=config.what_if,
+            auto_match=config.auto_match,
+            day_started_at=now,
+        )
