@@ -22,9 +22,9 @@ from ibguard.kit.gateway.dispatch import serve_request
 from ibguard.kit.gateway.errors import PeerProtocolError
 from ibguard.kit.gateway.framing import NEED_DATA, ClientHello, Frame, FrameReader, encode
 from ibguard.kit.gateway.handshake import negotiate_version, server_hello
-from ibguard.kit.gateway.inbound import StartApi, decode_request
+from ibguard.kit.gateway.inbound import StartApi
 from ibguard.kit.gateway.logcodes import GatewayLogCode
-from ibguard.kit.gateway.sim_bridge import encode_sim_message
+from ibguard.kit.gateway.registry import decode_request, encode_message
 from ibguard.kit.gateway.wire_faults import WireFaults
 from ibguard.kit.gateway.wire_values import Fields
 from ibguard.kit.sim.broker import SimBroker
@@ -153,7 +153,7 @@ class Connection:
                 return
             if isinstance(message, Error) and message.errorCode == 326:
                 self._log(GatewayLogCode.CLIENT_ID_IN_USE, "refused: clientId in use")
-            self._send(encode_sim_message(message, self.server_version))
+            self._send(encode_message(message, self.server_version))
         except Exception as exc:  # the session boundary, on the outbound side
             self._fail(exc)
 

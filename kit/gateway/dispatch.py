@@ -1,43 +1,75 @@
 """Serving one decoded client request: the SimBroker call it maps to, or the gateway's own
 answer where the sim has nothing to say.
 
-Owns the table request type -> action. SimBroker answers orders, snapshots, ids, time,
-contract details and the account (reqAccountUpdates / reqAccountUpdatesMulti /
-reqAccountSummary); the gateway answers what the sim has no request for (reqManagedAccts,
-reqGlobalCancel),
-still through `SimBroker.handle_request` so pacing and the request log see every request.
-`UnknownRequest` is logged and ignored, as TWS ignores what it does not serve.
+Each handler is registered for its request type with `registry.serves`. SimBroker answers
+orders, snapshots, ids, time, contract details and the account (reqAccountUpdates /
+reqAccountUpdatesMulti / reqAccountSummary); the gateway answers what the sim has no request
+for (reqManagedAccts, reqGlobalCancel), still through `SimBroker.handle_request` so pacing and
+the request log see every request. A request without a handler is logged and ignored, as TWS
+ignores what it does not serve.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from ibguard.kit.gateway import inbound as req
 from ibguard.kit.gateway.logcodes import GatewayLogCode
-from ibguard.kit.gateway.sim_bridge import sim_contract, sim_order
-from ibguard.kit.gateway.wire_values import Fields
+from ibguard.kit.gateway.registry import Reply, TwsRequest, handler_for, serves
 from ibguard.kit.sim.broker import SimBroker
-from ibguard.kit.sim.messages import ManagedAccounts, Message
+from ibguard.kit.sim.messages import Contract, ManagedAccounts
 from ibguard.kit.sim.session import ApiSession
 
 __all__ = ["Reply", "serve_request"]
 
 log = logging.getLogger(__name__)
 
-# Raw frames the gateway answers itself, or sim messages it sends on the broker's behalf.
-Reply = Callable[[Fields | Message], None]
-_Handler = Callable[[Any, ApiSession, SimBroker, Reply], None]
+
+def with_ib_defaults(c: Contract) -> Contract:
+    """A client's contract as the sim resolves it: empty fields take IB's defaults."""
+    return replace(
+        c,
+        secType=c.secType or "STK",
+        exchange=c.exchange or "SMART",
+        currency=c.currency or "USD",
+    )
 
 
+@serves(req.PlaceOrder)
 def _place(r: req.PlaceOrder, s: ApiSession, b: SimBroker, reply: Reply) -> None:
-    s.place_order(r.order_id, sim_contract(r.contract), sim_order(r))
+    order = replace(r.order, tif=r.order.tif or "DAY")
+    s.place_order(r.order_id, with_ib_defaults(r.contract), order)
 
 
+@serves(req.CancelOrder)
+def _cancel(r: req.CancelOrder, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.cancel_order(r.order_id)
+
+
+@serves(req.ReqOpenOrders)
+def _open_orders(r: req.ReqOpenOrders, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_open_orders()
+
+
+@serves(req.ReqAllOpenOrders)
+def _all_open_orders(r: req.ReqAllOpenOrders, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_all_open_orders()
+
+
+@serves(req.ReqAutoOpenOrders)
+def _auto_open(r: req.ReqAutoOpenOrders, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_auto_open_orders(r.auto_bind)
+
+
+@serves(req.ReqCompletedOrders)
+def _completed(r: req.ReqCompletedOrders, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_completed_orders(r.api_only)
+
+
+@serves(req.ReqExecutions)
 def _executions(r: req.ReqExecutions, s: ApiSession, b: SimBroker, reply: Reply) -> None:
     s.req_executions(
         r.req_id,
@@ -63,11 +95,55 @@ def _filter_time(raw: str) -> datetime | None:
         return None
 
 
+@serves(req.ReqPositions)
+def _positions(r: req.ReqPositions, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_positions()
+
+
+@serves(req.CancelPositions)
+def _cancel_positions(r: req.CancelPositions, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.cancel_positions()
+
+
+@serves(req.ReqCurrentTime)
+def _current_time(r: req.ReqCurrentTime, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_current_time()
+
+
+@serves(req.ReqIds)
+def _ids(r: req.ReqIds, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_ids(r.num_ids)
+
+
+@serves(req.ReqAccountUpdates)
+def _account(r: req.ReqAccountUpdates, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_account_updates(r.subscribe, r.account)
+
+
+@serves(req.ReqContractDetails)
+def _details(r: req.ReqContractDetails, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_contract_details(r.req_id, with_ib_defaults(r.contract))
+
+
+@serves(req.ReqAccountUpdatesMulti)
+def _account_multi(
+    r: req.ReqAccountUpdatesMulti, s: ApiSession, b: SimBroker, reply: Reply
+) -> None:
+    s.req_account_updates_multi(r.req_id, r.account, r.model_code)
+
+
+@serves(req.ReqAccountSummary)
+def _summary(r: req.ReqAccountSummary, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    s.req_account_summary(r.req_id, r.group, r.tags)
+
+
+@serves(req.ReqManagedAccounts)
 def _managed(r: req.ReqManagedAccounts, s: ApiSession, b: SimBroker, reply: Reply) -> None:
     accounts = ManagedAccounts(accountsList=",".join(b.accounts))
     b.handle_request(s, "reqManagedAccts", lambda: reply(accounts))
 
 
+@serves(req.ReqGlobalCancel)
 def _global_cancel(r: req.ReqGlobalCancel, s: ApiSession, b: SimBroker, reply: Reply) -> None:
     def cancel_all() -> None:
         for order in b.live_orders():
@@ -76,48 +152,25 @@ def _global_cancel(r: req.ReqGlobalCancel, s: ApiSession, b: SimBroker, reply: R
     b.handle_request(s, "reqGlobalCancel", cancel_all)
 
 
-def _recorded(name: str) -> _Handler:
-    """Requests with no answer (cancel subscriptions): recorded and paced, nothing said."""
-
-    def handle(r: object, s: ApiSession, b: SimBroker, reply: Reply) -> None:
-        b.handle_request(s, name, lambda: None)
-
-    return handle
+@serves(req.CancelAccountSummary)
+def _cancel_summary(r: req.CancelAccountSummary, s: ApiSession, b: SimBroker, reply: Reply) -> None:
+    # no answer: recorded and paced, nothing said
+    b.handle_request(s, "cancelAccountSummary", lambda: None)
 
 
-_HANDLERS: Final[dict[type[Any], _Handler]] = {
-    req.PlaceOrder: _place,
-    req.CancelOrder: lambda r, s, b, reply: s.cancel_order(r.order_id),
-    req.ReqOpenOrders: lambda r, s, b, reply: s.req_open_orders(),
-    req.ReqAllOpenOrders: lambda r, s, b, reply: s.req_all_open_orders(),
-    req.ReqAutoOpenOrders: lambda r, s, b, reply: s.req_auto_open_orders(r.auto_bind),
-    req.ReqCompletedOrders: lambda r, s, b, reply: s.req_completed_orders(r.api_only),
-    req.ReqExecutions: _executions,
-    req.ReqPositions: lambda r, s, b, reply: s.req_positions(),
-    req.ReqCurrentTime: lambda r, s, b, reply: s.req_current_time(),
-    req.ReqIds: lambda r, s, b, reply: s.req_ids(r.num_ids),
-    req.ReqAccountUpdates: lambda r, s, b, reply: s.req_account_updates(r.subscribe, r.account),
-    req.ReqContractDetails: lambda r, s, b, reply: s.req_contract_details(
-        r.req_id, sim_contract(r.contract)
-    ),
-    req.ReqAccountUpdatesMulti: lambda r, s, b, reply: s.req_account_updates_multi(
-        r.req_id, r.account, r.model_code
-    ),
-    req.ReqAccountSummary: lambda r, s, b, reply: s.req_account_summary(r.req_id, r.group, r.tags),
-    req.ReqManagedAccounts: _managed,
-    req.ReqGlobalCancel: _global_cancel,
-    req.CancelPositions: lambda r, s, b, reply: s.cancel_positions(),
-    req.CancelAccountSummary: _recorded("cancelAccountSummary"),
-    req.CancelAccountUpdatesMulti: _recorded("cancelAccountUpdatesMulti"),
-}
+@serves(req.CancelAccountUpdatesMulti)
+def _cancel_multi(
+    r: req.CancelAccountUpdatesMulti, s: ApiSession, b: SimBroker, reply: Reply
+) -> None:
+    b.handle_request(s, "cancelAccountUpdatesMulti", lambda: None)
 
 
 def serve_request(
-    request: req.Request, session: ApiSession, broker: SimBroker, reply: Reply
+    request: TwsRequest, session: ApiSession, broker: SimBroker, reply: Reply
 ) -> None:
     """Act on one request of a started session. A second startApi and unknown message ids
     are logged and ignored."""
-    handler = _HANDLERS.get(type(request))
+    handler = handler_for(request)
     if handler is not None:
         handler(request, session, broker, reply)
         return

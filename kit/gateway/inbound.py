@@ -1,23 +1,24 @@
 """Client-to-server requests: one frozen dataclass per request the gateway serves, and
-`decode_request(fields, server_version)` to turn a frame's fields into one.
+its decoder, registered per message id with `registry.decodes`.
 
-Covers what ib_async / ib_insync send during connect, disconnect and ordinary trading. A
-message id the gateway does not know becomes `UnknownRequest` (the server answers it or ignores
-it); a known request whose fields do not parse raises `PeerProtocolError`. Leading message
-version fields are read and not checked: the clients send fixed ones per request.
+Covers what ib_async / ib_insync send during connect, disconnect and ordinary trading.
+`registry.decode_request` turns a frame's fields into one: a message id the gateway does not
+know becomes `UnknownRequest`; a known request whose fields do not parse raises
+`PeerProtocolError`. Leading message version fields are read and not checked: the clients send
+fixed ones per request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import final
+from typing import TypeVar, final
 
-from ibguard.kit.gateway.errors import PeerProtocolError
-from ibguard.kit.gateway.inbound_order import PlaceOrder, read_contract, read_place_order
+from ibguard.kit.gateway.inbound_order import PlaceOrder, read_contract
 from ibguard.kit.gateway.message_ids import In
-from ibguard.kit.gateway.payloads import Contract
+from ibguard.kit.gateway.registry import TwsRequest, UnknownRequest, decode_request, decodes
 from ibguard.kit.gateway.wire_values import FieldCursor
+from ibguard.kit.sim.messages import Contract
 
 __all__ = [
     "CancelAccountSummary",
@@ -48,39 +49,39 @@ __all__ = [
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class StartApi:
+class StartApi(TwsRequest):
     client_id: int
     optional_capabilities: str
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CancelOrder:
+class CancelOrder(TwsRequest):
     order_id: int
     manual_cancel_order_time: str  # from server version 169
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqOpenOrders:
+class ReqOpenOrders(TwsRequest):
     pass
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqAllOpenOrders:
+class ReqAllOpenOrders(TwsRequest):
     pass
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqAutoOpenOrders:
+class ReqAutoOpenOrders(TwsRequest):
     auto_bind: bool
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqExecutions:
+class ReqExecutions(TwsRequest):
     req_id: int
     client_id: int  # filter; 0 matches all
     account: str
@@ -93,13 +94,13 @@ class ReqExecutions:
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqIds:
+class ReqIds(TwsRequest):
     num_ids: int
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqContractDetails:
+class ReqContractDetails(TwsRequest):
     req_id: int
     contract: Contract
     include_expired: bool
@@ -108,14 +109,14 @@ class ReqContractDetails:
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqAccountUpdates:
+class ReqAccountUpdates(TwsRequest):
     subscribe: bool
     account: str
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqAccountUpdatesMulti:
+class ReqAccountUpdatesMulti(TwsRequest):
     req_id: int
     account: str
     model_code: str
@@ -124,13 +125,13 @@ class ReqAccountUpdatesMulti:
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CancelAccountUpdatesMulti:
+class CancelAccountUpdatesMulti(TwsRequest):
     req_id: int
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqAccountSummary:
+class ReqAccountSummary(TwsRequest):
     req_id: int
     group: str
     tags: str
@@ -138,76 +139,47 @@ class ReqAccountSummary:
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CancelAccountSummary:
+class CancelAccountSummary(TwsRequest):
     req_id: int
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqPositions:
+class ReqPositions(TwsRequest):
     pass
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class CancelPositions:
+class CancelPositions(TwsRequest):
     pass
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqCurrentTime:
+class ReqCurrentTime(TwsRequest):
     pass
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqCompletedOrders:
+class ReqCompletedOrders(TwsRequest):
     api_only: bool
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqGlobalCancel:
+class ReqGlobalCancel(TwsRequest):
     pass
 
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ReqManagedAccounts:
+class ReqManagedAccounts(TwsRequest):
     pass
 
 
-@final
-@dataclass(frozen=True, slots=True, kw_only=True)
-class UnknownRequest:
-    msg_id: int
-    fields: tuple[str, ...]  # everything after the message id
-
-
-Request = (
-    StartApi
-    | PlaceOrder
-    | CancelOrder
-    | ReqOpenOrders
-    | ReqAllOpenOrders
-    | ReqAutoOpenOrders
-    | ReqExecutions
-    | ReqIds
-    | ReqContractDetails
-    | ReqAccountUpdates
-    | ReqAccountUpdatesMulti
-    | CancelAccountUpdatesMulti
-    | ReqAccountSummary
-    | CancelAccountSummary
-    | ReqPositions
-    | CancelPositions
-    | ReqCurrentTime
-    | ReqCompletedOrders
-    | ReqGlobalCancel
-    | ReqManagedAccounts
-    | UnknownRequest
-)
+Request = TwsRequest
 
 
 def _versioned(cur: FieldCursor) -> FieldCursor:
@@ -215,21 +187,24 @@ def _versioned(cur: FieldCursor) -> FieldCursor:
     return cur
 
 
-def _start_api(cur: FieldCursor, version: int) -> StartApi:
+@decodes(In.START_API)
+def read_start_api(cur: FieldCursor, version: int) -> StartApi:
     _versioned(cur)
     return StartApi(
         client_id=cur.read_int("clientId"), optional_capabilities=cur.read_str("optCapab")
     )
 
 
-def _cancel_order(cur: FieldCursor, version: int) -> CancelOrder:
+@decodes(In.CANCEL_ORDER)
+def read_cancel_order(cur: FieldCursor, version: int) -> CancelOrder:
     _versioned(cur)
     order_id = cur.read_int("orderId")
     manual = cur.read_str("manualCancelOrderTime") if version >= 169 else ""
     return CancelOrder(order_id=order_id, manual_cancel_order_time=manual)
 
 
-def _req_executions(cur: FieldCursor, version: int) -> ReqExecutions:
+@decodes(In.REQ_EXECUTIONS)
+def read_req_executions(cur: FieldCursor, version: int) -> ReqExecutions:
     _versioned(cur)
     return ReqExecutions(
         req_id=cur.read_int("reqId"),
@@ -243,82 +218,88 @@ def _req_executions(cur: FieldCursor, version: int) -> ReqExecutions:
     )
 
 
-def _req_contract_details(cur: FieldCursor, version: int) -> ReqContractDetails:
+@decodes(In.REQ_CONTRACT_DATA)
+def read_req_contract_details(cur: FieldCursor, version: int) -> ReqContractDetails:
     _versioned(cur)
     req_id = cur.read_int("reqId")
     contract = read_contract(cur, with_sec_id=False)
     include_expired = cur.read_bool("includeExpired")
-    contract = replace(
-        contract, sec_id_type=cur.read_str("secIdType"), sec_id=cur.read_str("secId")
-    )
+    contract = replace(contract, secIdType=cur.read_str("secIdType"), secId=cur.read_str("secId"))
     issuer_id = cur.read_str("issuerId") if version >= 176 else ""
     return ReqContractDetails(
         req_id=req_id, contract=contract, include_expired=include_expired, issuer_id=issuer_id
     )
 
 
-def _simple(cls: Callable[[], Request]) -> Callable[[FieldCursor, int], Request]:
-    def decode(cur: FieldCursor, version: int) -> Request:
-        _versioned(cur)
-        return cls()
-
-    return decode
+@decodes(In.REQ_AUTO_OPEN_ORDERS)
+def read_req_auto_open_orders(cur: FieldCursor, version: int) -> ReqAutoOpenOrders:
+    return ReqAutoOpenOrders(auto_bind=_versioned(cur).read_bool("bAutoBind"))
 
 
-_DECODERS: dict[int, Callable[[FieldCursor, int], Request]] = {
-    In.START_API: _start_api,
-    In.PLACE_ORDER: read_place_order,
-    In.CANCEL_ORDER: _cancel_order,
-    In.REQ_OPEN_ORDERS: _simple(ReqOpenOrders),
-    In.REQ_ALL_OPEN_ORDERS: _simple(ReqAllOpenOrders),
-    In.REQ_AUTO_OPEN_ORDERS: lambda cur, v: ReqAutoOpenOrders(
-        auto_bind=_versioned(cur).read_bool("bAutoBind")
-    ),
-    In.REQ_EXECUTIONS: _req_executions,
-    In.REQ_IDS: lambda cur, v: ReqIds(num_ids=_versioned(cur).read_int("numIds")),
-    In.REQ_CONTRACT_DATA: _req_contract_details,
-    In.REQ_ACCOUNT_UPDATES: lambda cur, v: ReqAccountUpdates(
+@decodes(In.REQ_IDS)
+def read_req_ids(cur: FieldCursor, version: int) -> ReqIds:
+    return ReqIds(num_ids=_versioned(cur).read_int("numIds"))
+
+
+@decodes(In.REQ_ACCOUNT_UPDATES)
+def read_req_account_updates(cur: FieldCursor, version: int) -> ReqAccountUpdates:
+    return ReqAccountUpdates(
         subscribe=_versioned(cur).read_bool("subscribe"), account=cur.read_str("acctCode")
-    ),
-    In.REQ_ACCOUNT_UPDATES_MULTI: lambda cur, v: ReqAccountUpdatesMulti(
+    )
+
+
+@decodes(In.REQ_ACCOUNT_UPDATES_MULTI)
+def read_req_account_updates_multi(cur: FieldCursor, version: int) -> ReqAccountUpdatesMulti:
+    return ReqAccountUpdatesMulti(
         req_id=_versioned(cur).read_int("reqId"),
         account=cur.read_str("account"),
         model_code=cur.read_str("modelCode"),
         ledger_and_nlv=cur.read_bool("ledgerAndNLV"),
-    ),
-    In.CANCEL_ACCOUNT_UPDATES_MULTI: lambda cur, v: CancelAccountUpdatesMulti(
-        req_id=_versioned(cur).read_int("reqId")
-    ),
-    In.REQ_ACCOUNT_SUMMARY: lambda cur, v: ReqAccountSummary(
+    )
+
+
+@decodes(In.CANCEL_ACCOUNT_UPDATES_MULTI)
+def read_cancel_account_updates_multi(cur: FieldCursor, version: int) -> CancelAccountUpdatesMulti:
+    return CancelAccountUpdatesMulti(req_id=_versioned(cur).read_int("reqId"))
+
+
+@decodes(In.REQ_ACCOUNT_SUMMARY)
+def read_req_account_summary(cur: FieldCursor, version: int) -> ReqAccountSummary:
+    return ReqAccountSummary(
         req_id=_versioned(cur).read_int("reqId"),
         group=cur.read_str("groupName"),
         tags=cur.read_str("tags"),
-    ),
-    In.CANCEL_ACCOUNT_SUMMARY: lambda cur, v: CancelAccountSummary(
-        req_id=_versioned(cur).read_int("reqId")
-    ),
-    In.REQ_POSITIONS: _simple(ReqPositions),
-    In.CANCEL_POSITIONS: _simple(CancelPositions),
-    In.REQ_CURRENT_TIME: _simple(ReqCurrentTime),
+    )
+
+
+@decodes(In.CANCEL_ACCOUNT_SUMMARY)
+def read_cancel_account_summary(cur: FieldCursor, version: int) -> CancelAccountSummary:
+    return CancelAccountSummary(req_id=_versioned(cur).read_int("reqId"))
+
+
+@decodes(In.REQ_COMPLETED_ORDERS)
+def read_req_completed_orders(cur: FieldCursor, version: int) -> ReqCompletedOrders:
     # reqCompletedOrders carries no version field.
-    In.REQ_COMPLETED_ORDERS: lambda cur, v: ReqCompletedOrders(api_only=cur.read_bool("apiOnly")),
-    In.REQ_GLOBAL_CANCEL: _simple(ReqGlobalCancel),
-    In.REQ_MANAGED_ACCTS: _simple(ReqManagedAccounts),
-}
+    return ReqCompletedOrders(api_only=cur.read_bool("apiOnly"))
 
 
-def decode_request(fields: Sequence[str], server_version: int) -> Request:
-    """One client frame's fields (message id first) as a request."""
-    if not fields:
-        raise PeerProtocolError("empty request")
-    try:
-        msg_id = int(fields[0])
-    except ValueError:
-        raise PeerProtocolError(f"message id is not an integer: {fields[0]!r}") from None
-    decoder = _DECODERS.get(msg_id)
-    if decoder is None:
-        return UnknownRequest(msg_id=msg_id, fields=tuple(fields[1:]))
-    cur = FieldCursor(fields)
-    request = decoder(cur, server_version)
-    cur.finish(type(request).__name__)
-    return request
+_R = TypeVar("_R", bound=TwsRequest)
+
+
+def _version_only(msg_id: In, cls: Callable[[], _R]) -> None:
+    """Register a request that is only its id and a version field."""
+
+    def read(cur: FieldCursor, version: int) -> _R:
+        _versioned(cur)
+        return cls()
+
+    decodes(msg_id)(read)
+
+
+_version_only(In.REQ_OPEN_ORDERS, ReqOpenOrders)
+_version_only(In.REQ_ALL_OPEN_ORDERS, ReqAllOpenOrders)
+_version_only(In.REQ_POSITIONS, ReqPositions)
+_version_only(In.CANCEL_POSITIONS, CancelPositions)
+_version_only(In.REQ_CURRENT_TIME, ReqCurrentTime)
+_version_only(In.REQ_GLOBAL_CANCEL, ReqGlobalCancel)
+_version_only(In.REQ_MANAGED_ACCTS, ReqManagedAccounts)

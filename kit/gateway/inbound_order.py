@@ -6,7 +6,8 @@ announced by the field before them (BAG legs, delta-neutral order, scale, hedge,
 contract, algo params, PEG BENCH, conditions), then version-gated tails (faProfile below 177,
 duration from 158, postToAts from 160, autoCancelParent from 162, advancedErrorOverride from
 166, manualOrderTime from 169, PEG fields from 170). Fields the gateway does not act on are
-read and dropped; the request must end exactly where the layout does.
+read and dropped; the request must end exactly where the layout does. The order and its
+contract are read straight into the shared vocabulary (`kit.sim.messages.Contract` / `Order`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from decimal import Decimal
 from typing import Final, final
 
 from ibguard.kit.gateway.errors import PeerProtocolError
-from ibguard.kit.gateway.payloads import Contract
+from ibguard.kit.gateway.message_ids import In
+from ibguard.kit.gateway.registry import TwsRequest, decodes
 from ibguard.kit.gateway.wire_values import FieldCursor
+from ibguard.kit.sim.messages import Contract, Order
 
 __all__ = ["PlaceOrder", "decode_place_order", "read_contract", "read_place_order"]
 
@@ -30,34 +33,16 @@ _UNSET_DOUBLE: Final = Decimal("1.7976931348623157E308")
 
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
-class PlaceOrder:
+class PlaceOrder(TwsRequest):
+    """placeOrder as the client sent it: empty text fields stay empty (IB's defaults are the
+    broker's business), unset doubles are None."""
+
     order_id: int
     contract: Contract
-    action: str
-    total_quantity: Decimal
-    order_type: str
-    lmt_price: Decimal | None
-    aux_price: Decimal | None
-    tif: str
-    oca_group: str
-    account: str
-    open_close: str
-    origin: int
-    order_ref: str
-    transmit: bool
-    parent_id: int
-    outside_rth: bool
-    hidden: bool
-    good_after_time: str
-    good_till_date: str
-    model_code: str
-    trail_stop_price: Decimal | None
-    trailing_percent: Decimal | None
+    order: Order
     algo_strategy: str
     algo_params: tuple[tuple[str, str], ...]
-    what_if: bool
     conditions: tuple[tuple[str, ...], ...]  # raw, type first
-    cash_qty: Decimal | None
     manual_order_time: str  # from server version 169
 
 
@@ -65,22 +50,22 @@ def read_contract(cur: FieldCursor, *, with_sec_id: bool) -> Contract:
     """The 12 contract fields the clients send (11 plus primaryExchange), and optionally the
     secIdType/secId pair that placeOrder sends right after them."""
     contract = Contract(
-        con_id=cur.read_int("conId"),
+        conId=cur.read_int("conId"),
         symbol=cur.read_str("symbol"),
-        sec_type=cur.read_str("secType"),
-        last_trade_date=cur.read_str("lastTradeDateOrContractMonth"),
+        secType=cur.read_str("secType"),
+        lastTradeDateOrContractMonth=cur.read_str("lastTradeDateOrContractMonth"),
         strike=cur.read_decimal("strike") or Decimal(0),
         right=cur.read_str("right"),
         multiplier=cur.read_str("multiplier"),
         exchange=cur.read_str("exchange"),
-        primary_exchange=cur.read_str("primaryExchange"),
+        primaryExchange=cur.read_str("primaryExchange"),
         currency=cur.read_str("currency"),
-        local_symbol=cur.read_str("localSymbol"),
-        trading_class=cur.read_str("tradingClass"),
+        localSymbol=cur.read_str("localSymbol"),
+        tradingClass=cur.read_str("tradingClass"),
     )
     if not with_sec_id:
         return contract
-    return replace(contract, sec_id_type=cur.read_str("secIdType"), sec_id=cur.read_str("secId"))
+    return replace(contract, secIdType=cur.read_str("secIdType"), secId=cur.read_str("secId"))
 
 
 def _count(cur: FieldCursor, name: str) -> int:
@@ -130,6 +115,7 @@ def decode_place_order(fields: Sequence[str], server_version: int) -> PlaceOrder
     return order
 
 
+@decodes(In.PLACE_ORDER)
 def read_place_order(cur: FieldCursor, server_version: int) -> PlaceOrder:
     """Read placeOrder from just after its message id up to its last field."""
     order_id = cur.read_int("orderId")
@@ -150,7 +136,7 @@ def read_place_order(cur: FieldCursor, server_version: int) -> PlaceOrder:
     cur.skip("blockOrder/sweepToFill/displaySize/triggerMethod", 4)
     outside_rth = cur.read_bool("outsideRth")
     hidden = cur.read_bool("hidden")
-    if contract.sec_type == "BAG":
+    if contract.secType == "BAG":
         _skip_bag_legs(cur)
     cur.skip("sharesAllocation")
     cur.skip("discretionaryAmt")
@@ -201,33 +187,37 @@ def read_place_order(cur: FieldCursor, server_version: int) -> PlaceOrder:
     manual_order_time = cur.read_str("manualOrderTime") if server_version >= 169 else ""
     if server_version >= 170:
         _peg_tail(cur, contract, order_type)
+    order = Order(
+        orderId=order_id,
+        action=action,
+        totalQuantity=total_quantity,
+        orderType=order_type,
+        lmtPrice=lmt_price,
+        auxPrice=aux_price,
+        tif=tif,
+        ocaGroup=oca_group,
+        account=account,
+        openClose=open_close,
+        origin=origin,
+        orderRef=order_ref,
+        transmit=transmit,
+        parentId=parent_id,
+        outsideRth=outside_rth,
+        hidden=hidden,
+        goodAfterTime=good_after_time,
+        goodTillDate=good_till_date,
+        trailStopPrice=trail_stop_price,
+        trailingPercent=trailing_percent,
+        cashQty=cash_qty,
+        modelCode=model_code,
+        whatIf=what_if,
+    )
     return PlaceOrder(
         order_id=order_id,
         contract=contract,
-        action=action,
-        total_quantity=total_quantity,
-        order_type=order_type,
-        lmt_price=lmt_price,
-        aux_price=aux_price,
-        tif=tif,
-        oca_group=oca_group,
-        account=account,
-        open_close=open_close,
-        origin=origin,
-        order_ref=order_ref,
-        transmit=transmit,
-        parent_id=parent_id,
-        outside_rth=outside_rth,
-        hidden=hidden,
-        good_after_time=good_after_time,
-        good_till_date=good_till_date,
-        model_code=model_code,
-        trail_stop_price=trail_stop_price,
-        trailing_percent=trailing_percent,
+        order=order,
         algo_strategy=algo_strategy,
         algo_params=algo_params,
-        what_if=what_if,
         conditions=conditions,
-        cash_qty=cash_qty,
         manual_order_time=manual_order_time,
     )

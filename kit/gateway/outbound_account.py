@@ -10,12 +10,24 @@ Account values are text on the wire (IB mixes numbers and words); Decimals are f
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import timezone
 
 from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.gateway.outbound_contract import contract_block
-from ibguard.kit.gateway.payloads import Contract
+from ibguard.kit.gateway.registry import encodes
 from ibguard.kit.gateway.wire_values import Fields, text
+from ibguard.kit.sim.messages import (
+    AccountDownloadEnd,
+    AccountSummary,
+    AccountSummaryEnd,
+    AccountUpdateMulti,
+    AccountUpdateMultiEnd,
+    AccountUpdateTime,
+    AccountValue,
+    PortfolioValue,
+    Position,
+    PositionEnd,
+)
 
 __all__ = [
     "encode_account_download_end",
@@ -31,103 +43,99 @@ __all__ = [
 ]
 
 
-def encode_position(
-    *, account: str, contract: Contract, position: Decimal, avg_cost: Decimal
-) -> Fields:
+@encodes(Position, Out.POSITION_DATA)
+def encode_position(m: Position, server_version: int) -> Fields:
     return (
         text(Out.POSITION_DATA),
         "3",
-        account,
-        *contract_block(contract),
-        text(position),
-        text(avg_cost),
+        m.account,
+        *contract_block(m.contract),
+        text(m.position),
+        text(m.avgCost),
     )
 
 
-def encode_position_end() -> Fields:
+@encodes(PositionEnd, Out.POSITION_END)
+def encode_position_end(m: PositionEnd, server_version: int) -> Fields:
     return (text(Out.POSITION_END), "1")
 
 
-def encode_account_value(*, key: str, value: str | Decimal, currency: str, account: str) -> Fields:
-    return (text(Out.ACCOUNT_VALUE), "2", key, text(value), currency, account)
+@encodes(AccountValue, Out.ACCOUNT_VALUE)
+def encode_account_value(m: AccountValue, server_version: int) -> Fields:
+    return (text(Out.ACCOUNT_VALUE), "2", m.key, text(m.value), m.currency, m.accountName)
 
 
-def encode_portfolio_value(
-    *,
-    contract: Contract,
-    position: Decimal,
-    market_price: Decimal,
-    market_value: Decimal,
-    average_cost: Decimal,
-    unrealized_pnl: Decimal,
-    realized_pnl: Decimal,
-    account: str,
-) -> Fields:
+@encodes(PortfolioValue, Out.PORTFOLIO_VALUE)
+def encode_portfolio_value(m: PortfolioValue, server_version: int) -> Fields:
     """portfolioValue(7): the contract block carries primaryExchange where others carry
     exchange."""
-    c = contract
+    c = m.contract
     return (
         text(Out.PORTFOLIO_VALUE),
         "8",
-        text(c.con_id),
+        text(c.conId),
         c.symbol,
-        c.sec_type,
-        c.last_trade_date,
+        c.secType,
+        c.lastTradeDateOrContractMonth,
         text(c.strike),
         c.right,
         c.multiplier,
-        c.primary_exchange,
+        c.primaryExchange,
         c.currency,
-        c.local_symbol,
-        c.trading_class,
-        text(position),
-        text(market_price),
-        text(market_value),
-        text(average_cost),
-        text(unrealized_pnl),
-        text(realized_pnl),
-        account,
+        c.localSymbol,
+        c.tradingClass,
+        text(m.position),
+        text(m.marketPrice),
+        text(m.marketValue),
+        text(m.averageCost),
+        text(m.unrealizedPNL),
+        text(m.realizedPNL),
+        m.accountName,
     )
 
 
-def encode_account_update_time(hh_mm: str) -> Fields:
-    return (text(Out.ACCOUNT_UPDATE_TIME), "1", hh_mm)
+@encodes(AccountUpdateTime, Out.ACCOUNT_UPDATE_TIME)
+def encode_account_update_time(m: AccountUpdateTime, server_version: int) -> Fields:
+    return (text(Out.ACCOUNT_UPDATE_TIME), "1", m.time.astimezone(timezone.utc).strftime("%H:%M"))
 
 
-def encode_account_download_end(account: str) -> Fields:
-    return (text(Out.ACCOUNT_DOWNLOAD_END), "1", account)
+@encodes(AccountDownloadEnd, Out.ACCOUNT_DOWNLOAD_END)
+def encode_account_download_end(m: AccountDownloadEnd, server_version: int) -> Fields:
+    return (text(Out.ACCOUNT_DOWNLOAD_END), "1", m.accountName)
 
 
-def encode_account_update_multi(
-    *,
-    req_id: int,
-    account: str,
-    model_code: str = "",
-    key: str,
-    value: str | Decimal,
-    currency: str,
-) -> Fields:
+@encodes(AccountUpdateMulti, Out.ACCOUNT_UPDATE_MULTI)
+def encode_account_update_multi(m: AccountUpdateMulti, server_version: int) -> Fields:
     return (
         text(Out.ACCOUNT_UPDATE_MULTI),
         "1",
-        text(req_id),
-        account,
-        model_code,
-        key,
-        text(value),
-        currency,
+        text(m.reqId),
+        m.account,
+        m.modelCode,
+        m.key,
+        text(m.value),
+        m.currency,
     )
 
 
-def encode_account_update_multi_end(req_id: int) -> Fields:
-    return (text(Out.ACCOUNT_UPDATE_MULTI_END), "1", text(req_id))
+@encodes(AccountUpdateMultiEnd, Out.ACCOUNT_UPDATE_MULTI_END)
+def encode_account_update_multi_end(m: AccountUpdateMultiEnd, server_version: int) -> Fields:
+    return (text(Out.ACCOUNT_UPDATE_MULTI_END), "1", text(m.reqId))
 
 
-def encode_account_summary(
-    *, req_id: int, account: str, tag: str, value: str | Decimal, currency: str
-) -> Fields:
-    return (text(Out.ACCOUNT_SUMMARY), "1", text(req_id), account, tag, text(value), currency)
+@encodes(AccountSummary, Out.ACCOUNT_SUMMARY)
+def encode_account_summary(m: AccountSummary, server_version: int) -> Fields:
+    return (
+        text(Out.ACCOUNT_SUMMARY),
+        "1",
+        text(m.reqId),
+        m.account,
+        m.tag,
+        text(m.value),
+        m.currency,
+    )
 
 
-def encode_account_summary_end(req_id: int) -> Fields:
-    return (text(Out.ACCOUNT_SUMMARY_END), "1", text(req_id))
+@encodes(AccountSummaryEnd, Out.ACCOUNT_SUMMARY_END)
+def encode_account_summary_end(m: AccountSummaryEnd, server_version: int) -> Fields:
+    return (text(Out.ACCOUNT_SUMMARY_END), "1", text(m.reqId))

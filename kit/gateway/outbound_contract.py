@@ -10,8 +10,9 @@ suggestedSizeIncrement.
 from __future__ import annotations
 
 from ibguard.kit.gateway.message_ids import Out
-from ibguard.kit.gateway.payloads import Contract, ContractDetails
+from ibguard.kit.gateway.registry import encodes
 from ibguard.kit.gateway.wire_values import Fields, text
+from ibguard.kit.sim.messages import Contract, ContractDetails, ContractDetailsEnd
 
 __all__ = ["contract_block", "encode_contract_details", "encode_contract_details_end"]
 
@@ -20,87 +21,83 @@ def contract_block(c: Contract) -> Fields:
     """conId, symbol, secType, lastTradeDateOrContractMonth, strike, right, multiplier,
     exchange, currency, localSymbol, tradingClass (no primaryExchange: IB omits it here)."""
     return (
-        text(c.con_id),
+        text(c.conId),
         c.symbol,
-        c.sec_type,
-        c.last_trade_date,
+        c.secType,
+        c.lastTradeDateOrContractMonth,
         text(c.strike),
         c.right,
         c.multiplier,
         c.exchange,
         c.currency,
-        c.local_symbol,
-        c.trading_class,
+        c.localSymbol,
+        c.tradingClass,
     )
 
 
-def encode_contract_details(
-    *, server_version: int, req_id: int, details: ContractDetails
-) -> Fields:
-    c = details.contract
+@encodes(ContractDetails, Out.CONTRACT_DATA)
+def encode_contract_details(d: ContractDetails, server_version: int) -> Fields:
+    c = d.contract
     head: Fields = (text(Out.CONTRACT_DATA),)
     if server_version < 164:
         head += ("8",)  # message version, dropped at 164
     # Date and time share one field, space separated; the time zone travels in timeZoneId
     # because ib_insync ignores a third part.
-    last_times = " ".join(p for p in (c.last_trade_date, details.last_trade_time) if p)
+    last_times = " ".join(p for p in (c.lastTradeDateOrContractMonth, d.lastTradeTime) if p)
     fields = (
         *head,
-        text(req_id),
+        text(d.reqId),
         c.symbol,
-        c.sec_type,
+        c.secType,
         last_times,
         text(c.strike),
         c.right,
         c.exchange,
         c.currency,
-        c.local_symbol,
-        details.market_name,
-        c.trading_class,
-        text(c.con_id),
-        text(details.min_tick),
+        c.localSymbol,
+        d.marketName,
+        c.tradingClass,
+        text(c.conId),
+        text(d.minTick),
     )
     if server_version < 164:
         fields += ("1",)  # obsolete mdSizeMultiplier
     fields += (
         c.multiplier,
-        details.order_types,
-        details.valid_exchanges,
-        text(details.price_magnifier),
-        text(details.under_con_id),
-        details.long_name,
-        c.primary_exchange,
-        details.contract_month,
-        details.industry,
-        details.category,
-        details.subcategory,
-        details.time_zone_id,
-        details.trading_hours,
-        details.liquid_hours,
-        details.ev_rule,
-        text(details.ev_multiplier),
-        text(len(details.sec_ids)),
+        d.orderTypes,
+        d.validExchanges,
+        text(d.priceMagnifier),
+        text(d.underConId),
+        d.longName,
+        c.primaryExchange,
+        d.contractMonth,
+        d.industry,
+        d.category,
+        d.subcategory,
+        d.timeZoneId,
+        d.tradingHours,
+        d.liquidHours,
+        d.evRule,
+        text(d.evMultiplier),
+        text(len(d.secIdList)),
     )
-    for tag, value in details.sec_ids:
+    for tag, value in d.secIdList:
         fields += (tag, value)
     fields += (
-        text(details.agg_group),
-        details.under_symbol,
-        details.under_sec_type,
-        details.market_rule_ids,
-        details.real_expiration_date,
-        details.stock_type,
+        text(d.aggGroup),
+        d.underSymbol,
+        d.underSecType,
+        d.marketRuleIds,
+        d.realExpirationDate,
+        d.stockType,
     )
     if server_version == 163:
-        fields += (text(details.suggested_size_increment),)
+        fields += (text(d.suggestedSizeIncrement),)
     elif server_version >= 164:
-        fields += (
-            text(details.min_size),
-            text(details.size_increment),
-            text(details.suggested_size_increment),
-        )
+        fields += (text(d.minSize), text(d.sizeIncrement), text(d.suggestedSizeIncrement))
     return fields
 
 
-def encode_contract_details_end(req_id: int) -> Fields:
-    return (text(Out.CONTRACT_DATA_END), "1", text(req_id))
+@encodes(ContractDetailsEnd, Out.CONTRACT_DATA_END)
+def encode_contract_details_end(m: ContractDetailsEnd, server_version: int) -> Fields:
+    return (text(Out.CONTRACT_DATA_END), "1", text(m.reqId))

@@ -12,12 +12,25 @@ as IB's default; unset doubles and ints are IB's sentinels, as real TWS prints t
 
 from __future__ import annotations
 
-from decimal import Decimal
-
+from ibguard.errors import UsageError
 from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.gateway.outbound_contract import contract_block
-from ibguard.kit.gateway.payloads import Contract, Order, OrderState
-from ibguard.kit.gateway.wire_values import UNSET_DOUBLE, UNSET_INTEGER, Fields, double, text
+from ibguard.kit.gateway.registry import encodes
+from ibguard.kit.gateway.wire_values import (
+    UNSET_DOUBLE,
+    UNSET_INTEGER,
+    Fields,
+    double,
+    text,
+    tws_time,
+)
+from ibguard.kit.sim.messages import (
+    CompletedOrder,
+    CompletedOrdersEnd,
+    OpenOrder,
+    OpenOrderEnd,
+    OrderStatus,
+)
 
 __all__ = [
     "encode_completed_order",
@@ -32,37 +45,33 @@ _UI = UNSET_INTEGER
 _NO = "0"
 # minTradeQty, minCompeteSize, competeAgainstBestOffset, midOffsetAtWhole, midOffsetAtHalf
 _PEG_FIELDS_170: Fields = (_UI, _UI, _U, _U, _U)
+_UNMODELLED_TYPES = frozenset({"PEGBENCH", "PEGBEST", "PEGMID"})
 
 
-def encode_order_status(
-    *,
-    order_id: int,
-    status: str,
-    filled: Decimal,
-    remaining: Decimal,
-    avg_fill_price: Decimal,
-    perm_id: int,
-    parent_id: int = 0,
-    last_fill_price: Decimal = Decimal(0),
-    client_id: int,
-    why_held: str = "",
-    mkt_cap_price: Decimal = Decimal(0),
-) -> Fields:
+@encodes(OrderStatus, Out.ORDER_STATUS)
+def encode_order_status(m: OrderStatus, server_version: int) -> Fields:
     """orderStatus(3): no version field at these server versions."""
     return (
         text(Out.ORDER_STATUS),
-        text(order_id),
-        status,
-        text(filled),
-        text(remaining),
-        text(avg_fill_price),
-        text(perm_id),
-        text(parent_id),
-        text(last_fill_price),
-        text(client_id),
-        why_held,
-        text(mkt_cap_price),
+        text(m.orderId),
+        m.status,
+        text(m.filled),
+        text(m.remaining),
+        text(m.avgFillPrice),
+        text(m.permId),
+        text(m.parentId),
+        text(m.lastFillPrice),
+        text(m.clientId),
+        m.whyHeld,
+        text(m.mktCapPrice),
     )
+
+
+def _refuse_unmodelled_type(order_type: str) -> None:
+    # These types make the decoders read extra blocks the gateway does not model, and the
+    # two clients disagree on the spelling that triggers them.
+    if order_type.replace(" ", "") in _UNMODELLED_TYPES:
+        raise UsageError(f"order type {order_type!r} is not supported by the gateway")
 
 
 def _fa_fields(server_version: int) -> Fields:
@@ -81,36 +90,36 @@ def _order_tail_from_159(server_version: int) -> Fields:
     return fields
 
 
-def encode_open_order(
-    *, server_version: int, contract: Contract, order: Order, state: OrderState
-) -> Fields:
-    """openOrder(5); ``order.what_if`` with margins in ``state`` answers a whatIfOrder."""
-    o, st = order, state
+@encodes(OpenOrder, Out.OPEN_ORDER)
+def encode_open_order(m: OpenOrder, server_version: int) -> Fields:
+    """openOrder(5); ``order.whatIf`` with margins in ``orderState`` answers a whatIfOrder."""
+    o, st = m.order, m.orderState
+    _refuse_unmodelled_type(o.orderType)
     fields: Fields = (
         text(Out.OPEN_ORDER),
-        text(o.order_id),
-        *contract_block(contract),
+        text(m.orderId),
+        *contract_block(m.contract),
         o.action,
-        text(o.total_quantity),
-        o.order_type,
-        double(o.lmt_price),
-        double(o.aux_price),
+        text(o.totalQuantity),
+        o.orderType,
+        double(o.lmtPrice),
+        double(o.auxPrice),
         o.tif,
-        o.oca_group,
+        o.ocaGroup,
         o.account,
-        o.open_close,
+        o.openClose,
         text(o.origin),
-        o.order_ref,
-        text(o.client_id),
-        text(o.perm_id),
-        text(o.outside_rth),
+        o.orderRef,
+        text(o.clientId),
+        text(o.permId),
+        text(o.outsideRth),
         text(o.hidden),
         "0",  # discretionaryAmt
-        o.good_after_time,
+        o.goodAfterTime,
         "",  # sharesAllocation, deprecated and skipped by the clients
         *_fa_fields(server_version),
-        o.model_code,
-        o.good_till_date,
+        o.modelCode,
+        o.goodTillDate,
         "",  # rule80A
         _U,  # percentOffset
         "",  # settlingFirm
@@ -128,7 +137,7 @@ def encode_open_order(
         _NO,  # eTradeOnly
         _NO,  # firmQuoteOnly
         _U,  # nbboPriceCap
-        text(o.parent_id),
+        text(o.parentId),
         "0",  # triggerMethod
         _U,  # volatility
         _UI,  # volatilityType
@@ -136,8 +145,8 @@ def encode_open_order(
         _U,  # deltaNeutralAuxPrice
         _NO,  # continuousUpdate
         _UI,  # referencePriceType
-        double(o.trail_stop_price),
-        double(o.trailing_percent),
+        double(o.trailStopPrice),
+        double(o.trailingPercent),
         _U,  # basisPoints
         _UI,  # basisPointsType
         "",  # comboLegsDescrip
@@ -155,28 +164,28 @@ def encode_open_order(
         "0",  # delta-neutral contract absent
         "",  # algoStrategy: empty, so no algo params
         _NO,  # solicited
-        text(o.what_if),
+        text(o.whatIf),
         st.status,
-        double(st.init_margin_before),
-        double(st.maint_margin_before),
-        double(st.equity_with_loan_before),
-        double(st.init_margin_change),
-        double(st.maint_margin_change),
-        double(st.equity_with_loan_change),
-        double(st.init_margin_after),
-        double(st.maint_margin_after),
-        double(st.equity_with_loan_after),
+        double(st.initMarginBefore),
+        double(st.maintMarginBefore),
+        double(st.equityWithLoanBefore),
+        double(st.initMarginChange),
+        double(st.maintMarginChange),
+        double(st.equityWithLoanChange),
+        double(st.initMarginAfter),
+        double(st.maintMarginAfter),
+        double(st.equityWithLoanAfter),
         double(st.commission),
-        double(st.min_commission),
-        double(st.max_commission),
-        st.commission_currency,
-        st.warning_text,
+        double(st.minCommission),
+        double(st.maxCommission),
+        st.commissionCurrency,
+        st.warningText,
         _NO,  # randomizeSize
         _NO,  # randomizePrice
         "0",  # conditions
         "",  # adjustedOrderType
         _U,  # triggerPrice
-        double(o.trail_stop_price),  # sent a second time in this position by TWS
+        double(o.trailStopPrice),  # sent a second time in this position by TWS
         _U,  # lmtPriceOffset
         _U,  # adjustedStopPrice
         _U,  # adjustedStopLimitPrice
@@ -185,7 +194,7 @@ def encode_open_order(
         "",  # softDollarTier name
         "",  # softDollarTier value
         "",  # softDollarTier displayName
-        double(o.cash_qty),
+        double(o.cashQty),
         _NO,  # dontUseAutoPriceForHedge
         _NO,  # isOmsContainer
         _NO,  # discretionaryUpToLimitPrice
@@ -197,37 +206,38 @@ def encode_open_order(
     return fields
 
 
-def encode_open_order_end() -> Fields:
+@encodes(OpenOrderEnd, Out.OPEN_ORDER_END)
+def encode_open_order_end(m: OpenOrderEnd, server_version: int) -> Fields:
     return (text(Out.OPEN_ORDER_END), "1")
 
 
-def encode_completed_order(
-    *, server_version: int, contract: Contract, order: Order, state: OrderState
-) -> Fields:
+@encodes(CompletedOrder, Out.COMPLETED_ORDER)
+def encode_completed_order(m: CompletedOrder, server_version: int) -> Fields:
     """completedOrder(101): no version, orderId or clientId; permId identifies the order."""
-    o, st = order, state
+    o, st = m.order, m.orderState
+    _refuse_unmodelled_type(o.orderType)
     fields: Fields = (
         text(Out.COMPLETED_ORDER),
-        *contract_block(contract),
+        *contract_block(m.contract),
         o.action,
-        text(o.total_quantity),
-        o.order_type,
-        double(o.lmt_price),
-        double(o.aux_price),
+        text(o.totalQuantity),
+        o.orderType,
+        double(o.lmtPrice),
+        double(o.auxPrice),
         o.tif,
-        o.oca_group,
+        o.ocaGroup,
         o.account,
-        o.open_close,
+        o.openClose,
         text(o.origin),
-        o.order_ref,
-        text(o.perm_id),
-        text(o.outside_rth),
+        o.orderRef,
+        text(o.permId),
+        text(o.outsideRth),
         text(o.hidden),
         "0",  # discretionaryAmt
-        o.good_after_time,
+        o.goodAfterTime,
         *_fa_fields(server_version),
-        o.model_code,
-        o.good_till_date,
+        o.modelCode,
+        o.goodTillDate,
         "",  # rule80A
         _U,  # percentOffset
         "",  # settlingFirm
@@ -247,8 +257,8 @@ def encode_completed_order(
         _U,  # deltaNeutralAuxPrice
         _NO,  # continuousUpdate
         _UI,  # referencePriceType
-        double(o.trail_stop_price),
-        double(o.trailing_percent),
+        double(o.trailStopPrice),
+        double(o.trailingPercent),
         "",  # comboLegsDescrip
         "0",  # combo legs
         "0",  # order combo legs
@@ -267,26 +277,27 @@ def encode_completed_order(
         _NO,  # randomizeSize
         _NO,  # randomizePrice
         "0",  # conditions
-        double(o.trail_stop_price),
+        double(o.trailStopPrice),
         _U,  # lmtPriceOffset
-        double(o.cash_qty),
+        double(o.cashQty),
         _NO,  # dontUseAutoPriceForHedge
         _NO,  # isOmsContainer
         "",  # autoCancelDate
-        double(o.filled_quantity),
+        double(o.filledQuantity),
         "0",  # refFuturesConId
         _NO,  # autoCancelParent
         "",  # shareholder
         _NO,  # imbalanceOnly
         _NO,  # routeMarketableToBbo
-        text(o.parent_perm_id),
-        st.completed_time,
-        st.completed_status,
+        text(o.parentPermId),
+        tws_time(st.completedTime),
+        st.completedStatus,
     )
     if server_version >= 170:
         fields += _PEG_FIELDS_170
     return fields
 
 
-def encode_completed_orders_end() -> Fields:
+@encodes(CompletedOrdersEnd, Out.COMPLETED_ORDERS_END)
+def encode_completed_orders_end(m: CompletedOrdersEnd, server_version: int) -> Fields:
     return (text(Out.COMPLETED_ORDERS_END),)

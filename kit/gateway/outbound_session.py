@@ -1,17 +1,19 @@
 """Server-to-client messages of the session itself: ids, accounts, clock and errors.
 
-Each function returns the message's fields (message id first) ready for `framing.encode`.
+Each encoder takes one message of `ibguard.kit.sim.messages` and the negotiated server version
+and returns the frame's fields (message id first), registered with `registry.encodes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from ibguard.errors import UsageError
 from ibguard.kit.gateway.message_ids import Out
+from ibguard.kit.gateway.registry import encodes
 from ibguard.kit.gateway.wire_values import Fields, text
+from ibguard.kit.sim.messages import CurrentTime, Error, ManagedAccounts, NextValidId
 
 __all__ = [
+    "NO_REQUEST_ID",
     "encode_current_time",
     "encode_error",
     "encode_managed_accounts",
@@ -22,33 +24,30 @@ __all__ = [
 NO_REQUEST_ID = -1
 
 
-def encode_next_valid_id(order_id: int) -> Fields:
-    return (text(Out.NEXT_VALID_ID), "1", text(order_id))
+@encodes(NextValidId, Out.NEXT_VALID_ID)
+def encode_next_valid_id(m: NextValidId, server_version: int) -> Fields:
+    return (text(Out.NEXT_VALID_ID), "1", text(m.orderId))
 
 
-def encode_managed_accounts(accounts: Sequence[str]) -> Fields:
+@encodes(ManagedAccounts, Out.MANAGED_ACCOUNTS)
+def encode_managed_accounts(m: ManagedAccounts, server_version: int) -> Fields:
     # The clients wait for a non-empty list before reporting connected.
-    if not accounts or any(not a or "," in a for a in accounts):
-        raise UsageError(f"managed accounts must be non-empty names without commas: {accounts}")
-    return (text(Out.MANAGED_ACCOUNTS), "1", ",".join(accounts))
+    accounts = m.accountsList.split(",")
+    if not m.accountsList or any(not a for a in accounts):
+        raise UsageError(f"managed accounts must be non-empty names: {m.accountsList!r}")
+    return (text(Out.MANAGED_ACCOUNTS), "1", m.accountsList)
 
 
-def encode_current_time(epoch_seconds: int) -> Fields:
-    return (text(Out.CURRENT_TIME), "1", text(epoch_seconds))
+@encodes(CurrentTime, Out.CURRENT_TIME)
+def encode_current_time(m: CurrentTime, server_version: int) -> Fields:
+    return (text(Out.CURRENT_TIME), "1", text(int(m.time.timestamp())))
 
 
-def encode_error(
-    *,
-    server_version: int,
-    req_id: int,
-    code: int,
-    message: str,
-    advanced_order_reject_json: str = "",
-) -> Fields:
-    """error(4); ``req_id`` is the orderId or request id, -1 for none."""
-    fields = (text(Out.ERROR), "2", text(req_id), text(code), message)
+@encodes(Error, Out.ERROR)
+def encode_error(m: Error, server_version: int) -> Fields:
+    """error(4); ``reqId`` is the orderId or request id, -1 for none. advancedOrderRejectJson
+    exists on the wire from server version 166 and is dropped below it."""
+    fields = (text(Out.ERROR), "2", text(m.reqId), text(m.errorCode), m.errorString)
     if server_version >= 166:
-        return (*fields, advanced_order_reject_json)
-    if advanced_order_reject_json:
-        raise UsageError("advancedOrderRejectJson needs server version 166 or later")
+        return (*fields, m.advancedOrderRejectJson)
     return fields

@@ -11,8 +11,10 @@ on a malformed field, a missing one, or leftovers.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from ibguard.errors import UsageError
 from ibguard.kit.gateway.errors import PeerProtocolError
@@ -26,6 +28,7 @@ __all__ = [
     "double",
     "integer",
     "text",
+    "tws_time",
 ]
 
 Value = str | int | bool | Decimal | None
@@ -61,6 +64,21 @@ def double(value: Decimal | None) -> str:
 def integer(value: int | None) -> str:
     """An int field; None is IB's unset integer."""
     return UNSET_INTEGER if value is None else text(value)
+
+
+def tws_time(when: datetime | None) -> str:
+    """``YYYYMMDD HH:MM:SS <zone>``, the form TWS prints execution and completed-order times
+    in and both clients parse into an aware datetime; None is the empty field. Only IANA zone
+    names survive the trip, so other offsets are sent as the same instant in UTC."""
+    if when is None:
+        return ""
+    zone = when.tzinfo
+    if not isinstance(zone, ZoneInfo):
+        when, zone = when.astimezone(timezone.utc), _UTC
+    return when.strftime("%Y%m%d %H:%M:%S ") + zone.key
+
+
+_UTC: Final = ZoneInfo("UTC")
 
 
 class FieldCursor:

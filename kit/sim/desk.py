@@ -391,10 +391,19 @@ class OrderDesk:
         warning = answer.warning or (
             "" if answer.margin_ok else "YOUR ORDER IS NOT ACCEPTED: INSUFFICIENT MARGIN"
         )
+        # The clients finish a what-if request only when initMarginChange is set; "before"
+        # is an empty account, so the change is the after.
+        maint_after = init_after * Decimal("0.8")
         state = OrderState(
             status="PreSubmitted",
+            initMarginBefore=Decimal(0),
+            maintMarginBefore=Decimal(0),
+            equityWithLoanBefore=answer.equity_with_loan,
+            initMarginChange=init_after,
+            maintMarginChange=maint_after,
+            equityWithLoanChange=Decimal(0),
             initMarginAfter=init_after,
-            maintMarginAfter=init_after * Decimal("0.8"),
+            maintMarginAfter=maint_after,
             equityWithLoanAfter=answer.equity_with_loan,
             warningText=warning,
         )

@@ -221,8 +221,15 @@ class Queries:
             text = "No security definition has been found for the request"
             self._delivery.post(session, Error(reqId=req_id, errorCode=200, errorString=text))
             return
+        found = listing.contract
         details = ContractDetails(
-            reqId=req_id, contract=listing.contract, marketName=listing.contract.symbol
+            reqId=req_id,
+            contract=found,
+            marketName=found.symbol,
+            orderTypes="LMT,MKT",
+            validExchanges="SMART," + (found.primaryExchange or "NYSE"),
+            timeZoneId="US/Eastern",
+            stockType="COMMON" if found.secType == "STK" else "",
         )
         self._delivery.post(session, details)
         self._delivery.post(session, ContractDetailsEnd(reqId=req_id))

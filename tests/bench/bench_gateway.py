@@ -4,7 +4,7 @@ Run: `python tests/bench/bench_gateway.py [--messages N]`. Two directions, same 
 messages; prints messages per second and the ratio. Asserts nothing (timings depend on the
 machine).
 - server -> client: SimBroker messages of a filled order (openOrder, orderStatus, execDetails,
-  commissionReport) encoded by the gateway (`encode_sim_message` + `framing.encode`), and the
+  commissionReport) encoded by the gateway (`encode_message` + `framing.encode`), and the
   same bytes framed and interpreted by ib_async's `Decoder` (a no-op wrapper);
 - client -> server: placeOrder bytes written by ib_async's `Client.placeOrder`, and the same
   bytes read back by the gateway (`FrameReader` + `decode_request`).
@@ -25,7 +25,7 @@ from typing import Any
 
 from ibguard.kit.gateway.framing import Frame, FrameReader, encode
 from ibguard.kit.gateway.inbound import PlaceOrder, decode_request
-from ibguard.kit.gateway.sim_bridge import encode_sim_message
+from ibguard.kit.gateway.registry import encode_message
 from ibguard.kit.sim import messages as sim
 
 VERSION = 178
@@ -116,7 +116,7 @@ def server_to_client(n: int) -> tuple[float, float]:
     messages = (_order_messages() * (n // 4 + 1))[:n]
 
     def gateway_encode() -> bytes:
-        return b"".join(encode(encode_sim_message(m, VERSION)) for m in messages)
+        return b"".join(encode(encode_message(m, VERSION)) for m in messages)
 
     data = gateway_encode()
     decoder: Any = Decoder(_NoOpWrapper(), VERSION)  # type: ignore[arg-type]

@@ -1,5 +1,6 @@
-"""One sample per outbound encoder: how to build it at a server version, and what the client's
-wrapper must receive. Used by the round-trip tests and by the tests that prove they have teeth.
+"""One sample per outbound message: the message, built through the gateway's own encoder
+table at a server version, and what the client's wrapper must receive. Used by the round-trip
+tests and by the tests that prove they have teeth.
 """
 
 from __future__ import annotations
@@ -10,20 +11,10 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ibguard.kit.gateway import outbound_account as acct
-from ibguard.kit.gateway import outbound_contract as con
-from ibguard.kit.gateway import outbound_executions as exe
-from ibguard.kit.gateway import outbound_orders as orders
-from ibguard.kit.gateway import outbound_session as session
-from ibguard.kit.gateway.payloads import (
-    CommissionReport,
-    Contract,
-    ContractDetails,
-    Execution,
-    Order,
-    OrderState,
-)
+from ibguard.kit.gateway.registry import encode_message
 from ibguard.kit.gateway.wire_values import Fields
+from ibguard.kit.sim import messages as m
+from ibguard.kit.sim.messages import Contract, Execution, Order, OrderState
 
 from .client_decoders import Call
 
@@ -36,92 +27,93 @@ class Sample:
     name: str
     build: Callable[[int], Fields]
     check: Callable[[Call, int], None]
+    message_type: type[m.TwsMessage]
 
     def __repr__(self) -> str:
         return self.name
 
 
 AAPL = Contract(
-    con_id=265598,
+    conId=265598,
     symbol="AAPL",
-    sec_type="STK",
+    secType="STK",
     exchange="SMART",
-    primary_exchange="NASDAQ",
+    primaryExchange="NASDAQ",
     currency="USD",
-    local_symbol="AAPL",
-    trading_class="NMS",
+    localSymbol="AAPL",
+    tradingClass="NMS",
 )
 ES = Contract(
-    con_id=495512563,
+    conId=495512563,
     symbol="ES",
-    sec_type="FUT",
-    last_trade_date="20250321",
+    secType="FUT",
+    lastTradeDateOrContractMonth="20250321",
     multiplier="50",
     exchange="CME",
     currency="USD",
-    local_symbol="ESH5",
-    trading_class="ES",
+    localSymbol="ESH5",
+    tradingClass="ES",
 )
 LIMIT = Order(
-    order_id=7,
-    client_id=3,
-    perm_id=1_900_000_001,
+    orderId=7,
+    clientId=3,
+    permId=1_900_000_001,
     action="BUY",
-    total_quantity=Decimal("100"),
-    order_type="LMT",
-    lmt_price=Decimal("187.25"),
+    totalQuantity=Decimal("100"),
+    orderType="LMT",
+    lmtPrice=Decimal("187.25"),
     tif="DAY",
     account="DU123",
-    open_close="O",
-    order_ref="oms:abc-1",
-    outside_rth=True,
-    parent_id=5,
-    trail_stop_price=Decimal("180.5"),
-    cash_qty=Decimal("0.000001"),
+    openClose="O",
+    orderRef="oms:abc-1",
+    outsideRth=True,
+    parentId=5,
+    trailStopPrice=Decimal("180.5"),
+    cashQty=Decimal("0.000001"),
 )
 WHAT_IF = Order(
-    order_id=8,
-    client_id=3,
+    orderId=8,
+    clientId=3,
     action="SELL",
-    total_quantity=Decimal("2"),
-    order_type="MKT",
+    totalQuantity=Decimal("2"),
+    orderType="MKT",
     account="DU123",
-    what_if=True,
+    whatIf=True,
 )
 WHAT_IF_STATE = OrderState(
     status="PreSubmitted",
-    init_margin_before=Decimal("1000.5"),
-    maint_margin_before=Decimal("900"),
-    equity_with_loan_before=Decimal("100000"),
-    init_margin_change=Decimal("25000.25"),
-    maint_margin_change=Decimal("20000"),
-    equity_with_loan_change=Decimal("-3.1"),
-    init_margin_after=Decimal("26000.75"),
-    maint_margin_after=Decimal("20900"),
-    equity_with_loan_after=Decimal("99996.9"),
+    initMarginBefore=Decimal("1000.5"),
+    maintMarginBefore=Decimal("900"),
+    equityWithLoanBefore=Decimal("100000"),
+    initMarginChange=Decimal("25000.25"),
+    maintMarginChange=Decimal("20000"),
+    equityWithLoanChange=Decimal("-3.1"),
+    initMarginAfter=Decimal("26000.75"),
+    maintMarginAfter=Decimal("20900"),
+    equityWithLoanAfter=Decimal("99996.9"),
     commission=Decimal("2.25"),
-    min_commission=Decimal("2"),
-    max_commission=Decimal("2.5"),
-    commission_currency="USD",
-    warning_text="check margin",
+    minCommission=Decimal("2"),
+    maxCommission=Decimal("2.5"),
+    commissionCurrency="USD",
+    warningText="check margin",
 )
 FILL_TIME = datetime(2025, 1, 2, 15, 30, 45, tzinfo=ZoneInfo("America/New_York"))
 EXECUTION = Execution(
-    exec_id="0000e0d5.6512a9f3.01.01",
+    execId="0000e0d5.6512a9f3.01.01",
     time=FILL_TIME,
-    account="DU123",
+    acctNumber="DU123",
     exchange="ISLAND",
     side="BOT",
     shares=Decimal("30"),
     price=Decimal("100.10"),
-    cum_qty=Decimal("30"),
-    avg_price=Decimal("100.1"),
-    order_id=7,
-    perm_id=1_900_000_001,
-    client_id=3,
-    order_ref="oms:abc-1",
-    last_liquidity=2,
-    pending_price_revision=True,
+    cumQty=Decimal("30"),
+    avgPrice=Decimal("100.1"),
+    orderId=7,
+    permId=1_900_000_001,
+    clientId=3,
+    orderRef="oms:abc-1",
+    lastLiquidity=2,
+    pendingPriceRevision=True,
 )
 
 
@@ -139,16 +131,16 @@ def _contract11(c: object, expected: Contract) -> None:
         c.tradingClass,  # type: ignore[attr-defined]
     )
     want = (
-        expected.con_id,
+        expected.conId,
         expected.symbol,
-        expected.sec_type,
-        expected.last_trade_date,
+        expected.secType,
+        expected.lastTradeDateOrContractMonth,
         float(expected.strike),
         expected.multiplier,
         expected.exchange,
         expected.currency,
-        expected.local_symbol,
-        expected.trading_class,
+        expected.localSymbol,
+        expected.tradingClass,
     )
     assert got == want
 
@@ -166,14 +158,14 @@ def _check_error(call: Call, version: int) -> None:
 
 
 def _build_error(version: int) -> Fields:
-    json = '{"rejectReason":"x"}' if version >= 166 else ""
-    return session.encode_error(
-        server_version=version,
-        req_id=7,
-        code=201,
-        message="Order rejected",
-        advanced_order_reject_json=json,
+    # Below 166 the field does not exist on the wire: the encoder drops it.
+    error = m.Error(
+        reqId=7,
+        errorCode=201,
+        errorString="Order rejected",
+        advancedOrderRejectJson='{"rejectReason":"x"}',
     )
+    return encode_message(error, version)
 
 
 def _check_open_order(call: Call, version: int) -> None:
@@ -302,20 +294,21 @@ def _check_portfolio(call: Call, version: int) -> None:
     assert values == [100.0, 190.5, 19050.0, 187.25, 325.0, 0.0, "DU123"]
 
 
-DETAILS = ContractDetails(
+DETAILS = m.ContractDetails(
+    reqId=42,
     contract=AAPL,
-    market_name="NMS",
-    min_tick=Decimal("0.01"),
-    order_types="LMT,MKT",
-    valid_exchanges="SMART,ISLAND",
-    long_name="APPLE INC",
-    time_zone_id="US/Eastern",
-    trading_hours="20250102:0400-20250102:2000",
-    sec_ids=(("ISIN", "US0378331005"),),
-    stock_type="COMMON",
-    min_size=Decimal("0.0001"),
-    size_increment=Decimal("0.0001"),
-    suggested_size_increment=Decimal(100),
+    marketName="NMS",
+    minTick=Decimal("0.01"),
+    orderTypes="LMT,MKT",
+    validExchanges="SMART,ISLAND",
+    longName="APPLE INC",
+    timeZoneId="US/Eastern",
+    tradingHours="20250102:0400-20250102:2000",
+    secIdList=(("ISIN", "US0378331005"),),
+    stockType="COMMON",
+    minSize=Decimal("0.0001"),
+    sizeIncrement=Decimal("0.0001"),
+    suggestedSizeIncrement=Decimal(100),
 )
 
 
@@ -349,54 +342,54 @@ def _check_details(call: Call, version: int) -> None:
 
 def _completed(version: int) -> Fields:
     order = Order(
-        perm_id=1_900_000_001,
+        permId=1_900_000_001,
         action="BUY",
-        total_quantity=Decimal(100),
-        order_type="LMT",
-        lmt_price=Decimal("187.25"),
-        order_ref="oms:abc-1",
-        filled_quantity=Decimal(40),
-        parent_perm_id=77,
+        totalQuantity=Decimal(100),
+        orderType="LMT",
+        lmtPrice=Decimal("187.25"),
+        orderRef="oms:abc-1",
+        filledQuantity=Decimal(40),
+        parentPermId=77,
     )
     state = OrderState(
         status="Cancelled",
-        completed_time="20250102 16:00:00 America/New_York",
-        completed_status="Cancelled by Trader",
+        completedTime=datetime(2025, 1, 2, 16, 0, tzinfo=ZoneInfo("America/New_York")),
+        completedStatus="Cancelled by Trader",
     )
-    return orders.encode_completed_order(
-        server_version=version, contract=ES, order=order, state=state
-    )
+    return encode_message(m.CompletedOrder(contract=ES, order=order, orderState=state), version)
+
+
+def _sample(name: str, message: m.TwsMessage, check: Callable[[Call, int], None]) -> Sample:
+    return Sample(name, lambda v: encode_message(message, v), check, type(message))
 
 
 SAMPLES: list[Sample] = [
-    Sample(
-        "nextValidId", lambda v: session.encode_next_valid_id(1001), _expect("nextValidId", 1001)
-    ),
-    Sample(
+    _sample("nextValidId", m.NextValidId(orderId=1001), _expect("nextValidId", 1001)),
+    _sample(
         "managedAccounts",
-        lambda v: session.encode_managed_accounts(["DU1", "DU2"]),
+        m.ManagedAccounts(accountsList="DU1,DU2"),
         _expect("managedAccounts", "DU1,DU2"),
     ),
-    Sample(
+    _sample(
         "currentTime",
-        lambda v: session.encode_current_time(1_735_830_000),
+        m.CurrentTime(time=datetime.fromtimestamp(1_735_830_000, tz=ZoneInfo("UTC"))),
         _expect("currentTime", 1_735_830_000),
     ),
-    Sample("error", _build_error, _check_error),
-    Sample(
+    Sample("error", _build_error, _check_error, m.Error),
+    _sample(
         "orderStatus",
-        lambda v: orders.encode_order_status(
-            order_id=7,
+        m.OrderStatus(
+            orderId=7,
             status="Submitted",
             filled=Decimal(30),
             remaining=Decimal(70),
-            avg_fill_price=Decimal("100.1"),
-            perm_id=1_900_000_001,
-            parent_id=5,
-            last_fill_price=Decimal("100.10"),
-            client_id=3,
-            why_held="locate",
-            mkt_cap_price=Decimal("0.5"),
+            avgFillPrice=Decimal("100.1"),
+            permId=1_900_000_001,
+            parentId=5,
+            lastFillPrice=Decimal("100.10"),
+            clientId=3,
+            whyHeld="locate",
+            mktCapPrice=Decimal("0.5"),
         ),
         _expect(
             "orderStatus",
@@ -413,118 +406,103 @@ SAMPLES: list[Sample] = [
             0.5,
         ),
     ),
-    Sample(
+    _sample(
         "openOrder",
-        lambda v: orders.encode_open_order(
-            server_version=v, contract=AAPL, order=LIMIT, state=OrderState(status="Submitted")
+        m.OpenOrder(
+            orderId=7, contract=AAPL, order=LIMIT, orderState=OrderState(status="Submitted")
         ),
         _check_open_order,
     ),
-    Sample(
+    _sample(
         "openOrder-whatIf",
-        lambda v: orders.encode_open_order(
-            server_version=v, contract=AAPL, order=WHAT_IF, state=WHAT_IF_STATE
-        ),
+        m.OpenOrder(orderId=8, contract=AAPL, order=WHAT_IF, orderState=WHAT_IF_STATE),
         _check_what_if,
     ),
-    Sample("openOrderEnd", lambda v: orders.encode_open_order_end(), _expect("openOrderEnd")),
-    Sample("completedOrder", _completed, _check_completed),
-    Sample(
-        "completedOrdersEnd",
-        lambda v: orders.encode_completed_orders_end(),
-        _expect("completedOrdersEnd"),
-    ),
-    Sample(
+    _sample("openOrderEnd", m.OpenOrderEnd(), _expect("openOrderEnd")),
+    Sample("completedOrder", _completed, _check_completed, m.CompletedOrder),
+    _sample("completedOrdersEnd", m.CompletedOrdersEnd(), _expect("completedOrdersEnd")),
+    _sample(
         "execDetails",
-        lambda v: exe.encode_exec_details(server_version=v, contract=AAPL, execution=EXECUTION),
+        m.ExecDetails(reqId=-1, contract=AAPL, execution=EXECUTION),
         _check_exec,
     ),
-    Sample(
-        "execDetailsEnd", lambda v: exe.encode_exec_details_end(9), _expect("execDetailsEnd", 9)
-    ),
-    Sample(
+    _sample("execDetailsEnd", m.ExecDetailsEnd(reqId=9), _expect("execDetailsEnd", 9)),
+    _sample(
         "commissionReport",
-        lambda v: exe.encode_commission_report(
-            CommissionReport(
-                exec_id="0000e0d5.6512a9f3.01.01",
-                commission=Decimal("1.0125"),
-                currency="USD",
-                realized_pnl=Decimal("-12.5"),
-            )
+        m.CommissionReport(
+            execId="0000e0d5.6512a9f3.01.01",
+            commission=Decimal("1.0125"),
+            currency="USD",
+            realizedPNL=Decimal("-12.5"),
         ),
         _check_commission,
     ),
-    Sample(
+    _sample(
         "position",
-        lambda v: acct.encode_position(
-            account="DU123", contract=ES, position=Decimal(-3), avg_cost=Decimal("295012.50")
+        m.Position(
+            account="DU123", contract=ES, position=Decimal(-3), avgCost=Decimal("295012.50")
         ),
         _check_position,
     ),
-    Sample("positionEnd", lambda v: acct.encode_position_end(), _expect("positionEnd")),
-    Sample(
+    _sample("positionEnd", m.PositionEnd(), _expect("positionEnd")),
+    _sample(
         "accountValue",
-        lambda v: acct.encode_account_value(
-            key="NetLiquidation", value=Decimal("100000.25"), currency="USD", account="DU123"
+        m.AccountValue(
+            key="NetLiquidation", value=Decimal("100000.25"), currency="USD", accountName="DU123"
         ),
         _expect("updateAccountValue", "NetLiquidation", "100000.25", "USD", "DU123"),
     ),
-    Sample(
+    _sample(
         "portfolioValue",
-        lambda v: acct.encode_portfolio_value(
+        m.PortfolioValue(
             contract=AAPL,
             position=Decimal(100),
-            market_price=Decimal("190.5"),
-            market_value=Decimal(19050),
-            average_cost=Decimal("187.25"),
-            unrealized_pnl=Decimal(325),
-            realized_pnl=Decimal(0),
-            account="DU123",
+            marketPrice=Decimal("190.5"),
+            marketValue=Decimal(19050),
+            averageCost=Decimal("187.25"),
+            unrealizedPNL=Decimal(325),
+            realizedPNL=Decimal(0),
+            accountName="DU123",
         ),
         _check_portfolio,
     ),
-    Sample(
+    _sample(
         "accountUpdateTime",
-        lambda v: acct.encode_account_update_time("15:59"),
+        m.AccountUpdateTime(time=datetime(2025, 1, 2, 15, 59, tzinfo=ZoneInfo("UTC"))),
         _expect("updateAccountTime", "15:59"),
     ),
-    Sample(
+    _sample(
         "accountDownloadEnd",
-        lambda v: acct.encode_account_download_end("DU123"),
+        m.AccountDownloadEnd(accountName="DU123"),
         _expect("accountDownloadEnd", "DU123"),
     ),
-    Sample(
+    _sample(
         "accountUpdateMulti",
-        lambda v: acct.encode_account_update_multi(
-            req_id=11, account="DU123", key="BuyingPower", value="400000", currency="USD"
+        m.AccountUpdateMulti(
+            reqId=11,
+            account="DU123",
+            modelCode="",
+            key="BuyingPower",
+            value="400000",
+            currency="USD",
         ),
         _expect("accountUpdateMulti", 11, "DU123", "", "BuyingPower", "400000", "USD"),
     ),
-    Sample(
+    _sample(
         "accountUpdateMultiEnd",
-        lambda v: acct.encode_account_update_multi_end(11),
+        m.AccountUpdateMultiEnd(reqId=11),
         _expect("accountUpdateMultiEnd", 11),
     ),
-    Sample(
+    _sample(
         "accountSummary",
-        lambda v: acct.encode_account_summary(
-            req_id=12, account="DU123", tag="TotalCashValue", value=Decimal("5E+3"), currency="USD"
+        m.AccountSummary(
+            reqId=12, account="DU123", tag="TotalCashValue", value=Decimal("5E+3"), currency="USD"
         ),
         _expect("accountSummary", 12, "DU123", "TotalCashValue", "5000", "USD"),
     ),
-    Sample(
-        "accountSummaryEnd",
-        lambda v: acct.encode_account_summary_end(12),
-        _expect("accountSummaryEnd", 12),
-    ),
-    Sample(
-        "contractDetails",
-        lambda v: con.encode_contract_details(server_version=v, req_id=42, details=DETAILS),
-        _check_details,
-    ),
-    Sample(
-        "contractDetailsEnd",
-        lambda v: con.encode_contract_details_end(42),
-        _expect("contractDetailsEnd", 42),
+    _sample("accountSummaryEnd", m.AccountSummaryEnd(reqId=12), _expect("accountSummaryEnd", 12)),
+    _sample("contractDetails", DETAILS, _check_details),
+    _sample(
+        "contractDetailsEnd", m.ContractDetailsEnd(reqId=42), _expect("contractDetailsEnd", 42)
     ),
 ]

@@ -9,15 +9,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
-from ibguard.kit.gateway import outbound_account as acct
-from ibguard.kit.gateway import outbound_executions as exe
-from ibguard.kit.gateway import outbound_orders as orders
-from ibguard.kit.gateway import outbound_session as session
 from ibguard.kit.gateway.framing import Frame, FrameReader, encode
 from ibguard.kit.gateway.handshake import server_hello
 from ibguard.kit.gateway.inbound import StartApi, decode_request
-from ibguard.kit.gateway.payloads import CommissionReport, OrderState
-from ibguard.kit.gateway.wire_values import Fields
+from ibguard.kit.gateway.registry import encode_message
+from ibguard.kit.sim import messages as m
 
 from .samples import AAPL, EXECUTION, LIMIT, WHAT_IF, WHAT_IF_STATE
 
@@ -38,8 +34,8 @@ def connected_ib(client: str, version: int, *, byte_at_a_time: bool = False) -> 
         encode(f)
         for f in (
             server_hello(version, datetime(2025, 1, 2, 9, 30, tzinfo=timezone.utc)),
-            session.encode_next_valid_id(100),
-            session.encode_managed_accounts(["DU123"]),
+            encode_message(m.NextValidId(orderId=100), version),
+            encode_message(m.ManagedAccounts(accountsList="DU123"), version),
         )
     )
     chunks = [stream[i : i + 1] for i in range(len(stream))] if byte_at_a_time else [stream]
@@ -50,8 +46,9 @@ def connected_ib(client: str, version: int, *, byte_at_a_time: bool = False) -> 
     return ib, sent
 
 
-def feed(ib: Any, *messages: Fields) -> None:
-    ib.client._onSocketHasData(b"".join(encode(m) for m in messages))
+def feed(ib: Any, version: int, *messages: m.TwsMessage) -> None:
+    frames = (encode(encode_message(message, version)) for message in messages)
+    ib.client._onSocketHasData(b"".join(frames))
 
 
 @pytest.mark.parametrize(("client", "version"), CLIENTS)
@@ -74,25 +71,24 @@ def test_open_order_fill_and_commission_build_one_trade(client: str, version: in
     ib, _ = connected_ib(client, version)
     commissions: list[Any] = []
     ib.commissionReportEvent += lambda trade, fill, report: commissions.append(report)
-    state = OrderState(status="Submitted")
+    state = m.OrderState(status="Submitted")
     feed(
         ib,
-        orders.encode_open_order(server_version=version, contract=AAPL, order=LIMIT, state=state),
-        orders.encode_order_status(
-            order_id=7,
+        version,
+        m.OpenOrder(orderId=7, contract=AAPL, order=LIMIT, orderState=state),
+        m.OrderStatus(
+            orderId=7,
             status="Submitted",
             filled=EXECUTION.shares,
-            remaining=LIMIT.total_quantity - EXECUTION.shares,
-            avg_fill_price=EXECUTION.avg_price,
-            perm_id=LIMIT.perm_id,
-            client_id=3,
+            remaining=LIMIT.totalQuantity - EXECUTION.shares,
+            avgFillPrice=EXECUTION.avgPrice,
+            permId=LIMIT.permId,
+            parentId=0,
+            lastFillPrice=EXECUTION.price,
+            clientId=3,
         ),
-        exe.encode_exec_details(server_version=version, contract=AAPL, execution=EXECUTION),
-        exe.encode_commission_report(
-            CommissionReport(
-                exec_id=EXECUTION.exec_id, commission=EXECUTION.price / 100, currency="USD"
-            )
-        ),
+        m.ExecDetails(reqId=-1, contract=AAPL, execution=EXECUTION),
+        m.CommissionReport(execId=EXECUTION.execId, commission=EXECUTION.price / 100),
     )
     (trade,) = ib.trades()
     assert (trade.order.permId, trade.order.orderRef, trade.order.lmtPrice) == (
@@ -102,7 +98,7 @@ def test_open_order_fill_and_commission_build_one_trade(client: str, version: in
     )
     assert (trade.orderStatus.status, trade.orderStatus.filled) == ("Submitted", 30.0)
     (fill,) = trade.fills
-    assert (fill.execution.execId, fill.execution.shares) == (EXECUTION.exec_id, 30.0)
+    assert (fill.execution.execId, fill.execution.shares) == (EXECUTION.execId, 30.0)
     assert fill.commissionReport.commission == pytest.approx(1.001)
     assert len(commissions) == 1
 
@@ -111,12 +107,11 @@ def test_open_order_fill_and_commission_build_one_trade(client: str, version: in
 def test_what_if_open_order_answers_the_pending_what_if_request(client: str, version: int) -> None:
     async def scenario() -> Any:
         ib, _ = connected_ib(client, version)
-        future = ib.wrapper.startReq(WHAT_IF.order_id)
+        future = ib.wrapper.startReq(WHAT_IF.orderId)
         feed(
             ib,
-            orders.encode_open_order(
-                server_version=version, contract=AAPL, order=WHAT_IF, state=WHAT_IF_STATE
-            ),
+            version,
+            m.OpenOrder(orderId=8, contract=AAPL, order=WHAT_IF, orderState=WHAT_IF_STATE),
         )
         assert future.done()
         return future.result()
@@ -137,10 +132,11 @@ def test_connect_end_messages_finish_their_requests(client: str, version: int) -
         futures = [ib.wrapper.startReq(k) for k in keys]
         feed(
             ib,
-            acct.encode_position_end(),
-            orders.encode_open_order_end(),
-            orders.encode_completed_orders_end(),
-            exe.encode_exec_details_end(9),
+            version,
+            m.PositionEnd(),
+            m.OpenOrderEnd(),
+            m.CompletedOrdersEnd(),
+            m.ExecDetailsEnd(reqId=9),
         )
         return [f.done() for f in futures]
 

@@ -36,7 +36,7 @@ from ibguard.kit.gateway.inbound import (
     UnknownRequest,
     decode_request,
 )
-from ibguard.kit.gateway.payloads import Contract
+from ibguard.kit.sim.messages import Contract
 
 from .client_decoders import CLIENT_VERSION_PAIRS, pair_id
 
@@ -99,11 +99,11 @@ def stock(client: str) -> Any:
 
 
 AAPL = Contract(
-    con_id=265598,
+    conId=265598,
     symbol="AAPL",
-    sec_type="STK",
+    secType="STK",
     exchange="SMART",
-    primary_exchange="NASDAQ",
+    primaryExchange="NASDAQ",
     currency="USD",
 )
 
@@ -133,11 +133,23 @@ def test_limit_order_fields_are_recovered(pair: tuple[str, int]) -> None:
     got = place(client, version, stock(client), order)
     assert got.order_id == 7
     assert got.contract == AAPL
-    assert (got.action, got.total_quantity, got.order_type) == ("BUY", Decimal(100), "LMT")
-    assert (got.lmt_price, got.aux_price, got.tif) == (Decimal("187.25"), None, "GTC")
-    assert (got.order_ref, got.account, got.oca_group) == ("oms:abc-1", "DU123", "g1")
-    assert (got.outside_rth, got.transmit, got.what_if) == (True, True, False)
-    assert got.good_till_date == "20250110 16:00:00 US/Eastern"
+    assert (got.order.action, got.order.totalQuantity, got.order.orderType) == (
+        "BUY",
+        Decimal(100),
+        "LMT",
+    )
+    assert (got.order.lmtPrice, got.order.auxPrice, got.order.tif) == (
+        Decimal("187.25"),
+        None,
+        "GTC",
+    )
+    assert (got.order.orderRef, got.order.account, got.order.ocaGroup) == (
+        "oms:abc-1",
+        "DU123",
+        "g1",
+    )
+    assert (got.order.outsideRth, got.order.transmit, got.order.whatIf) == (True, True, False)
+    assert got.order.goodTillDate == "20250110 16:00:00 US/Eastern"
 
 
 @pytest.mark.parametrize("pair", CLIENT_VERSION_PAIRS, ids=pair_id)
@@ -145,8 +157,8 @@ def test_what_if_market_order_is_flagged(pair: tuple[str, int]) -> None:
     client, version = pair
     order = lib(client, "order").MarketOrder("SELL", 2.5, whatIf=True, account="DU123")
     got = place(client, version, stock(client), order, order_id=8)
-    assert (got.order_id, got.action, got.total_quantity) == (8, "SELL", Decimal("2.5"))
-    assert (got.order_type, got.lmt_price, got.what_if) == ("MKT", None, True)
+    assert (got.order_id, got.order.action, got.order.totalQuantity) == (8, "SELL", Decimal("2.5"))
+    assert (got.order.orderType, got.order.lmtPrice, got.order.whatIf) == ("MKT", None, True)
 
 
 @pytest.mark.parametrize("pair", CLIENT_VERSION_PAIRS[::3], ids=pair_id)
@@ -170,12 +182,15 @@ def test_optional_blocks_are_skipped_in_step(pair: tuple[str, int]) -> None:
         orderRef="oms:algo",
     )
     got = place(client, version, stock(client), order)
-    assert (got.trail_stop_price, got.trailing_percent) == (Decimal("99.5"), Decimal("1.5"))
+    assert (got.order.trailStopPrice, got.order.trailingPercent) == (
+        Decimal("99.5"),
+        Decimal("1.5"),
+    )
     assert got.algo_strategy == "Adaptive"
     assert got.algo_params == (("adaptivePriority", "Normal"),)
     assert len(got.conditions) == 1
     assert got.conditions[0][0] == "1"
-    assert (got.cash_qty, got.order_ref) == (Decimal("1000.0"), "oms:algo")
+    assert (got.order.cashQty, got.order.orderRef) == (Decimal("1000.0"), "oms:algo")
 
 
 @pytest.mark.parametrize("pair", [("ib_async", 157), ("ib_async", 178), ("ib_insync", 176)])
@@ -194,7 +209,7 @@ def test_combo_order_legs_are_skipped_in_step(pair: tuple[str, int]) -> None:
     )
     order = lib(client, "order").LimitOrder("BUY", 1, 0.5, orderRef="oms:combo")
     got = place(client, version, bag, order)
-    assert (got.contract.sec_type, got.lmt_price, got.order_ref) == (
+    assert (got.contract.secType, got.order.lmtPrice, got.order.orderRef) == (
         "BAG",
         Decimal("0.5"),
         "oms:combo",
@@ -206,7 +221,7 @@ def test_peg_mid_tail_from_170_is_read(client: str, version: int) -> None:
     order = lib(client, "order").Order(
         action="BUY", totalQuantity=1, orderType="PEG MID", midOffsetAtWhole=0.01
     )
-    assert place(client, version, stock(client), order).order_type == "PEG MID"
+    assert place(client, version, stock(client), order).order.orderType == "PEG MID"
 
 
 @pytest.mark.parametrize("pair", CLIENT_VERSION_PAIRS, ids=pair_id)
@@ -280,9 +295,12 @@ def test_contract_details_request_decodes(pair: tuple[str, int]) -> None:
     (request,) = sent(c, version)
     assert isinstance(request, ReqContractDetails)
     assert (request.req_id, request.include_expired, request.issuer_id) == (21, True, "")
-    assert (request.contract.symbol, request.contract.sec_type) == ("ES", "FUT")
-    assert (request.contract.last_trade_date, request.contract.exchange) == ("202503", "CME")
-    assert (request.contract.sec_id_type, request.contract.sec_id) == ("FIGI", "BBG0")
+    assert (request.contract.symbol, request.contract.secType) == ("ES", "FUT")
+    assert (request.contract.lastTradeDateOrContractMonth, request.contract.exchange) == (
+        "202503",
+        "CME",
+    )
+    assert (request.contract.secIdType, request.contract.secId) == ("FIGI", "BBG0")
 
 
 def test_unknown_message_id_is_kept_not_failed() -> None:

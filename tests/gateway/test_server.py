@@ -356,7 +356,7 @@ def test_an_encode_failure_for_one_client_fails_that_session_only(
     """Client 2 streams positions; client 1's fill makes the broker deliver a Position to
     client 2 inside client 1's request. Encoding it fails: client 2 is closed with
     SESSION_FAILED, client 1 gets its whole fill and keeps trading."""
-    from ibguard.kit.gateway.sim_bridge import encode_sim_message as real_encode
+    from ibguard.kit.gateway.registry import encode_message as real_encode
     from ibguard.kit.sim.messages import Position
 
     def encode(message: Any, version: int) -> Any:
@@ -374,7 +374,7 @@ def test_an_encode_failure_for_one_client_fails_that_session_only(
             await watcher.start(2)
             watcher.send("61", "1")  # reqPositions: only the watcher streams positions
             await watcher.until(Out.POSITION_END)
-            monkeypatch.setattr("ibguard.kit.gateway.connection.encode_sim_message", encode)
+            monkeypatch.setattr("ibguard.kit.gateway.connection.encode_message", encode)
             trader.place(1, "AAPL", "BUY", 1)
             await trader.until(Out.COMMISSION_REPORT)
             assert await watcher.closed_by_server()

@@ -17,14 +17,13 @@ from decimal import Decimal
 
 import pytest
 from ibguard.engine.events import CommissionReport, ExecutionReport, OrderStatusReport
-from ibguard.kit.gateway import outbound_executions as exe
-from ibguard.kit.gateway import outbound_orders as orders
-from ibguard.kit.gateway import payloads as wire
+from ibguard.kit.gateway.registry import encode_message
+from ibguard.kit.sim import messages as wire
 
 from .support import CLIENTS, SERVER_VERSION, Feed, feed, library
 
 D = Decimal
-AAPL = wire.Contract(con_id=8314, symbol="AAPL", sec_type="STK", exchange="SMART", currency="USD")
+AAPL = wire.Contract(conId=8314, symbol="AAPL", secType="STK", exchange="SMART", currency="USD")
 WHEN = datetime(2024, 1, 2, 14, 30, tzinfo=timezone.utc)
 PERM_ID = 1104000001
 
@@ -34,22 +33,25 @@ def frames(server_version: int, fills: int) -> list[list[str]]:
     total = D(fills)
     out = [
         list(
-            orders.encode_open_order(
-                server_version=server_version,
-                contract=AAPL,
-                order=wire.Order(
-                    action="BUY",
-                    total_quantity=total,
-                    order_type="LMT",
-                    order_id=1,
-                    client_id=7,
-                    perm_id=PERM_ID,
-                    lmt_price=D(101),
-                    tif="DAY",
-                    account="DU1",
-                    order_ref="ns:big",
+            encode_message(
+                wire.OpenOrder(
+                    orderId=1,
+                    contract=AAPL,
+                    order=wire.Order(
+                        action="BUY",
+                        totalQuantity=total,
+                        orderType="LMT",
+                        orderId=1,
+                        clientId=7,
+                        permId=PERM_ID,
+                        lmtPrice=D(101),
+                        tif="DAY",
+                        account="DU1",
+                        orderRef="ns:big",
+                    ),
+                    orderState=wire.OrderState(status="Submitted"),
                 ),
-                state=wire.OrderState(status="Submitted"),
+                server_version,
             )
         )
     ]
@@ -57,44 +59,54 @@ def frames(server_version: int, fills: int) -> list[list[str]]:
         exec_id = f"0000e0d5.{k:08x}.01.01"
         out.append(
             list(
-                exe.encode_exec_details(
-                    server_version=server_version,
-                    contract=AAPL,
-                    execution=wire.Execution(
-                        exec_id=exec_id,
-                        time=WHEN,
-                        account="DU1",
-                        exchange="NYSE",
-                        side="BOT",
-                        shares=D(1),
-                        price=D("100.5"),
-                        cum_qty=D(k),
-                        avg_price=D("100.5"),
-                        order_id=1,
-                        perm_id=PERM_ID,
-                        client_id=7,
-                        order_ref="ns:big",
+                encode_message(
+                    wire.ExecDetails(
+                        reqId=-1,
+                        contract=AAPL,
+                        execution=wire.Execution(
+                            execId=exec_id,
+                            time=WHEN,
+                            acctNumber="DU1",
+                            exchange="NYSE",
+                            side="BOT",
+                            shares=D(1),
+                            price=D("100.5"),
+                            cumQty=D(k),
+                            avgPrice=D("100.5"),
+                            orderId=1,
+                            permId=PERM_ID,
+                            clientId=7,
+                            orderRef="ns:big",
+                            lastLiquidity=0,
+                        ),
                     ),
+                    server_version,
                 )
             )
         )
         out.append(
             list(
-                exe.encode_commission_report(
-                    wire.CommissionReport(exec_id=exec_id, commission=D("0.01"), currency="USD")
+                encode_message(
+                    wire.CommissionReport(execId=exec_id, commission=D("0.01"), currency="USD"),
+                    server_version,
                 )
             )
         )
         out.append(
             list(
-                orders.encode_order_status(
-                    order_id=1,
-                    status="Submitted" if k < fills else "Filled",
-                    filled=D(k),
-                    remaining=total - k,
-                    avg_fill_price=D("100.5"),
-                    perm_id=PERM_ID,
-                    client_id=7,
+                encode_message(
+                    wire.OrderStatus(
+                        orderId=1,
+                        status="Submitted" if k < fills else "Filled",
+                        filled=D(k),
+                        remaining=total - k,
+                        avgFillPrice=D("100.5"),
+                        permId=PERM_ID,
+                        parentId=0,
+                        lastFillPrice=D(0),
+                        clientId=7,
+                    ),
+                    server_version,
                 )
             )
         )

@@ -28,18 +28,19 @@ from ibguard.engine.events import (
 )
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument
-from ibguard.kit.gateway import outbound_account as acct
-from ibguard.kit.gateway import outbound_executions as exe
-from ibguard.kit.gateway import outbound_orders as orders
-from ibguard.kit.gateway import outbound_session as sess
-from ibguard.kit.gateway import payloads as wire
+from ibguard.kit.gateway.registry import encode_message
+from ibguard.kit.sim import messages as wire
 
 from .support import CLIENTS, LOCAL_NOW, Feed, feed
 
 D = Decimal
 UTC = timezone.utc
-AAPL = wire.Contract(con_id=8314, symbol="AAPL", sec_type="STK", exchange="SMART", currency="USD")
+AAPL = wire.Contract(conId=8314, symbol="AAPL", secType="STK", exchange="SMART", currency="USD")
 WHEN = datetime(2024, 1, 2, 14, 30, tzinfo=UTC)
+
+
+def send(f: Feed, message: wire.TwsMessage) -> None:
+    f.wire(encode_message(message, f.server_version))
 
 
 @pytest.fixture(params=CLIENTS)
@@ -50,28 +51,30 @@ def f(request: pytest.FixtureRequest) -> Feed:
 def _order(**over: object) -> wire.Order:
     fields: dict[str, object] = dict(
         action="BUY",
-        total_quantity=D(100),
-        order_type="LMT",
-        order_id=3,
-        client_id=7,
-        perm_id=1104000003,
-        lmt_price=D("101.5"),
+        totalQuantity=D(100),
+        orderType="LMT",
+        orderId=3,
+        clientId=7,
+        permId=1104000003,
+        lmtPrice=D("101.5"),
         tif="DAY",
         account="DU1",
-        order_ref="ns:o3",
+        orderRef="ns:o3",
     )
     fields.update(over)
     return wire.Order(**fields)  # type: ignore[arg-type]
 
 
 def open_order(f: Feed, state: str = "Submitted", **over: object) -> None:
-    f.wire(
-        orders.encode_open_order(
-            server_version=f.server_version,
+    order = _order(**over)
+    send(
+        f,
+        wire.OpenOrder(
+            orderId=order.orderId,
             contract=AAPL,
-            order=_order(**over),
-            state=wire.OrderState(status=state),
-        )
+            order=order,
+            orderState=wire.OrderState(status=state),
+        ),
     )
 
 
@@ -83,61 +86,57 @@ def status(
     *,
     state: str = "Submitted",
 ) -> None:
-    f.wire(
-        orders.encode_order_status(
-            order_id=order_id,
+    send(
+        f,
+        wire.OrderStatus(
+            orderId=order_id,
             status=state,
             filled=D(filled),
             remaining=D(100 - filled),
-            avg_fill_price=D("101.25") if filled else D(0),
-            perm_id=perm_id,
-            client_id=7,
-        )
+            avgFillPrice=D("101.25") if filled else D(0),
+            permId=perm_id,
+            parentId=0,
+            lastFillPrice=D(0),
+            clientId=7,
+        ),
     )
 
 
 def execution(f: Feed, exec_id: str, req_id: int = -1, shares: str = "10") -> None:
-    f.wire(
-        exe.encode_exec_details(
-            server_version=f.server_version,
-            req_id=req_id,
+    send(
+        f,
+        wire.ExecDetails(
+            reqId=req_id,
             contract=AAPL,
             execution=wire.Execution(
-                exec_id=exec_id,
+                execId=exec_id,
                 time=WHEN,
-                account="DU1",
+                acctNumber="DU1",
                 exchange="NYSE",
                 side="BOT",
                 shares=D(shares),
                 price=D("101.25"),
-                cum_qty=D(shares),
-                avg_price=D("101.25"),
-                order_id=3,
-                perm_id=1104000003,
-                client_id=7,
-                order_ref="ns:o3",
+                cumQty=D(shares),
+                avgPrice=D("101.25"),
+                orderId=3,
+                permId=1104000003,
+                clientId=7,
+                orderRef="ns:o3",
+                lastLiquidity=0,
             ),
-        )
+        ),
     )
 
 
 def commission(f: Feed, exec_id: str) -> None:
-    f.wire(
-        exe.encode_commission_report(
-            wire.CommissionReport(exec_id=exec_id, commission=D("1.25"), currency="USD")
-        )
-    )
+    send(f, wire.CommissionReport(execId=exec_id, commission=D("1.25"), currency="USD"))
 
 
 def test_session_messages(f: Feed) -> None:
-    f.wire(sess.encode_next_valid_id(12))
-    f.wire(sess.encode_managed_accounts(["DU1", "DU2"]))
-    f.wire(sess.encode_current_time(1704205800))
-    f.wire(
-        sess.encode_error(
-            server_version=f.server_version, req_id=3, code=202, message="Order Canceled - reason:"
-        )
-    )
+    send(f, wire.NextValidId(orderId=12))
+    send(f, wire.ManagedAccounts(accountsList="DU1,DU2"))
+    send(f, wire.CurrentTime(time=datetime.fromtimestamp(1704205800, tz=UTC)))
+    send(f, wire.Error(reqId=3, errorCode=202, errorString="Order Canceled - reason:"))
     assert f.take() == [
         NextValidId(order_id=12),
         ManagedAccounts(accounts=("DU1", "DU2")),
@@ -181,10 +180,10 @@ def test_orphan_execution_and_commission_without_any_open_order_are_delivered(f:
 def test_open_orders_snapshot_carries_the_status_that_follows_each_order(f: Feed) -> None:
     f.tap.expect_open_orders()
     open_order(f)
-    open_order(f, order_id=4, perm_id=1104000004, order_ref="ns:o4")
+    open_order(f, orderId=4, permId=1104000004, orderRef="ns:o4")
     status(f, filled=30)
     status(f, order_id=9, perm_id=99)  # not in the answer: delivered live
-    f.wire(orders.encode_open_order_end())
+    send(f, wire.OpenOrderEnd())
     live, snapshot = f.take()
     assert isinstance(live, OrderStatusReport)
     assert live.order_id == 9
@@ -192,24 +191,24 @@ def test_open_orders_snapshot_carries_the_status_that_follows_each_order(f: Feed
     first, second = snapshot.orders
     assert (first.order_id, first.filled, first.remaining) == (3, D(30), D(70))
     assert (second.order_id, second.status, second.filled) == (4, "Submitted", D(0))
-    f.wire(orders.encode_open_order_end())  # nobody asked
+    send(f, wire.OpenOrderEnd())  # nobody asked
     assert f.take() == [OpenOrdersSnapshot()]
 
 
 def test_completed_orders_snapshot(f: Feed) -> None:
-    done = wire.OrderState(
-        status="Filled", completed_time="20240102 14:30:00 UTC", completed_status="Filled"
-    )
-    completed = orders.encode_completed_order(
-        server_version=f.server_version,
-        contract=AAPL,
-        order=_order(order_id=0, client_id=0, filled_quantity=D(100)),
-        state=done,
+    done = wire.OrderState(status="Filled", completedTime=WHEN, completedStatus="Filled")
+    completed = encode_message(
+        wire.CompletedOrder(
+            contract=AAPL,
+            order=_order(orderId=0, clientId=0, filledQuantity=D(100)),
+            orderState=done,
+        ),
+        f.server_version,
     )
     f.wire(completed)  # outside a request: nothing
     f.tap.expect_completed_orders()
     f.wire(completed)
-    f.wire(orders.encode_completed_orders_end())
+    send(f, wire.CompletedOrdersEnd())
     (snapshot,) = f.take()
     assert isinstance(snapshot, CompletedOrdersSnapshot)
     (report,) = snapshot.orders
@@ -219,7 +218,7 @@ def test_completed_orders_snapshot(f: Feed) -> None:
         D(100),
         WHEN,
     )
-    f.wire(orders.encode_completed_orders_end())
+    send(f, wire.CompletedOrdersEnd())
     assert f.take() == [CompletedOrdersSnapshot()]
 
 
@@ -229,7 +228,7 @@ def test_executions_snapshot_collects_its_commissions_and_lets_live_ones_through
     execution(f, "live.01.01")  # reqId -1 while the request runs: live
     commission(f, "a.01.01")
     commission(f, "live.01.01")
-    f.wire(exe.encode_exec_details_end(1 << 30))
+    send(f, wire.ExecDetailsEnd(reqId=1 << 30))
     live, live_fee, snapshot = f.take()
     assert isinstance(live, ExecutionReport)
     assert live.exec_id == "live.01.01"
@@ -238,17 +237,18 @@ def test_executions_snapshot_collects_its_commissions_and_lets_live_ones_through
     assert [e.exec_id for e in snapshot.executions] == ["a.01.01"]
     assert [c.exec_id for c in snapshot.commissions] == ["a.01.01"]
     commission(f, "a.01.01")  # a late commission after the end: live
-    f.wire(exe.encode_exec_details_end(5))  # nobody asked
+    send(f, wire.ExecDetailsEnd(reqId=5))  # nobody asked
     assert [type(e) for e in f.take()] == [CommissionReport, ExecutionsSnapshot]
 
 
 def test_positions_snapshot_and_live_positions(f: Feed) -> None:
-    line = acct.encode_position(account="DU1", contract=AAPL, position=D(50), avg_cost=D("100.5"))
+    position = wire.Position(account="DU1", contract=AAPL, position=D(50), avgCost=D("100.5"))
+    line = encode_message(position, f.server_version)
     f.wire(line)
     f.tap.expect_positions()
     f.wire(line)
-    f.wire(acct.encode_position_end())
-    f.wire(acct.encode_position_end())
+    send(f, wire.PositionEnd())
+    send(f, wire.PositionEnd())
     live, snapshot, empty = f.take()
     assert isinstance(live, PositionReport)
     assert (live.quantity, live.avg_cost) == (D(50), D("100.5"))
@@ -329,7 +329,7 @@ def test_untranslatable_messages_are_logged_and_skipped(
 ) -> None:
     lib = f.lib
     caplog.set_level(logging.ERROR, logger="ibguard.engine.connector")
-    open_order(f, order_type="STP")  # through the real decoder
+    open_order(f, orderType="STP")  # through the real decoder
     f.tap.completedOrder(
         lib.Contract(symbol="AAPL"), lib.Order(orderType="TRAIL"), lib.OrderState()
     )
