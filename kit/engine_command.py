@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sqlite3
 import sys
@@ -21,7 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ibguard.engine.engine import Engine
-from ibguard.engine.ports import BrokerPort
+from ibguard.engine.ports import BrokerPort, Journal
+from ibguard.engine.shell.crash_points import CrashingJournal, crash_point
 from ibguard.engine.shell.event_codec import JournalCorrupt
 from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.engine.shell.logfiles import configure_logging
@@ -102,7 +104,9 @@ def _ib_connection(settings: ServiceSettings) -> _Connection:
     return _Connection(connector, None, disconnect)
 
 
-async def _serve(settings: ServiceSettings, args: argparse.Namespace) -> int:
+async def _serve(
+    settings: ServiceSettings, args: argparse.Namespace, flush_logs: Callable[[], None]
+) -> int:
     # signals and --stop-after first: whatever happens next, they are honoured
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -115,6 +119,10 @@ async def _serve(settings: ServiceSettings, args: argparse.Namespace) -> int:
     )
     engine = Engine(settings.engine)
     journal = SqliteJournal(args.journal) if args.journal else None
+    crash = crash_point(os.environ)  # kill -9 trials only: see crash_points.py
+    port_journal: Journal | None = journal
+    if journal is not None and crash is not None:
+        port_journal = CrashingJournal(journal, crash[0], after=crash[1])
     background: asyncio.Task[None] | None = None
     try:
         if journal is not None:
@@ -127,7 +135,8 @@ async def _serve(settings: ServiceSettings, args: argparse.Namespace) -> int:
             disconnect=connection.disconnect,
             health_host=settings.health_host,
             health_port=settings.health_port,
-            journal=journal,
+            journal=port_journal,
+            after_batch=flush_logs,
         )
         if connection.background is not None:
             background = asyncio.create_task(connection.background())
@@ -151,9 +160,10 @@ def run(args: argparse.Namespace) -> int:
         max_bytes=settings.log_max_bytes,
         backups=settings.log_backups,
         tz=settings.engine.exchange_tz,
+        buffered=True,  # flushed after each batch of events
     )
     try:
-        return asyncio.run(_serve(settings, args))
+        return asyncio.run(_serve(settings, args, installed.handler.flush))
     except ConfigError as error:
         print(f"ibguard engine run: {error}", file=sys.stderr)
         return 2

@@ -15,6 +15,9 @@ Invariants:
 - at most `backups + 1` files are kept: the current one and the newest `backups` before
   it; older ones are deleted;
 - time for rotation comes from the injected clock, never from the record;
+- buffered (`buffered=True`, as the service runs it) lines reach the file on `flush()`,
+  which the service calls after each batch of events, on close, or when the buffer fills;
+  otherwise every line is flushed as it is written;
 - the handler never raises: when the directory cannot be written it writes one record
   with code LOG_FILE_UNWRITABLE to stderr, then sends every record to stderr (none is
   lost) and tries the directory again after `retry_after`.
@@ -113,6 +116,7 @@ class RotatingJsonFileHandler(logging.Handler):
         stem: str = "ibguard",
         fallback: IO[str] | None = None,
         retry_after: timedelta = timedelta(minutes=1),
+        buffered: bool = False,
     ) -> None:
         super().__init__()
         if max_bytes < 1 or backups < 0:
@@ -125,6 +129,7 @@ class RotatingJsonFileHandler(logging.Handler):
         self._clock = clock
         self._fallback = fallback
         self._retry_after = retry_after
+        self.buffered = buffered
         self._name = re.compile(re.escape(stem) + r"\.(\d{4}-\d{2}-\d{2})\.(\d+)\.jsonl\Z")
         self._stream: IO[bytes] | None = None
         self._path: Path | None = None
@@ -160,6 +165,18 @@ class RotatingJsonFileHandler(logging.Handler):
         except Exception:
             self.handleError(record)
 
+    def flush(self) -> None:
+        """Write out buffered lines (a no-op when nothing is buffered)."""
+        self.acquire()
+        try:
+            if self._stream is not None:
+                try:
+                    self._stream.flush()
+                except OSError as exc:  # the lines in the buffer are lost with the disk
+                    self._fail(exc, self._now())
+        finally:
+            self.release()
+
     def close(self) -> None:
         self.acquire()
         try:
@@ -194,7 +211,8 @@ class RotatingJsonFileHandler(logging.Handler):
             self._open_next(day)
         assert self._stream is not None  # the opens above leave a file open or raise
         self._stream.write(data)
-        self._stream.flush()
+        if not self.buffered:
+            self._stream.flush()
         self._size += len(data)
 
     def _open_newest(self, day: date) -> None:
@@ -284,10 +302,12 @@ def configure_logging(
     level: int | str = logging.INFO,
     clock: NowSource | None = None,
     logger_name: str = "ibguard",
+    buffered: bool = False,
 ) -> InstalledLogging:
-    """Send the `ibguard` loggers' records at `level` and above to rotating JSON files."""
+    """Send the `ibguard` loggers' records at `level` and above to rotating JSON files
+    (buffered: written out on `handler.flush()`; see RotatingJsonFileHandler)."""
     handler = RotatingJsonFileHandler(
-        directory, max_bytes=max_bytes, backups=backups, tz=tz, clock=clock
+        directory, max_bytes=max_bytes, backups=backups, tz=tz, clock=clock, buffered=buffered
     )
     logger = logging.getLogger(logger_name)
     installed = InstalledLogging(logger=logger, handler=handler, previous_level=logger.level)

@@ -1,12 +1,15 @@
 """The pump: feeds events into the engine core and sends its commands through the port.
 
-With a journal, each event is stored before the engine sees it (write-ahead), so a
-restarted engine replays exactly what it had decided on.
+With a journal, events are stored before the engine sees them (write-ahead), so a
+restarted engine replays exactly what it had decided on. Events are taken in batches:
+everything queued when the pump gets to work is written in one journal transaction, then
+handled one by one; nothing is handled, and no command sent, before its event is stored.
 
 Non-reentrant by design: a connector may deliver events while a command is being sent
 (a simulated broker answers synchronously), so events are queued and handled one at a
 time, in arrival order, each to completion. Both the asyncio service and the in-process
-matrix subject drive the engine through this one loop.
+matrix subject drive the engine through this one loop: `feed` handles at once, while
+`enqueue` + `drain` let a caller gather a burst (one socket read) into one batch.
 """
 
 from __future__ import annotations
@@ -33,17 +36,34 @@ class Pump:
         self.port.start(self.feed)
 
     def feed(self, event: Event) -> None:
-        """Hand one event to the engine; returns once it and everything it caused is done."""
+        """Hand one event to the engine; returns once it and everything it caused is done
+        (unless called from inside the pump: then it is queued behind the current one)."""
         self._queue.append(event)
+        self.drain()
+
+    def enqueue(self, event: Event) -> None:
+        """Queue an event for the next `drain` (which handles the queue as one batch)."""
+        self._queue.append(event)
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    def drain(self) -> None:
+        """Handle everything queued, and everything that causes, in order."""
         if self._running:
             return  # the loop below, further up the stack, will get to it
         self._running = True
+        queue, journal = self._queue, self._journal
+        handle, send = self.engine.handle, self.port.send
         try:
-            while self._queue:
-                event = self._queue.popleft()
-                if self._journal is not None:
-                    self._journal.append(event)  # write-ahead: stored before it counts
-                for command in self.engine.handle(event):
-                    self.port.send(command)
+            while queue:
+                batch = list(queue)
+                queue.clear()
+                if journal is not None:
+                    journal.append_all(batch)  # write-ahead: stored before any of it counts
+                for event in batch:
+                    for command in handle(event):
+                        send(command)
         finally:
             self._running = False

@@ -42,6 +42,7 @@ class EngineService:
         health_port: int = 0,
         tick_seconds: float = 1.0,
         journal: Journal | None = None,
+        after_batch: Callable[[], None] | None = None,
     ) -> None:
         self.engine = engine
         self._clock = clock
@@ -49,6 +50,8 @@ class EngineService:
         self._disconnect = disconnect
         self._tick_seconds = tick_seconds
         self._pump = Pump(engine, port, journal)
+        self._after_batch = after_batch
+        self._drain_scheduled = False
         self._last_event_at: datetime | None = None
         self._halt_handled = False
         self._health_port = health_port
@@ -75,16 +78,38 @@ class EngineService:
         )
 
     def feed(self, event: Event) -> None:
-        """Hand the engine an intent (SubmitOrder, RequestCancel, FlattenAll, ...)."""
+        """Hand the engine an intent (SubmitOrder, RequestCancel, FlattenAll, ...) now."""
         self._pump.feed(event)
+        self._batch_done()
 
     def _on_event(self, event: BrokerEvent) -> None:
+        # A socket read delivers its messages one callback each: gather them and handle
+        # them once the read is done, as one batch (one journal transaction, one log flush).
         self._last_event_at = self._clock.now()
-        self._pump.feed(event)
+        self._pump.enqueue(event)
+        if self._drain_scheduled:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # called outside the loop (tests, a synchronous connector)
+            self._drain()
+            return
+        self._drain_scheduled = True
+        loop.call_soon(self._drain)
+
+    def _drain(self) -> None:
+        self._drain_scheduled = False
+        self._pump.drain()
+        self._batch_done()
+
+    def _batch_done(self) -> None:
+        if self._after_batch is not None:
+            self._after_batch()
 
     def tick(self) -> None:
         """One tick of broker time; stops the connector once the engine has halted."""
         self._pump.feed(Tick(now=self.engine.broker_time(self._clock.now())))
+        self._batch_done()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Serve until `stop` is set (SIGINT/SIGTERM in the CLI) or the engine halts.

@@ -210,7 +210,9 @@ def test_the_pump_writes_each_event_before_the_engine_handles_it(tmp_path: Path)
     import asyncio
 
     asyncio.run(broker.connect())
-    assert seen_in_journal == list(range(1, len(journal) + 1))
+    # every event was stored before the engine saw it (batches may store a few ahead)
+    assert len(seen_in_journal) == len(journal)
+    assert all(stored >= handled for handled, stored in enumerate(seen_in_journal, 1))
     kinds = [type(e).__name__ for e in journal.events()]
     assert kinds[:3] == ["NextValidId", "ManagedAccounts", "ConnectionRestored"]
     assert "PositionsSnapshot" in kinds

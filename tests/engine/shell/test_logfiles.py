@@ -351,3 +351,21 @@ def test_configure_logging_installs_and_removes_the_handler(tmp_path: Path):
     assert record["code"] == "ORDER_SUBMITTED"
     assert record["oms_id"] == "A1"
     assert record["logger"] == "ibguard.test_logfiles.child"
+
+
+def test_buffered_lines_reach_the_file_on_flush_and_none_is_lost(tmp_path: Path):
+    handler = RotatingJsonFileHandler(tmp_path, max_bytes=10_000, backups=1, buffered=True)
+    for n in range(3):
+        handler.emit(logging.makeLogRecord({"msg": f"line {n}", "levelno": logging.INFO}))
+    (path,) = handler.files()
+    assert path.read_text() == ""  # still in the buffer: one write per batch, not per line
+    handler.flush()
+    assert [json.loads(line)["message"] for line in path.read_text().splitlines()] == [
+        "line 0",
+        "line 1",
+        "line 2",
+    ]
+    handler.emit(logging.makeLogRecord({"msg": "last", "levelno": logging.INFO}))
+    handler.close()  # closing flushes
+    assert json.loads(path.read_text().splitlines()[-1])["message"] == "last"
+    handler.flush()  # after close: nothing to write, no error

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+
 from ibguard.engine import Command, Engine, EngineConfig, PlaceOrder, RequestServerTime
 from ibguard.engine.events import (
     ConnectionRestored,
@@ -10,7 +12,7 @@ from ibguard.engine.events import (
     NextValidId,
     OpenOrdersSnapshot,
 )
-from ibguard.engine.ports import BrokerPort, EventHandler
+from ibguard.engine.ports import BrokerPort, EventHandler, Journal
 from ibguard.engine.shell.pump import Pump
 
 
@@ -48,3 +50,41 @@ def test_events_raised_while_sending_are_handled_after_the_current_event() -> No
     # the reconcile's first request goes out before the early snapshot answer advances it
     assert names[:3] == ["RequestServerTime", "RequestOpenOrders", "RequestCompletedOrders"]
     assert not any(isinstance(c, PlaceOrder) for c in port.sent)
+
+
+class RecordingJournal(Journal):
+    def __init__(self) -> None:
+        self.batches: list[list[Event]] = []
+
+    def append(self, event: Event) -> None:
+        self.batches.append([event])
+
+    def append_all(self, events: Sequence[Event]) -> None:
+        self.batches.append(list(events))
+
+    def events(self) -> Iterator[Event]:
+        return (event for batch in self.batches for event in batch)
+
+
+def test_a_burst_is_stored_in_one_write_before_any_of_it_is_handled() -> None:
+    engine = Engine(EngineConfig(account="DU1"))
+    journal = RecordingJournal()
+    stored_when_handled: list[int] = []
+    original = engine.handle
+
+    def handle(event: Event) -> list[Command]:
+        stored_when_handled.append(sum(len(b) for b in journal.batches))
+        return original(event)
+
+    engine.handle = handle  # type: ignore[method-assign]  # a spy on the real engine
+    pump = Pump(engine, AnsweringPort(), journal)
+    pump.start()
+    burst: list[Event] = [NextValidId(order_id=1), ManagedAccounts(accounts=("DU1",))]
+    for event in burst:
+        pump.enqueue(event)
+    assert pump.pending == 2
+    assert journal.batches == []  # nothing stored or handled before drain
+    pump.drain()
+    assert journal.batches[0] == burst
+    assert stored_when_handled == [2, 2]
+    assert pump.pending == 0

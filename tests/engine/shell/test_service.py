@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 from ibguard.engine import Engine, EngineConfig
+from ibguard.engine.events import Event
+from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.engine.shell.service import EngineService
 
 from tests.fakes.broker import QuietBroker, long
@@ -168,3 +172,45 @@ def test_system_clock_reads_aware_utc_time() -> None:
     now = SystemClock().now()
     assert now.utcoffset() is not None
     assert now > START
+
+
+class CountingJournal(SqliteJournal):
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.writes: list[int] = []
+
+    def append_all(self, events: Sequence[Event]) -> None:
+        self.writes.append(len(events))
+        super().append_all(events)
+
+
+def test_events_of_one_socket_read_are_one_journal_write_and_one_log_flush(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        broker = QuietBroker(ACCOUNT)
+        journal = CountingJournal(tmp_path / "j.sqlite")
+        flushes: list[int] = []
+        service = EngineService(
+            Engine(EngineConfig(account=ACCOUNT)),
+            broker,
+            ManualClock(START),
+            tick_seconds=3600,  # no ticks: only the broker's events
+            journal=journal,
+            after_batch=lambda: flushes.append(len(journal)),
+        )
+        stop = asyncio.Event()
+        task = await _run_until(service, lambda: service.engine.now is not None, stop)
+        flushes.clear()
+        journal.writes.clear()
+        before = len(journal)
+        await broker.connect()  # NextValidId, ManagedAccounts, ConnectionRestored at once
+        assert len(journal) == before  # gathered, not yet handled
+        await asyncio.sleep(0)
+        assert journal.writes[0] == 3
+        assert flushes[0] >= before + 3  # the log flush follows the stored batch
+        assert service.engine.connected
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
