@@ -11,6 +11,7 @@ from typing import Final
 import libcst as cst
 from ibguard.rules.base import FileContext, Invalid, Rule, Target, Valid
 from ibguard.rules.broker_api import is_distinctive_client_method
+from ibguard.rules.broker_model import client_method_names
 from ibguard.rules.names import terminal_name, words
 from ibguard.rules.values import Kind, Role, Value
 
@@ -18,6 +19,10 @@ __all__ = ["EngineBypassesConnector"]
 
 # Words that make an unresolved receiver look like the broker client.
 _CLIENT_WORDS: Final = frozenset({"ib", "ibkr", "tws", "ibapi", "eclient"})
+# Words that may follow them in a name that still means just the client (`ib_conn`).
+_CLIENT_SUFFIXES: Final = frozenset(
+    {"client", "conn", "connection", "api", "app", "gateway", "insync", "async", "session"}
+)
 # Calls of these are broker calls whatever the method is called.
 _CALLED: Final = frozenset(
     {Role.FUNCTION, Role.CLASS, Role.CLIENT_METHOD, Role.EVENT_METHOD, Role.UNTYPED}
@@ -42,6 +47,13 @@ def _callable(role: Role, method: str) -> bool:
 
 def _looks_like_client(receiver: cst.BaseExpression) -> bool:
     return bool(_CLIENT_WORDS.intersection(words(terminal_name(receiver))))
+
+
+def _named_client(receiver: cst.BaseExpression) -> bool:
+    """Named as the client and nothing else: `ib`, `self._ib`, `ib_conn`, `ibkr_client` (not
+    `ib_config`)."""
+    said = set(words(terminal_name(receiver)))
+    return bool(said & _CLIENT_WORDS) and said <= _CLIENT_WORDS | _CLIENT_SUFFIXES
 
 
 class EngineBypassesConnector(Rule):
@@ -105,10 +117,13 @@ class EngineBypassesConnector(Rule):
             def run(ib: OrderManager):
                 ib.placeOrder(1)  # annotated with the team's own type: not the broker
             """),
-        Valid("""
+        Valid(
+            """
             def run(broker):
-                broker.placeOrder(1)  # unresolved, but not named like the IB client
-            """),
+                broker.placeOrder(1)  # unresolved, but the project has its own placeOrder
+            """,
+            project={"app.orders": "class OrderManager:\n    def placeOrder(self, order): ...\n"},
+        ),
         Valid("""
             from app.connector import make_port
             port = make_port()
@@ -140,12 +155,15 @@ class EngineBypassesConnector(Rule):
                 functools.partial(book.cancelOrder, 1)
                 return [book.placeOrder, book.cancelOrder]
             """),
-        Valid("""
+        Valid(
+            """
             from app.orders import OrderManager
             def wire(loop, ib: OrderManager, broker) -> None:
                 loop.call_soon(ib.cancelOrder, 1)  # annotated with the team's own type
-                handler = broker.placeOrder  # unresolved, not named like the IB client
-            """),
+                handler = broker.placeOrder  # unresolved; the project has its own placeOrder
+            """,
+            project={"app.orders": "class OrderManager:\n    def placeOrder(self, order): ...\n"},
+        ),
         Valid(
             """
             from unittest.mock import MagicMock
@@ -509,6 +527,41 @@ class EngineBypassesConnector(Rule):
             1,
             count=5,
         ),
+        Invalid(
+            """
+            def log_trade(trade, ib=None) -> None:
+                ib.sleep(1)  # an IB client method on a parameter named as the client
+            """,
+            2,
+            5,
+        ),
+        Invalid(
+            """
+            import functools
+            from ib_async import Order
+            make = functools.partial(Order, action="BUY")  # the class, bound for later
+            """,
+            2,
+            1,
+            count=2,
+        ),
+        Invalid(
+            """
+            from connection import initiate
+            ib = initiate.initiate_ib(4002)  # a script-style import of market/connection
+            ib.disconnect()
+            """,
+            3,
+            1,
+            project={
+                "market.connection.initiate": (
+                    "from ib_async import IB\n"
+                    "def initiate_ib(port):\n"
+                    "    ib = IB()\n"
+                    "    return ib\n"
+                )
+            },
+        ),
     )
 
     # ---- imports ---------------------------------------------------------------------
@@ -558,6 +611,19 @@ class EngineBypassesConnector(Rule):
         finding = self._call_finding(node)
         if finding is not None and not self._reported_inside(node.func):
             self.report(node, finding)
+        partial = (cst.helpers.get_full_name_for_node(node.func) or "").endswith("partial")
+        for position, arg in enumerate(node.args):
+            if isinstance(arg.value, cst.Name):
+                self._check_name_argument(arg.value, bound=partial and position == 0)
+
+    def _check_name_argument(self, name: cst.Name, *, bound: bool) -> None:
+        """A broker function or client method passed on (`call_soon(run)`), or a broker
+        class bound for later construction (`partial(Order, action="BUY")`). A class passed
+        anywhere else (`isinstance(x, Trade)`) is a use of the type, not of the broker."""
+        value = self.resolver.value_of(name)
+        role = self.resolver.role(value)
+        if role in _REFERENCED or (bound and role is Role.CLASS):
+            self.report(name, f"refers to `{_shown(value)}` without calling it")
 
     def _call_finding(self, node: cst.Call) -> str | None:
         """What is wrong with this call, or None. Memoised: an outer call asks about its
@@ -596,13 +662,22 @@ class EngineBypassesConnector(Rule):
         if func is None and isinstance(node.func, cst.Attribute):
             called = node.func.attr.value
             target = node.func.value
-            if (
-                is_distinctive_client_method(called)
-                and self.resolver.value_of(target) is None
-                and _looks_like_client(target)
-            ):
+            if self._unresolved_client_member(target, called):
                 return f"calls `{called}` on `{terminal_name(target)}`, the broker client"
         return None
+
+    def _unresolved_client_member(self, receiver: cst.BaseExpression, method: str) -> bool:
+        """On a receiver that cannot be resolved: a distinctive IB client method the project
+        does not define itself, or one on a receiver named like the client (`ib`,
+        `self._ib`, `ib_client`); any IB client method on a receiver named only so (`ib`,
+        `ib_conn`: `ib.sleep()`, `ib.disconnect()`)."""
+        if self.resolver.value_of(receiver) is not None:
+            return False
+        if is_distinctive_client_method(method):
+            return _looks_like_client(receiver) or not self.context.index.defines(method)
+        return _named_client(receiver) and method in client_method_names(
+            self.context.index.broker_libraries
+        )
 
     def _reported_inside(self, func: cst.BaseExpression) -> bool:
         """`getattr(ib, "x")(...)` and `IB().connect()`: the inner call is the finding."""
@@ -680,7 +755,7 @@ class EngineBypassesConnector(Rule):
         method = node.attr.value
         owner = self.resolver.value_of(node.value)
         if owner is None:
-            if is_distinctive_client_method(method) and _looks_like_client(node.value):
+            if self._unresolved_client_member(node.value, method):
                 self.report(
                     node,
                     f"refers to `{method}` of `{terminal_name(node.value)}`, the broker client",

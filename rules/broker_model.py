@@ -29,7 +29,17 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-__all__ = ["EVENT", "PLAIN", "BrokerClass", "BrokerModel", "model", "read_library"]
+from ibguard.rules.broker_api import CLIENT_CLASSES
+
+__all__ = [
+    "EVENT",
+    "PLAIN",
+    "BrokerClass",
+    "BrokerModel",
+    "client_method_names",
+    "model",
+    "read_library",
+]
 
 PLAIN: Final = "plain"
 EVENT: Final = "event"
@@ -168,6 +178,20 @@ def model(library: str) -> BrokerModel | None:
     return found
 
 
+@cache
+def client_method_names(libraries: tuple[str, ...]) -> frozenset[str]:
+    """Public method names of the libraries' client classes (`IB`, `Client`, `EClient`)."""
+    names: set[str] = set()
+    for library in libraries:
+        found = model(library)
+        if found is None:
+            continue
+        for qualname, klass in found.classes.items():
+            if qualname.rsplit(".", 1)[-1] in CLIENT_CLASSES:
+                names.update(m for m in klass.methods if not m.startswith("_"))
+    return frozenset(names)
+
+
 def read_library(library: str) -> BrokerModel | None:
     """Read the installed `library`'s source with `ast`, without importing it."""
     try:
@@ -240,6 +264,14 @@ class _Reader:
         for statement in node.body:
             if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
                 fields[statement.target.id] = _type(statement.annotation, names)
+            elif (  # `sleep = staticmethod(util.sleep)`: a method taken from a function
+                isinstance(statement, ast.Assign)
+                and isinstance(statement.value, ast.Call)
+                and _dotted(statement.value.func) in ("staticmethod", "classmethod")
+            ):
+                for target in statement.targets:
+                    if isinstance(target, ast.Name):
+                        methods[target.id] = ""
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 decorators = {_dotted(d).rsplit(".", 1)[-1] for d in statement.decorator_list}
                 returned = _type(statement.returns, names)

@@ -40,6 +40,8 @@ class ProjectIndex:
     connector_modules: frozenset[str] = frozenset()
     reexports: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     returns: Mapping[str, str] = field(default_factory=dict)  # see `return_types`
+    # suffix -> the full keys of `returns` that end with it; filled on first use
+    _suffixes: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def is_broker(self, qualname: str) -> bool:
         return qualname.split(".", 1)[0] in self.broker_libraries
@@ -67,20 +69,40 @@ class ProjectIndex:
 
     def bases(self, class_name: str) -> tuple[str, ...]:
         """The base classes of project class `class_name`, qualified."""
-        found = self.returns.get(f"bases:{class_name}") or self.returns.get(
-            f"bases:{self.canonical(class_name)}"
-        )
+        found = self._lookup(class_name, "bases:")
         return tuple(self.canonical(b) for b in found.split(",")) if found else ()
+
+    def defines(self, method: str) -> bool:
+        """Does any project class or module define a function named `method`? (Recorded
+        for distinctive IB client method names only: see `return_types`.)"""
+        return f"defines:{method}" in self.returns
 
     def broker_model(self, qualname: str) -> BrokerModel | None:
         """The model of the broker library `qualname` belongs to, if there is one."""
         library = qualname.split(".", 1)[0]
         return model(library) if library in self.broker_libraries else None
 
-    def _fact(self, qualname: str, prefix: str) -> str | None:
+    def _lookup(self, qualname: str, prefix: str) -> str | None:
+        """The fact about `qualname`; for a script-style import (`from connection import
+        initiate` in `market/close.py` names `market.connection.initiate`) the one fact whose
+        name ends with it."""
         found = self.returns.get(prefix + qualname) or self.returns.get(
             prefix + self.canonical(qualname)
         )
+        if found is not None or "." not in qualname:
+            return found
+        if not self._suffixes:
+            for key in self.returns:
+                head, colon, name = key.rpartition(":")
+                parts = name.split(".")
+                for start in range(1, len(parts) - 1):
+                    suffix = head + colon + ".".join(parts[start:])
+                    self._suffixes.setdefault(suffix, []).append(key)
+        keys = self._suffixes.get(prefix + qualname, [])
+        return self.returns[keys[0]] if len(keys) == 1 else None
+
+    def _fact(self, qualname: str, prefix: str) -> str | None:
+        found = self._lookup(qualname, prefix)
         if found is None:
             return None
         if found.startswith("call:"):

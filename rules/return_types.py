@@ -9,6 +9,8 @@ each fact by qualified name, in one flat table of strings:
   annotation (`ib: ClassVar[IB]`), `self.ib: IB`, `self.ib = IB()` (`call:`), or
   `self.ib = ib` where the parameter `ib` is annotated.
 - `"bases:app.engine.Strategy": "app.base.Base,ibapi.client.EClient"`: the base classes.
+- `"defines:placeOrder": "app.orders.Book.placeOrder"`: the project defines a function or
+  method with a distinctive IB client name (so `x.placeOrder()` may be the team's own).
 Names are qualified through the module's top-level imports, classes and functions; Optional,
 Union, `X | None`, ClassVar and string annotations are seen through; anything else (`list[X]`,
 unknown names) is left out. Properties count as attributes: they are read, not called.
@@ -23,7 +25,11 @@ from collections.abc import Iterator, Mapping
 from typing import Final
 
 from ibguard.rules import reexports
-from ibguard.rules.broker_api import DEFAULT_BROKER_LIBRARIES, public_names
+from ibguard.rules.broker_api import (
+    DEFAULT_BROKER_LIBRARIES,
+    is_distinctive_client_method,
+    public_names,
+)
 
 __all__ = ["collect"]
 
@@ -102,6 +108,8 @@ class _Reader:
                 self._class(statement, f"{owner}.{statement.name}")
             elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 qualname = f"{owner}.{statement.name}"
+                if is_distinctive_client_method(statement.name):
+                    self.found.setdefault(f"defines:{statement.name}", qualname)
                 returned = self._returns(statement, owner if in_class else None)
                 if returned is None:
                     continue
