@@ -81,16 +81,24 @@ class EngineBypassesConnector(Rule):
     attributes and return values annotated with broker types, unannotated project functions
     by what they return (`return IB()`), attributes and methods inherited from base classes
     in any project module (`ib: ClassVar[IB]` on a base), and the client layer
-    (`ib.client`). When a receiver cannot be resolved, a distinctive IB client method on an
-    object named like the client (`ib`, `self._ib`, `ib_client`, `tws`) is reported too.
+    (`ib.client`), and script-style imports (`from connection import initiate` naming
+    `market/connection/initiate.py`). When a receiver cannot be resolved, a distinctive IB
+    client method (`placeOrder`, `req...`) is reported when the project does not define a
+    method of that name itself or the receiver is named like the client (`ib`, `self._ib`,
+    `ib_client`, `tws`), and any IB client method (`ib.sleep()`, `ib.disconnect()`) on a
+    receiver named only as the client (`ib`, `ib_conn`). Broker classes bound with
+    `functools.partial(Order, ...)` are reported as references.
     """
 
     id = "BOUNDARY-02"
     MESSAGE = "engine code bypasses the connector"
     TARGET = Target.ENGINE
     CANNOT = (
-        "Objects passed in without a broker annotation and not named like the client "
-        "(`def f(x): x.placeOrder()`); broker objects hidden in the project's own containers "
+        "Objects passed in without a broker annotation and not named like the client, "
+        "when the project defines a method of the same name itself (`def f(x): "
+        "x.placeOrder()` next to the team's own `placeOrder`), or when the method is not a "
+        "distinctive IB name (`def f(x): x.disconnect()`); broker classes passed as values "
+        "other than to `partial`; broker objects hidden in the project's own containers "
         "(`self.clients[0]`, `self.apps[name]`); what a function returns when it has no "
         "annotation and its `return` is not a call, a name assigned from a call, or `self.x`; "
         "values the broker library leaves untyped (ibapi's `EClient` methods, `util.df`): "
