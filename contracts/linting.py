@@ -2,9 +2,10 @@
 
 Reads `[tool.importlinter]` (or an .importlinter/setup.cfg file) with import-linter's own
 reader, builds the graph with grimp (cached under `.ibguard-cache/grimp`), checks each contract
-and returns one `BrokenContract` per broken one. ibguard's contract types carry violations with
-lines; import-linter's built-in types are reported once per contract, pointing at lint-imports
-for the details. A configuration import-linter rejects raises `ConfigError`.
+and returns one `BrokenContract` per broken one, with one `Violation` per offending import
+(`builtin_violations` reads them out of import-linter's own contract types). A configuration
+import-linter rejects raises `ConfigError`. A deprecated form in the config warns
+(`IbguardDeprecationWarning`) pointing at the config line that uses it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,13 @@ import copy
 import importlib
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ibguard.contracts.builtin_violations import builtin_violations
+from ibguard.contracts.deprecation import IbguardDeprecationWarning
 from ibguard.contracts.violations import Violation
 from ibguard.errors import ConfigError
 
@@ -39,9 +43,41 @@ class BrokenContract:
     guidance: str
 
 
-def _class(dotted: str) -> Any:
+def _class(dotted: str, config_file: Path) -> Any:
+    """The contract class at `dotted`; a deprecation it raises points at the config line."""
     module, _, name = dotted.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IbguardDeprecationWarning)
+        found = getattr(importlib.import_module(module), name)
+    for warning in caught:
+        if issubclass(warning.category, IbguardDeprecationWarning):
+            warnings.warn_explicit(
+                warning.message,
+                warning.category,
+                _shown(config_file),
+                _line_of(config_file, dotted),
+            )
+        else:
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return found
+
+
+def _shown(path: Path) -> str:
+    """`path` as the user would type it: relative to the working directory when inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+def _line_of(config_file: Path, text: str) -> int:
+    try:
+        lines = config_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1
+    return next((n for n, line in enumerate(lines, 1) if text in line), 1)
 
 
 def _contract_id(options: dict[str, Any]) -> str:
@@ -91,7 +127,7 @@ def lint(config_file: Path, root: Path) -> list[BrokenContract]:
                 str(config_file),
             )
         try:
-            contract = _class(types[contract_type])(
+            contract = _class(types[contract_type], config_file)(
                 name=options["name"], session_options=session, contract_options=options
             )
         except InvalidContractOptions as error:
@@ -102,12 +138,17 @@ def lint(config_file: Path, root: Path) -> list[BrokenContract]:
         check = contract.check(copy.deepcopy(graph), verbose=False)  # contracts may mutate it
         if check.kept:
             continue
-        violations = tuple(check.metadata.get("violations", ()))
-        guidance = str(
-            check.metadata.get("guidance")
-            or options.get("broken_contract_guidance")
-            or "run lint-imports for the import chains, then remove or invert those imports."
+        violations = tuple(check.metadata.get("violations", ())) or builtin_violations(check, graph)
+        guidance = " ".join(
+            str(
+                check.metadata.get("guidance")
+                or options.get("broken_contract_guidance")
+                or "run lint-imports for the import chains, then remove or invert those imports."
+            ).split()
         )
+        undeclared = sorted(check.metadata.get("undeclared_modules") or ())
+        if undeclared:  # an exhaustive layers contract
+            guidance = f"not listed as layers: {', '.join(undeclared)}; {guidance}"
         broken.append(
             BrokenContract(_contract_id(options), str(options["name"]), violations, guidance)
         )

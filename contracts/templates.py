@@ -49,9 +49,9 @@ def importlinter_template(
 root_packages = ["{root_package}"]
 include_external_packages = true
 contract_types = [
-    "ibguard_broker_boundary: ibguard.contracts.broker_boundary.BrokerBoundaryContract",
-    "ibguard_engine_isolation: ibguard.contracts.engine_isolation.EngineIsolationContract",
-    "ibguard_connector_internals: ibguard.contracts.connector_internals.ConnectorInternalsContract",
+    "ibguard_broker_boundary: ibguard.contracts.BrokerBoundaryContract",
+    "ibguard_engine_isolation: ibguard.contracts.EngineIsolationContract",
+    "ibguard_connector_internals: ibguard.contracts.ConnectorInternalsContract",
 ]
 
 [[tool.importlinter.contracts]]

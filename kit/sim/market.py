@@ -15,6 +15,7 @@ from datetime import datetime, time
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
+from ibguard.errors import UsageError
 from ibguard.kit.sim.instruments import Catalog, Instrument
 from ibguard.kit.sim.option_pricing import Greeks, black_scholes
 from ibguard.kit.sim.prices import DEFAULT_ANCHOR, Bar, PricePath, Quote, on_tick
@@ -78,7 +79,7 @@ class Market:
     def option_analytics(self, option: Instrument, when: datetime) -> OptionAnalytics:
         underlying = self.catalog.underlying(option)
         if underlying is None:
-            raise KeyError(f"option {option.key} has no underlying in the catalog")
+            raise UsageError(f"option {option.key} has no underlying in the catalog")
         spot = self.path(underlying).quote(when).mid
         zone = underlying.liquid.zone
         expiry = datetime.strptime(option.last_trade_date, "%Y%m%d").date()  # noqa: DTZ007
@@ -124,6 +125,6 @@ class Market:
         if instrument.sec_type == "OPT":
             under = self.catalog.underlying(instrument)
             if under is None:
-                raise KeyError(f"option {instrument.key} has no underlying in the catalog")
+                raise UsageError(f"option {instrument.key} has no underlying in the catalog")
             return under
         return instrument

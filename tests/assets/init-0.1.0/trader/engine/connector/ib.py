@@ -1,0 +1,5 @@
+from ib_async import IB
+
+
+def connect() -> IB:
+    return IB()

@@ -1,0 +1,3 @@
+from decimal import Decimal
+
+ONE = Decimal(1)
