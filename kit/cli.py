@@ -19,7 +19,7 @@ __all__ = ["SUBCOMMANDS", "main"]
 # keeps its module-level imports light and imports heavy dependencies inside run().
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "engine": ("ibguard.kit.engine_command", "Run the reference engine as a service."),
-    "matrix": ("ibguard.kit.matrix.command", "Run the 30-case execution matrix against an engine."),
+    "matrix": ("ibguard.kit.matrix.command", "Run the execution matrix against an engine."),
     "check": (
         "ibguard.rules.command",
         "Check the connector/engine boundary: libcst rules and import-linter contracts.",

@@ -1,10 +1,11 @@
-"""pytest11 entry point `ibguard`: the 30-case matrix and the coverage gate, configured in
+"""pytest11 entry point `ibguard`: the execution matrix and the coverage gate, configured in
 `[tool.ibguard]`.
 
 The matrix is opt-in: it runs when `--ibguard-matrix` is given, or when `[tool.ibguard]`
 sets `matrix = true` or a `subject` and pytest was started without explicit paths (so
 `pytest` runs it, `pytest tests/unit` does not). The coverage gate runs whenever
-`[tool.ibguard.coverage]` is set and pytest-cov measured the session.
+`[tool.ibguard.coverage]` is set and pytest-cov measured the session; it reads the data
+pytest-cov saved through coverage's own API (same configuration file, same data file).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--ibguard-matrix",
         action="store_true",
         default=False,
-        help="run the 30-case matrix against the configured subject",
+        help="run the execution matrix against the configured subject",
     )
     group.addoption(
         "--ibguard-subject",
@@ -102,7 +103,12 @@ def pytest_configure(config: pytest.Config) -> None:
         except (ConfigError, UnknownDriver) as error:
             raise pytest.UsageError(f"ibguard: {error}") from None
         run = MatrixRun(
-            factory, lambda: make_driver(driver), settings.capabilities, dict(settings.xfail)
+            factory,
+            lambda: make_driver(driver),
+            settings.capabilities,
+            dict(settings.xfail),
+            cases=settings.cases,
+            case_timeout=settings.case_timeout,
         )
     json_option = config.getoption("ibguard_json")
     plugin = MatrixPlugin(run, Path(json_option) if json_option else None)
@@ -129,6 +135,23 @@ def _partial_run(config: pytest.Config) -> bool:
     )
 
 
+def _coverage_measured(config: pytest.Config) -> bool:
+    """pytest-cov measured this session: `--cov` given and not `--no-cov` (its options)."""
+    sources = config.getoption("cov_source", default=None)
+    return bool(sources) and not config.getoption("no_cov", default=False)
+
+
+def _saved_coverage(config: pytest.Config) -> Any:
+    """The coverage data pytest-cov saved, loaded by a Coverage built from the same
+    configuration file (so the same data file, paths and branch setting)."""
+    import coverage
+
+    rcfile = config.getoption("cov_config", default=True)
+    cov = coverage.Coverage(config_file=rcfile if rcfile else True)
+    cov.load()
+    return cov
+
+
 class CoverageGatePlugin:
     """Fails the session when a configured package is below its minimum."""
 
@@ -139,11 +162,8 @@ class CoverageGatePlugin:
 
     @pytest.hookimpl(wrapper=True, tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> Any:
-        result = yield  # pytest-cov's wrapper, inside this one, has combined its data now
-        cov_plugin = session.config.pluginmanager.getplugin("_cov")
-        controller = getattr(cov_plugin, "cov_controller", None)
-        cov = getattr(controller, "cov", None)
-        if cov is None or getattr(cov_plugin, "_disabled", False):
+        result = yield  # pytest-cov's wrapper, inside this one, has saved its data now
+        if not _coverage_measured(session.config):
             self.lines = ["coverage gate not checked: no coverage measured (run with --cov)"]
             return result
         if _partial_run(session.config):
@@ -153,7 +173,7 @@ class CoverageGatePlugin:
             return result
         from ibguard.kit.matrix.coverage_gate import check_gate
 
-        for gate in check_gate(cov, self.minimums):
+        for gate in check_gate(_saved_coverage(session.config), self.minimums):
             self.lines.append(("PASS " if gate.ok else "FAIL ") + gate.describe())
             if not gate.ok:
                 self.failed = True

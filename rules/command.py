@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ibguard.errors import ConfigError
 from ibguard.rules import render_github, render_json, render_sarif, render_text
+from ibguard.rules.discovery import discover, glob_matches
 from ibguard.rules.findings import META_RULES, CheckResult, Finding
 from ibguard.rules.registry import RULES
 from ibguard.rules.runner import check_project
@@ -92,6 +93,20 @@ def render(result: CheckResult, output_format: str) -> str:
     return render_text.render(result)
 
 
+def _unmatched_glob(settings: Settings) -> str | None:
+    """The first engine/connector glob that matches no .py file, as an error line: a typo
+    there would otherwise check nothing and pass ("0 findings in 0 files")."""
+    found = [source.relative for source in discover(settings)]
+    for key, patterns in (("engine", settings.engine), ("connector", settings.connector)):
+        for pattern in patterns:
+            if not any(glob_matches(relative, [pattern]) for relative in found):
+                return (
+                    f"{settings.config_file} [tool.ibguard]: {key} glob {pattern!r} matches no "
+                    f".py file under {settings.root}; fix the glob (relative to that folder)"
+                )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.no_contracts and args.contracts_only:
         return _fail("--no-contracts and --contracts-only exclude each other; pass one of them")
@@ -105,6 +120,9 @@ def run(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         return _fail(f"no such file or folder: {', '.join(missing)}; pass existing paths")
+    unmatched = None if args.paths or args.contracts_only else _unmatched_glob(settings)
+    if unmatched is not None:
+        return _fail(unmatched)
     if args.jobs is not None and args.jobs < 1:
         return _fail("--jobs must be at least 1")
     with_contracts = settings.contracts and settings.has_importlinter

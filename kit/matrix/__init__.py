@@ -1,1 +1,1 @@
-"""The 30-case matrix: catalog, cases, drivers, subjects, reports."""
+"""The execution matrix: catalog, cases, drivers, subjects, reports."""

@@ -1,9 +1,12 @@
-"""The 30-case catalog as data: the single source for test ids, reports and docs.
+"""The case catalog as data: the single source for test ids, reports and docs.
 
-Owns `Case` (id, category, name, trigger, expected, code, cost) and `CASES`, in the order of
-CASES.md. Invariants: ids are unique and of the form `CATEGORY-NN`; every category is one of
-`CATEGORIES`; the catalog holds exactly 30 cases. The behaviour behind each id lives in the
-`cases_*` modules; `docs/cases.md` is rendered from this module (see `docs_page.py`).
+Owns `Case` (id, category, name, trigger, expected, code, cost, variants) and `CASES`, in
+the order of CASES.md, and the named case sets a team can pin its gate to (`CASE_SETS`:
+"seed-30" is the seed's catalog, "all" every case). Invariants: ids are unique and of the
+form `CATEGORY-NN`; every category is one of `CATEGORIES`; a case played in several
+variants names them (each is its own test, `LIFE-03[short]`). The behaviour behind each id
+lives in the `cases_*` modules; `docs/cases.md` is rendered from this module (see
+`docs_page.py`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Final, final
 
 from ibguard.errors import InternalError, UsageError
 
-__all__ = ["CASES", "CATEGORIES", "Case", "case"]
+__all__ = ["CASES", "CASE_SETS", "CATEGORIES", "DEFAULT_CASE_SET", "Case", "case", "variant_ids"]
 
 CATEGORIES: Final = ("CONN", "LIFE", "FAIL", "BOUNDARY", "PERF", "SEC", "OPS", "EDGE")
 _ID: Final = re.compile(r"\A([A-Z]+)-(\d{2})\Z")
@@ -29,6 +32,7 @@ class Case:
     expected: str
     code: str  # the log code the case expects ("" when none; "rule finding" for BOUNDARY)
     cost: str
+    variants: tuple[str, ...] = ()  # each played as its own test: "LIFE-03[short]"
 
     def __post_init__(self) -> None:
         match = _ID.match(self.id)
@@ -40,14 +44,27 @@ class Case:
         return self.id.split("-", 1)[0]
 
     @property
+    def test_ids(self) -> tuple[str, ...]:
+        """One test id per variant (the bare id when the case has none)."""
+        return tuple(f"{self.id}[{v}]" for v in self.variants) or (self.id,)
+
+    @property
     def codes(self) -> tuple[str, ...]:
         """The log codes named by `code` (it may name several, comma-separated)."""
         return tuple(c.strip() for c in self.code.split(",") if c.strip().isupper())
 
 
-def _c(*fields: str) -> Case:
+def _c(*fields: str, variants: tuple[str, ...] = ()) -> Case:
     id, name, trigger, expected, code, cost = fields
-    return Case(id=id, name=name, trigger=trigger, expected=expected, code=code, cost=cost)
+    return Case(
+        id=id,
+        name=name,
+        trigger=trigger,
+        expected=expected,
+        code=code,
+        cost=cost,
+        variants=variants,
+    )
 
 
 CASES: Final[tuple[Case, ...]] = (
@@ -300,10 +317,25 @@ CASES: Final[tuple[Case, ...]] = (
 )
 
 _BY_ID: Final = {c.id: c for c in CASES}
-if len(_BY_ID) != len(CASES) or len(CASES) != 30:
-    raise InternalError("the case catalog must hold 30 cases with unique ids")
+if len(_BY_ID) != len(CASES):
+    raise InternalError("the case catalog must hold unique ids")
+
+SEED_30: Final = tuple(c.id for c in CASES[:30])
+"""The seed's catalog (CASES.md): the set a team pins to keep its gate as it was."""
+DEFAULT_CASE_SET: Final = "all"
+CASE_SETS: Final[dict[str, tuple[str, ...]]] = {
+    DEFAULT_CASE_SET: tuple(c.id for c in CASES),
+    "seed-30": SEED_30,
+}
 
 
 def case(case_id: str) -> Case:
-    """The catalog entry for `case_id` (KeyError names the unknown id)."""
-    return _BY_ID[case_id]
+    """The catalog entry for `case_id`, or for a test id `ID[variant]` (KeyError names the
+    unknown id)."""
+    return _BY_ID[case_id.partition("[")[0]]
+
+
+def variant_ids(case_ids: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """Every test id of the given cases (default: all), variants expanded, catalog order."""
+    wanted = set(case_ids) if case_ids is not None else None
+    return tuple(t for c in CASES if wanted is None or c.id in wanted for t in c.test_ids)

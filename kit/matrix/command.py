@@ -1,9 +1,12 @@
-"""`ibguard matrix`: run the 30-case matrix against an engine and report it.
+"""`ibguard matrix`: run the execution matrix against an engine and report it; `--list`
+prints the catalog.
 
-Runs the same pytest items as the plugin (one implementation of the cases), in-process,
-isolated from the project's own pytest configuration; reads the project's `[tool.ibguard]`
-(subject, xfail, capabilities) when there is one. Exit 0 iff no case failed unexpectedly,
-1 otherwise, 2 on a usage or configuration error.
+Runs the same pytest items as the plugin (one implementation of the cases): pytest is driven
+in process with a `MatrixPlugin` object handed to `pytest.main`, isolated from the project's
+own pytest configuration (no ini file, no conftest, no entry-point plugins), and the results
+come back as objects from that plugin. Reads the project's `[tool.ibguard]` (subject, driver,
+xfail, capabilities, cases, case-timeout) when there is one. Exit 0 iff no case failed
+unexpectedly, 1 otherwise, 2 on a usage or configuration error.
 """
 
 from __future__ import annotations
@@ -11,20 +14,24 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import json
+import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from ibguard.kit.matrix.catalog import CASES
+from ibguard.kit.matrix.catalog import CASE_SETS, CASES
 from ibguard.kit.matrix.drivers import DEFAULT_DRIVER, DRIVERS
-from ibguard.kit.matrix.render import render_json, render_markdown, render_table
-from ibguard.kit.matrix.results import CaseResult
+from ibguard.kit.matrix.render import render_json, render_junit, render_markdown, render_table
 
 __all__ = ["configure", "run"]
 
 FORMATS = ("table", "json", "junit", "markdown")
+_RENDERERS = {
+    "table": render_table,
+    "json": render_json,
+    "markdown": render_markdown,
+    "junit": render_junit,
+}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -57,11 +64,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="only cases matching this pytest -k expression, e.g. 'CONN or LIFE'",
     )
     parser.add_argument(
+        "--cases",
+        choices=tuple(CASE_SETS),
+        default=None,
+        help="the case set to run (default: [tool.ibguard] cases, else every case)",
+    )
+    parser.add_argument(
         "--config",
         type=Path,
         default=None,
         metavar="FILE",
         help="pyproject.toml with [tool.ibguard] (default: nearest one upwards)",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        dest="list_cases",
+        help="print the catalog (ids, variants, category, name, cost, in the configured set) "
+        "and exit",
     )
 
 
@@ -71,95 +91,112 @@ def _fail(message: str) -> int:
 
 
 def _config(path: Path | None) -> Path | None:
-    if path is not None:
-        return path
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file() and "[tool.ibguard" in candidate.read_text(encoding="utf-8"):
-            return candidate
-    return None
+    from ibguard.rules.settings import nearest_config
+
+    return path if path is not None else nearest_config(Path.cwd())
+
+
+def catalog_listing(gate: tuple[str, ...]) -> str:
+    """The catalog as a table: id, variants, category, name, cost, and whether the gate
+    (the configured case set) runs it; then the case sets."""
+    rows = [("id", "variants", "category", "name", "cost", "in gate")]
+    rows += [
+        (
+            c.id,
+            ", ".join(c.variants) or "-",
+            c.category,
+            c.name,
+            c.cost,
+            "yes" if c.id in gate else "no",
+        )
+        for c in CASES
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    tests = sum(len(c.test_ids) for c in CASES)
+    sets = ", ".join(f"{name} ({len(ids)})" for name, ids in CASE_SETS.items())
+    lines.append(f"{len(CASES)} cases, {tests} tests with their variants; case sets: {sets}")
+    return "\n".join(lines) + "\n"
+
+
+def _argv(args: argparse.Namespace) -> list[str]:
+    argv = [
+        "-c",
+        os.devnull,  # no ini file: the project's own pytest settings do not apply
+        "--rootdir",
+        str(Path.cwd()),
+        "--noconftest",
+        "-p",
+        "no:ibguard",  # the entry-point plugin; this command hands pytest its own object
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cov",
+    ]
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    return argv
 
 
 def run(args: argparse.Namespace) -> int:
     import pytest
     from ibguard.errors import ConfigError
     from ibguard.kit.matrix.drivers import UnknownDriver, make_driver
+    from ibguard.kit.matrix.pytest_items import MatrixPlugin, MatrixRun
     from ibguard.kit.matrix.settings import load_matrix_settings, load_subject_factory
 
     started = time.perf_counter()
-    config = _config(args.config)
-    if config is not None and not config.is_file():
-        return _fail(f"config file {config} does not exist; pass an existing pyproject.toml")
     try:
+        config = _config(args.config)
+        if config is not None and not config.is_file():
+            return _fail(f"config file {config} does not exist; pass an existing pyproject.toml")
         settings = load_matrix_settings(config)
-        load_subject_factory(
+        if args.list_cases:
+            sys.stdout.write(
+                catalog_listing(CASE_SETS[args.cases] if args.cases else settings.cases)
+            )
+            return 0
+        factory = load_subject_factory(
             args.subject or settings.subject, config.parent if config is not None else None
         )
         driver = args.driver or settings.driver
         make_driver(driver).close()
     except (ConfigError, UnknownDriver) as error:
         return _fail(str(error))
-    with tempfile.TemporaryDirectory(prefix="ibguard-matrix-") as folder:
-        work = Path(folder)
-        (work / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
-        json_path, junit_path = work / "results.json", work / "junit.xml"
-        argv = [
-            "-c",
-            str(work / "pytest.ini"),
-            "--rootdir",
-            str(work),
-            "-p",
-            "no:cacheprovider",
-            "-p",
-            "no:randomly",
-            "--ibguard-matrix",
-            "--ibguard-json",
-            str(json_path),
-            "--junitxml",
-            str(junit_path),
-            "-o",
-            "junit_family=xunit2",
-        ]
-        if config is not None:
-            argv += ["--ibguard-config", str(config)]
-        if args.subject:
-            argv += ["--ibguard-subject", args.subject]
-        if args.driver:
-            argv += ["--ibguard-driver", args.driver]
-        if args.keyword:
-            argv += ["-k", args.keyword]
-        argv.append(str(work))
-        noise = io.StringIO()
-        with contextlib.redirect_stdout(noise), contextlib.redirect_stderr(noise):
-            code = pytest.main(argv)
-        if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR) or (
-            not json_path.is_file()
-        ):
-            lines = [ln for ln in noise.getvalue().splitlines() if "ibguard" in ln or "rror" in ln]
-            return _fail(lines[-1] if lines else f"pytest could not run the matrix (exit {code})")
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-        results = [
-            CaseResult(
-                id=d["id"],
-                result=d["result"],
-                duration_s=d["duration_s"],
-                code=d.get("code", ""),
-                reason=d.get("reason", ""),
-                figures=d.get("figures", {}),
-            )
-            for d in data
-        ]
-        if not results and args.keyword:
-            known = ", ".join(c.id for c in CASES[:3])
-            return _fail(f"-k {args.keyword!r} matches no case; use case ids such as {known}")
-        report = {
-            "table": render_table,
-            "json": render_json,
-            "markdown": render_markdown,
-        }.get(args.output_format)
-        text = report(results) if report else junit_path.read_text(encoding="utf-8")
+    matrix = MatrixPlugin(
+        MatrixRun(
+            factory,
+            lambda: make_driver(driver),
+            settings.capabilities,
+            dict(settings.xfail),
+            cases=CASE_SETS[args.cases] if args.cases else settings.cases,
+            case_timeout=settings.case_timeout,
+        ),
+        matrix_only=True,
+    )
+    noise = io.StringIO()  # pytest's own terminal output; this command prints its report
+    with contextlib.redirect_stdout(noise), contextlib.redirect_stderr(noise):
+        code = pytest.main(_argv(args), plugins=[matrix])
+    if matrix.problems:
+        return _fail(matrix.problems[-1])
+    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERNAL_ERROR):
+        return _fail(f"pytest could not run the matrix (exit {int(code)})")
+    results = matrix.case_results()
+    if not results and args.keyword:
+        known = ", ".join(c.id for c in CASES[:3])
+        return _fail(f"-k {args.keyword!r} matches no case; use case ids such as {known}")
+    text = _RENDERERS[args.output_format](results)
     if args.output is not None:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as error:
+            return _fail(f"cannot write {args.output} ({error.strerror}); pick a writable path")
     else:
         sys.stdout.write(text)
     elapsed = time.perf_counter() - started

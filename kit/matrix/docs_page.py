@@ -19,11 +19,16 @@ def _cell(text: str) -> str:
 
 def render_cases_page() -> str:
     lines = [
-        "# The 30-case matrix",
+        "# The execution matrix",
         "",
         "Generated from `ibguard.kit.matrix.catalog` (do not edit by hand: run",
-        "`python -m ibguard.kit.matrix.docs_page docs/cases.md`). Test ids are the case ids:",
-        "`pytest -k CONN-01`, `ibguard matrix -k CONN-01`.",
+        "`python -m ibguard.kit.matrix.docs_page docs/cases.md`). Test ids are the case ids,",
+        "with the variant for a case played in several (`LIFE-03[short]`): `pytest -k CONN-01`,",
+        "`ibguard matrix -k CONN-01`; `ibguard matrix --list` prints the catalog.",
+        "",
+        f"{len(CASES)} cases. Every case runs by default; a team pins the set its gate runs in",
+        '`[tool.ibguard]` (`cases = "seed-30"`, or a list of case ids) so that upgrading',
+        "ibguard never adds a case to its CI without its consent.",
     ]
     for category in CATEGORIES:
         lines += [

@@ -1,10 +1,14 @@
 """`[tool.ibguard]` as far as the matrix reads it: frozen settings, every bad key at once.
 
-Owned keys: `matrix` (bool: run the matrix in this project's pytest), `subject` ("module:
-factory", default the reference engine), `driver` ("wire", the default, or "inprocess"),
-`capabilities` (list: replaces what the subject declares), `[tool.ibguard.xfail]`
-("CASE-ID" = "reason", strict) and `[tool.ibguard.coverage]` ("package" = minimum
-line+branch percent). Other keys belong to `ibguard check` and are ignored here.
+The table is validated by the one schema (`ibguard.rules.settings.ibguard_table`: unknown
+keys and wrong types are errors there); this module adds what needs the catalog and the
+kit: known case ids, driver and capability names. Keys: `matrix` (bool: run the matrix in
+this project's pytest), `subject` ("module:factory", default the reference engine),
+`driver` ("wire", the default, or "inprocess"), `capabilities` (list: replaces what the
+subject declares), `cases` (the case set the gate runs: a set name such as "seed-30" or a
+list of case ids; default every case), `case-timeout` (seconds one case may take),
+`[tool.ibguard.xfail]` ("CASE-ID" = "reason", strict) and `[tool.ibguard.coverage]`
+("package" = minimum line+branch percent).
 """
 
 from __future__ import annotations
@@ -17,18 +21,22 @@ from pathlib import Path
 from typing import Any, Final
 
 from ibguard.errors import ConfigError
-from ibguard.kit.matrix.catalog import CASES
+from ibguard.kit.matrix.catalog import CASE_SETS, CASES, DEFAULT_CASE_SET
 from ibguard.kit.matrix.drivers import DEFAULT_DRIVER, DRIVERS
-from ibguard.kit.matrix.subject import ALL_CAPABILITIES, Subject
+from ibguard.kit.matrix.subject import ALL_CAPABILITIES, HEALTH_HTTP, LOG_RECORDS, Subject
+from ibguard.rules.settings import ibguard_table, read_config
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 only
-    import tomli as tomllib
-
-__all__ = ["DEFAULT_SUBJECT", "MatrixSettings", "load_matrix_settings", "load_subject_factory"]
+__all__ = [
+    "DEFAULT_CASE_TIMEOUT",
+    "DEFAULT_SUBJECT",
+    "MatrixSettings",
+    "load_matrix_settings",
+    "load_subject_factory",
+]
 
 DEFAULT_SUBJECT: Final = "ibguard.kit.matrix.reference:make_subject"
+DEFAULT_CASE_TIMEOUT: Final = 120.0
+"""Seconds one case may take before the plugin reports the subject method it hangs in."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,6 +46,8 @@ class MatrixSettings:
     subject_set: bool = False
     driver: str = DEFAULT_DRIVER
     capabilities: frozenset[str] | None = None
+    cases: tuple[str, ...] = CASE_SETS[DEFAULT_CASE_SET]
+    case_timeout: float = DEFAULT_CASE_TIMEOUT
     xfail: Mapping[str, str] = field(default_factory=dict)
     coverage: Mapping[str, float] = field(default_factory=dict)
 
@@ -50,29 +60,35 @@ class MatrixSettings:
 def load_matrix_settings(config_file: Path | None) -> MatrixSettings:
     if config_file is None or not config_file.is_file():
         return MatrixSettings()
-    try:
-        with config_file.open("rb") as handle:
-            data = tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise ConfigError([f"cannot read it ({error})"], str(config_file)) from None
-    table = data.get("tool", {}).get("ibguard")
-    if not isinstance(table, dict):
+    table = ibguard_table(read_config(config_file), config_file)
+    if table is None:
         return MatrixSettings()
-    return _parse(table, str(config_file))
+    return _parse(table, f"{config_file} [tool.ibguard]")
 
 
-def _parse(table: dict[str, Any], source: str) -> MatrixSettings:
+def _cases(value: object, errors: list[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        if value not in CASE_SETS:
+            errors.append(f"cases: unknown case set {value!r}; use one of {', '.join(CASE_SETS)}")
+            return ()
+        return CASE_SETS[value]
+    known = {c.id for c in CASES}
+    ids = [str(v) for v in value] if isinstance(value, list) else []
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        errors.append(f"cases: unknown case id(s) {', '.join(map(repr, unknown))}")
+    return tuple(c.id for c in CASES if c.id in ids)
+
+
+def _parse(table: Mapping[str, Any], source: str) -> MatrixSettings:
     errors: list[str] = []
     values: dict[str, Any] = {}
     known = {c.id for c in CASES}
     if "matrix" in table:
-        if isinstance(table["matrix"], bool):
-            values["matrix"] = table["matrix"]
-        else:
-            errors.append("matrix must be true or false")
+        values["matrix"] = table["matrix"]
     if "subject" in table:
         spec = table["subject"]
-        if isinstance(spec, str) and spec.count(":") == 1 and all(spec.split(":")):
+        if spec.count(":") == 1 and all(spec.split(":")):
             values["subject"] = spec
             values["subject_set"] = True
         else:
@@ -83,32 +99,27 @@ def _parse(table: dict[str, Any], source: str) -> MatrixSettings:
         else:
             errors.append(f"driver must be one of {', '.join(DRIVERS)}")
     if "capabilities" in table:
-        caps = table["capabilities"]
-        if not isinstance(caps, list) or not all(c in ALL_CAPABILITIES for c in caps):
-            errors.append(f"capabilities must list names from {sorted(ALL_CAPABILITIES)}")
+        names = ALL_CAPABILITIES | {LOG_RECORDS, HEALTH_HTTP}
+        unknown = [c for c in table["capabilities"] if c not in names]
+        if unknown:
+            errors.append(
+                f"capabilities: unknown {', '.join(map(repr, unknown))}; "
+                f"use names from {sorted(names)}"
+            )
         else:
-            values["capabilities"] = frozenset(caps)
+            values["capabilities"] = frozenset(table["capabilities"])
+    if "cases" in table:
+        values["cases"] = _cases(table["cases"], errors)
+    if "case-timeout" in table:
+        values["case_timeout"] = float(table["case-timeout"])
     xfail = table.get("xfail", {})
-    if not isinstance(xfail, dict):
-        errors.append('xfail must be a table of "CASE-ID" = "reason"')
-    else:
-        for case_id, reason in xfail.items():
-            if case_id not in known:
-                errors.append(f"xfail: unknown case id {case_id!r}")
-            elif not isinstance(reason, str) or not reason.strip():
-                errors.append(f"xfail: {case_id} needs a reason (a non-empty string)")
-        values["xfail"] = dict(xfail) if isinstance(xfail, dict) else {}
-    coverage = table.get("coverage", {})
-    if not isinstance(coverage, dict):
-        errors.append('coverage must be a table of "package" = minimum percent')
-    else:
-        for package, minimum in coverage.items():
-            ok = isinstance(minimum, int | float) and not isinstance(minimum, bool)
-            if not ok or not 0 <= minimum <= 100:
-                errors.append(f"coverage: {package} needs a percentage 0..100")
-        values["coverage"] = {k: float(v) for k, v in coverage.items() if not errors}
+    for case_id in xfail:
+        if case_id not in known:
+            errors.append(f"xfail: unknown case id {case_id!r}")
+    values["xfail"] = dict(xfail)
+    values["coverage"] = {k: float(v) for k, v in table.get("coverage", {}).items()}
     if errors:
-        raise ConfigError(errors, f"{source} [tool.ibguard]")
+        raise ConfigError(errors, source)
     return MatrixSettings(**values)
 
 

@@ -25,6 +25,7 @@ from typing import Any, cast, final
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 from ibguard.kit.matrix.drivers import Driver
 from ibguard.kit.matrix.subject import LOG_RECORDS, Subject, WireEndpoint
+from ibguard.kit.matrix.subject_calls import CallLog, SubjectError, Tracked
 from ibguard.kit.sim.book import SimOrder
 from ibguard.kit.sim.broker import BrokerConfig, SimBroker
 from ibguard.kit.sim.clock import VirtualClock
@@ -113,10 +114,13 @@ class Stage:
         broker: BrokerConfig | None = None,
         start: datetime | None = None,
         skew_seconds: float | Decimal = 0,
+        calls: CallLog | None = None,
     ) -> None:
         config = broker or BrokerConfig(accounts=(ACCOUNT,))
         clock = VirtualClock(start or config.start, skew_seconds)
         self.broker = self._broker = SimBroker(config, clock=clock)
+        # every subject call is logged: an exception or a hang names the method it came from
+        subject = cast(Subject, Tracked(subject, calls or CallLog()))
         self.subject = subject
         self.driver = driver
         if not driver.synchronous:
@@ -132,8 +136,13 @@ class Stage:
         endpoint = self.driver.endpoint(self._broker, client_id=CLIENT_ID, account=ACCOUNT)
         try:
             self.subject.start(endpoint)
-        except AttributeError as error:
-            if isinstance(endpoint, WireEndpoint) and error.name == "connector":
+        except SubjectError as raised:
+            error = raised.error
+            if (
+                isinstance(endpoint, WireEndpoint)
+                and isinstance(error, AttributeError)
+                and error.name == "connector"
+            ):
                 raise WrongDriver(
                     "the subject asked for endpoint.connector(): it trades through ibguard's "
                     'in-process port, so set driver = "inprocess" in [tool.ibguard] (or pass '
@@ -276,8 +285,10 @@ class Stage:
             return None
         try:
             return list(self.subject.log_records())
-        except NotImplementedError:  # declared (e.g. copied from the reference) but not there
-            return None
+        except SubjectError as raised:
+            if isinstance(raised.error, NotImplementedError):
+                return None  # declared (e.g. copied from the reference) but not there
+            raise
 
     def records_of(self, code: str) -> list[Mapping[str, object]]:
         """The records with `code` (empty when the subject offers no records)."""
@@ -347,10 +358,14 @@ class StageMaker:
 
     subject_factory: Callable[[], Subject]
     driver_factory: Callable[[], Driver]
+    variant: str = ""  # the catalog variant being played ("" for a case without variants)
+    calls: CallLog = field(default_factory=CallLog)
     stages: list[Stage] = field(default_factory=list)
 
     def __call__(self, **options: object) -> Stage:
-        stage = Stage(self.subject_factory(), self.driver_factory(), **options)  # type: ignore[arg-type]  # Stage checks its keywords
+        with self.calls.call("factory()"):
+            subject = self.subject_factory()
+        stage = Stage(subject, self.driver_factory(), calls=self.calls, **options)  # type: ignore[arg-type]  # Stage checks its keywords
         self.stages.append(stage)
         return stage
 

@@ -4,15 +4,17 @@ from pathlib import Path
 
 import pytest
 from ibguard.kit.matrix.casebook import implemented
-from ibguard.kit.matrix.catalog import CASES, CATEGORIES, Case, case
+from ibguard.kit.matrix.catalog import CASE_SETS, CASES, CATEGORIES, Case, case
 from ibguard.kit.matrix.docs_page import render_cases_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_thirty_unique_cases_in_every_category() -> None:
-    assert len({c.id for c in CASES}) == 30
+def test_unique_cases_in_every_category_and_the_seed_set_kept() -> None:
+    assert len({c.id for c in CASES}) == len(CASES)
     assert {c.category for c in CASES} == set(CATEGORIES)
+    assert len(CASE_SETS["seed-30"]) == 30  # the seed's catalog, pinned by teams
+    assert CASE_SETS["all"] == tuple(c.id for c in CASES)
 
 
 def test_every_case_has_a_behaviour() -> None:

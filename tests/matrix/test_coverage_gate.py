@@ -56,3 +56,19 @@ def test_gate_is_not_judged_on_a_partial_run(repo: pytest.Pytester) -> None:
     result = repo.runpytest_subprocess("--cov=teampkg", "-p", "no:cacheprovider", "test_core.py")
     assert result.ret == pytest.ExitCode.OK
     result.stdout.fnmatch_lines(["*coverage gate not checked: partial run*"])
+
+
+def test_gate_reads_the_data_file_coverage_is_configured_to_write(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makefile(".toml", pyproject=PYPROJECT + 'data_file = "build/coverage.db"\n')
+    package = pytester.mkpydir("teampkg")
+    (package / "core.py").write_text(MODULE, encoding="utf-8")
+    (pytester.path / "build").mkdir()
+    pytester.makepyfile(
+        test_core="import teampkg.core\n\ndef test_import():\n    assert teampkg.core.v1\n"
+    )
+    result = pytester.runpytest_subprocess("--cov=teampkg", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["FAIL teampkg: 99.*core.py: lines 102*"])
+    assert not (pytester.path / ".coverage").exists()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from ibguard.kit.matrix.catalog import variant_ids
 
 PYPROJECT = """
 [tool.ibguard]
@@ -139,10 +140,10 @@ def team_repo(pytester: pytest.Pytester) -> pytest.Pytester:
     return pytester
 
 
-def test_thirty_items_named_by_case_id(team_repo: pytest.Pytester) -> None:
+def test_one_item_per_case_variant_named_by_test_id(team_repo: pytest.Pytester) -> None:
     result = team_repo.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
     items = [line for line in result.outlines if line.startswith("ibguard-matrix::")]
-    assert len(items) == 30
+    assert items == [f"ibguard-matrix::{t}" for t in variant_ids()]
     assert items[0] == "ibguard-matrix::CONN-01"
 
 

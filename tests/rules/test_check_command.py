@@ -152,6 +152,7 @@ def test_bad_config_exits_2_naming_every_bad_key(
     assert "engine must be a list" in error
     assert "'conector'" in error
     assert "'connector'" in error
+    assert "matrix must be true or false" in error  # [tool.ibguard.matrix] is no table
     assert error.count("\n") == 1
     assert "subject" not in error
 
