@@ -1,6 +1,6 @@
 """`docs/rules.md`, generated from the rule classes (a test fails when the file is stale).
 
-Regenerate with `python -c "from ibguard.rules.docs import write; write('docs/rules.md')"`.
+Regenerate every generated document with `python -m ibguard.kit.docs`.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """`docs/cases.md`, rendered from the catalog (a test fails when the file is stale).
 
-Run `python -m ibguard.kit.matrix.docs_page docs/cases.md` to regenerate it.
+Regenerate every generated document with `python -m ibguard.kit.docs`.
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 from ibguard.kit.matrix.catalog import CASES, CATEGORIES
 
@@ -22,7 +19,7 @@ def render_cases_page() -> str:
         "# The execution matrix",
         "",
         "Generated from `ibguard.kit.matrix.catalog` (do not edit by hand: run",
-        "`python -m ibguard.kit.matrix.docs_page docs/cases.md`). Test ids are the case ids,",
+        "`python -m ibguard.kit.docs`). Test ids are the case ids,",
         "with the variant for a case played in several (`LIFE-03[short]`): `pytest -k CONN-01`,",
         "`ibguard matrix -k CONN-01`; `ibguard matrix --list` prints the catalog.",
         "",
@@ -43,7 +40,3 @@ def render_cases_page() -> str:
                 cells = (c.id, c.name, c.trigger, c.expected, c.code or "-", c.cost)
                 lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-if __name__ == "__main__":  # pragma: no cover - maintenance entry point
-    Path(sys.argv[1]).write_text(render_cases_page(), encoding="utf-8")

@@ -1,13 +1,8 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from ibguard.kit.matrix.casebook import implemented
 from ibguard.kit.matrix.catalog import CASE_SETS, CASES, CATEGORIES, Case, case
-from ibguard.kit.matrix.docs_page import render_cases_page
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_unique_cases_in_every_category_and_the_seed_set_kept() -> None:
@@ -31,10 +26,3 @@ def test_case_lookup_and_codes() -> None:
 def test_malformed_id_refused() -> None:
     with pytest.raises(ValueError, match="CATEGORY-NN"):
         Case(id="NET-01", name="n", trigger="t", expected="e", code="", cost="c")
-
-
-def test_docs_page_is_fresh() -> None:
-    page = ROOT / "docs" / "cases.md"
-    assert page.read_text(encoding="utf-8") == render_cases_page(), (
-        "docs/cases.md is stale: python -m ibguard.kit.matrix.docs_page docs/cases.md"
-    )
