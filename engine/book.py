@@ -5,14 +5,22 @@ most one move of one order and exactly one decision record. It knows what is our
 namespace in orderRef, or a permId we already hold) and keeps everything else out of the
 strategy's orders and positions (SEC-01). It never talks to the broker: the Engine decides
 what to send.
+
+The book is the only writer of its tables. Other parts read orders, positions and
+instruments through read-only mappings and change them only through the methods below.
+The common broker facts (an orderStatus or a new execution for an order known by its
+permId) take a direct path with the same outcome as the general one.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import final
+from types import MappingProxyType
+from typing import Final, final
 
 from ibguard.engine.config import EngineConfig
 from ibguard.engine.decision_log import DecisionLog
@@ -20,12 +28,16 @@ from ibguard.engine.errors import IllegalTransition
 from ibguard.engine.events import ExecutionReport, OpenOrderReport, OrderStatusReport
 from ibguard.engine.fills import FillOutcome
 from ibguard.engine.identity import OrderIndex, is_set, parse_order_ref
-from ibguard.engine.lifecycle import Kind, advance, kind_of_broker_status
+from ibguard.engine.instruments import InstrumentRegistry
+from ibguard.engine.lifecycle import TRANSITIONS, Kind, advance, kind_of_broker_status
 from ibguard.engine.logcodes import LogCode
-from ibguard.engine.model import Instrument, OrderRequest, OrderType, Status
+from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, Status
 from ibguard.engine.orders import OrderRecord
 
 __all__ = ["Book", "Sighting"]
+
+_ZERO = Decimal(0)
+_INFO = logging.INFO
 
 
 @final
@@ -38,27 +50,63 @@ class Sighting:
     stolen: bool = False  # our clientId, not our order: another process is using our id
 
 
+_NOTHING: Final = Sighting()
+
+
 class Book:
     def __init__(self, config: EngineConfig, log: DecisionLog) -> None:
         self._config = config
         self._log = log
-        self.orders: dict[str, OrderRecord] = {}
-        self.index = OrderIndex()
-        self.positions: dict[str, Decimal] = {}
-        self.foreign_positions: dict[str, Decimal] = {}
-        self.instruments: dict[str, Instrument] = {}
-        self._keys_by_con_id: dict[int, set[str]] = {}
-        self._keys_by_symbol: dict[str, set[str]] = {}
+        self._orders: dict[str, OrderRecord] = {}
+        self._index = OrderIndex()
+        self._positions: dict[str, Decimal] = {}
+        self._foreign_positions: dict[str, Decimal] = {}
+        self._instruments = InstrumentRegistry()
+        # read-only views of the tables (live: they show every change)
+        self.orders: Final[Mapping[str, OrderRecord]] = MappingProxyType(self._orders)
+        self.positions: Final[Mapping[str, Decimal]] = MappingProxyType(self._positions)
+        self.foreign_positions: Final[Mapping[str, Decimal]] = MappingProxyType(
+            self._foreign_positions
+        )
+        self.instruments: Final[Mapping[str, Instrument]] = self._instruments.by_key
         self._foreign_exec_ids: set[str] = set()
         self._foreign_seen: set[int] = set()
         self._exec_owner: dict[str, str] = {}
-        self._touched: list[str] = []
-        self.now: datetime | None = None
+        self._untimed: list[OrderRecord] = []
+        self._flatten_moves: list[OrderRecord] = []
+        self._following_flatten = False
+        self._awaiting_reconcile = 0
+        self._now: datetime | None = None
 
-    def drain_touched(self) -> list[str]:
-        """oms_ids whose state moved since the last call (for the stale-order timer)."""
-        touched, self._touched = self._touched, []
-        return touched
+    def set_time(self, now: datetime) -> None:
+        self._now = now
+
+    def drain_untimed(self) -> list[OrderRecord]:
+        """Orders that moved with no stale-order timer running for them (see stale.py)."""
+        untimed, self._untimed = self._untimed, []
+        return untimed
+
+    @property
+    def has_untimed(self) -> bool:
+        return bool(self._untimed)
+
+    def follow_flatten(self, on: bool) -> None:
+        """Note moves of flatten orders while a flatten follows its orders."""
+        self._following_flatten = on
+        self._flatten_moves.clear()
+
+    def drain_flatten_moves(self) -> list[OrderRecord]:
+        """Flatten orders that moved since the last call (see flatten.py)."""
+        moved, self._flatten_moves = self._flatten_moves, []
+        return moved
+
+    @property
+    def awaiting_reconcile(self) -> int:
+        """How many orders wait for the broker's answer to settle their fate."""
+        return self._awaiting_reconcile
+
+    def is_flat(self) -> bool:
+        return not any(self._positions.values())
 
     # --- lookups ---------------------------------------------------------------------------
 
@@ -67,16 +115,16 @@ class Book:
 
     def find(self, *, perm_id: int, order_ref: str, client_id: int, order_id: int) -> str | None:
         """permId first, then our orderRef, then the provisional alias (never reused)."""
-        oms_id = self.index.by_perm(perm_id)
+        oms_id = self._index.by_perm(perm_id)
         if oms_id is not None:
             return oms_id
         oms_id = self.ours(order_ref)
         if oms_id is not None:
-            return oms_id if oms_id in self.orders else None
-        oms_id = self.index.by_alias(client_id, order_id)
+            return oms_id if oms_id in self._orders else None
+        oms_id = self._index.by_alias(client_id, order_id)
         if oms_id is None:
             return None
-        record = self.orders[oms_id]
+        record = self._orders[oms_id]
         if perm_id and record.perm_id and record.perm_id != perm_id:
             self._log.info(
                 LogCode.ORDER_ID_REUSE,
@@ -90,7 +138,11 @@ class Book:
             return None
         return oms_id
 
-    # --- moves -----------------------------------------------------------------------------
+    def by_alias(self, client_id: int, order_id: int) -> OrderRecord | None:
+        oms_id = self._index.by_alias(client_id, order_id)
+        return None if oms_id is None else self._orders[oms_id]
+
+    # --- orders: the only ways they change ---------------------------------------------------
 
     def move(self, record: OrderRecord, kind: Kind) -> bool:
         try:
@@ -104,25 +156,84 @@ class Book:
                 oms_id=record.oms_id,
             )
             return False
-        record.updated_at = self.now or record.updated_at
-        self._touched.append(record.oms_id)
+        self._moved(record)
         return True
+
+    def _moved(self, record: OrderRecord) -> None:
+        record.updated_at = self._now or record.updated_at
+        if not record.timed:
+            record.timed = True
+            self._untimed.append(record)
+        if self._following_flatten and record.request.flatten_reason is not None:
+            self._flatten_moves.append(record)
+
+    def create(self, oms_id: str, request: OrderRequest) -> OrderRecord:
+        """A strategy's new order: NEW until sent."""
+        record = OrderRecord(oms_id=oms_id, request=request, created_at=self._now)
+        self._orders[oms_id] = record
+        self.know(request.instrument)
+        return record
+
+    def renew(self, record: OrderRecord, request: OrderRequest) -> None:
+        """A NEW order submitted again: it takes the request it is submitted with now."""
+        record.request = request
+        self.know(request.instrument)
 
     def adopt(self, oms_id: str, request: OrderRequest) -> OrderRecord:
         """A broker order of ours the book has no record of (recovery, orphan fill)."""
-        record = OrderRecord(oms_id=oms_id, request=request, recovered=True, created_at=self.now)
-        self.orders[oms_id] = record
+        record = OrderRecord(oms_id=oms_id, request=request, recovered=True, created_at=self._now)
+        self._orders[oms_id] = record
         return record
+
+    def sent(self, record: OrderRecord, order_id: int, epoch: int) -> str | None:
+        """placeOrder goes out under `order_id`; the provisional alias points at `record`.
+        Returns the other order the alias pointed at before (an orderId reuse)."""
+        client_id = self._config.client_id
+        replaced = self._index.bind_alias(client_id, order_id, record.oms_id)
+        record.order_id = order_id
+        record.client_id = client_id
+        record.sent_epoch = epoch
+        self.move(record, Kind.SEND)
+        return replaced
+
+    def forget_alias(self, record: OrderRecord) -> None:
+        """The order was not placed under its orderId after all."""
+        self._index.drop_alias(record.client_id, record.order_id, record.oms_id)
+        record.order_id = None
+        record.client_id = None
+
+    def acknowledge(self, record: OrderRecord) -> None:
+        record.acknowledged = True
+
+    def await_reconcile(self, record: OrderRecord) -> None:
+        """Its fate is unknown until the broker answers (CONN-01, CONN-03, refused cancel)."""
+        if not record.pending_reconcile:
+            record.pending_reconcile = True
+            self._awaiting_reconcile += 1
+
+    def settle(self, record: OrderRecord) -> None:
+        """The broker's answer was applied: no longer waiting for it."""
+        if record.pending_reconcile:
+            record.pending_reconcile = False
+            self._awaiting_reconcile -= 1
+
+    def stamp(self, record: OrderRecord, now: datetime) -> None:
+        """An order that moved before any broker time was known takes the first one."""
+        record.updated_at = now
+
+    def untime(self, record: OrderRecord) -> None:
+        """Its stale-order timer ended; the next move starts another."""
+        record.timed = False
 
     def bind(self, record: OrderRecord, *, perm_id: int, client_id: int, order_id: int) -> None:
         """Learn broker ids for `record` (first confirmation, recovery)."""
         if perm_id and record.perm_id is None:
             record.perm_id = perm_id
-            self.index.bind_perm(perm_id, record.oms_id)
-        elif perm_id and perm_id != record.perm_id and self.index.by_perm(perm_id) is None:
+            self._index.bind_perm(perm_id, record.oms_id)
+        elif perm_id and perm_id != record.perm_id and self._index.by_perm(perm_id) is None:
             # a second broker order carries this oms_id: keep counting its fills here (they
             # are real exposure) and tell the operator, never merge it silently
-            self.index.bind_perm(perm_id, record.oms_id)
+            self._index.bind_perm(perm_id, record.oms_id)
             self._log.alert(
                 LogCode.DUPLICATE_BROKER_ORDER,
                 "two broker orders for one oms_id",
@@ -130,11 +241,13 @@ class Book:
                 perm_id=record.perm_id,
                 other_perm_id=perm_id,
             )
-        ours = is_set(order_id) and client_id == self._config.client_id
-        if ours and record.order_id is None:
+        if record.order_id is None and self._binds_alias(client_id, order_id):
             record.order_id = order_id
             record.client_id = client_id
-            self.index.bind_alias(client_id, order_id, record.oms_id)
+            self._index.bind_alias(client_id, order_id, record.oms_id)
+
+    def _binds_alias(self, client_id: int, order_id: int) -> bool:
+        return is_set(order_id) and client_id == self._config.client_id
 
     # --- foreign -----------------------------------------------------------------------------
 
@@ -178,7 +291,7 @@ class Book:
                 broker_status=report.status,
             )
         else:
-            record = self.orders[oms_id]
+            record = self._orders[oms_id]
             if not record.acknowledged and recovering:
                 record.recovered = True
                 self._log.info(
@@ -203,12 +316,24 @@ class Book:
         )
         if oms_id is None:
             return Sighting(foreign=True)
-        record = self.orders[oms_id]
+        record = self._orders[oms_id]
         self.bind(
             record, perm_id=report.perm_id, client_id=report.client_id, order_id=report.order_id
         )
         self._apply_broker_status(record, report.status)
         return Sighting(oms_id=oms_id)
+
+    def status_fast(self, report: OrderStatusReport) -> bool:
+        """The common orderStatus: an order known by its permId, its ids already bound.
+        Applies it exactly as `apply_status` would; False (nothing changed) otherwise."""
+        oms_id = self._index.by_perm(report.perm_id)
+        if oms_id is None:
+            return False
+        record = self._orders[oms_id]
+        if record.order_id is None and self._binds_alias(report.client_id, report.order_id):
+            return False
+        self._apply_broker_status(record, report.status)
+        return True
 
     def _apply_broker_status(self, record: OrderRecord, broker_status: str) -> None:
         record.acknowledged = True  # any status the broker reports means it has the order
@@ -223,19 +348,21 @@ class Book:
                 oms_id=record.oms_id,
                 broker_status=broker_status,
             )
-        self.move(record, kind)  # ACK, FINAL_FILL, CANCELED and REJECT are total
-        if record.status is before:
+        # ACK, FINAL_FILL, CANCELED and REJECT are total: a direct table hit
+        after = record.status = TRANSITIONS[(before, kind)]
+        self._moved(record)
+        if after is before or not self._log.on(_INFO):
             return
-        if record.status is Status.FILLED:
+        if after is Status.FILLED:
             self._log.info(
                 LogCode.ORDER_STATUS,
                 "broker reports the order filled",
                 oms_id=record.oms_id,
                 filled=record.filled,
             )
-        elif record.status is Status.CANCELED:
+        elif after is Status.CANCELED:
             self._log.info(LogCode.ORDER_CANCELED, "order canceled", oms_id=record.oms_id)
-        elif record.status is Status.REJECTED:
+        elif after is Status.REJECTED:
             self._log.info(
                 LogCode.ORDER_REJECTED,
                 "order rejected by the broker",
@@ -248,7 +375,7 @@ class Book:
                 "order acknowledged by the broker",
                 oms_id=record.oms_id,
                 perm_id=record.perm_id,
-                status=record.status.value,
+                status=after.value,
             )
 
     def apply_execution(self, report: ExecutionReport) -> Sighting:
@@ -257,7 +384,7 @@ class Book:
             self._log.info(
                 LogCode.FILL_ZERO_QTY, "zero-quantity execution ignored", exec_id=report.exec_id
             )
-            return Sighting()
+            return _NOTHING
         oms_id = self.find(
             perm_id=report.perm_id,
             order_ref=report.order_ref,
@@ -274,12 +401,61 @@ class Book:
                 price=report.price,
                 symbol=report.instrument.symbol,
             )
-            return Sighting()
-        record = self._orphan(report) if oms_id is None else self.orders[oms_id]
+            return _NOTHING
+        record = self._orphan(report) if oms_id is None else self._orders[oms_id]
         self.bind(
             record, perm_id=report.perm_id, client_id=report.client_id, order_id=report.order_id
         )
         return self._count(record, report)
+
+    def fill_fast(self, report: ExecutionReport) -> OrderRecord | None:
+        """The common execution: a new execId, shares > 0 at a price >= 0, within the
+        order's quantity, for an order known by its permId (not CANCELED, ids bound).
+        Applies it exactly as `apply_execution` would and returns the order; None (nothing
+        changed) when the general path must decide."""
+        oms_id = self._index.by_perm(report.perm_id)
+        if oms_id is None:
+            return None
+        record = self._orders[oms_id]
+        shares = report.shares
+        price = report.price
+        request = record.request
+        ledger = record.ledger
+        if (
+            shares <= 0
+            or price < 0
+            or record.synthesized
+            or record.status is Status.CANCELED
+            or record.perm_id != report.perm_id
+            or ledger.quantity + shares > request.quantity
+            or (record.order_id is None and self._binds_alias(report.client_id, report.order_id))
+            or not ledger.add_new(report.exec_id, shares, price, report.time)
+        ):
+            return None
+        self._exec_owner[report.exec_id] = oms_id
+        instrument = request.instrument
+        key = instrument.key  # once per fill
+        if key not in self.instruments:
+            self._instruments.know(instrument)
+        positions = self._positions
+        signed = shares if request.side is Side.BUY else -shares
+        positions[key] = positions.get(key, _ZERO) + signed
+        record.last_fill_at = report.time
+        filled = ledger.quantity
+        kind = Kind.FINAL_FILL if filled >= request.quantity else Kind.PARTIAL_FILL
+        record.status = TRANSITIONS[(record.status, kind)]  # fills: total but for CANCELED
+        self._moved(record)
+        if self._log.on(_INFO):
+            self._log.info(
+                LogCode.FILL_APPLIED,
+                "fill applied",
+                shares=shares,
+                price=price,
+                filled=filled,
+                oms_id=oms_id,
+                exec_id=report.exec_id,
+            )
+        return record
 
     def _orphan(self, report: ExecutionReport) -> OrderRecord:
         oms_id = self.ours(report.order_ref)
@@ -311,7 +487,7 @@ class Book:
         ids = {"oms_id": record.oms_id, "exec_id": report.exec_id}
         if result.outcome is FillOutcome.DUPLICATE:
             self._log.info(LogCode.FILL_DUPLICATE, "duplicate execution ignored", **ids)
-            return Sighting()
+            return _NOTHING
         if result.outcome is FillOutcome.CONFLICT:
             self._log.alert(
                 LogCode.FILL_CONFLICT,
@@ -320,17 +496,17 @@ class Book:
                 price=report.price,
                 **ids,
             )
-            return Sighting()
+            return _NOTHING
         if result.outcome is FillOutcome.STALE_CORRECTION:
             self._log.info(LogCode.FILL_DUPLICATE, "older revision of a correction", **ids)
-            return Sighting()
+            return _NOTHING
         self._exec_owner[report.exec_id] = record.oms_id
         if record.synthesized:
             # an orphan's size is known only from its executions: each one may raise it
             size = max(record.quantity, record.filled, report.cum_qty)
             record.request = replace(record.request, quantity=size)
         self._add_position(
-            self.positions,
+            self._positions,
             record.request.instrument,
             result.quantity_delta * record.request.side.sign,
         )
@@ -386,42 +562,38 @@ class Book:
             # trades in other accounts the login can see do not
             self._foreign_exec_ids.add(report.exec_id)
             self._add_position(
-                self.foreign_positions, report.instrument, report.shares * report.side.sign
+                self._foreign_positions, report.instrument, report.shares * report.side.sign
             )
         return sighting
 
     def _add_position(
         self, table: dict[str, Decimal], instrument: Instrument, signed: Decimal
     ) -> None:
-        self.know(instrument)
-        table[instrument.key] = table.get(instrument.key, Decimal(0)) + signed
+        key = instrument.key
+        self._instruments.know(instrument)
+        table[key] = table.get(key, _ZERO) + signed
 
     # --- instruments -------------------------------------------------------------------------
 
-    def know(self, instrument: Instrument, *, replace: bool = False) -> None:
-        """Register an instrument under its book key (the first sighting stays unless
-        `replace`), indexed by conId and symbol for contract-change lookups."""
-        if instrument.key in self.instruments and not replace:
-            return
-        self.instruments[instrument.key] = instrument
-        if instrument.con_id:
-            self._keys_by_con_id.setdefault(instrument.con_id, set()).add(instrument.key)
-        self._keys_by_symbol.setdefault(instrument.symbol, set()).add(instrument.key)
+    def know(self, instrument: Instrument) -> None:
+        self._instruments.know(instrument)
 
     def changed_instrument(self, new: Instrument, previous_symbol: str | None) -> Instrument | None:
-        """A known instrument that `new` replaces: same conId under another key, or the
-        symbol the broker says it had before (EDGE-02). Costs the same for any book size."""
-        keys = set(self._keys_by_con_id.get(new.con_id, ())) if new.con_id else set()
-        if previous_symbol is not None:
-            keys |= self._keys_by_symbol.get(previous_symbol, set())
-        keys.discard(new.key)
-        return self.instruments[min(keys)] if keys else None
+        """A known instrument that `new` replaces (EDGE-02); None when it is no change."""
+        return self._instruments.replaced_by(new, previous_symbol)
+
+    def rekey(self, old: Instrument, new: Instrument) -> None:
+        """A contract changed: the new identity takes over the old one's position."""
+        self._instruments.know(new, replace=True)
+        quantity = self._positions.pop(old.key, _ZERO)
+        if quantity:
+            self._positions[new.key] = self._positions.get(new.key, _ZERO) + quantity
 
     def apply_commission(self, exec_id: str, commission: Decimal) -> bool:
         oms_id = self._exec_owner.get(exec_id)
         if oms_id is None:
             return False
-        return self.orders[oms_id].ledger.set_commission(exec_id, commission)
+        return self._orders[oms_id].ledger.set_commission(exec_id, commission)
 
     def _negative_allowed(self, instrument: Instrument) -> bool:
         return (

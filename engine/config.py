@@ -27,6 +27,9 @@ class EngineConfig:
     stale_after: timedelta = timedelta(minutes=5)
     skew_tolerance: timedelta = timedelta(seconds=30)
     what_if_timeout: timedelta = timedelta(seconds=30)
+    # after the broker says a flatten order Filled, how long its executions may take to
+    # reach the position before the summary counts them missing (broker time)
+    flatten_fill_wait: timedelta = timedelta(seconds=30)
     max_messages_per_second: int = 45
     negative_price_sec_types: frozenset[str] = field(default=frozenset({"BAG"}))
     negative_price_symbols: frozenset[str] = field(default=frozenset())
@@ -48,6 +51,8 @@ class EngineConfig:
             errors.append("stale_after: must be positive")
         if self.what_if_timeout <= timedelta(0):
             errors.append("what_if_timeout: must be positive")
+        if self.flatten_fill_wait < timedelta(0):
+            errors.append("flatten_fill_wait: must not be negative")
         if self.skew_tolerance < timedelta(0):
             errors.append("skew_tolerance: must not be negative")
         if self.max_messages_per_second < 1:

@@ -31,6 +31,11 @@ class DecisionLog:
         self._alerts = alerts
         self.muted = False  # while replaying a journal: the decisions were logged already
 
+    def on(self, level: int) -> bool:
+        """Whether a record at `level` would go anywhere: hot paths ask before they build
+        one (the logger caches the answer per level)."""
+        return not self.muted and self._logger.isEnabledFor(level)
+
     def debug(self, code: LogCode, message: str, **fields: object) -> None:
         self._emit(logging.DEBUG, code, message, fields)
 
@@ -50,7 +55,7 @@ class DecisionLog:
             self._alerts.alert(code, message, _frozen(fields))
 
     def _emit(self, level: int, code: LogCode, message: str, fields: dict[str, object]) -> None:
-        if self.muted:
+        if self.muted or not self._logger.isEnabledFor(level):
             return
         extra: dict[str, object] = {"code": code}
         for key, value in fields.items():

@@ -12,8 +12,6 @@ Whether to send at all (halts, connection, throttle) is the Engine's call.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ibguard.engine.book import Book
 from ibguard.engine.broker_errors import ErrorClass, reported_state
 from ibguard.engine.commands import CancelOrder, Command, PlaceOrder
@@ -23,7 +21,7 @@ from ibguard.engine.events import BrokerError, SubmitOrder
 from ibguard.engine.identity import is_set, make_order_ref
 from ibguard.engine.lifecycle import Kind
 from ibguard.engine.logcodes import LogCode
-from ibguard.engine.model import Status
+from ibguard.engine.model import Instrument, Status
 from ibguard.engine.orders import OrderRecord
 
 __all__ = ["OrderDesk"]
@@ -44,9 +42,7 @@ class OrderDesk:
 
     # --- submit --------------------------------------------------------------------------------
 
-    def submit(
-        self, event: SubmitOrder, *, now: datetime | None, connected: bool, epoch: int
-    ) -> list[Command]:
+    def submit(self, event: SubmitOrder, *, connected: bool, epoch: int) -> list[Command]:
         oms_id = event.oms_id
         record = self._book.orders.get(oms_id)
         if record is not None:
@@ -56,15 +52,13 @@ class OrderDesk:
                 return self.refuse(oms_id, "its last submit is unresolved until reconcile")
             if record.acknowledged or record.perm_id is not None:
                 return self.refuse(oms_id, "the broker has an order under this oms_id")
-            record.request = event.request
+            self._book.renew(record, event.request)
         else:
-            record = OrderRecord(oms_id=oms_id, request=event.request, created_at=now)
-            self._book.orders[oms_id] = record
-        self._book.know(event.request.instrument)
+            record = self._book.create(oms_id, event.request)
         if not connected or self.next_order_id is None:
             return self.refuse(oms_id, "not connected: order kept NEW, submit again later")
         order_id = self._allocate()
-        replaced = self._book.index.bind_alias(self._config.client_id, order_id, oms_id)
+        replaced = self._book.sent(record, order_id, epoch)
         if replaced is not None:
             self._log.info(
                 LogCode.ORDER_ID_REUSE,
@@ -73,10 +67,6 @@ class OrderDesk:
                 oms_id=oms_id,
                 old_oms_id=replaced,
             )
-        record.order_id = order_id
-        record.client_id = self._config.client_id
-        record.sent_epoch = epoch
-        self._book.move(record, Kind.SEND)
         self._log.info(LogCode.ORDER_SUBMITTED, "placeOrder sent", oms_id=oms_id, order_id=order_id)
         return [
             PlaceOrder(
@@ -105,7 +95,7 @@ class OrderDesk:
         """A placeOrder dropped before it left (throttle queue at a disconnect)."""
         record = self._book.orders[command.oms_id]
         self._book.move(record, Kind.NOT_PLACED)
-        self.forget_alias(record)
+        self._book.forget_alias(record)
 
     def cancel_not_sent(self, command: CancelOrder) -> None:
         """A cancelOrder dropped before it left: the order is as live as it was."""
@@ -120,10 +110,41 @@ class OrderDesk:
             oms_id=record.oms_id,
         )
 
-    def forget_alias(self, record: OrderRecord) -> None:
-        self._book.index.drop_alias(record.client_id, record.order_id, record.oms_id)
-        record.order_id = None
-        record.client_id = None
+    def connection_lost(self) -> bool:
+        """Submits with no broker answer before a disconnect: NEW until reconcile says
+        whether the broker got them (CONN-01). True when there were any."""
+        in_doubt = False
+        for record in self._book.orders.values():
+            if record.status is Status.SUBMITTED and not record.acknowledged:
+                in_doubt = True
+                self._book.move(record, Kind.NOT_PLACED)
+                self._book.await_reconcile(record)
+                self._log.warning(
+                    LogCode.SUBMIT_PENDING,
+                    "placeOrder sent, no broker answer before the disconnect: NEW until reconcile",
+                    oms_id=record.oms_id,
+                    order_id=record.order_id,
+                )
+        return in_doubt
+
+    def contract_changed(self, old: Instrument, new: Instrument) -> list[Command]:
+        """EDGE-02: the new identity takes the position; working orders on the old one go."""
+        self._log.alert(
+            LogCode.CONTRACT_CHANGED,
+            "contract changed: cancelling working orders on the old contract",
+            old_symbol=old.symbol,
+            new_symbol=new.symbol,
+            old_con_id=old.con_id,
+            new_con_id=new.con_id,
+        )
+        self._book.rekey(old, new)
+        commands: list[Command] = []
+        old_key = old.key
+        for record in list(self._book.orders.values()):
+            on_old = record.request.instrument.key == old_key
+            if on_old and record.status.is_live and record.order_id is not None:
+                commands += self.cancel(record)
+        return commands
 
     # --- cancel --------------------------------------------------------------------------------
 
@@ -170,14 +191,14 @@ class OrderDesk:
             self._log.info(LogCode.ORDER_CANCELED, "order canceled", oms_id=oms_id, **ids)
             return None
         if cls is ErrorClass.REJECTED:
-            record.acknowledged = True
+            self._book.acknowledge(record)
             self._book.move(record, Kind.REJECT)  # total for every status
             self._log.warning(LogCode.ORDER_REJECTED, "order rejected", oms_id=oms_id, **ids)
             return None
         if cls is ErrorClass.DUPLICATE_ID:
             if not self._book.move(record, Kind.NOT_PLACED):
                 return None  # a late 103 for an order the broker has: keep its ids
-            self.forget_alias(record)
+            self._book.forget_alias(record)
             assert self.next_order_id is not None  # we sent an order, so we had ids
             self.next_order_id = max(self.next_order_id, event.req_id + 1)
             self._log.warning(
@@ -195,7 +216,7 @@ class OrderDesk:
             oms_id=oms_id,
             **ids,
         )
-        record.pending_reconcile = True
+        self._book.await_reconcile(record)
         return f"error {event.code} on {oms_id}"
 
     def _cancel_refused(
@@ -219,7 +240,7 @@ class OrderDesk:
         if record.status is Status.CANCEL_PENDING:
             kind = Kind.CANCEL_REFUSED_PARTIAL if record.filled else Kind.CANCEL_REFUSED_UNFILLED
             self._book.move(record, kind)
-        record.pending_reconcile = True
+        self._book.await_reconcile(record)
         self._log.warning(
             LogCode.CANCEL_REFUSED,
             "cancel refused: back to the live state until the broker says more",

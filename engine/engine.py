@@ -6,20 +6,23 @@ message throttle. The Engine routes each event to the part that owns the decisio
 - book.py applies broker facts to orders (fills, acknowledgements, what is ours);
 - desk.py submits and cancels and reads the broker's errors about orders;
 - reconcile.py asks the broker for the truth and lets it win;
-- flatten.py closes the book; position_watch.py compares positions; stale.py times out.
-It decides itself on connection, halts, time and schedules.
+- flatten.py closes the book; position_watch.py compares positions; stale.py times out;
+- session.py is the broker session's state (disconnected, syncing, ready, halted).
+The Engine itself only routes, and keeps the schedules on broker time.
 
 Invariants:
 - `handle()` never raises: an event the engine cannot use is logged with a code.
 - After a halt (326, our clientId used elsewhere, wrong account) nothing is sent again.
 - Never two live broker orders for one oms_id: an order whose fate is unknown is not
   resent until reconciliation has settled it.
+- A due flatten is never lost: replaying the journal rebuilds it, and it runs once the
+  session is up and reconciled (flatten.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -59,12 +62,12 @@ from ibguard.engine.events import (
 )
 from ibguard.engine.flatten import Flattener, FlattenReport
 from ibguard.engine.health import HealthCheck, HealthReport
-from ibguard.engine.lifecycle import Kind
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument, OrderSnapshot, PositionSnapshot, Status
 from ibguard.engine.ports import AlertSink
 from ibguard.engine.position_watch import PositionWatch
 from ibguard.engine.reconcile import Reconciler
+from ibguard.engine.session import Session, SessionMove, SessionState
 from ibguard.engine.stale import StaleTimer
 from ibguard.engine.throttle import MessageThrottle
 
@@ -80,13 +83,15 @@ class Engine:
         logger: logging.Logger | None = None,
     ) -> None:
         self.config = config
+        self._account = config.account
         self._log = DecisionLog(logger or logging.getLogger("ibguard.engine"), alerts)
         self._book = Book(config, self._log)
         self._desk = OrderDesk(config, self._book, self._log)
-        self._reconciler = Reconciler(self._book, self._log, self._desk)
+        self._reconciler = Reconciler(self._book, self._log)
         self._flattener = Flattener(config, self._book, self._log, self._desk)
         self._positions = PositionWatch(config, self._book, self._log)
         self._stale = StaleTimer(self._book, config.stale_after)
+        self._session = Session()
         self._clock = BrokerClock()
         self._throttle: MessageThrottle[Command] = MessageThrottle(config.max_messages_per_second)
         zone = config.zone
@@ -95,8 +100,6 @@ class Engine:
             DailySchedule(config.overnight_check_at, zone) if config.overnight_check_at else None
         )
         self._now: datetime | None = None
-        self._connected = False
-        self._halt_reason: str | None = None
         self._fills_since_tick = 0
         self._fills_total = 0
         self._handlers: dict[type[Any], Callable[[Any], list[Command]]] = {
@@ -121,19 +124,32 @@ class Engine:
             OpenOrdersSnapshot: self._on_open_orders,
             CompletedOrdersSnapshot: self._on_completed_orders,
             ExecutionsSnapshot: self._on_executions,
-            WhatIfResult: self._on_what_if,
+            WhatIfResult: lambda e: self._flattener.on_what_if(e, self._on_submit),
         }
 
     # --- the one entry point -------------------------------------------------------------------
 
     def handle(self, event: Event) -> list[Command]:
         """Apply one event; return the commands to send now, in order. Never raises."""
-        handler = self._handlers.get(type(event))
+        cls = type(event)
+        # the common broker facts first: a fill or a status of an order known by its permId
+        if cls is ExecutionReport:
+            account = event.account  # type: ignore[union-attr]
+            if not account or account == self._account:
+                record = self._book.fill_fast(event)  # type: ignore[arg-type]
+                if record is not None:
+                    self._fills_since_tick += 1
+                    self._fills_total += 1
+                    self._reconciler.saw(record.oms_id)
+                    return self._after([])
+        elif cls is OrderStatusReport and self._book.status_fast(event):  # type: ignore[arg-type]
+            return self._after([])
+        handler = self._handlers.get(cls)
         if handler is None:
             self._log.warning(
                 LogCode.EVENT_REJECTED,
                 "event type the engine does not know",
-                event_type=type(event).__name__,
+                event_type=cls.__name__,
             )
             return []
         try:
@@ -142,28 +158,55 @@ class Engine:
             self._log.error(
                 LogCode.EVENT_REJECTED,
                 f"event could not be applied: {error}",
-                event_type=type(event).__name__,
+                event_type=cls.__name__,
             )
             commands = []
-        self._stale.touched(self._book.drain_touched())
-        self._flattener.progress()
-        if self._halt_reason is not None:
+        return self._after(commands)
+
+    def _after(self, commands: list[Command]) -> list[Command]:
+        """What every event ends with: timers for orders that moved, the due flatten, and
+        the throttle (only when there is something to send or waiting)."""
+        book = self._book
+        if book.has_untimed:
+            self._stale.start(book.drain_untimed())
+        session = self._session
+        if session.halted:
             return []
-        return self._throttled(commands)
+        if self._flattener.run is not None:
+            commands += self._flattener.drive(
+                ready=session.ready, now=self._now, submit=self._on_submit
+            )
+        if commands or self._throttle.depth:
+            return self._throttled(commands)
+        return commands
 
     def replay(self, events: Iterable[Event]) -> int:
         """Rebuild the book from a journal of past events, quietly: their decisions were
-        logged and their commands sent (or lost) before. Returns how many were replayed."""
+        logged and their commands sent (or lost) before. Returns how many were replayed.
+
+        The process that wrote the journal is gone, and its broker session with it: the
+        book ends as after a disconnect (unanswered submits in doubt, a what-if asked on
+        that session due again), and the next connection reconciles."""
         self._log.muted = True
         count = 0
         try:
             for event in events:
                 self.handle(event)
                 count += 1
+            self.handle(ConnectionLost(reason="engine restarted"))
         finally:
             self._log.muted = False
             self._throttle.reset()
         self._log.info(LogCode.JOURNAL_REPLAYED, "book rebuilt from the journal", events=count)
+        run = self._flattener.run
+        if run is not None:
+            self._log.warning(
+                LogCode.FLATTEN_DUE,
+                "a flatten was due before the restart: it resumes once the session is "
+                "up and reconciled",
+                reason=run.reason,
+                phase=run.phase.value,
+            )
         return count
 
     def _throttled(self, commands: list[Command]) -> list[Command]:
@@ -181,15 +224,15 @@ class Engine:
     # --- intents -------------------------------------------------------------------------------
 
     def _on_submit(self, event: SubmitOrder) -> list[Command]:
-        if self._halt_reason is not None:
-            return self._desk.refuse(event.oms_id, f"halted: {self._halt_reason}")
+        if self._session.halted:
+            return self._desk.refuse(event.oms_id, f"halted: {self._session.halt_reason}")
         return self._desk.submit(
-            event, now=self._now, connected=self._connected, epoch=self._reconciler.epoch
+            event, connected=self._session.connected, epoch=self._reconciler.epoch
         )
 
     def _on_cancel(self, event: RequestCancel) -> list[Command]:
-        if self._halt_reason is not None:
-            return self._desk.refuse(event.oms_id, f"halted: {self._halt_reason}")
+        if self._session.halted:
+            return self._desk.refuse(event.oms_id, f"halted: {self._session.halt_reason}")
         oms_id = event.oms_id
         queued = self._throttle.withdraw(lambda c: isinstance(c, PlaceOrder) and c.oms_id == oms_id)
         if isinstance(queued, PlaceOrder):  # still waiting for the rate limit: never sent
@@ -197,23 +240,23 @@ class Engine:
         return self._desk.request_cancel(oms_id)
 
     def _on_flatten(self, event: FlattenAll) -> list[Command]:
-        if self._halt_reason is not None:
-            return self._desk.refuse("*", f"flatten refused, halted: {self._halt_reason}")
-        return self._flattener.start(event.reason, self._now)
-
-    def _on_what_if(self, event: WhatIfResult) -> list[Command]:
-        return self._flattener.on_what_if(event, self._on_submit)
+        if self._session.halted:
+            reason = f"flatten refused, halted: {self._session.halt_reason}"
+            return self._desk.refuse("*", reason)
+        self._flattener.request(event.reason, ready=self._session.ready)
+        return []  # the flatten moves on at the end of this and every later event
 
     def _reconcile(self, reason: str) -> list[Command]:
-        return self._reconciler.start(reason, connected=self._connected)
+        return self._reconciler.start(reason, connected=self._session.connected)
 
     # --- time ----------------------------------------------------------------------------------
 
     def _on_tick(self, event: Tick) -> list[Command]:
-        previous, self._now = self._now, event.now
-        self._book.now = event.now
-        if self._fills_since_tick and previous is not None and event.now > previous:
-            seconds = Decimal(str((event.now - previous).total_seconds()))
+        previous, now = self._now, event.now
+        self._now = now
+        self._book.set_time(now)
+        if self._fills_since_tick and previous is not None and now > previous:
+            seconds = Decimal(str((now - previous).total_seconds()))
             self._log.info(
                 LogCode.FILL_RATE,
                 "fills applied since the last tick",
@@ -221,23 +264,20 @@ class Engine:
                 per_second=(self._fills_since_tick / seconds).quantize(Decimal("0.1")),
             )
         self._fills_since_tick = 0
-        commands: list[Command] = []  # handle() releases what the throttle holds
-        if self._eod is not None and self._eod.due(event.now):
-            commands += self._on_flatten(FlattenAll(reason="eod"))
-        self._flattener.expire(event.now, self.config.what_if_timeout)
-        if self._overnight is not None and self._overnight.due(event.now):
+        if self._eod is not None and self._eod.due(now):
+            self._on_flatten(FlattenAll(reason="eod"))
+        if self._overnight is not None and self._overnight.due(now):
             self._positions.overnight_check()
-        stale = self._stale.due(event.now)
-        for oms_id in stale:
-            record = self._book.orders[oms_id]
-            record.pending_reconcile = True
+        stale = self._stale.due(now)
+        for record in stale:
+            self._book.await_reconcile(record)
             self._log.warning(
                 LogCode.STATUS_STALE,
                 "no broker event for too long: asking the broker",
-                oms_id=oms_id,
+                oms_id=record.oms_id,
                 status=record.status.value,
             )
-        return commands + (self._reconcile("stale orders") if stale else [])
+        return self._reconcile("stale orders") if stale else []
 
     def _on_server_time(self, event: ServerTime) -> list[Command]:
         skew = self._clock.measure(event.broker_time, event.local_time)
@@ -255,13 +295,12 @@ class Engine:
         self._open_order(event)
         return []
 
-    def _open_order(self, report: OpenOrderReport) -> Sighting:
+    def _open_order(self, report: OpenOrderReport) -> None:
         if self._wrong_account(report.account, report.order_ref):
-            return Sighting()
+            return
         sighting = self._book.apply_open_order(report, recovering=self._reconciler.running)
         self._check_stolen(sighting, report.client_id, report.order_id)
         self._reconciler.saw(sighting.oms_id)
-        return sighting
 
     def _on_status(self, event: OrderStatusReport) -> list[Command]:
         self._book.apply_status(event)
@@ -303,7 +342,11 @@ class Engine:
             self._on_execution(execution)
         for commission in event.commissions:
             self._on_commission(commission)
-        return self._reconciler.executions_done()
+        finished = self._reconciler.finished
+        commands = self._reconciler.executions_done()
+        if self._reconciler.finished != finished:
+            self._session.move(SessionMove.RECONCILED)
+        return commands
 
     def _on_position(self, event: PositionReport) -> list[Command]:
         self._positions.on_position(event)
@@ -315,29 +358,11 @@ class Engine:
 
     def _on_contract_details(self, event: ContractDetails) -> list[Command]:
         new = event.instrument
-        book = self._book
-        old = book.changed_instrument(new, event.previous_symbol)
+        old = self._book.changed_instrument(new, event.previous_symbol)
         if old is None:
-            book.know(new)
+            self._book.know(new)
             return []
-        self._log.alert(
-            LogCode.CONTRACT_CHANGED,
-            "contract changed: cancelling working orders on the old contract",
-            old_symbol=old.symbol,
-            new_symbol=new.symbol,
-            old_con_id=old.con_id,
-            new_con_id=new.con_id,
-        )
-        book.know(new, replace=True)
-        quantity = book.positions.pop(old.key, Decimal(0))
-        if quantity:
-            book.positions[new.key] = book.positions.get(new.key, Decimal(0)) + quantity
-        commands: list[Command] = []
-        for record in list(book.orders.values()):
-            on_old = record.request.instrument.key == old.key
-            if on_old and record.status.is_live and record.order_id is not None:
-                commands += self._desk.cancel(record)
-        return commands
+        return self._desk.contract_changed(old, new)
 
     # --- errors, connection, identity ----------------------------------------------------------
 
@@ -360,11 +385,11 @@ class Engine:
                 LogCode.RATE_LIMIT, "broker dropped a message over its rate limit", **ids
             )
             return self._reconcile("broker rate limit exceeded")
-        oms_id = self._book.index.by_alias(self.config.client_id, event.req_id)
-        if oms_id is None:
+        record = self._book.by_alias(self.config.client_id, event.req_id)
+        if record is None:
             self._log.warning(LogCode.BROKER_ERROR, "broker error", **ids)
             return []
-        reason = self._desk.order_error(self._book.orders[oms_id], cls, event)
+        reason = self._desk.order_error(record, cls, event)
         return self._reconcile(reason) if reason is not None else []
 
     def _drop_queued(self) -> None:
@@ -376,35 +401,28 @@ class Engine:
                 self._desk.cancel_not_sent(command)
 
     def _on_connection_lost(self, event: ConnectionLost) -> list[Command]:
-        self._connected = False
+        self._session.move(SessionMove.LOST)
         self._drop_queued()
         self._log.warning(LogCode.CONNECTION_LOST, "connection lost", reason=event.reason)
         self._flattener.connection_lost()
-        in_doubt = False
-        for record in self._book.orders.values():
-            if record.status is Status.SUBMITTED and not record.acknowledged:
-                in_doubt = True
-                self._book.move(record, Kind.NOT_PLACED)
-                record.pending_reconcile = True
-                self._log.warning(
-                    LogCode.SUBMIT_PENDING,
-                    "placeOrder sent, no broker answer before the disconnect: NEW until reconcile",
-                    oms_id=record.oms_id,
-                    order_id=record.order_id,
-                )
-        if in_doubt:  # even a restore that kept its data (1102) must settle them
+        if self._desk.connection_lost():  # even a restore that kept its data must settle them
             self._reconcile("submits in doubt after a disconnect")
         return []
 
     def _on_connection_restored(self, event: ConnectionRestored) -> list[Command]:
-        self._connected = True
         self._log.info(
             LogCode.CONNECTION_RESTORED,
             "connected",
             data_lost=event.data_lost,
             client_id=event.client_id,
         )
-        return [RequestServerTime(), *self._reconciler.restart_after_reconnect(event.data_lost)]
+        commands: list[Command] = [
+            RequestServerTime(),
+            *self._reconciler.restart_after_reconnect(event.data_lost),
+        ]
+        running = self._reconciler.running
+        self._session.move(SessionMove.CONNECTED if running else SessionMove.RESTORED)
+        return commands
 
     def _on_next_valid_id(self, event: NextValidId) -> list[Command]:
         self._desk.next_order_id = event.order_id
@@ -443,9 +461,9 @@ class Engine:
             )
 
     def _halt(self, code: LogCode, message: str, **fields: object) -> None:
-        if self._halt_reason is not None:
+        if self._session.halted:
             return
-        self._halt_reason = code.value
+        self._session.halt(code.value)
         self._drop_queued()
         self._log.alert(code, f"{message}: trading halted", **fields)
 
@@ -453,15 +471,19 @@ class Engine:
 
     @property
     def halted(self) -> bool:
-        return self._halt_reason is not None
+        return self._session.halted
 
     @property
     def halt_reason(self) -> str | None:
-        return self._halt_reason
+        return self._session.halt_reason
 
     @property
     def connected(self) -> bool:
-        return self._connected
+        return self._session.connected
+
+    @property
+    def session_state(self) -> SessionState:
+        return self._session.state
 
     @property
     def now(self) -> datetime | None:
@@ -485,6 +507,12 @@ class Engine:
     @property
     def last_flatten(self) -> FlattenReport | None:
         return self._flattener.last
+
+    @property
+    def flatten_pending(self) -> str | None:
+        """The reason of a due flatten not done yet, None when there is none."""
+        run = self._flattener.run
+        return None if run is None else run.reason
 
     def broker_time(self, local_time: datetime) -> datetime:
         """The broker's time for a reading of the host clock (uses the measured skew)."""
@@ -513,7 +541,7 @@ class Engine:
     def position(self, instrument: Instrument) -> Decimal:
         return self._book.positions.get(instrument.key, Decimal(0))
 
-    def _position_views(self, table: dict[str, Decimal]) -> tuple[PositionSnapshot, ...]:
+    def _position_views(self, table: Mapping[str, Decimal]) -> tuple[PositionSnapshot, ...]:
         return tuple(
             PositionSnapshot(instrument=self._book.instruments[key], quantity=quantity)
             for key, quantity in sorted(table.items())
@@ -521,14 +549,15 @@ class Engine:
         )
 
     def health(self) -> HealthReport:
-        stale = sum(1 for record in self._book.orders.values() if record.pending_reconcile)
-        halt = self._halt_reason
+        connected = self._session.connected
+        halt = self._session.halt_reason
+        stale = self._book.awaiting_reconcile
         return HealthReport(
             checks=(
                 HealthCheck(
                     name="connected",
-                    ok=self._connected,
-                    reason="" if self._connected else "broker connection down",
+                    ok=connected,
+                    reason="" if connected else "broker connection down",
                 ),
                 HealthCheck(name="halted", ok=halt is None, reason=halt or ""),
                 *self._positions.checks(),
@@ -537,5 +566,6 @@ class Engine:
                     ok=not stale,
                     reason=f"{stale} order(s) awaiting reconcile" if stale else "",
                 ),
+                self._flattener.check(),
             )
         )

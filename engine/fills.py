@@ -81,16 +81,30 @@ class FillLedger:
         entry = self._entries.get(split_exec_id(exec_id)[0])
         return entry is not None and entry.exec_id == exec_id
 
+    def add_new(self, exec_id: str, quantity: Decimal, price: Decimal, time: datetime) -> bool:
+        """Count an execution whose execId (any revision) is not counted yet; False, and
+        nothing changed, when it is (then `apply` decides what it is)."""
+        base, dot, suffix = exec_id.rpartition(".")
+        if dot and base and suffix.isdigit():
+            revision = int(suffix)
+        else:
+            base, revision = exec_id, 0
+        entries = self._entries
+        if base in entries:
+            return False
+        entries[base] = _Entry(exec_id, revision, quantity, price, time)
+        self._quantity += quantity
+        self._notional += quantity * price
+        return True
+
     def apply(
         self, exec_id: str, quantity: Decimal, price: Decimal, time: datetime
     ) -> LedgerResult:
         """Count one execution (quantity > 0). Says what happened; never raises."""
-        base, revision = split_exec_id(exec_id)
-        entry = self._entries.get(base)
-        if entry is None:
-            self._entries[base] = _Entry(exec_id, revision, quantity, price, time)
-            self._add(quantity, price, 1)
+        if self.add_new(exec_id, quantity, price, time):
             return LedgerResult(outcome=FillOutcome.APPLIED, quantity_delta=quantity)
+        base, revision = split_exec_id(exec_id)
+        entry = self._entries[base]
         if revision == entry.revision:
             same = (entry.quantity, entry.price, entry.time) == (quantity, price, time)
             return LedgerResult(outcome=FillOutcome.DUPLICATE if same else FillOutcome.CONFLICT)

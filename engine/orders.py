@@ -26,6 +26,7 @@ class OrderRecord:
     overfilled: bool = False
     synthesized: bool = False  # built from an orphan execution: its quantity is a floor
     sent_epoch: int = -1  # reconcile epoch in which it was last sent
+    timed: bool = False  # a stale-order timer runs for it (stale.py)
     created_at: datetime | None = None
     updated_at: datetime | None = None
     last_fill_at: datetime | None = None

@@ -21,7 +21,6 @@ from ibguard.engine.commands import (
     RequestPositions,
 )
 from ibguard.engine.decision_log import DecisionLog
-from ibguard.engine.desk import OrderDesk
 from ibguard.engine.lifecycle import Kind
 from ibguard.engine.logcodes import LogCode
 
@@ -51,10 +50,10 @@ class Reconciler:
     order of requests and, at the end, the fate of every order the broker did not mention.
     """
 
-    def __init__(self, book: Book, log: DecisionLog, desk: OrderDesk) -> None:
+    def __init__(self, book: Book, log: DecisionLog) -> None:
         self._book = book
         self._log = log
-        self._desk = desk
+        self.finished = 0  # runs completed so far (the session is reconciled after one)
         self.epoch = 0  # orders sent in or after a run's epoch are left out of it
         self.run: ReconcileRun | None = None
         self.wanted: str | None = None  # asked for while disconnected
@@ -110,11 +109,12 @@ class Reconciler:
 
     def _finish(self, run: ReconcileRun) -> list[Command]:
         self.run = None
+        self.finished += 1
         for record in self._book.orders.values():
             if record.sent_epoch >= run.epoch:
                 continue  # sent after the broker's answers were taken
             unresolved = record.status.is_live or record.pending_reconcile
-            record.pending_reconcile = False
+            self._book.settle(record)
             if record.oms_id in run.seen or not unresolved or record.status.is_terminal:
                 continue
             if record.acknowledged:
@@ -127,7 +127,7 @@ class Reconciler:
                 )
             else:
                 self._book.move(record, Kind.NOT_PLACED)
-                self._desk.forget_alias(record)
+                self._book.forget_alias(record)
                 self._log.info(
                     LogCode.RECONCILE_NO_BROKER_RECORD,
                     "no broker record of this submit: order stays NEW for the strategy to retry",

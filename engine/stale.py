@@ -1,7 +1,9 @@
 """Stale-order detection (CONN-03) with a cost per event that does not grow with the book.
 
-Every move of an order pushes (broker time, oms_id) on a heap; a tick pops only entries
-older than the threshold and skips those the order has moved past since. Orders that moved
+Each order that moves gets one timer: a heap entry (broker time, oms_id). Later moves only
+update the order's `updated_at`; when its entry comes due, a tick either finds the order
+quiet for the whole threshold (stale) or pushes the entry again at its newer time. So an
+event costs no heap work, and a tick pops only the entries that are due. Orders that moved
 before any broker time was known are stamped by the first tick.
 """
 
@@ -12,46 +14,51 @@ from datetime import datetime, timedelta
 
 from ibguard.engine.book import Book
 from ibguard.engine.model import Status
+from ibguard.engine.orders import OrderRecord
 
 __all__ = ["StaleTimer"]
 
-_CAN_GO_STALE = (Status.SUBMITTED, Status.WORKING, Status.PARTIALLY_FILLED, Status.CANCEL_PENDING)
+_CAN_GO_STALE = frozenset(
+    (Status.SUBMITTED, Status.WORKING, Status.PARTIALLY_FILLED, Status.CANCEL_PENDING)
+)
 
 
 class StaleTimer:
     def __init__(self, book: Book, stale_after: timedelta) -> None:
         self._book = book
         self._stale_after = stale_after
-        self._heap: list[tuple[datetime, int, str]] = []
+        self._heap: list[tuple[datetime, int, OrderRecord]] = []
         self._seq = 0
-        self._unstamped: set[str] = set()
+        self._unstamped: list[OrderRecord] = []
 
-    def touched(self, oms_ids: list[str]) -> None:
-        for oms_id in oms_ids:
-            updated_at = self._book.orders[oms_id].updated_at
-            if updated_at is None:
-                self._unstamped.add(oms_id)
+    def start(self, records: list[OrderRecord]) -> None:
+        """Timers for orders that moved with none running."""
+        for record in records:
+            if record.updated_at is None:
+                self._unstamped.append(record)
             else:
-                self._push(oms_id, updated_at)
+                self._push(record, record.updated_at)
 
-    def due(self, now: datetime) -> list[str]:
+    def due(self, now: datetime) -> list[OrderRecord]:
         """Orders with no broker event for longer than the threshold, not yet flagged."""
-        for oms_id in self._unstamped:
-            self._book.orders[oms_id].updated_at = now
-            self._push(oms_id, now)
+        for record in self._unstamped:
+            self._book.stamp(record, now)
+            self._push(record, now)
         self._unstamped.clear()
-        stale: list[str] = []
-        while self._heap and self._heap[0][0] + self._stale_after <= now:
-            touched, _, oms_id = heapq.heappop(self._heap)
-            record = self._book.orders[oms_id]
-            if (
-                record.updated_at == touched
-                and record.status in _CAN_GO_STALE
-                and not record.pending_reconcile
-            ):
-                stale.append(oms_id)
+        stale: list[OrderRecord] = []
+        heap = self._heap
+        while heap and heap[0][0] + self._stale_after <= now:
+            at, _, record = heapq.heappop(heap)
+            updated_at = record.updated_at or at
+            if record.status not in _CAN_GO_STALE or record.pending_reconcile:
+                self._book.untime(record)
+            elif updated_at > at:
+                self._push(record, updated_at)  # it moved since: wait from its last move
+            else:
+                self._book.untime(record)
+                stale.append(record)
         return stale
 
-    def _push(self, oms_id: str, at: datetime) -> None:
+    def _push(self, record: OrderRecord, at: datetime) -> None:
         self._seq += 1
-        heapq.heappush(self._heap, (at, self._seq, oms_id))
+        heapq.heappush(self._heap, (at, self._seq, record))

@@ -22,6 +22,7 @@ from ibguard.engine import (
     OrderSnapshot,
     OrderType,
     PlaceOrder,
+    RequestWhatIf,
     Side,
     TimeInForce,
 )
@@ -31,6 +32,7 @@ from ibguard.engine.events import (
     Event,
     ExecutionReport,
     ExecutionsSnapshot,
+    FlattenAll,
     ManagedAccounts,
     NextValidId,
     OpenOrderReport,
@@ -38,6 +40,7 @@ from ibguard.engine.events import (
     OrderStatusReport,
     SubmitOrder,
     Tick,
+    WhatIfResult,
 )
 
 from tests.fakes.alerts import RecordingAlerts
@@ -221,6 +224,29 @@ class Scenario:
         """Submit and have the broker acknowledge it."""
         self.submit(oms_id, quantity, **kwargs)  # type: ignore[arg-type]
         self.feed(self.open_order(oms_id, quantity=quantity))
+
+    def hold(self, oms_id: str, quantity: str, instrument: Instrument = AAPL) -> None:
+        """A long position: an order of `quantity` acknowledged and filled in one piece."""
+        self.working(oms_id, quantity, instrument=instrument)
+        self.feed(self.fill(oms_id, quantity, instrument=instrument))
+
+    def flatten(self, reason: str = "eod", *, margin_ok: bool = True) -> list[PlaceOrder]:
+        """FlattenAll on a ready session, the what-if answered: the closing orders sent."""
+        (what_if,) = self.feed(FlattenAll(reason=reason))
+        assert isinstance(what_if, RequestWhatIf)
+        out = self.feed(WhatIfResult(request_id=what_if.request_id, margin_ok=margin_ok))
+        return [c for c in out if isinstance(c, PlaceOrder)]
+
+    def fill_place(self, place: PlaceOrder) -> None:
+        """The broker fills a placed order completely."""
+        self.feed(
+            self.fill(
+                place.oms_id,
+                str(place.request.quantity),
+                side=place.request.side,
+                instrument=place.request.instrument,
+            )
+        )
 
     # --- observing ---------------------------------------------------------------------------
 

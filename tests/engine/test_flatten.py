@@ -6,23 +6,18 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from ibguard.engine import CancelOrder, LogCode, PlaceOrder, RequestWhatIf, Side, Status
+from ibguard.engine import CancelOrder, Instrument, LogCode, PlaceOrder, RequestWhatIf, Side, Status
 from ibguard.engine.events import BrokerError, FlattenAll, Tick, WhatIfResult
 
 from tests.engine.scenario import AAPL, TSLA, Scenario
 
 
-def _long(sc: Scenario, oms_id: str, quantity: str, instrument=AAPL) -> None:
-    sc.working(oms_id, quantity, instrument=instrument)
-    sc.feed(sc.fill(oms_id, quantity, instrument=instrument))
+def _long(sc: Scenario, oms_id: str, quantity: str, instrument: Instrument = AAPL) -> None:
+    sc.hold(oms_id, quantity, instrument)
 
 
 def _flatten(sc: Scenario, *, margin_ok: bool = True) -> list[PlaceOrder]:
-    what_if = sc.feed(FlattenAll(reason="eod"))
-    assert len(what_if) == 1
-    assert isinstance(what_if[0], RequestWhatIf)
-    out = sc.feed(WhatIfResult(request_id=what_if[0].request_id, margin_ok=margin_ok))
-    return [c for c in out if isinstance(c, PlaceOrder)]
+    return sc.flatten("eod", margin_ok=margin_ok)
 
 
 def _reject(sc: Scenario, place: PlaceOrder, text: str = "rejected") -> None:
@@ -32,14 +27,7 @@ def _reject(sc: Scenario, place: PlaceOrder, text: str = "rejected") -> None:
 
 
 def _fill_flatten(sc: Scenario, place: PlaceOrder) -> None:
-    sc.feed(
-        sc.fill(
-            place.oms_id,
-            str(place.request.quantity),
-            side=place.request.side,
-            instrument=place.request.instrument,
-        )
-    )
+    sc.fill_place(place)
 
 
 def test_FAIL_01_every_flatten_order_rejected_gives_one_summary_with_exposure(sc: Scenario) -> None:
@@ -140,8 +128,10 @@ def test_eod_flatten_runs_once_per_weekday_at_1550_new_york(sc: Scenario) -> Non
     sc.feed(Tick(now=datetime(2026, 11, 24, 20, 49, 59, tzinfo=timezone.utc)))
     assert not sc.commands(RequestWhatIf)
     sc.feed(Tick(now=datetime(2026, 11, 24, 20, 50, 0, tzinfo=timezone.utc)))
-    sc.feed(Tick(now=datetime(2026, 11, 24, 20, 55, 0, tzinfo=timezone.utc)))
-    assert len(sc.commands(RequestWhatIf)) == 1
+    sc.feed(Tick(now=datetime(2026, 11, 24, 20, 50, 5, tzinfo=timezone.utc)))
+    (what_if,) = sc.commands(RequestWhatIf)
+    assert isinstance(what_if, RequestWhatIf)
+    sc.feed(WhatIfResult(request_id=what_if.request_id, margin_ok=False))
     # Saturday: no flatten
     sc.feed(Tick(now=datetime(2026, 11, 28, 20, 49, 0, tzinfo=timezone.utc)))
     sc.feed(Tick(now=datetime(2026, 11, 28, 20, 51, 0, tzinfo=timezone.utc)))
@@ -157,25 +147,38 @@ def test_short_positions_are_flattened_with_buys(sc: Scenario) -> None:
     assert place.request.quantity == Decimal(50)
 
 
-def test_FAIL_07_flatten_without_a_what_if_answer_in_time_is_aborted_not_stuck(
+def test_FAIL_07_flatten_without_a_what_if_answer_asks_again_then_is_aborted_not_stuck(
     sc: Scenario,
 ) -> None:
     _long(sc, "a", "100")
     sc.feed(FlattenAll(reason="eod"))
     sc.tick(29)
+    assert len(sc.commands(RequestWhatIf)) == 1
+    sc.tick(1)  # no answer in 30 s of broker time: asked again
+    assert len(sc.commands(RequestWhatIf)) == 2
     assert LogCode.FLATTEN_ABORTED not in sc.codes
-    sc.tick(1)
+    sc.tick(30)
+    assert len(sc.commands(RequestWhatIf)) == 3
+    sc.tick(30)  # the third attempt went unanswered too: reported failed
     assert LogCode.FLATTEN_ABORTED in sc.alerts.codes
+    assert len(sc.commands(RequestWhatIf)) == 3
     assert len(sc.commands(PlaceOrder)) == 1  # nothing sent
-    assert len(sc.feed(FlattenAll(reason="retry"))) == 1  # a new flatten can start
+    report = sc.engine.health()
+    assert "flatten" in {check.name for check in report.failures}
+    sc.feed(FlattenAll(reason="retry"))
+    assert len(sc.commands(RequestWhatIf)) == 4  # a new flatten can start
 
 
-def test_what_if_asked_on_a_dead_session_aborts_the_flatten(sc: Scenario) -> None:
+def test_what_if_asked_on_a_dead_session_waits_for_the_next_ready_session(sc: Scenario) -> None:
     from ibguard.engine.events import ConnectionLost
 
     _long(sc, "a", "100")
     sc.feed(FlattenAll(reason="eod"))
     sc.feed(ConnectionLost(reason="socket"))
-    assert LogCode.FLATTEN_ABORTED in sc.alerts.codes
-    assert sc.engine.last_flatten is not None
-    assert sc.engine.last_flatten.aborted
+    assert LogCode.FLATTEN_ABORTED not in sc.codes
+    assert LogCode.FLATTEN_DUE in sc.codes
+    assert sc.engine.flatten_pending == "eod"
+    sc.tick(120)  # long past the what-if timeout: nothing is asked on a dead session
+    assert len(sc.commands(RequestWhatIf)) == 1
+    sc.connect(next_id=200)
+    assert len(sc.commands(RequestWhatIf)) == 2  # asked again once up and reconciled
