@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Final
 
 from ibguard.kit.gateway.dispatch import serve_request
-from ibguard.kit.gateway.errors import PeerProtocolError
+from ibguard.kit.gateway.errors import PeerProtocolError, RequestRefused
 from ibguard.kit.gateway.framing import NEED_DATA, ClientHello, Frame, FrameReader, encode
 from ibguard.kit.gateway.handshake import negotiate_version, server_hello
 from ibguard.kit.gateway.inbound import StartApi
@@ -52,6 +52,7 @@ class Connection:
         versions: tuple[int, int],
         before_request: Callable[[], None],
         now: Callable[[], datetime],
+        handshake_timeout: float | None = None,
     ) -> None:
         self._broker = broker
         self._faults = faults
@@ -60,6 +61,7 @@ class Connection:
         self._versions = versions
         self._before_request = before_request
         self._now = now
+        self._handshake_timeout = handshake_timeout
         self._frames = FrameReader(expect_hello=True)
         self.server_version = 0
         self.client_id: int | None = None
@@ -81,9 +83,20 @@ class Connection:
     # --- inbound ------------------------------------------------------------------------
 
     async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = (
+            None if self._handshake_timeout is None else loop.time() + self._handshake_timeout
+        )
         try:
             while not self._closed:
-                data = await self._reader.read(_READ_SIZE)
+                if self.session is None and deadline is not None:
+                    # until startApi is accepted, the socket has a deadline: an idle or
+                    # half-open peer does not hold a connection slot
+                    data = await asyncio.wait_for(
+                        self._reader.read(_READ_SIZE), max(deadline - loop.time(), 0)
+                    )
+                else:
+                    data = await self._reader.read(_READ_SIZE)
                 if not data:
                     self.close("client closed the socket")
                     break
@@ -94,6 +107,8 @@ class Connection:
         except PeerProtocolError as exc:
             self._log(GatewayLogCode.PEER_PROTOCOL_ERROR, "closing: %s", exc, level=logging.WARNING)
             self.close(f"protocol error: {exc}")
+        except TimeoutError:  # before OSError: it is one
+            self.close("handshake timeout: no startApi in time")
         except (ConnectionError, OSError) as exc:
             self.close(f"socket error: {exc}")
         except Exception as exc:  # the session boundary: one session fails alone
@@ -122,7 +137,11 @@ class Connection:
         self._log(GatewayLogCode.SESSION_OPENED, "server version %s", self.server_version)
 
     def _request(self, fields: tuple[str, ...]) -> None:
-        request = decode_request(fields, self.server_version)
+        try:
+            request = decode_request(fields, self.server_version)
+        except RequestRefused as refused:
+            self._refuse(refused)
+            return
         self._before_request()
         if self.session is None:
             if not isinstance(request, StartApi):
@@ -132,6 +151,20 @@ class Connection:
         if not self.session.connected:
             return  # dropped at the broker; the socket is on its way down
         serve_request(request, self.session, self._broker, self._reply)
+
+    def _refuse(self, refused: RequestRefused) -> None:
+        """TWS's error for one request it cannot read; nothing reaches the broker."""
+        self._log(
+            GatewayLogCode.REQUEST_REFUSED,
+            "refused request: %s %s",
+            refused.code,
+            refused.message,
+            level=logging.WARNING,
+        )
+        error = Error(reqId=refused.req_id, errorCode=refused.code, errorString=refused.message)
+        self._send(encode_message(error, self.server_version))
+        if refused.fatal or self.session is None:
+            self.close(f"request refused: {refused.code}")
 
     def _start(self, request: StartApi) -> None:
         self.client_id = request.client_id
@@ -248,7 +281,10 @@ class Connection:
             held, self._held = self._held[0], None
             self._emit(held, 0.0)
         self._emit(_CLOSE, 0.0)
-        self._log(GatewayLogCode.SESSION_CLOSED, "closed: %s", reason)
+        # a socket that never started a session (a port scan, an idle peer) logs at DEBUG:
+        # a flood of them must not flood the log
+        level = logging.INFO if self.session is not None else logging.DEBUG
+        self._log(GatewayLogCode.SESSION_CLOSED, "closed: %s", reason, level=level)
 
     def abort(self) -> None:
         """Server shutdown: close now, delayed frames are lost."""

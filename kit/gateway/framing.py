@@ -156,16 +156,25 @@ def _split_fields(payload: bytes) -> tuple[str, ...]:
     return tuple(text.split("\0")[:-1])
 
 
+def _version_digits(text: str) -> bool:
+    # ASCII only ("٣".isdigit() is true), and short: int() of thousands of digits raises
+    return 0 < len(text) <= 9 and text.isascii() and text.isdigit()
+
+
 def _parse_hello(payload: bytes) -> ClientHello:
     text = payload.decode("ascii", errors="replace")
     versions, _, options = text.partition(" ")
     low, sep, high = versions[1:].partition("..")
-    if not versions.startswith("v") or not low.isdigit() or (sep and not high.isdigit()):
-        raise PeerProtocolError(f"bad version range in handshake: {text!r}")
+    if (
+        not versions.startswith("v")
+        or not _version_digits(low)
+        or (sep and not _version_digits(high))
+    ):
+        raise PeerProtocolError(f"bad version range in handshake: {text[:40]!r}")
     min_version = int(low)
     max_version = int(high) if sep else min_version
     if not 0 < min_version <= max_version:
-        raise PeerProtocolError(f"empty version range in handshake: {text!r}")
+        raise PeerProtocolError(f"empty version range in handshake: {text[:40]!r}")
     return ClientHello(min_version=min_version, max_version=max_version, options=options)
 
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar, final
 
+from ibguard.kit.gateway.errors import RequestRefused
 from ibguard.kit.gateway.inbound_order import PlaceOrder, read_contract
 from ibguard.kit.gateway.message_ids import In
 from ibguard.kit.gateway.registry import TwsRequest, UnknownRequest, decode_request, decodes
@@ -189,10 +190,14 @@ def _versioned(cur: FieldCursor) -> FieldCursor:
 
 @decodes(In.START_API)
 def read_start_api(cur: FieldCursor, version: int) -> StartApi:
+    """A clientId TWS cannot take is refused and the socket closed: beyond Java's int it
+    cannot be read (320), a negative one is not valid (321)."""
     _versioned(cur)
-    return StartApi(
-        client_id=cur.read_int("clientId"), optional_capabilities=cur.read_str("optCapab")
-    )
+    client_id = cur.read_int("clientId")
+    if client_id < 0:
+        text = f"Error validating request:-'bs' : cause - Invalid client id: {client_id}"
+        raise RequestRefused(-1, 321, text, fatal=True)
+    return StartApi(client_id=client_id, optional_capabilities=cur.read_str("optCapab"))
 
 
 @decodes(In.CANCEL_ORDER)
@@ -207,7 +212,7 @@ def read_cancel_order(cur: FieldCursor, version: int) -> CancelOrder:
 def read_req_executions(cur: FieldCursor, version: int) -> ReqExecutions:
     _versioned(cur)
     return ReqExecutions(
-        req_id=cur.read_int("reqId"),
+        req_id=cur.read_request_id("reqId"),
         client_id=cur.read_int("clientId"),
         account=cur.read_str("acctCode"),
         time=cur.read_str("time"),
@@ -221,7 +226,7 @@ def read_req_executions(cur: FieldCursor, version: int) -> ReqExecutions:
 @decodes(In.REQ_CONTRACT_DATA)
 def read_req_contract_details(cur: FieldCursor, version: int) -> ReqContractDetails:
     _versioned(cur)
-    req_id = cur.read_int("reqId")
+    req_id = cur.read_request_id("reqId")
     contract = read_contract(cur, with_sec_id=False)
     include_expired = cur.read_bool("includeExpired")
     contract = replace(contract, secIdType=cur.read_str("secIdType"), secId=cur.read_str("secId"))

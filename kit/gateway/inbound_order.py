@@ -101,7 +101,7 @@ def _peg_tail(cur: FieldCursor, contract: Contract, order_type: str) -> None:
     kind = order_type.replace(" ", "")
     if kind == "PEGBEST":
         cur.skip("minCompeteSize")
-        if cur.read_decimal("competeAgainstBestOffset") == Decimal("Infinity"):
+        if cur.read_decimal("competeAgainstBestOffset", infinite_ok=True) == Decimal("Infinity"):
             cur.skip("midOffsetAtWhole/Half", 2)
     elif kind == "PEGMID":
         cur.skip("midOffsetAtWhole/Half", 2)
@@ -118,7 +118,7 @@ def decode_place_order(fields: Sequence[str], server_version: int) -> PlaceOrder
 @decodes(In.PLACE_ORDER)
 def read_place_order(cur: FieldCursor, server_version: int) -> PlaceOrder:
     """Read placeOrder from just after its message id up to its last field."""
-    order_id = cur.read_int("orderId")
+    order_id = cur.read_request_id("orderId")
     contract = read_contract(cur, with_sec_id=True)
     action = cur.read_str("action")
     total_quantity = cur.read_decimal("totalQuantity") or Decimal(0)

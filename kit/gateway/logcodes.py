@@ -22,6 +22,8 @@ class GatewayLogCode(str, Enum):
     PEER_PROTOCOL_ERROR = "GATEWAY_PEER_PROTOCOL_ERROR"  # malformed bytes: session closed
     REQUEST_BEFORE_START = "GATEWAY_REQUEST_BEFORE_START"  # a request before startApi
     UNKNOWN_REQUEST = "GATEWAY_UNKNOWN_REQUEST"  # message id the gateway does not serve
+    REQUEST_REFUSED = "GATEWAY_REQUEST_REFUSED"  # unreadable field: TWS's error, not acted on
+    CONNECTION_REFUSED = "GATEWAY_CONNECTION_REFUSED"  # over the connection cap (coalesced)
     SESSION_FAILED = "GATEWAY_SESSION_FAILED"  # a bug or broker error: that session closed
     WIRE_FAULT = "GATEWAY_WIRE_FAULT"  # a scripted wire fault fired
     SCRIPT_LOADED = "GATEWAY_SCRIPT_LOADED"

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
 from ibguard.errors import UsageError
-from ibguard.kit.gateway.errors import PeerProtocolError
+from ibguard.kit.gateway.errors import PeerProtocolError, RequestRefused, UnreadableField
 from ibguard.kit.gateway.wire_values import FieldCursor, Fields
 from ibguard.kit.sim.messages import Message, TwsMessage
 
@@ -103,6 +103,7 @@ Decoder = Callable[[FieldCursor, int], TwsRequest]
 Reply = Callable[[Fields | Message], None]
 Handler = Callable[[Any, "ApiSession", "SimBroker", Reply], None]
 
+_START_API: Final = 71
 _ENCODERS: dict[type[TwsMessage], Encoder] = {}
 _OUT_IDS: dict[type[TwsMessage], int] = {}
 _DECODERS: dict[int, Decoder] = {}
@@ -169,7 +170,9 @@ def encode_message(message: TwsMessage, server_version: int) -> Fields:
 
 def decode_request(fields: Sequence[str], server_version: int) -> TwsRequest:
     """One client frame's fields (message id first) as a request; an id without a decoder is
-    `UnknownRequest`; a known request whose fields do not parse raises `PeerProtocolError`."""
+    `UnknownRequest`; a known request whose layout does not parse raises `PeerProtocolError`;
+    one with a field TWS cannot read (a NaN price, an id beyond Java's int) raises
+    `RequestRefused` with TWS's answer."""
     _load()
     if not fields:
         raise PeerProtocolError("empty request")
@@ -182,7 +185,16 @@ def decode_request(fields: Sequence[str], server_version: int) -> TwsRequest:
     if decoder is None:
         return UnknownRequest(msg_id=msg_id, fields=tuple(fields[1:]))
     cur = FieldCursor(fields)
-    request = decoder(cur, server_version)
+    try:
+        request = decoder(cur, server_version)
+    except UnreadableField as exc:
+        # Java's parser fails on the field: TWS answers 320 and ignores the request.
+        text = (
+            "Error reading request. Unable to parse data. java.lang.NumberFormatException: "
+            f'For input string: "{exc.raw[:40]}"'
+        )
+        # An unreadable startApi leaves no session to go on with.
+        raise RequestRefused(cur.request_id, 320, text, fatal=msg_id == _START_API) from None
     cur.finish(type(request).__name__)
     return request
 

@@ -37,6 +37,14 @@ __all__ = ["LOOPBACK", "Gateway", "GatewayStats"]
 log = logging.getLogger(__name__)
 
 LOOPBACK: Final = "127.0.0.1"
+# Well below a process's usual 1,024 file descriptors: a flood of idle sockets is refused
+# instead of exhausting them (which refuses every client and floods the log from asyncio).
+DEFAULT_MAX_CONNECTIONS: Final = 256
+# A socket must finish the handshake and startApi within this; the clients' own connect
+# timeout is 2-4 s.
+DEFAULT_HANDSHAKE_TIMEOUT: Final = 10.0
+# Refusals are logged once, then counted and summarised at most this often.
+_REFUSAL_LOG_INTERVAL: Final = 10.0
 
 
 @final
@@ -67,7 +75,13 @@ class Gateway:
         follow_real_time: bool = False,
         min_version: int = MIN_SERVER_VERSION,
         max_version: int = MAX_SERVER_VERSION,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        handshake_timeout: float | None = DEFAULT_HANDSHAKE_TIMEOUT,
     ) -> None:
+        if max_connections < 1:
+            raise UsageError("max_connections must be at least 1")
+        if handshake_timeout is not None and not handshake_timeout > 0:
+            raise UsageError("handshake_timeout must be positive (or None for no limit)")
         if not MIN_SERVER_VERSION <= min_version <= max_version <= MAX_SERVER_VERSION:
             raise UsageError(
                 f"server versions must lie in {MIN_SERVER_VERSION}..{MAX_SERVER_VERSION}"
@@ -84,6 +98,13 @@ class Gateway:
         self._closed_in = 0
         self._closed_out = 0
         self._accepted = 0
+        self._max_connections = max_connections
+        self._handshake_timeout = handshake_timeout
+        self.refused = 0  # sockets closed at once because the cap was reached
+        self._refusals_unlogged = 0
+        self._refusal_logged_at: float | None = None
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.port = 0
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -112,6 +133,7 @@ class Gateway:
             connection.abort()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await server.wait_closed()
+        self._log_refusals()
         log.info(
             "fake TWS gateway on port %s stopped",
             self.port,
@@ -158,9 +180,16 @@ class Gateway:
 
     # --- per connection -----------------------------------------------------------------
 
+    async def wait_idle(self) -> None:
+        """Until no connection is open (every client's close has been seen)."""
+        await self._idle.wait()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None  # start_server runs each callback in a task
+        if len(self._tasks) >= self._max_connections:
+            self._refuse(writer)
+            return
         connection = Connection(
             broker=self.broker,
             faults=self.faults,
@@ -169,16 +198,48 @@ class Gateway:
             versions=self._versions,
             before_request=self._sync_clock,
             now=self.broker.clock.broker_now,
+            handshake_timeout=self._handshake_timeout,
         )
         self._accepted += 1
         self._tasks[task] = connection
+        self._idle.clear()
         try:
             await connection.run()
         finally:
             del self._tasks[task]
+            if not self._tasks:
+                self._idle.set()
             self._closed_in += connection.messages_in
             self._closed_out += connection.messages_out
             writer.close()
+
+    def _refuse(self, writer: asyncio.StreamWriter) -> None:
+        """Over the cap: close at once. The first refusal is logged, later ones are counted
+        and summarised at most every few seconds, so a flood costs a few log lines."""
+        writer.close()
+        self.refused += 1
+        self._refusals_unlogged += 1
+        now = asyncio.get_running_loop().time()
+        last = self._refusal_logged_at
+        if last is not None and now - last < _REFUSAL_LOG_INTERVAL:
+            return
+        self._log_refusals()
+        self._refusal_logged_at = now
+
+    def _log_refusals(self) -> None:
+        if not self._refusals_unlogged:
+            return
+        log.warning(
+            "refused %s connection(s): the cap of %s open connections is reached",
+            self._refusals_unlogged,
+            self._max_connections,
+            extra={
+                "code": GatewayLogCode.CONNECTION_REFUSED,
+                "refused": self._refusals_unlogged,
+                "max_connections": self._max_connections,
+            },
+        )
+        self._refusals_unlogged = 0
 
     def _sync_clock(self) -> None:
         """Standalone mode: broker time moves with the event loop's clock."""

@@ -17,7 +17,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from ibguard.errors import UsageError
-from ibguard.kit.gateway.errors import PeerProtocolError
+from ibguard.kit.gateway.errors import PeerProtocolError, UnreadableField
 
 __all__ = [
     "UNSET_DOUBLE",
@@ -37,6 +37,9 @@ Fields = tuple[str, ...]  # one message, message id first
 # Java's Double.MAX_VALUE and Integer.MAX_VALUE, as TWS prints them.
 UNSET_DOUBLE: Final = "1.7976931348623157E308"
 UNSET_INTEGER: Final = "2147483647"
+_MAX_DOUBLE: Final = Decimal(UNSET_DOUBLE)
+_INT_RANGE: Final = range(-(2**31), 2**31)  # Java int: every id and count TWS reads
+_INFINITE: Final = Decimal("Infinity")
 
 
 def text(value: Value) -> str:
@@ -87,6 +90,12 @@ class FieldCursor:
     def __init__(self, fields: Sequence[str], *, start: int = 1) -> None:
         self._fields = fields
         self._pos = start
+        self.request_id = -1  # the orderId / reqId once read: a refusal answers to it
+
+    def read_request_id(self, name: str) -> int:
+        """The request's own id (orderId or reqId), kept for answering a refusal."""
+        self.request_id = self.read_int(name)
+        return self.request_id
 
     @property
     def remaining(self) -> int:
@@ -104,28 +113,40 @@ class FieldCursor:
             self.read_str(name)
 
     def read_int(self, name: str, default: int = 0) -> int:
+        """An int field as TWS reads it (Java int, ASCII digits with an optional minus):
+        empty is ``default``; anything else is `UnreadableField`."""
         raw = self.read_str(name)
         if raw == "":
             return default
-        try:
-            return int(raw)
-        except ValueError:
-            raise PeerProtocolError(f"field {name!r} is not an integer: {raw!r}") from None
+        digits = raw[1:] if raw.startswith("-") else raw
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 10:
+            raise UnreadableField(name, raw, reason=" (not an integer)")
+        value = int(raw)
+        if value not in _INT_RANGE:
+            raise UnreadableField(name, raw, reason=" (outside Java's int)")
+        return value
 
     def read_bool(self, name: str) -> bool:
         return self.read_int(name) != 0
 
-    def read_decimal(self, name: str) -> Decimal | None:
-        """A double field: empty (the clients' "unset") is None."""
+    def read_decimal(self, name: str, *, infinite_ok: bool = False) -> Decimal | None:
+        """A double field: empty (the clients' "unset") and Java's Double.MAX_VALUE (how some
+        clients spell unset) are None. NaN, infinities and numbers beyond a double are
+        `UnreadableField`, except the clients' "Infinite" where ``infinite_ok``."""
         raw = self.read_str(name)
         if raw == "":
             return None
-        if raw == "Infinite":  # how the clients spell math.inf
-            return Decimal("Infinity")
+        if raw == "Infinite" and infinite_ok:  # how the clients spell math.inf
+            return _INFINITE
+        if len(raw) > 64:  # a double prints in at most 24 characters
+            raise UnreadableField(name, raw, reason=" (too long for a double)")
         try:
-            return Decimal(raw)
+            value = Decimal(raw)
         except InvalidOperation:
-            raise PeerProtocolError(f"field {name!r} is not a number: {raw!r}") from None
+            raise UnreadableField(name, raw, reason=" (not a number)") from None
+        if not value.is_finite() or abs(value) > _MAX_DOUBLE:
+            raise UnreadableField(name, raw, reason=" (not a finite double)")
+        return None if abs(value) == _MAX_DOUBLE else value
 
     def rest(self) -> tuple[str, ...]:
         out = tuple(self._fields[self._pos :])

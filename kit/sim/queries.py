@@ -122,8 +122,16 @@ class Queries:
         symbol: str,
         side: str,
     ) -> None:
+        cid = session.client_id
+        everyone = cid == self._config.master_client_id
         for booked in self._ledger.executions[self._state.day_first_exec :]:
             ex = booked.execution
+            # TWS shows a client the executions of its own orders and of manual TWS orders
+            # (clientId 0); only the master client sees other API clients' executions. An
+            # order injected with broadcast is everyone's.
+            own = ex.clientId in (cid, 0)
+            if not (everyone or own or self._broadcast(ex.permId)):
+                continue
             if client_id and ex.clientId != client_id:
                 continue
             if acct_code and ex.acctNumber != acct_code:
@@ -139,6 +147,10 @@ class Queries:
             )
             self._delivery.post(session, booked.commission)
         self._delivery.post(session, ExecDetailsEnd(reqId=req_id))
+
+    def _broadcast(self, perm_id: int) -> bool:
+        order = self._ledger.orders.get(perm_id)
+        return order is not None and order.broadcast
 
     def positions(self, session: Client) -> None:
         for line in self._ledger.positions.values():

@@ -28,6 +28,7 @@ def connected_ib(client: str, version: int, *, byte_at_a_time: bool = False) -> 
     sent: list[bytes] = []
     ib.client.conn.sendMsg = sent.append
     ib.client.connState = ib.client.CONNECTING
+    ib.client.clientId = 3
     started: list[bool] = []
     ib.client.apiStart += lambda: started.append(True)
     stream = b"".join(
@@ -63,7 +64,7 @@ def test_handshake_ids_and_accounts_complete_the_api_start(
     reader.feed(b"".join(sent))
     frame = reader.next_message()
     assert isinstance(frame, Frame)
-    assert decode_request(frame.fields, version) == StartApi(client_id=-1, optional_capabilities="")
+    assert decode_request(frame.fields, version) == StartApi(client_id=3, optional_capabilities="")
 
 
 @pytest.mark.parametrize(("client", "version"), CLIENTS)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from ibguard.kit.gateway.errors import PeerProtocolError
+from ibguard.kit.gateway.errors import PeerProtocolError, RequestRefused
 from ibguard.kit.gateway.framing import Frame, FrameReader
 from ibguard.kit.gateway.inbound import (
     CancelAccountSummary,
@@ -314,7 +314,6 @@ def test_unknown_message_id_is_kept_not_failed() -> None:
     [
         ("last-field-dropped", lambda f: f[:-1]),
         ("extra-field", lambda f: (*f, "")),
-        ("bad-int", lambda f: (f[0], "seven", *f[2:])),
     ],
 )
 @pytest.mark.parametrize("pair", [("ib_async", 157), ("ib_async", 178), ("ib_insync", 176)])
@@ -340,7 +339,28 @@ def test_a_place_order_read_at_the_previous_version_is_a_peer_error(version: int
         decode_request(fields, version - 1)
 
 
-@pytest.mark.parametrize("fields", [(), ("x",), ("71", "2", "zero", "")])
+@pytest.mark.parametrize("fields", [(), ("x",), ("71", "2")])
 def test_malformed_requests_are_peer_errors(fields: tuple[str, ...]) -> None:
     with pytest.raises(PeerProtocolError):
         decode_request(fields, 178)
+
+
+@pytest.mark.parametrize("pair", [("ib_async", 157), ("ib_async", 178), ("ib_insync", 176)])
+def test_an_unreadable_number_in_a_place_order_is_refused_with_320_for_that_order(
+    pair: tuple[str, int],
+) -> None:
+    client, version = pair
+    c = capturing_client(client, version)
+    c.placeOrder(7, stock(client), lib(client, "order").LimitOrder("BUY", 1, 1.0))
+    (fields,) = frames(c)
+    lmt_at = fields.index("1.0")
+    for bad in ("seven", "nan", "Infinite", "-Infinity", "1e400"):
+        with pytest.raises(RequestRefused) as refused:
+            decode_request((*fields[:lmt_at], bad, *fields[lmt_at + 1 :]), version)
+        assert (refused.value.req_id, refused.value.code, refused.value.fatal) == (7, 320, False)
+
+
+def test_an_unreadable_client_id_refuses_the_start_for_good() -> None:
+    with pytest.raises(RequestRefused) as refused:
+        decode_request(("71", "2", "zero", ""), 178)
+    assert (refused.value.code, refused.value.fatal) == (320, True)
