@@ -99,8 +99,10 @@ class EngineBypassesConnector(Rule):
         "x.placeOrder()` next to the team's own `placeOrder`), or when the method is not a "
         "distinctive IB name (`def f(x): x.disconnect()`); broker classes passed as values "
         "other than to `partial`; broker objects hidden in the project's own containers "
-        "(`self.clients[0]`, `self.apps[name]`); what a function returns when it has no "
-        "annotation and its `return` is not a call, a name assigned from a call, or `self.x`; "
+        "(`self.clients[0]`, `contract_dict[kind](...)`); parameters only another module "
+        "passes a broker object to; what a function of another module returns when it has "
+        "no annotation and its `return` is not a call, a name assigned from a call, or "
+        "`self.x`; "
         "values the broker library leaves untyped (ibapi's `EClient` methods, `util.df`): "
         "only distinctive client methods on them count; methods of broker data "
         "(`trade.isDone()`, `ticker.marketPrice()`) are treated as data; "
@@ -569,6 +571,26 @@ class EngineBypassesConnector(Rule):
                     "    return ib\n"
                 )
             },
+        ),
+        Invalid(
+            """
+            import threading
+            from ib_async import IB
+            class Algo:
+                def __init__(self, client) -> None:
+                    self.client = client
+                def bars(self, contract):
+                    return self.client.reqHistoricalData(contract, "", "1 D", "1 hour", "", True)
+            def run_loop(client) -> None:
+                client.run()  # what this module passes: an IB
+            def main(contract) -> None:
+                ib = IB()
+                threading.Thread(target=run_loop, args=(ib,)).start()
+                Algo(ib).bars(contract).updateEvent += print  # unannotated, returns the bars
+            """,
+            2,
+            1,
+            count=5,
         ),
     )
 

@@ -329,8 +329,10 @@ class ModuleResolver:
         return found[0] if found else None
 
     def _evaluate(self, binding: Binding) -> Value | None:
-        if binding.value is not None or binding.node is None or binding.scope is None:
+        if binding.value is not None:
             return binding.value
+        if binding.how != "argument" and (binding.node is None or binding.scope is None):
+            return None
         key = id(binding)
         if key in self._memo:
             return self._memo[key]
@@ -338,7 +340,14 @@ class ModuleResolver:
             return None
         self._busy.add(key)
         try:
-            result = self._evaluate_uncached(binding, binding.node, binding.scope)
+            if binding.how == "argument":
+                result = self._argument(binding)
+            elif binding.how.startswith("body") and isinstance(binding.node, cst.FunctionDef):
+                result = self._returned(binding.node, call=binding.how == "body")
+            elif binding.node is not None and binding.scope is not None:
+                result = self._evaluate_uncached(binding, binding.node, binding.scope)
+            else:
+                result = None
         finally:
             self._busy.discard(key)
         self._memo[key] = result
@@ -358,6 +367,25 @@ class ModuleResolver:
             return None
         kind = Kind.RETURNS if binding.how == "returns" else Kind.INSTANCE
         return Value(kind, types.qualname)
+
+    def _argument(self, binding: Binding) -> Value | None:
+        """What this module's calls pass for a parameter (broker if any call passes one)."""
+        passed = []
+        for site in self._scopes.calls.get(binding.callee, []):
+            if 0 <= binding.position < len(site.args):
+                passed.append(site.args[binding.position])
+            elif binding.keyword in site.keywords:
+                passed.append(site.keywords[binding.keyword])
+        found = self._best(self.value_of(expression) for expression in passed)
+        return found if found is not None and found.kind is Kind.INSTANCE else None
+
+    def _returned(self, function: cst.FunctionDef, *, call: bool) -> Value | None:
+        """An unannotated function of this module, by what its `return` statements give: a
+        RETURNS (a property: the INSTANCE it reads as)."""
+        found = self._best(self.value_of(expression) for expression in _returns_of(function))
+        if found is None or found.kind is not Kind.INSTANCE:
+            return None
+        return Value(Kind.RETURNS, found.qualname) if call else found
 
     def _class(self, binding: Binding, node: cst.ClassDef, scope: Scope) -> Value | None:
         """A class name (a broker class if it subclasses one), or a port method's parameter."""
@@ -390,3 +418,17 @@ class ModuleResolver:
             return self._best(iter(parts))
         value = self._resolve(node, scope)
         return value if value is not None and value.kind is Kind.SYMBOL else None
+
+
+def _returns_of(function: cst.FunctionDef) -> Iterator[cst.BaseExpression]:
+    """The values of a function's own `return` statements (not of nested functions)."""
+    todo: list[cst.CSTNode] = [function.body]
+    while todo:
+        node = todo.pop()
+        if isinstance(node, cst.Return):
+            if node.value is not None:
+                yield node.value
+            continue
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        todo.extend(node.children)

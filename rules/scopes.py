@@ -18,17 +18,38 @@ from ibguard.rules.broker_api import public_names
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.values import Kind, Value
 
-__all__ = ["Binding", "ModuleScopes", "Scope", "absolute_module", "collect_scopes", "dotted"]
+__all__ = [
+    "Binding",
+    "CallSite",
+    "ModuleScopes",
+    "Scope",
+    "absolute_module",
+    "collect_scopes",
+    "dotted",
+]
 
 
 @dataclass(eq=False, slots=True)
 class Binding:
     """One way a name is bound; evaluated lazily. `value` is set when known up front."""
 
-    how: str  # value | self | expr | annotation | returns | iter | class | port | unknown
+    how: str  # value|self|expr|annotation|returns|body|iter|class|port|argument|unknown
     node: cst.CSTNode | None = None
     scope: Scope | None = None
     value: Value | None = None
+    # how == "argument": the parameter `keyword` at `position` of the function or class
+    # `callee`, bound by what this module's calls of it pass (`run_loop(app)`)
+    callee: str = ""
+    position: int = -1
+    keyword: str = ""
+
+
+@dataclass(eq=False, slots=True)
+class CallSite:
+    """A call of a name in this module: `f(a, b=c)`, or `Thread(target=f, args=(a,))`."""
+
+    args: list[cst.BaseExpression]
+    keywords: dict[str, cst.BaseExpression]
 
 
 @dataclass(eq=False, slots=True)
@@ -54,6 +75,7 @@ class ModuleScopes:
     class_qualname: dict[int, str] = field(default_factory=dict)  # id(ClassDef) -> qualname
     class_binding: dict[str, Binding] = field(default_factory=dict)  # qualname -> its binding
     scope_of: dict[int, Scope] = field(default_factory=dict)  # id(Name) -> enclosing scope
+    calls: dict[str, list[CallSite]] = field(default_factory=dict)  # callee name -> calls
 
 
 def collect_scopes(
@@ -169,9 +191,17 @@ class _ScopeBuilder(cst.CSTVisitor):
         how = "annotation" if "property" in decorators else "returns"
         if node.returns is not None:
             self._scope.bind(node.name.value, Binding(how, node.returns.annotation, self._scope))
-        else:
-            self._scope.bind(node.name.value, Binding("unknown"))
+        else:  # what its `return` statements give
+            body = "body-property" if "property" in decorators else "body"
+            self._scope.bind(node.name.value, Binding(body, node, self._scope))
         in_class = self._scope.is_class and bool(self._class_stack)
+        # Unannotated parameters of plain functions and of __init__ take what this module's
+        # calls pass (`Algo(ib, ...)`, `Thread(target=run_loop, args=(app,))`).
+        callee = ""
+        if not in_class:
+            callee = node.name.value
+        elif node.name.value == "__init__":
+            callee = self._class_stack[-1][0].rsplit(".", 1)[-1]
         scope = Scope(parent=self._scope)
         params = [*node.params.posonly_params, *node.params.params]
         self_name: str | None = None
@@ -192,8 +222,34 @@ class _ScopeBuilder(cst.CSTVisitor):
                 )
             else:
                 scope.bind(param.name.value, Binding("unknown"))
+                if callee:
+                    position = params.index(param) if param in params else -1
+                    scope.bind(
+                        param.name.value,
+                        Binding(
+                            "argument",
+                            callee=callee,
+                            position=position,
+                            keyword=param.name.value,
+                        ),
+                    )
         self._self_names.append(self_name)
         self._stack.append(scope)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        positional = [a.value for a in node.args if a.keyword is None and not a.star]
+        keywords = {
+            a.keyword.value: a.value for a in node.args if a.keyword is not None and not a.star
+        }
+        if isinstance(node.func, cst.Name):
+            site = CallSite(positional, keywords)
+            self.found.calls.setdefault(node.func.value, []).append(site)
+        target = keywords.get("target")
+        if dotted(node.func).endswith("Thread") and isinstance(target, cst.Name):
+            passed = keywords.get("args")
+            elements = passed.elements if isinstance(passed, (cst.Tuple, cst.List)) else []
+            site = CallSite([e.value for e in elements], {})
+            self.found.calls.setdefault(target.value, []).append(site)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._stack.pop()
