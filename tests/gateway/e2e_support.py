@@ -4,7 +4,7 @@ unmodified ib_async or ib_insync `IB()` connected to it in the same event loop."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -14,23 +14,15 @@ import pytest
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim import SimBroker
 
+from tests.support.scenarios import until
+
 CLIENTS = ["ib_async", "ib_insync"]
 CLIENT_ID = 7
-TEST_TIMEOUT = 20.0
 T = TypeVar("T")
 
 
 def client_module(name: str) -> ModuleType:
     return pytest.importorskip(name)
-
-
-def run(scenario: Callable[[], Awaitable[T]], timeout: float = TEST_TIMEOUT) -> T:
-    """Run one scenario in a fresh event loop, bounded by ``timeout`` seconds."""
-
-    async def bounded() -> T:
-        return await asyncio.wait_for(scenario(), timeout)
-
-    return asyncio.run(bounded())
 
 
 @dataclass
@@ -48,12 +40,7 @@ class Rig:
         await asyncio.sleep(seconds)
 
     async def until(self, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            if loop.time() > deadline:
-                raise AssertionError("condition not reached in time")
-            await asyncio.sleep(0.005)
+        await until(predicate, timeout)
 
     def stock(self, symbol: str = "AAPL") -> Any:
         return self.lib.Stock(symbol, "SMART", "USD")

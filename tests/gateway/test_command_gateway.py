@@ -31,7 +31,7 @@ from ibguard.kit.sim import (
     SimBroker,
 )
 
-from .e2e_support import run
+from tests.support.scenarios import run
 
 ib_async = pytest.importorskip("ib_async")
 

@@ -10,7 +10,9 @@ import pytest
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim import BrokerConfig, SimBroker
 
-from .e2e_support import CLIENTS, client_module, connect, rig, run
+from tests.support.scenarios import run
+
+from .e2e_support import CLIENTS, client_module, connect, rig
 
 ACCOUNT = "DU1234567"
 FAST_CONNECT_SECONDS = 1.0

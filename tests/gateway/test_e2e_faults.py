@@ -13,7 +13,9 @@ import pytest
 from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.sim import BrokerConfig, HaltMode, SimBroker
 
-from .e2e_support import CLIENT_ID, CLIENTS, rig, run
+from tests.support.scenarios import run
+
+from .e2e_support import CLIENT_ID, CLIENTS, rig
 
 
 @pytest.mark.parametrize("client", CLIENTS)

@@ -8,7 +8,9 @@ from decimal import Decimal
 import pytest
 from ibguard.kit.sim import FillPlan, HaltMode, RejectOrder, SimBroker
 
-from .e2e_support import CLIENT_ID, CLIENTS, rig, run
+from tests.support.scenarios import run
+
+from .e2e_support import CLIENT_ID, CLIENTS, rig
 
 D = Decimal
 

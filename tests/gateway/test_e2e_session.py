@@ -12,7 +12,9 @@ import pytest
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim import BrokerConfig, SimBroker, WhatIfAnswer
 
-from .e2e_support import CLIENT_ID, CLIENTS, client_module, connect, rig, run
+from tests.support.scenarios import run
+
+from .e2e_support import CLIENT_ID, CLIENTS, client_module, connect, rig
 
 # A missing end message costs a client its 4 s timeout; a healthy connect takes milliseconds.
 FAST_CONNECT_SECONDS = 1.0

@@ -15,7 +15,8 @@ from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim import SimBroker
 
-from .e2e_support import run
+from tests.support.scenarios import run
+
 from .raw_client import QUIET, RawClient, gateway, ids
 
 

@@ -12,7 +12,8 @@ from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.gateway.wire_faults import Treatment, WireFaults
 from ibguard.kit.sim import SimBroker
 
-from .e2e_support import run
+from tests.support.scenarios import run
+
 from .test_server import QUIET, RawClient, gateway, ids
 
 

@@ -1,10 +1,11 @@
-"""Shared by the connector tests: a fixed clock, the two client libraries, a decoder feed
+"""Shared by the connector tests (run/until and the clock come from tests/support and
+tests/fakes): a fixed clock, the two client libraries, a decoder feed
 (the library's real Decoder driving a WrapperTap, no sockets) and a gateway rig."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,9 +17,11 @@ from ibguard.engine.connector.ib import IBConnector
 from ibguard.engine.connector.reconnect import Backoff
 from ibguard.engine.connector.tap import WrapperTap
 from ibguard.engine.events import BrokerEvent
-from ibguard.engine.ports import Clock
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim import SimBroker
+
+from tests.fakes.clock import ManualClock
+from tests.support.scenarios import until
 
 CLIENTS = ["ib_async", "ib_insync"]
 SERVER_VERSION = {"ib_async": 178, "ib_insync": 176}
@@ -27,12 +30,9 @@ LOCAL_NOW = datetime(2024, 1, 2, 14, 31, 5, tzinfo=timezone.utc)
 T = TypeVar("T")
 
 
-class FixedClock(Clock):
-    def __init__(self, now: datetime = LOCAL_NOW) -> None:
-        self.value = now
-
-    def now(self) -> datetime:
-        return self.value
+def FixedClock(now: datetime = LOCAL_NOW) -> ManualClock:
+    """A clock that stays at `now` (nothing in these tests advances it)."""
+    return ManualClock(now)
 
 
 def library(name: str) -> ModuleType:
@@ -68,22 +68,6 @@ def feed(name: str) -> Feed:
     ib.client.decoder.wrapper = tap
     ib.client.decoder.serverVersion = SERVER_VERSION[name]
     return Feed(lib=lib, ib=ib, tap=tap, events=events)
-
-
-def run(scenario: Callable[[], Awaitable[T]], timeout: float = 30.0) -> T:
-    async def bounded() -> T:
-        return await asyncio.wait_for(scenario(), timeout)
-
-    return asyncio.run(bounded())
-
-
-async def until(predicate: Callable[[], bool], timeout: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.005)
 
 
 @dataclass

@@ -43,7 +43,9 @@ from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side
 from ibguard.kit.sim import FillPlan, SimBroker, WhatIfAnswer
 
-from .support import CLIENT_ID, CLIENTS, LOCAL_NOW, FixedClock, Rig, library, rig, run, until
+from tests.support.scenarios import run, until
+
+from .support import CLIENT_ID, CLIENTS, LOCAL_NOW, FixedClock, Rig, library, rig
 
 D = Decimal
 AAPL = Instrument(symbol="AAPL")

@@ -20,7 +20,9 @@ from ibguard.engine.model import Instrument, OrderRequest, Side, Status
 from ibguard.engine.shell.pump import Pump
 from ibguard.kit.sim import FillPlan, SimBroker
 
-from .support import CLIENT_ID, CLIENTS, LOCAL_NOW, rig, run, until
+from tests.support.scenarios import run, until
+
+from .support import CLIENT_ID, CLIENTS, LOCAL_NOW, rig
 
 D = Decimal
 

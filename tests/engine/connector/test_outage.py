@@ -26,7 +26,9 @@ from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim import SimBroker
 from ibguard.kit.sim.clock import LocalClock
 
-from .support import CLIENT_ID, CLIENTS, library, run, until
+from tests.support.scenarios import run, until
+
+from .support import CLIENT_ID, CLIENTS, library
 
 D = Decimal
 OLD_GIVE_UP_ATTEMPTS = 20  # the old policy stopped here, ~7.5 minutes into an outage

@@ -16,27 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from ibguard.engine.errors import UsageError
 from ibguard.engine.logcodes import LogCode
-from ibguard.engine.ports import Clock
 from ibguard.engine.shell.logfiles import (
     JsonLineFormatter,
     RotatingJsonFileHandler,
     configure_logging,
 )
 
+from tests.fakes.clock import ManualClock
+
 NEW_YORK = ZoneInfo("America/New_York")
-
-
-class SteppingClock(Clock):
-    """Virtual time: moves only when told."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
 
 
 class Colour(Enum):
@@ -53,7 +41,7 @@ def read_lines(paths: list[Path]) -> list[dict[str, object]]:
     return [json.loads(line) for path in paths for line in path.read_text().splitlines()]
 
 
-def emit_numbered(handler, count: int, clock: SteppingClock, step_s=60, first=0):
+def emit_numbered(handler, count: int, clock: ManualClock, step_s=60, first=0):
     for seq in range(first, first + count):
         handler.handle(make_record("record %d", (seq,), seq=seq))
         clock.advance(seconds=step_s)
@@ -123,7 +111,7 @@ def test_formatter_falls_back_to_text_for_unserialisable_extras():
 
 def test_OPS_01_rotates_by_size_and_across_the_day_boundary_losing_nothing(tmp_path: Path):
     # 23:00 in New York on 8 March: the day turns after 60 one-minute steps
-    clock = SteppingClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
     handler = RotatingJsonFileHandler(
         tmp_path, max_bytes=2_000, backups=1_000, tz="America/New_York", clock=clock
     )
@@ -145,7 +133,7 @@ def test_OPS_01_rotates_by_size_and_across_the_day_boundary_losing_nothing(tmp_p
 
 
 def test_OPS_01_keeps_a_bounded_number_of_files_holding_the_newest_records(tmp_path: Path):
-    clock = SteppingClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
     handler = RotatingJsonFileHandler(
         tmp_path, max_bytes=1_000, backups=2, tz=NEW_YORK, clock=clock
     )
@@ -164,7 +152,7 @@ def test_OPS_01_keeps_a_bounded_number_of_files_holding_the_newest_records(tmp_p
 
 
 def test_a_restart_appends_to_todays_newest_file(tmp_path: Path):
-    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
     first = RotatingJsonFileHandler(tmp_path, max_bytes=10_000, backups=3, clock=clock)
     first.handle(make_record(seq=0))
     first.close()
@@ -178,7 +166,7 @@ def test_a_restart_appends_to_todays_newest_file(tmp_path: Path):
 
 
 def test_a_record_larger_than_the_cap_gets_a_file_of_its_own(tmp_path: Path):
-    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
     handler = RotatingJsonFileHandler(tmp_path, max_bytes=200, backups=5, clock=clock)
     handler.handle(make_record(seq=0))
     handler.handle(make_record("x" * 500, seq=1))
@@ -251,7 +239,7 @@ def test_OPS_01_unwritable_directory_reports_once_then_falls_back_and_retries(tm
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where the log directory's parent should be")
     directory = blocker / "logs"
-    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
     fallback = io.StringIO()
     handler = RotatingJsonFileHandler(
         directory,
@@ -296,7 +284,7 @@ def test_OPS_01_unwritable_directory_reports_once_then_falls_back_and_retries(tm
 def test_OPS_01_disk_full_falls_back_to_stderr_with_the_record(tmp_path: Path, capsys):
     # a log file that is really /dev/full: every flush fails with ENOSPC
     (tmp_path / "ibguard.2024-03-08.0000.jsonl").symlink_to("/dev/full")
-    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
     handler = RotatingJsonFileHandler(tmp_path, max_bytes=10_000, backups=1, clock=clock)
     handler.handle(make_record(seq=7))
     handler.close()
@@ -327,7 +315,7 @@ def test_bad_format_arguments_go_to_the_logging_error_report(tmp_path: Path, cap
 
 
 def test_configure_logging_installs_and_removes_the_handler(tmp_path: Path):
-    clock = SteppingClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
+    clock = ManualClock(datetime(2024, 3, 8, 15, 0, tzinfo=timezone.utc))
     logger = logging.getLogger("ibguard.test_logfiles")
     logger.setLevel(logging.WARNING)
     installed = configure_logging(

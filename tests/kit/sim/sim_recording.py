@@ -1,13 +1,20 @@
-"""Test support for the SimBroker tests: a listener that records messages, order builders."""
+"""Test support for the SimBroker tests: a quiet broker, a listener that records messages,
+order builders."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import TypeVar
 
+from ibguard.kit.sim import BrokerConfig, SimBroker
 from ibguard.kit.sim import messages as ib
 
 M = TypeVar("M")
+
+
+def quiet(**config: object) -> SimBroker:
+    """A SimBroker that says nothing unasked (no farm status messages on connect)."""
+    return SimBroker(BrokerConfig(farm_status_messages=False, **config))  # type: ignore[arg-type]  # BrokerConfig checks the keys
 
 
 class Recorder:

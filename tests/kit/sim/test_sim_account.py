@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ibguard.kit.sim import BrokerConfig, SimBroker
 from ibguard.kit.sim import messages as ib
 from ibguard.kit.sim.account import SUMMARY_TAGS, summary_tags
-from sim_recording import Recorder, market, stock
+from sim_recording import Recorder, market, quiet, stock
 
 D = Decimal
 ACCOUNT = "DU1234567"
-
-
-def quiet(**kw: object) -> SimBroker:
-    return SimBroker(BrokerConfig(farm_status_messages=False, **kw))  # type: ignore[arg-type]
 
 
 def values(rec: Recorder) -> dict[str, str | Decimal]:

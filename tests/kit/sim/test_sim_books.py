@@ -7,16 +7,12 @@ from decimal import Decimal
 from typing import NoReturn
 
 import pytest
-from ibguard.kit.sim import BrokerConfig, LateFillOnCancel, RejectOrder, SimBroker
+from ibguard.kit.sim import LateFillOnCancel, RejectOrder, SimBroker
 from ibguard.kit.sim import messages as ib
 from ibguard.kit.sim.book import SimOrder
-from sim_recording import Recorder, limit, market, stock
+from sim_recording import Recorder, limit, market, quiet, stock
 
 D = Decimal
-
-
-def quiet(**kw: object) -> SimBroker:
-    return SimBroker(BrokerConfig(farm_status_messages=False, **kw))  # type: ignore[arg-type]
 
 
 def test_yesterdays_executions_and_completed_orders_leave_the_reports() -> None:

@@ -7,13 +7,9 @@ from decimal import Decimal
 
 import pytest
 from ibguard.engine.errors import UsageError
-from ibguard.kit.sim import ApiSession, BrokerConfig, SimBroker, VirtualClock
+from ibguard.kit.sim import ApiSession, SimBroker, VirtualClock
 from ibguard.kit.sim import messages as ib
-from sim_recording import Recorder, limit, market, stock
-
-
-def quiet(**kw: object) -> SimBroker:
-    return SimBroker(BrokerConfig(farm_status_messages=False, **kw))  # type: ignore[arg-type]
+from sim_recording import Recorder, limit, market, quiet, stock
 
 
 def test_duplicate_client_id_is_refused_with_326_and_closed() -> None:
