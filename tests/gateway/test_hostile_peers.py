@@ -17,7 +17,8 @@ from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.gateway.registry import decode_request
 from ibguard.kit.sim import BrokerConfig, SimBroker
 
-from .e2e_support import run
+from tests.support.scenarios import run
+
 from .raw_client import QUIET, RawClient, gateway
 
 ib_async = pytest.importorskip("ib_async")
