@@ -135,6 +135,7 @@ async def _serve(
             disconnect=connection.disconnect,
             health_host=settings.health_host,
             health_port=settings.health_port,
+            tick_seconds=settings.tick_seconds,
             journal=port_journal,
             after_batch=flush_logs,
         )

@@ -52,6 +52,7 @@ class EngineService:
         self._pump = Pump(engine, port, journal)
         self._after_batch = after_batch
         self._drain_scheduled = False
+        self._closed = False
         self._last_event_at: datetime | None = None
         self._halt_handled = False
         self._health_port = health_port
@@ -85,6 +86,8 @@ class EngineService:
     def _on_event(self, event: BrokerEvent) -> None:
         # A socket read delivers its messages one callback each: gather them and handle
         # them once the read is done, as one batch (one journal transaction, one log flush).
+        if self._closed:
+            return  # the service has stopped: the next start reconciles with the broker
         self._last_event_at = self._clock.now()
         self._pump.enqueue(event)
         if self._drain_scheduled:
@@ -99,6 +102,8 @@ class EngineService:
 
     def _drain(self) -> None:
         self._drain_scheduled = False
+        if self._closed:
+            return
         self._pump.drain()
         self._batch_done()
 
@@ -140,6 +145,8 @@ class EngineService:
                 except asyncio.TimeoutError:
                     continue
         finally:
+            self._drain()  # what arrived before the stop is stored and handled
+            self._closed = True  # what arrives after it is not (the journal may be gone)
             if self._disconnect is not None and not self._halt_handled:
                 await self._disconnect()
             await self.health_server.stop()

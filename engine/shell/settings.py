@@ -21,6 +21,7 @@ A file looks like this; every key is optional except `account`:
     eod_flatten_at = "15:50"       # exchange time; false (or "off") disables it
     overnight_check_at = "04:00"
     stale_after_seconds = 300
+    tick_seconds = 1               # timer resolution: schedules fire up to this late
     max_messages_per_second = 45
     namespace = "ibg"
 
@@ -72,6 +73,7 @@ __all__ = [
 
 TABLE: Final = "engine"
 _PORT_MAX: Final = 65535
+_MAX_TICK_SECONDS: Final = 60  # schedules fire at most this late
 _MAX_SECONDS: Final = 7 * 24 * 3600  # a week; a longer threshold is "never" in practice
 
 
@@ -92,6 +94,7 @@ class ServiceSettings:
     log_dir: Path = Path("logs")
     log_max_bytes: int = 10 * 1024 * 1024
     log_backups: int = 14
+    tick_seconds: float = 1.0  # how often broker time is ticked into the engine
     source: str = ""  # where the settings came from, for messages
 
 
@@ -171,6 +174,13 @@ def _seconds(value: object, text: bool) -> object:
     return timedelta(seconds=float(number))
 
 
+def _tick(value: object, text: bool) -> object:
+    seconds = cast("timedelta", _seconds(value, text)).total_seconds()
+    if seconds > _MAX_TICK_SECONDS:
+        raise _Invalid(f"must be at most {_MAX_TICK_SECONDS} seconds, got {value!r}")
+    return seconds
+
+
 @dataclass(frozen=True, slots=True)
 class _Key:
     parse: _Parser
@@ -194,6 +204,7 @@ SETTING_KEYS: Final[Mapping[str, _Key]] = {
     "eod_flatten_at": _Key(_time_of_day, "eod_flatten_at", True, "HH:MM, or off"),
     "overnight_check_at": _Key(_time_of_day, "overnight_check_at", True, "HH:MM, or off"),
     "stale_after_seconds": _Key(_seconds, "stale_after", True, "status staleness threshold"),
+    "tick_seconds": _Key(_tick, "tick_seconds", False, "timer resolution (schedules, timeouts)"),
     "max_messages_per_second": _Key(
         _integer(1), "max_messages_per_second", True, "API message rate cap"
     ),

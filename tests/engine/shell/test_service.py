@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ibguard.engine import Engine, EngineConfig
-from ibguard.engine.events import Event
+from ibguard.engine.events import Event, NextValidId
 from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.engine.shell.service import EngineService
 
@@ -212,5 +212,36 @@ def test_events_of_one_socket_read_are_one_journal_write_and_one_log_flush(
         assert service.engine.connected
         stop.set()
         await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
+
+
+def test_events_before_the_stop_are_stored_and_events_after_it_are_left_alone(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        broker = QuietBroker(ACCOUNT)
+        journal = SqliteJournal(tmp_path / "j.sqlite")
+        service = EngineService(
+            Engine(EngineConfig(account=ACCOUNT)),
+            broker,
+            ManualClock(START),
+            tick_seconds=3600,
+            journal=journal,
+        )
+        stop = asyncio.Event()
+        task = await _run_until(service, lambda: service.engine.now is not None, stop)
+        broker.emit(NextValidId(order_id=5))  # arrives, then the stop comes at once
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        stored = len(journal)
+        assert list(journal.events())[-1] == NextValidId(order_id=5)
+        journal.close()  # as `ibguard engine run` does once the service is done
+        failures: list[dict[str, object]] = []
+        asyncio.get_running_loop().set_exception_handler(lambda _, error: failures.append(error))
+        broker.emit(NextValidId(order_id=6))  # a straggler from the closing session
+        await asyncio.sleep(0)
+        assert failures == []  # no write to the closed journal
+        assert len(SqliteJournal(tmp_path / "j.sqlite")) == stored
 
     asyncio.run(scenario())

@@ -33,6 +33,7 @@ exchange_tz = "Europe/London"
 eod_flatten_at = "16:20"
 overnight_check_at = 05:30:00
 stale_after_seconds = 90.5
+tick_seconds = 0.25
 max_messages_per_second = 40
 namespace = "desk1"
 
@@ -62,6 +63,7 @@ def test_a_full_file_fills_every_setting(tmp_path: Path):
     assert settings.log_dir == Path("/var/log/ibguard")
     assert (settings.log_max_bytes, settings.log_backups) == (1048576, 3)
     assert settings.source == str(path)
+    assert settings.tick_seconds == 0.25
     engine = settings.engine
     assert (engine.account, engine.client_id, engine.namespace) == ("DU1234567", 7, "desk1")
     assert engine.exchange_tz == "Europe/London"
@@ -246,3 +248,9 @@ def test_command_line_errors_name_the_flag():
     with pytest.raises(ConfigError) as caught:
         settings_from_args(parser.parse_args(["--account", "DU1", "--health-port", "-5"]))
     assert caught.value.errors == ("--health-port: must be an integer 0..65535, got -5",)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "61", "nan", "x"])
+def test_a_tick_outside_0_to_60_seconds_is_refused(value: str):
+    (message,) = errors_of(overrides={"account": "DU1", "tick_seconds": value})
+    assert message.startswith("--tick-seconds: must be")
