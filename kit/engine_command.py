@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sqlite3
@@ -22,6 +23,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ibguard.engine.engine import Engine
+from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import BrokerPort, Journal
 from ibguard.engine.shell.crash_points import CrashingJournal, crash_point
 from ibguard.engine.shell.event_codec import JournalCorrupt
@@ -38,6 +40,8 @@ from ibguard.engine.shell.system_clock import SystemClock
 from ibguard.errors import ConfigError
 
 __all__ = ["configure", "run"]
+
+log = logging.getLogger(__name__)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -166,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         return asyncio.run(_serve(settings, args, installed.handler.flush))
     except ConfigError as error:
+        # logging is up by now: the service's log says why it did not start, too
+        log.error("configuration refused: %s", error, extra={"code": LogCode.CONFIG_ERROR})
         print(f"ibguard engine run: {error}", file=sys.stderr)
         return 2
     except (sqlite3.Error, JournalCorrupt) as error:

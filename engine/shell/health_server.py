@@ -163,7 +163,11 @@ class HealthServer:
             _log.error(
                 "health report failed: %s",
                 _describe(exc),
-                extra={"code": LogCode.ALERT, "check": "health_report", "error": _describe(exc)},
+                extra={
+                    "code": LogCode.HEALTH_REPORT_FAILED,
+                    "check": "health_report",
+                    "error": _describe(exc),
+                },
             )
             report = HealthReport(
                 checks=(HealthCheck(name="health_report", ok=False, reason=_describe(exc)),)

@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     import logging
 
     from ibguard.errors import ConfigError
+    from ibguard.kit.gateway.logcodes import GatewayLogCode
     from ibguard.kit.gateway.script_file import GatewayScript, load_script
     from ibguard.kit.gateway.server import Gateway
 
@@ -81,6 +82,10 @@ def run(args: argparse.Namespace) -> int:
     broker = _broker(script, accounts)
     gateway = Gateway(broker, host=args.host, port=args.port, follow_real_time=True)
     script.apply(broker, gateway.faults)
+    if args.script:
+        logging.getLogger(__name__).info(
+            "script %s loaded", args.script, extra={"code": GatewayLogCode.SCRIPT_LOADED}
+        )
     try:
         return asyncio.run(_serve(gateway, accounts))
     except OSError as exc:

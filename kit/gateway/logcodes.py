@@ -20,7 +20,6 @@ class GatewayLogCode(str, Enum):
     SESSION_CLOSED = "GATEWAY_SESSION_CLOSED"
     CLIENT_ID_IN_USE = "GATEWAY_CLIENT_ID_IN_USE"  # 326 sent, socket closed
     PEER_PROTOCOL_ERROR = "GATEWAY_PEER_PROTOCOL_ERROR"  # malformed bytes: session closed
-    REQUEST_BEFORE_START = "GATEWAY_REQUEST_BEFORE_START"  # a request before startApi
     UNKNOWN_REQUEST = "GATEWAY_UNKNOWN_REQUEST"  # message id the gateway does not serve
     REQUEST_REFUSED = "GATEWAY_REQUEST_REFUSED"  # unreadable field: TWS's error, not acted on
     CONNECTION_REFUSED = "GATEWAY_CONNECTION_REFUSED"  # over the connection cap (coalesced)

@@ -166,6 +166,7 @@ def test_an_unresolvable_health_host_is_one_line_and_exit_2(
 ) -> None:
     line = _one_line_exit_2(_sim(tmp_path, "--health-host", "no-such-host.invalid"), capsys)
     assert "--health-host" in line
+    assert "CONFIG_ERROR" in _codes(tmp_path / "logs")  # the service's log says why, too
 
 
 def test_a_config_file_that_is_not_utf8_is_one_line_and_exit_2(

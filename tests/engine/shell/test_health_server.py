@@ -149,7 +149,7 @@ def test_a_failing_report_is_503_naming_the_error_and_logged_with_a_code(caplog)
 
     with caplog.at_level(logging.ERROR, logger="ibguard.engine.shell.health_server"):
         run_with_server(scenario, report=broken)
-    assert [r.code.value for r in caplog.records] == ["ALERT", "ALERT"]
+    assert [r.code.value for r in caplog.records] == ["HEALTH_REPORT_FAILED"] * 2
     assert caplog.records[0].error == "RuntimeError: book unavailable"
 
 
