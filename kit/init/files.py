@@ -1,10 +1,15 @@
 """Writing what `ibguard init` proposes: each file or table only when absent, unless forced.
 
-Every writer returns one line for the user: `wrote`, `appended`, `replaced` or `kept` and the
-path. pyproject.toml gets `[tool.ibguard]` and the import-linter contracts appended (with
---force, the previous `[tool.ibguard*]` and `[tool.importlinter*]` tables are cut out first);
-.pre-commit-config.yaml gets the ibguard entry added to its `repos:` list, never replacing
-other hooks; the workflow goes to the git repository's root.
+Every planner returns, per file, one line for the user (`wrote`, `appended`, `replaced` or
+`kept` and the path) and the text to write, if any. pyproject.toml gets `[tool.ibguard]` and
+the import-linter contracts appended (with --force, the previous `[tool.ibguard*]` and
+`[tool.importlinter*]` tables are cut out first); .pre-commit-config.yaml gets the ibguard
+entry added to its `repos:` list, never replacing other hooks; the workflow goes to the git
+repository's root.
+
+Nothing is written until every file is planned and checked (`write_all`): a problem with any
+of them (a pyproject that is not valid TOML before or after, a folder where a file belongs, a
+symlink leading out of the repository) is an `InitError` and leaves every file as it was.
 """
 
 from __future__ import annotations
@@ -36,6 +41,15 @@ _ANY_TABLE: Final = re.compile(r"^\s*\[")
 
 
 @dataclass(frozen=True, slots=True)
+class Planned:
+    """What init does to one file: the line it prints, and the new text (None: kept)."""
+
+    line: str
+    path: Path
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
     """Where and for what init writes: the project root and the ibguard release to pin."""
 
@@ -51,6 +65,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise InitError(f"{path} is not readable TOML ({error}); fix it first") from None
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise InitError(f"{path}: tool is a {type(tool).__name__}, not a table; fix it first")
+    for name in ("ibguard", "importlinter"):
+        if not isinstance(tool.get(name, {}), dict):
+            kind = type(tool[name]).__name__
+            raise InitError(f"{path}: tool.{name} is a {kind}, not a table; fix it first")
     return data
 
 
@@ -79,12 +100,12 @@ def _without_own_tables(text: str) -> str:
     return rest + "\n" if rest else ""
 
 
-def write_pyproject(target: Target, proposal: Proposal) -> list[str]:
+def plan_pyproject(target: Target, proposal: Proposal) -> list[Planned]:
     path = target.root / "pyproject.toml"
     present = [name for name in ("ibguard", "importlinter") if name in _tool(path)]
     if present and not target.force:
         return [
-            f"kept     pyproject.toml [tool.{name}] (exists; --force replaces it)"
+            Planned(f"kept     pyproject.toml [tool.{name}] (exists; --force replaces it)", path)
             for name in present
         ]
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
@@ -104,9 +125,17 @@ def write_pyproject(target: Target, proposal: Proposal) -> list[str]:
     )
     if text and not text.endswith("\n\n"):
         text += "\n" if text.endswith("\n") else "\n\n"
-    path.write_text(text + ibguard_table(proposal) + "\n" + contracts, encoding="utf-8")
+    text += ibguard_table(proposal) + "\n" + contracts
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InitError(
+            f"{path}: adding the ibguard tables would make it invalid TOML ({error}); "
+            "fix the file first"
+        ) from None
     verb = "replaced" if present else "wrote   "
-    return [f"{verb} pyproject.toml [tool.ibguard] and [tool.importlinter] contracts"]
+    line = f"{verb} pyproject.toml [tool.ibguard] and [tool.importlinter] contracts"
+    return [Planned(line, path, text)]
 
 
 def _tool(path: Path) -> dict[str, Any]:
@@ -114,16 +143,22 @@ def _tool(path: Path) -> dict[str, Any]:
     return tool if isinstance(tool, dict) else {}
 
 
-def write_pre_commit(target: Target) -> str:
+def plan_pre_commit(target: Target) -> Planned:
     path = target.root / ".pre-commit-config.yaml"
     shown = ".pre-commit-config.yaml (ibguard-check, ibguard-contracts)"
-    if not path.is_file():
+    if not path.exists():
         entry = fill(PRE_COMMIT_ENTRY, indent="  ", rev=f"v{target.version}")
-        path.write_text("repos:\n" + entry, encoding="utf-8")
-        return f"wrote    {shown}"
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        return Planned(f"wrote    {shown}", path, "repos:\n" + entry)
+    if not path.is_file():
+        raise InitError(
+            ".pre-commit-config.yaml is a folder, not a file; move it away, then run init again"
+        )
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    except (OSError, UnicodeDecodeError) as error:
+        raise InitError(f"{path} is not a readable text file ({error}); fix it first") from None
     if any("ibguard-check" in line for line in lines):
-        return "kept     .pre-commit-config.yaml (already runs ibguard)"
+        return Planned("kept     .pre-commit-config.yaml (already runs ibguard)", path)
     start = next((i for i, line in enumerate(lines) if line.rstrip() == "repos:"), None)
     if start is None:
         raise InitError(
@@ -140,8 +175,7 @@ def write_pre_commit(target: Target) -> str:
     if not lines[end - 1].endswith("\n"):
         lines[end - 1] += "\n"
     lines.insert(end, fill(PRE_COMMIT_ENTRY, indent=indent, rev=f"v{target.version}"))
-    path.write_text("".join(lines), encoding="utf-8")
-    return f"appended {shown}"
+    return Planned(f"appended {shown}", path, "".join(lines))
 
 
 def _git_root(folder: Path) -> Path:
@@ -159,17 +193,15 @@ def _install_command(root: Path) -> str:
     return "python -m pip install ib_async"
 
 
-def _write_new(target: Target, path: Path, text: str, what: str) -> str:
+def _plan_new(target: Target, path: Path, text: str, what: str) -> Planned:
     shown = os.path.relpath(path, target.root)
     if path.exists() and not target.force:
-        return f"kept     {shown} (exists; --force replaces it)"
+        return Planned(f"kept     {shown} (exists; --force replaces it)", path)
     verb = "replaced" if path.exists() else "wrote   "
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return f"{verb} {shown} ({what})"
+    return Planned(f"{verb} {shown} ({what})", path, text)
 
 
-def write_workflow(target: Target) -> str:
+def plan_workflow(target: Target) -> Planned:
     root = target.root.resolve()
     repo = _git_root(root)
     workdir = root.relative_to(repo).as_posix()
@@ -180,10 +212,10 @@ def write_workflow(target: Target) -> str:
         install=_install_command(root),
         working_directory="" if workdir == "." else f"      working-directory: {workdir}\n",
     )
-    return _write_new(target, repo / WORKFLOW_FILE, text, "calls the ibguard gate")
+    return _plan_new(target, repo / WORKFLOW_FILE, text, "calls the ibguard gate")
 
 
-def write_subject(target: Target, proposal: Proposal) -> str:
+def plan_subject(target: Target, proposal: Proposal) -> Planned:
     library = next(
         (lib for lib in ("ib_async", "ib_insync") if lib in proposal.libraries),
         proposal.libraries[0],
@@ -195,15 +227,42 @@ def write_subject(target: Target, proposal: Proposal) -> str:
         cls="".join(w.capitalize() for w in words if w) + "Subject",
         library=library,
     )
-    return _write_new(
+    return _plan_new(
         target, target.root / SUBJECT_FILE, text, "subject skeleton: fill in the methods"
     )
 
 
+def _check_writable(target: Target, planned: Planned) -> None:
+    """A file init may write: not a folder, and inside the repository even through symlinks
+    (--force must never replace a file elsewhere that a symlink in the repo points to)."""
+    path = planned.path
+    shown = os.path.relpath(path, target.root)
+    if path.exists() and not path.is_file():
+        raise InitError(f"{shown} is a folder, not a file; move it away, then run init again")
+    repo = _git_root(target.root.resolve())
+    real = path.resolve()
+    if not real.is_relative_to(repo):
+        raise InitError(
+            f"{shown} leads to {real}, outside the repository; init does not write there: "
+            "replace the symlink with a file, or make the change by hand"
+        )
+
+
 def write_all(target: Target, proposal: Proposal) -> list[str]:
-    return [
-        *write_pyproject(target, proposal),
-        write_pre_commit(target),
-        write_workflow(target),
-        write_subject(target, proposal),
+    """Plan every file, check every planned write, then write; returns the printed lines."""
+    planned = [
+        *plan_pyproject(target, proposal),
+        plan_pre_commit(target),
+        plan_workflow(target),
+        plan_subject(target, proposal),
     ]
+    writes = [(p, p.text) for p in planned if p.text is not None]
+    for p, _ in writes:
+        _check_writable(target, p)
+    for p, text in writes:
+        try:
+            p.path.parent.mkdir(parents=True, exist_ok=True)
+            p.path.write_text(text, encoding="utf-8")
+        except OSError as error:
+            raise InitError(f"cannot write {p.path}: {error.strerror or error}") from None
+    return [p.line for p in planned]
