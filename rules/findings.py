@@ -10,21 +10,40 @@ from dataclasses import dataclass
 from typing import Final, final
 
 __all__ = [
+    "CHECK_CRASHED",
+    "CHECK_TIMEOUT",
+    "FILE_TOO_LARGE",
     "IGNORE_NO_REASON",
     "IGNORE_UNUSED",
     "META_RULES",
+    "NESTED_TOO_DEEP",
     "PARSE_ERROR",
+    "READ_ERROR",
+    "SYMLINK_LOOP",
     "CheckResult",
     "Finding",
 ]
 
 PARSE_ERROR: Final = "PARSE-ERROR"
+READ_ERROR: Final = "READ-ERROR"
+SYMLINK_LOOP: Final = "SYMLINK-LOOP"
+FILE_TOO_LARGE: Final = "FILE-TOO-LARGE"
+NESTED_TOO_DEEP: Final = "NESTED-TOO-DEEP"
+CHECK_TIMEOUT: Final = "CHECK-TIMEOUT"
+CHECK_CRASHED: Final = "CHECK-CRASHED"
 IGNORE_NO_REASON: Final = "IGNORE-NO-REASON"
 IGNORE_UNUSED: Final = "IGNORE-UNUSED"
 
 # Findings the runner itself reports (not rule classes): id -> one-line description.
+# Each means "no rule checked this file (or folder)": the run goes on, the report says why.
 META_RULES: Final[dict[str, str]] = {
     PARSE_ERROR: "The file could not be parsed, so no rule could check it.",
+    READ_ERROR: "The file or folder could not be read (permissions, not a regular file, gone).",
+    SYMLINK_LOOP: "The path is a symbolic link that leads back to itself.",
+    FILE_TOO_LARGE: "The file is larger than the size limit, so it was not parsed.",
+    NESTED_TOO_DEEP: "The code nests deeper than the parser can safely follow.",
+    CHECK_TIMEOUT: "Checking the file took longer than the time limit; it was stopped.",
+    CHECK_CRASHED: "The process checking the file died (e.g. the parser crashed on it).",
     IGNORE_NO_REASON: "An `# ibguard: ignore[...]` comment gives no reason.",
     IGNORE_UNUSED: "An `# ibguard: ignore[...]` comment suppresses nothing on its line.",
 }

@@ -31,7 +31,7 @@ from ibguard.rules.broker_api import (
     public_names,
 )
 
-__all__ = ["collect"]
+__all__ = ["collect", "collect_tree"]
 
 _WRAPPERS: Final = frozenset({"Optional", "Union", "Annotated", "Final", "ClassVar"})
 
@@ -42,6 +42,11 @@ def collect(source: str, module_name: str, is_package: bool) -> dict[str, str]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):  # reported as PARSE-ERROR by the runner, not here
         return {}
+    return collect_tree(tree, module_name, is_package)
+
+
+def collect_tree(tree: ast.Module, module_name: str, is_package: bool) -> dict[str, str]:
+    """`collect` on a module already parsed with `ast`."""
     imports = reexports.collect_tree(tree, module_name, is_package)
     for statement in tree.body:  # `import a.b` binds `a`, which re-export tables leave out
         if isinstance(statement, ast.Import):

@@ -1,57 +1,71 @@
 """The rule runner: discover files, reuse cached results, check the rest, fold in contracts.
 
-Per file the result is a list of findings; a file that cannot be read or parsed yields one
-PARSE-ERROR finding, never an exception. Files are checked in a process pool only when there
-are enough uncached ones to pay for the pool's start-up. When paths are given (pre-commit
-passes the changed files), only those are parsed; the project index (re-exports, connector
-modules) still covers every engine and connector file, from the cache where possible.
-With no rules (`ibguard check --contracts-only`) nothing is read or parsed: only the contract
-findings are folded in. The result counts the files parsed and the processes that parsed them.
+Per file the result is a list of findings; nothing a file contains can stop the run. Every
+file is first read and screened (`screening`: size limit, regular file, encoding, `ast` parse
+that refuses too-deep code); the `ast` trees build the project index (re-exports, return
+types, connector modules), from the cache where possible. Files that pass go to libcst and the
+rules in isolated worker processes (`workers`): a worker that crashes or runs past the time
+limit yields a CHECK-CRASHED or CHECK-TIMEOUT finding for its file and is replaced. One worker
+checks a few files; a pool of them, enough files to pay for its start-up. When paths are given
+(pre-commit passes the changed files), only those are checked; the index still covers every
+engine and connector file. With no rules (`ibguard check --contracts-only`) nothing is read or
+parsed: only the contract findings are folded in. The result counts the files parsed and the
+processes that parsed them.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ibguard.rules import reexports, return_types, suppressions
 from ibguard.rules.cache import FindingsCache, digest
-from ibguard.rules.discovery import SourceFile, discover
-from ibguard.rules.findings import IGNORE_NO_REASON, PARSE_ERROR, CheckResult, Finding
+from ibguard.rules.discovery import SourceFile, discover_all
+from ibguard.rules.findings import (
+    CHECK_CRASHED,
+    CHECK_TIMEOUT,
+    IGNORE_NO_REASON,
+    NESTED_TOO_DEEP,
+    PARSE_ERROR,
+    CheckResult,
+    Finding,
+)
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.registry import RULES, ruleset_version
+from ibguard.rules.screening import MAX_FILE_BYTES, Screened, read_source, screen
 from ibguard.rules.settings import Settings
+from ibguard.rules.workers import Died, Raised, TimedOut, run_isolated
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ibguard.rules.base import Rule
 
-__all__ = ["PARALLEL_THRESHOLD", "check_file", "check_project"]
+__all__ = ["FILE_TIME_LIMIT", "PARALLEL_THRESHOLD", "check_file", "check_project"]
 
-# Below this many files to parse, a process pool costs more than it saves (measured: pool
-# start-up ~150 ms on 2 cores, parsing ~5-10 ms per typical module).
+# Below this many files to parse, more than one worker costs more than it saves (measured:
+# a worker's start-up ~150 ms with spawn, parsing ~5-10 ms per typical module).
 PARALLEL_THRESHOLD: Final = 24
+# Seconds one file may take (parse, resolve, rules). A 1 MB module takes a few seconds.
+FILE_TIME_LIMIT: Final = 60.0
 
 
 def check_file(
-    source_file: SourceFile,
-    data: bytes,
+    task: tuple[SourceFile, str],
     index: ProjectIndex,
     rule_set: Sequence[type[Rule]] = RULES,
 ) -> list[Finding]:
-    """Findings of one file by the rules of `rule_set` for its target, suppressions applied.
-
-    Runs in worker processes too.
+    """Findings of one screened file by the rules of `rule_set` for its target, suppressions
+    applied. Runs in the worker processes; never raises for anything the file contains.
     """
     import libcst as cst  # here, so a fully cached run never pays for importing it
     from ibguard.rules.checking import check_source
 
+    source_file, source = task
     relative = source_file.relative
     rules = [rule for rule in rule_set if rule.TARGET is source_file.target]
     try:
-        source = data.decode("utf-8")
         reports = check_source(
             source,
             module_name=source_file.module,
@@ -59,15 +73,15 @@ def check_file(
             index=index,
             rules=rules,
         )
-    except UnicodeDecodeError as error:
-        return [
-            Finding(relative, 1, 1, PARSE_ERROR, f"not UTF-8 ({error.reason}); save it as UTF-8")
-        ]
     except cst.ParserSyntaxError as error:
         message = f"cannot parse: {error.message}; fix the syntax so the rules can check it"
         return [Finding(relative, error.editor_line, error.editor_column, PARSE_ERROR, message)]
-    except RecursionError:
-        return [Finding(relative, 1, 1, PARSE_ERROR, "cannot parse: nested too deeply")]
+    except (RecursionError, MemoryError):
+        message = "nests too deeply to check safely; split the expression or flatten the code"
+        return [Finding(relative, 1, 1, NESTED_TOO_DEEP, message)]
+    except ValueError as error:  # e.g. NUL bytes, which libcst refuses this way
+        message = f"cannot parse: {error}; fix the file so the rules can check it"
+        return [Finding(relative, 1, 1, PARSE_ERROR, message)]
     findings = [Finding(relative, r.line, r.column, r.rule, r.message) for r in reports]
     return suppressions.apply(
         findings,
@@ -77,19 +91,47 @@ def check_file(
     )
 
 
+class _Files:
+    """Each file read and screened at most once per run, on first need."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.data: dict[str, bytes | Finding] = {}
+        self._screened: dict[str, Screened | Finding] = {}
+
+    def read(self, source_file: SourceFile) -> bytes | Finding:
+        relative = source_file.relative
+        if relative not in self.data:
+            self.data[relative] = read_source(source_file.path, relative, self.max_bytes)
+        return self.data[relative]
+
+    def screened(self, source_file: SourceFile) -> Screened | Finding:
+        relative = source_file.relative
+        if relative not in self._screened:
+            data = self.read(source_file)
+            self._screened[relative] = data if isinstance(data, Finding) else screen(data, relative)
+        return self._screened[relative]
+
+
 def _index(
-    settings: Settings, files: Sequence[SourceFile], blobs: dict[str, bytes], cache: FindingsCache
+    settings: Settings, files: Sequence[SourceFile], reads: _Files, cache: FindingsCache
 ) -> ProjectIndex:
     tables: dict[str, dict[str, str]] = {}
     returns: dict[str, str] = {}
     for source_file in files:
-        key = f"{digest(blobs[source_file.relative])}:{source_file.module}:{source_file.is_package}"
+        data = reads.read(source_file)
+        if isinstance(data, Finding):
+            continue  # reported when the file is checked
+        key = f"{digest(data)}:{source_file.module}:{source_file.is_package}"
         table = cache.reexports(key)
         returned = cache.reexports(f"returns:{key}")
         if table is None or returned is None:
-            text = blobs[source_file.relative].decode("utf-8", errors="replace")
-            table = reexports.collect(text, source_file.module, source_file.is_package)
-            returned = return_types.collect(text, source_file.module, source_file.is_package)
+            screened = reads.screened(source_file)
+            table, returned = {}, {}
+            if isinstance(screened, Screened) and screened.tree is not None:
+                module, is_package = source_file.module, source_file.is_package
+                table = reexports.collect_tree(screened.tree, module, is_package)
+                returned = return_types.collect_tree(screened.tree, module, is_package)
             cache.store_reexports(key, table)
             cache.store_reexports(f"returns:{key}", returned)
         if table:
@@ -106,13 +148,6 @@ def _index(
     )
 
 
-def _read(path: Path) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return b"\xff"  # undecodable: becomes a PARSE-ERROR finding with the reason
-
-
 def check_project(
     settings: Settings,
     paths: Sequence[Path] = (),
@@ -121,54 +156,79 @@ def check_project(
     use_cache: bool = True,
     jobs: int | None = None,
     contract_findings: Sequence[Finding] = (),
+    max_file_bytes: int = MAX_FILE_BYTES,
+    time_limit: float = FILE_TIME_LIMIT,
 ) -> CheckResult:
-    """Run `rules` on the project (or on `paths` only) and return what was found."""
-    every_file = discover(settings)
-    selected = discover(settings, paths) if paths else every_file
+    """Run `rules` on the project (or on `paths` only) and return what was found.
+
+    A file larger than `max_file_bytes`, or one that takes longer than `time_limit` seconds,
+    is a finding, not a stall.
+    """
+    every_file, folder_problems = discover_all(settings)
+    if paths:
+        selected, folder_problems = discover_all(settings, paths)
+    else:
+        selected = every_file
     contracts = _suppressed_contract_findings(
         settings, contract_findings, selected, paths, ruled=every_file
     )
     if not rules:
         return CheckResult(findings=tuple(sorted(set(contracts))), files_checked=len(selected))
-    blobs = {f.relative: _read(f.path) for f in {*every_file, *selected}}
+    reads = _Files(max_file_bytes)
     # The key needs the index and the index uses the cache: open unkeyed, key it after.
     cache = FindingsCache(settings.root, "", enabled=use_cache and settings.cache)
-    index = _index(settings, every_file, blobs, cache)
+    index = _index(settings, every_file, reads, cache)
     rule_names = sorted(f"{rule.__module__}.{rule.__qualname__}" for rule in rules)
     cache_key = digest(
-        repr((ruleset_version(), rule_names, settings.fingerprint(), _index_key(index))).encode()
+        repr(
+            (
+                ruleset_version(),
+                rule_names,
+                settings.fingerprint(),
+                _index_key(index),
+                max_file_bytes,
+            )
+        ).encode()
     )
     cache.set_key(cache_key)
 
-    findings: list[Finding] = []
-    todo: list[SourceFile] = []
+    findings: list[Finding] = [*folder_problems]
+    todo: list[tuple[SourceFile, str]] = []
+    hashes: dict[str, str] = {}
     for source_file in selected:
-        cached = cache.findings(source_file.relative, digest(blobs[source_file.relative]))
-        if cached is None:
-            todo.append(source_file)
-        else:
+        data = reads.read(source_file)
+        if isinstance(data, Finding):  # unreadable or too large: nothing to cache by content
+            findings.append(data)
+            continue
+        hashes[source_file.relative] = content_hash = digest(data)
+        cached = cache.findings(source_file.relative, content_hash)
+        if cached is not None:
             findings.extend(cached)
+            continue
+        screened = reads.screened(source_file)
+        if isinstance(screened, Finding):
+            cache.store_findings(source_file.relative, content_hash, [screened])
+            findings.append(screened)
+        else:
+            todo.append((source_file, screened.source))
 
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
-    rule_set = tuple(rules)
-    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(
-                pool.map(
-                    check_file,
-                    todo,
-                    [blobs[f.relative] for f in todo],
-                    [index] * len(todo),
-                    [rule_set] * len(todo),
-                    chunksize=8,
-                )
-            )
-    else:
+    if len(todo) < PARALLEL_THRESHOLD:
         workers = 1
-        results = [check_file(f, blobs[f.relative], index, rule_set) for f in todo]
-    for source_file, result in zip(todo, results, strict=True):
-        cache.store_findings(source_file.relative, digest(blobs[source_file.relative]), result)
-        findings.extend(result)
+    workers = min(workers, len(todo))
+    if todo:
+        import ibguard.rules.checking  # noqa: F401 - imported once here, shared by forked workers
+
+        outcomes = run_isolated(
+            check_file, todo, (index, tuple(rules)), processes=workers, time_limit=time_limit
+        )
+        for position, outcome in outcomes:
+            source_file = todo[position][0]
+            if isinstance(outcome, (Died, Raised, TimedOut)):
+                findings.append(_lost(source_file, outcome))
+                continue  # not cached: the next run tries again
+            cache.store_findings(source_file.relative, hashes[source_file.relative], outcome)
+            findings.extend(outcome)
     cache.save()
 
     findings.extend(contracts)
@@ -176,7 +236,29 @@ def check_project(
         findings=tuple(sorted(set(findings))),
         files_checked=len(selected),
         files_parsed=len(todo),
-        workers=workers,
+        workers=max(workers, 1),
+    )
+
+
+def _lost(source_file: SourceFile, outcome: Died | Raised | TimedOut) -> Finding:
+    """The finding for a file whose check did not finish."""
+    relative = source_file.relative
+    if isinstance(outcome, TimedOut):
+        return Finding(
+            relative,
+            1,
+            1,
+            CHECK_TIMEOUT,
+            f"checking it took over {outcome.seconds:g} s and was stopped; "
+            "exclude generated code from the globs or split the module",
+        )
+    reason = outcome.reason if isinstance(outcome, Died) else outcome.error
+    return Finding(
+        relative,
+        1,
+        1,
+        CHECK_CRASHED,
+        f"the check of this file failed ({reason}); no rule checked it; please report it",
     )
 
 

@@ -1,0 +1,185 @@
+"""Isolated workers: run one function over many items in child processes, each item bounded.
+
+A worker that dies on an item (libcst's native parser can SIGSEGV) or runs past the time
+limit costs that item only: the item's outcome says so, the worker is replaced, and the other
+items go on. `concurrent.futures` cannot do this (one dead worker breaks the whole pool, and a
+running task cannot be stopped), so the loop here is small and explicit: one pipe per worker,
+one item in flight per worker, `multiprocessing.connection.wait` on pipes and process
+sentinels with the nearest deadline as timeout.
+
+The shared arguments (the project index, the rule set) reach each worker once, when it starts:
+inherited through fork where that is safe (Linux, no other threads), pickled once otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import faulthandler
+import multiprocessing
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
+from typing import Generic, TypeVar
+
+__all__ = ["Died", "Raised", "TimedOut", "run_isolated"]
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True, slots=True)
+class Died:
+    """The worker process ended while working on the item."""
+
+    exitcode: int | None
+
+    @property
+    def reason(self) -> str:
+        if self.exitcode is not None and self.exitcode < 0:
+            try:
+                return f"killed by {signal.Signals(-self.exitcode).name}"
+            except ValueError:
+                return f"killed by signal {-self.exitcode}"
+        return f"exit code {self.exitcode}"
+
+
+@dataclass(frozen=True, slots=True)
+class Raised:
+    """`work` raised on the item (a bug in it); the worker goes on with the next item."""
+
+    error: str
+
+
+@dataclass(frozen=True, slots=True)
+class TimedOut:
+    """The item took longer than the time limit; its worker was killed."""
+
+    seconds: float
+
+
+def _serve(connection: Connection, work: Callable[..., object], shared: tuple[object, ...]) -> None:
+    faulthandler.disable()  # a crash is reported as the item's outcome, not as a stack dump
+    while True:
+        try:
+            item = connection.recv()
+        except EOFError:
+            return
+        if item is None:
+            return
+        try:
+            outcome: object = (work(item, *shared),)
+        except Exception as error:  # reported for the item, not raised
+            outcome = Raised(f"{type(error).__name__}: {error}")
+        connection.send(outcome)
+
+
+@dataclass(eq=False, slots=True)
+class _Worker(Generic[Item]):
+    process: BaseProcess
+    connection: Connection
+    task: tuple[int, Item] | None = None
+    deadline: float = 0.0
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # fork shares the parent's imports and the index for free; it is unsafe with threads.
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def run_isolated(
+    work: Callable[..., Result],
+    items: Sequence[Item],
+    shared: tuple[object, ...],
+    *,
+    processes: int,
+    time_limit: float,
+) -> Iterator[tuple[int, Result | Died | Raised | TimedOut]]:
+    """(position in `items`, outcome) for every item, in completion order.
+
+    `work(item, *shared)` must be picklable (a module-level function); what it raises becomes
+    the item's `Raised` outcome.
+    """
+    context = _context()
+    pending = deque(enumerate(items))
+    workers: list[_Worker[Item]] = []
+
+    def start() -> _Worker[Item]:
+        parent, child = context.Pipe()
+        process = context.Process(target=_serve, args=(child, work, shared), daemon=True)
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def give(worker: _Worker[Item]) -> None:
+        if not pending:
+            worker.task = None
+            return
+        worker.task = pending.popleft()
+        worker.deadline = time.monotonic() + time_limit
+        with contextlib.suppress(OSError):  # died between items: the sentinel reports it
+            worker.connection.send(worker.task[1])
+
+    def retire(worker: _Worker[Item]) -> None:
+        worker.process.kill()
+        worker.process.join()
+        worker.connection.close()
+        workers.remove(worker)
+
+    try:
+        for _ in range(min(processes, len(items))):
+            worker = start()
+            workers.append(worker)
+            give(worker)
+        while any(w.task is not None for w in workers):
+            busy = [w for w in workers if w.task is not None]
+            timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
+            ready = set(
+                wait([w.connection for w in busy] + [w.process.sentinel for w in busy], timeout)
+            )
+            now = time.monotonic()
+            for worker in busy:
+                assert worker.task is not None
+                position = worker.task[0]
+                outcome: tuple[Result] | Raised | Died | TimedOut | None = None
+                if worker.connection in ready:
+                    try:
+                        outcome = worker.connection.recv()
+                    except (EOFError, OSError):
+                        outcome = None
+                if outcome is None and (
+                    worker.connection in ready or worker.process.sentinel in ready
+                ):
+                    worker.process.join(timeout=5)
+                    outcome = Died(worker.process.exitcode)
+                elif outcome is None and now >= worker.deadline:
+                    outcome = TimedOut(time_limit)
+                if outcome is None:
+                    continue
+                if isinstance(outcome, (Died, TimedOut)):
+                    retire(worker)
+                    if pending:
+                        replacement = start()
+                        workers.append(replacement)
+                        give(replacement)
+                    yield position, outcome
+                else:
+                    give(worker)
+                    yield position, outcome if isinstance(outcome, Raised) else outcome[0]
+    finally:
+        for worker in workers:
+            with contextlib.suppress(OSError):
+                worker.connection.send(None)
+        for worker in workers:
+            worker.process.join(timeout=1)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.connection.close()
