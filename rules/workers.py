@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
 from typing import Generic, TypeVar
 
@@ -87,7 +88,7 @@ class _Worker(Generic[Item]):
     deadline: float = 0.0
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context() -> ForkContext | SpawnContext:
     # fork shares the parent's imports and the index for free; it is unsafe with threads.
     if sys.platform == "linux" and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
