@@ -134,15 +134,15 @@ class Engine:
         cls = type(event)
         # the common broker facts first: a fill or a status of an order known by its permId
         if cls is ExecutionReport:
-            account = event.account  # type: ignore[union-attr]
+            account = event.account  # type: ignore[union-attr]  # cls is ExecutionReport
             if not account or account == self._account:
-                record = self._book.fill_fast(event)  # type: ignore[arg-type]
+                record = self._book.fill_fast(event)  # type: ignore[arg-type]  # idem
                 if record is not None:
                     self._fills_since_tick += 1
                     self._fills_total += 1
                     self._reconciler.saw(record.oms_id)
                     return self._after([])
-        elif cls is OrderStatusReport and self._book.status_fast(event):  # type: ignore[arg-type]
+        elif cls is OrderStatusReport and self._book.status_fast(event):  # type: ignore[arg-type]  # exact type, checked by `is` (faster than isinstance)
             return self._after([])
         handler = self._handlers.get(cls)
         if handler is None:

@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, TypeVar, final
 
-from ibguard.errors import UsageError
+from ibguard.errors import InternalError, UsageError
 from ibguard.kit.gateway.errors import PeerProtocolError, RequestRefused, UnreadableField
 from ibguard.kit.gateway.wire_values import FieldCursor, Fields
 from ibguard.kit.sim.messages import Message, TwsMessage
@@ -118,7 +118,7 @@ def encodes(
 
     def register(encoder: Callable[[M, int], Fields]) -> Callable[[M, int], Fields]:
         if message_type in _ENCODERS:
-            raise UsageError(f"{message_type.__name__} already has an encoder")
+            raise InternalError(f"{message_type.__name__} already has an encoder")
         _ENCODERS[message_type] = encoder
         _OUT_IDS[message_type] = int(msg_id)
         return encoder
@@ -133,7 +133,7 @@ def decodes(
 
     def register(decoder: Callable[[FieldCursor, int], R]) -> Callable[[FieldCursor, int], R]:
         if int(msg_id) in _DECODERS:
-            raise UsageError(f"message id {int(msg_id)} already has a decoder")
+            raise InternalError(f"message id {int(msg_id)} already has a decoder")
         _DECODERS[int(msg_id)] = decoder
         return decoder
 
@@ -145,7 +145,7 @@ def serves(request_type: type[R]) -> Callable[[Handler], Handler]:
 
     def register(handler: Handler) -> Handler:
         if request_type in _HANDLERS:
-            raise UsageError(f"{request_type.__name__} already has a handler")
+            raise InternalError(f"{request_type.__name__} already has a handler")
         _HANDLERS[request_type] = handler
         return handler
 
