@@ -1,7 +1,8 @@
 """The rule set: every rule class, and a version that changes whenever any rule changes.
 
-The version keys the cache: it hashes the source of every module of `ibguard.rules`, so a
-finding cached by an older rule set is never reused.
+The version keys the cache: it hashes the source of every module of `ibguard.rules`, the
+committed broker models and the installed broker library versions, so a finding cached by an
+older rule set (or made with another version of the broker's library) is never reused.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Final
 from ibguard.rules.base import Rule, Target
 from ibguard.rules.boundary_01 import ConnectorMutatesEngineState
 from ibguard.rules.boundary_02 import EngineBypassesConnector
+from ibguard.rules.broker_api import DEFAULT_BROKER_LIBRARIES
+from ibguard.rules.broker_model import installed_version
 from ibguard.rules.float_money import FloatMoney
 from ibguard.rules.wall_clock import EngineReadsWallClock
 
@@ -34,7 +37,11 @@ def rules_for(target: Target) -> tuple[type[Rule], ...]:
 @cache
 def ruleset_version() -> str:
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    here = Path(__file__).parent
+    for path in sorted([*here.glob("*.py"), *here.glob("*.json")]):  # json: broker models
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
+    # What BOUNDARY-02 knows of a broker library depends on the installed version.
+    for library in DEFAULT_BROKER_LIBRARIES:
+        digest.update(f"{library}={installed_version(library)}".encode())
     return digest.hexdigest()[:16]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ibguard.rules import broker_model
+from ibguard.rules import broker_model, registry
 from ibguard.rules.broker_model import EVENT, PLAIN, BrokerModel, committed_table, read_library
 
 LIBRARIES = ("ib_async", "ib_insync", "ibapi")
@@ -64,3 +64,16 @@ def test_a_library_that_is_not_installed_uses_the_committed_table(
     monkeypatch.setattr(broker_model, "installed_version", lambda library: None)
     found = broker_model.model("ibapi")
     assert found == BrokerModel.from_json(committed_table("ibapi").read_text())
+
+
+def test_another_installed_broker_version_invalidates_cached_findings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry.ruleset_version.cache_clear()
+    before = registry.ruleset_version()
+    monkeypatch.setattr(registry, "installed_version", lambda library: "99.0")
+    registry.ruleset_version.cache_clear()
+    try:
+        assert registry.ruleset_version() != before
+    finally:
+        registry.ruleset_version.cache_clear()
