@@ -29,7 +29,7 @@ from ibguard.engine.events import ExecutionReport, OpenOrderReport, OrderStatusR
 from ibguard.engine.fills import FillOutcome
 from ibguard.engine.identity import OrderIndex, is_set, parse_order_ref
 from ibguard.engine.instruments import InstrumentRegistry
-from ibguard.engine.lifecycle import TRANSITIONS, Kind, advance, kind_of_broker_status
+from ibguard.engine.lifecycle import BY_KIND, Kind, advance, broker_status_moves
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, Status
 from ibguard.engine.orders import OrderRecord
@@ -38,6 +38,17 @@ __all__ = ["Book", "Sighting"]
 
 _ZERO = Decimal(0)
 _INFO = logging.INFO
+# enum members and tables the per-event paths use, bound once (a class attribute lookup
+# on an Enum costs more than the dict hit it guards)
+_BUY = Side.BUY
+_CANCELED = Status.CANCELED
+_CANCEL_PENDING = Status.CANCEL_PENDING
+_FILLED = Status.FILLED
+_REJECTED = Status.REJECTED
+_REJECT = Kind.REJECT
+_AFTER_FINAL = BY_KIND[Kind.FINAL_FILL]
+_AFTER_PARTIAL = BY_KIND[Kind.PARTIAL_FILL]
+_STATUS_MOVES = broker_status_moves()
 
 
 @final
@@ -58,7 +69,8 @@ class Book:
         self._config = config
         self._log = log
         self._orders: dict[str, OrderRecord] = {}
-        self._index = OrderIndex()
+        self._index: OrderIndex[OrderRecord] = OrderIndex()
+        self._perm_get = self._index.perm_get
         self._positions: dict[str, Decimal] = {}
         self._foreign_positions: dict[str, Decimal] = {}
         self._instruments = InstrumentRegistry()
@@ -86,10 +98,6 @@ class Book:
         untimed, self._untimed = self._untimed, []
         return untimed
 
-    @property
-    def has_untimed(self) -> bool:
-        return bool(self._untimed)
-
     def follow_flatten(self, on: bool) -> None:
         """Note moves of flatten orders while a flatten follows its orders."""
         self._following_flatten = on
@@ -115,16 +123,16 @@ class Book:
 
     def find(self, *, perm_id: int, order_ref: str, client_id: int, order_id: int) -> str | None:
         """permId first, then our orderRef, then the provisional alias (never reused)."""
-        oms_id = self._index.by_perm(perm_id)
-        if oms_id is not None:
-            return oms_id
+        record = self._index.by_perm(perm_id)
+        if record is not None:
+            return record.oms_id
         oms_id = self.ours(order_ref)
         if oms_id is not None:
             return oms_id if oms_id in self._orders else None
-        oms_id = self._index.by_alias(client_id, order_id)
-        if oms_id is None:
+        record = self._index.by_alias(client_id, order_id)
+        if record is None:
             return None
-        record = self._orders[oms_id]
+        oms_id = record.oms_id
         if perm_id and record.perm_id and record.perm_id != perm_id:
             self._log.info(
                 LogCode.ORDER_ID_REUSE,
@@ -139,8 +147,7 @@ class Book:
         return oms_id
 
     def by_alias(self, client_id: int, order_id: int) -> OrderRecord | None:
-        oms_id = self._index.by_alias(client_id, order_id)
-        return None if oms_id is None else self._orders[oms_id]
+        return self._index.by_alias(client_id, order_id)
 
     # --- orders: the only ways they change ---------------------------------------------------
 
@@ -162,9 +169,16 @@ class Book:
     def _moved(self, record: OrderRecord) -> None:
         record.updated_at = self._now or record.updated_at
         if not record.timed:
-            record.timed = True
-            self._untimed.append(record)
-        if self._following_flatten and record.request.flatten_reason is not None:
+            self._start_timer(record)
+        if self._following_flatten:
+            self._flatten_moved(record)
+
+    def _start_timer(self, record: OrderRecord) -> None:
+        record.timed = True
+        self._untimed.append(record)
+
+    def _flatten_moved(self, record: OrderRecord) -> None:
+        if record.request.flatten_reason is not None:
             self._flatten_moves.append(record)
 
     def create(self, oms_id: str, request: OrderRequest) -> OrderRecord:
@@ -177,6 +191,7 @@ class Book:
     def renew(self, record: OrderRecord, request: OrderRequest) -> None:
         """A NEW order submitted again: it takes the request it is submitted with now."""
         record.request = request
+        record.key = request.instrument.key
         self.know(request.instrument)
 
     def adopt(self, oms_id: str, request: OrderRequest) -> OrderRecord:
@@ -189,16 +204,16 @@ class Book:
         """placeOrder goes out under `order_id`; the provisional alias points at `record`.
         Returns the other order the alias pointed at before (an orderId reuse)."""
         client_id = self._config.client_id
-        replaced = self._index.bind_alias(client_id, order_id, record.oms_id)
+        replaced = self._index.bind_alias(client_id, order_id, record)
         record.order_id = order_id
         record.client_id = client_id
         record.sent_epoch = epoch
         self.move(record, Kind.SEND)
-        return replaced
+        return None if replaced is None else replaced.oms_id
 
     def forget_alias(self, record: OrderRecord) -> None:
         """The order was not placed under its orderId after all."""
-        self._index.drop_alias(record.client_id, record.order_id, record.oms_id)
+        self._index.drop_alias(record.client_id, record.order_id, record)
         record.order_id = None
         record.client_id = None
 
@@ -229,11 +244,11 @@ class Book:
         """Learn broker ids for `record` (first confirmation, recovery)."""
         if perm_id and record.perm_id is None:
             record.perm_id = perm_id
-            self._index.bind_perm(perm_id, record.oms_id)
+            self._index.bind_perm(perm_id, record)
         elif perm_id and perm_id != record.perm_id and self._index.by_perm(perm_id) is None:
             # a second broker order carries this oms_id: keep counting its fills here (they
             # are real exposure) and tell the operator, never merge it silently
-            self._index.bind_perm(perm_id, record.oms_id)
+            self._index.bind_perm(perm_id, record)
             self._log.alert(
                 LogCode.DUPLICATE_BROKER_ORDER,
                 "two broker orders for one oms_id",
@@ -244,7 +259,7 @@ class Book:
         if record.order_id is None and self._binds_alias(client_id, order_id):
             record.order_id = order_id
             record.client_id = client_id
-            self._index.bind_alias(client_id, order_id, record.oms_id)
+            self._index.bind_alias(client_id, order_id, record)
 
     def _binds_alias(self, client_id: int, order_id: int) -> bool:
         return is_set(order_id) and client_id == self._config.client_id
@@ -326,10 +341,9 @@ class Book:
     def status_fast(self, report: OrderStatusReport) -> bool:
         """The common orderStatus: an order known by its permId, its ids already bound.
         Applies it exactly as `apply_status` would; False (nothing changed) otherwise."""
-        oms_id = self._index.by_perm(report.perm_id)
-        if oms_id is None:
+        record = self._perm_get(report.perm_id)
+        if record is None:
             return False
-        record = self._orders[oms_id]
         if record.order_id is None and self._binds_alias(report.client_id, report.order_id):
             return False
         self._apply_broker_status(record, report.status)
@@ -337,11 +351,12 @@ class Book:
 
     def _apply_broker_status(self, record: OrderRecord, broker_status: str) -> None:
         record.acknowledged = True  # any status the broker reports means it has the order
-        kind = kind_of_broker_status(broker_status)
-        if kind is None:
+        move = _STATUS_MOVES.get(broker_status)
+        if move is None:
             return
+        kind, table = move
         before = record.status
-        if kind is Kind.REJECT and before is Status.CANCEL_PENDING:
+        if kind is _REJECT and before is _CANCEL_PENDING:
             self._log.info(
                 LogCode.CANCEL_REDUNDANT,
                 "broker says the order is already gone: CANCELED",
@@ -349,20 +364,26 @@ class Book:
                 broker_status=broker_status,
             )
         # ACK, FINAL_FILL, CANCELED and REJECT are total: a direct table hit
-        after = record.status = TRANSITIONS[(before, kind)]
-        self._moved(record)
-        if after is before or not self._log.on(_INFO):
-            return
-        if after is Status.FILLED:
+        after = record.status = table[before]
+        record.updated_at = self._now or record.updated_at
+        if not record.timed:
+            self._start_timer(record)
+        if self._following_flatten:
+            self._flatten_moved(record)
+        if after is not before and self._log.on(_INFO):
+            self._log_status(record, after, broker_status)
+
+    def _log_status(self, record: OrderRecord, after: Status, broker_status: str) -> None:
+        if after is _FILLED:
             self._log.info(
                 LogCode.ORDER_STATUS,
                 "broker reports the order filled",
                 oms_id=record.oms_id,
                 filled=record.filled,
             )
-        elif after is Status.CANCELED:
+        elif after is _CANCELED:
             self._log.info(LogCode.ORDER_CANCELED, "order canceled", oms_id=record.oms_id)
-        elif after is Status.REJECTED:
+        elif after is _REJECTED:
             self._log.info(
                 LogCode.ORDER_REJECTED,
                 "order rejected by the broker",
@@ -413,38 +434,40 @@ class Book:
         order's quantity, for an order known by its permId (not CANCELED, ids bound).
         Applies it exactly as `apply_execution` would and returns the order; None (nothing
         changed) when the general path must decide."""
-        oms_id = self._index.by_perm(report.perm_id)
-        if oms_id is None:
+        record = self._perm_get(report.perm_id)
+        if record is None:
             return None
-        record = self._orders[oms_id]
+        oms_id = record.oms_id
         shares = report.shares
         price = report.price
-        request = record.request
-        ledger = record.ledger
         if (
-            shares <= 0
-            or price < 0
+            shares <= _ZERO
+            or price < _ZERO
             or record.synthesized
-            or record.status is Status.CANCELED
+            or record.status is _CANCELED
             or record.perm_id != report.perm_id
-            or ledger.quantity + shares > request.quantity
             or (record.order_id is None and self._binds_alias(report.client_id, report.order_id))
-            or not ledger.add_new(report.exec_id, shares, price, report.time)
         ):
             return None
+        request = record.request
+        filled = record.ledger.add_new(report.exec_id, shares, price, report.time, request.quantity)
+        if filled is None:
+            return None
         self._exec_owner[report.exec_id] = oms_id
-        instrument = request.instrument
-        key = instrument.key  # once per fill
+        key = record.key
         if key not in self.instruments:
-            self._instruments.know(instrument)
+            self._instruments.know(request.instrument)
         positions = self._positions
-        signed = shares if request.side is Side.BUY else -shares
-        positions[key] = positions.get(key, _ZERO) + signed
+        positions[key] = positions.get(key, _ZERO) + (shares if request.side is _BUY else -shares)
         record.last_fill_at = report.time
-        filled = ledger.quantity
-        kind = Kind.FINAL_FILL if filled >= request.quantity else Kind.PARTIAL_FILL
-        record.status = TRANSITIONS[(record.status, kind)]  # fills: total but for CANCELED
-        self._moved(record)
+        record.status = (_AFTER_FINAL if filled >= request.quantity else _AFTER_PARTIAL)[
+            record.status
+        ]
+        record.updated_at = self._now or record.updated_at
+        if not record.timed:
+            self._start_timer(record)
+        if self._following_flatten:
+            self._flatten_moved(record)
         if self._log.on(_INFO):
             self._log.info(
                 LogCode.FILL_APPLIED,

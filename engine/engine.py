@@ -102,6 +102,7 @@ class Engine:
         self._now: datetime | None = None
         self._fills_since_tick = 0
         self._fills_total = 0
+        self._queued = False  # commands wait in the throttle (kept with it, read per event)
         self._handlers: dict[type[Any], Callable[[Any], list[Command]]] = {
             SubmitOrder: self._on_submit,
             RequestCancel: self._on_cancel,
@@ -133,6 +134,7 @@ class Engine:
         """Apply one event; return the commands to send now, in order. Never raises."""
         cls = type(event)
         # the common broker facts first: a fill or a status of an order known by its permId
+        # (nothing to send after them unless a flatten runs or commands wait for the rate)
         if cls is ExecutionReport:
             account = event.account  # type: ignore[union-attr]  # cls is ExecutionReport
             if not account or account == self._account:
@@ -140,9 +142,14 @@ class Engine:
                 if record is not None:
                     self._fills_since_tick += 1
                     self._fills_total += 1
-                    self._reconciler.saw(record.oms_id)
+                    if self._reconciler.run is not None:
+                        self._reconciler.saw(record.oms_id)
+                    if self._flattener.run is None and not self._queued:
+                        return []
                     return self._after([])
         elif cls is OrderStatusReport and self._book.status_fast(event):  # type: ignore[arg-type]  # exact type, checked by `is` (faster than isinstance)
+            if self._flattener.run is None and not self._queued:
+                return []
             return self._after([])
         handler = self._handlers.get(cls)
         if handler is None:
@@ -164,11 +171,8 @@ class Engine:
         return self._after(commands)
 
     def _after(self, commands: list[Command]) -> list[Command]:
-        """What every event ends with: timers for orders that moved, the due flatten, and
-        the throttle (only when there is something to send or waiting)."""
-        book = self._book
-        if book.has_untimed:
-            self._stale.start(book.drain_untimed())
+        """What every event ends with: the due flatten moves on, and the throttle lets
+        through what the rate allows (only when there is something to send or waiting)."""
         session = self._session
         if session.halted:
             return []
@@ -176,7 +180,7 @@ class Engine:
             commands += self._flattener.drive(
                 ready=session.ready, now=self._now, submit=self._on_submit
             )
-        if commands or self._throttle.depth:
+        if commands or self._queued:
             return self._throttled(commands)
         return commands
 
@@ -197,6 +201,7 @@ class Engine:
         finally:
             self._log.muted = False
             self._throttle.reset()
+            self._queued = False
         self._log.info(LogCode.JOURNAL_REPLAYED, "book rebuilt from the journal", events=count)
         run = self._flattener.run
         if run is not None:
@@ -212,6 +217,7 @@ class Engine:
     def _throttled(self, commands: list[Command]) -> list[Command]:
         before = self._throttle.depth
         out = self._throttle.submit(commands, self._now)
+        self._queued = self._throttle.depth > 0
         if self._throttle.depth > before:
             self._log.warning(
                 LogCode.RATE_LIMIT,
@@ -235,6 +241,7 @@ class Engine:
             return self._desk.refuse(event.oms_id, f"halted: {self._session.halt_reason}")
         oms_id = event.oms_id
         queued = self._throttle.withdraw(lambda c: isinstance(c, PlaceOrder) and c.oms_id == oms_id)
+        self._queued = self._throttle.depth > 0
         if isinstance(queued, PlaceOrder):  # still waiting for the rate limit: never sent
             self._desk.never_sent(queued)
         return self._desk.request_cancel(oms_id)
@@ -394,7 +401,9 @@ class Engine:
 
     def _drop_queued(self) -> None:
         """Commands waiting for the rate limit that will never go: undo what they meant."""
-        for command in self._throttle.clear():
+        dropped = self._throttle.clear()
+        self._queued = False
+        for command in dropped:
             if isinstance(command, PlaceOrder):
                 self._desk.never_sent(command)
             elif isinstance(command, CancelOrder):

@@ -22,6 +22,8 @@ from ibguard.engine.model import FillView
 
 __all__ = ["FillLedger", "FillOutcome", "LedgerResult", "split_exec_id"]
 
+_ZERO = Decimal(0)
+
 
 def split_exec_id(exec_id: str) -> tuple[str, int]:
     """("0000e0d5.6553a1b4.01", 1) for "0000e0d5.6553a1b4.01.01"; no numeric suffix -> 0."""
@@ -47,25 +49,21 @@ class LedgerResult:
     replaced_exec_id: str | None = None
 
 
-@dataclass(slots=True)
-class _Entry:
-    exec_id: str
-    revision: int
-    quantity: Decimal
-    price: Decimal
-    time: datetime
-    commission: Decimal | None = None
+# one counted execution: (exec_id, revision, quantity, price, time); a plain tuple, the
+# cheapest record to make once per fill (commissions, rarer, are kept beside them)
+_Fill = tuple[str, int, Decimal, Decimal, datetime]
 
 
 class FillLedger:
     """The accepted executions of one order, keyed by execId without its revision."""
 
-    __slots__ = ("_entries", "_notional", "_quantity")
+    __slots__ = ("_commissions", "_entries", "_notional", "_quantity")
 
     def __init__(self) -> None:
-        self._entries: dict[str, _Entry] = {}
-        self._quantity = Decimal(0)
-        self._notional = Decimal(0)
+        self._entries: dict[str, _Fill] = {}
+        self._commissions: dict[str, Decimal] | None = None
+        self._quantity = _ZERO
+        self._notional = _ZERO
 
     @property
     def quantity(self) -> Decimal:
@@ -79,11 +77,17 @@ class FillLedger:
 
     def __contains__(self, exec_id: str) -> bool:
         entry = self._entries.get(split_exec_id(exec_id)[0])
-        return entry is not None and entry.exec_id == exec_id
+        return entry is not None and entry[0] == exec_id
 
-    def add_new(self, exec_id: str, quantity: Decimal, price: Decimal, time: datetime) -> bool:
-        """Count an execution whose execId (any revision) is not counted yet; False, and
-        nothing changed, when it is (then `apply` decides what it is)."""
+    def add_new(
+        self, exec_id: str, quantity: Decimal, price: Decimal, time: datetime, limit: Decimal
+    ) -> Decimal | None:
+        """Count an execution whose execId (any revision) is not counted yet, when the
+        total stays within `limit`: returns the new total. None, and nothing changed,
+        otherwise (then `apply` decides what it is)."""
+        total = self._quantity + quantity
+        if total > limit:
+            return None
         base, dot, suffix = exec_id.rpartition(".")
         if dot and base and suffix.isdigit():
             revision = int(suffix)
@@ -91,53 +95,60 @@ class FillLedger:
             base, revision = exec_id, 0
         entries = self._entries
         if base in entries:
-            return False
-        entries[base] = _Entry(exec_id, revision, quantity, price, time)
-        self._quantity += quantity
+            return None
+        entries[base] = (exec_id, revision, quantity, price, time)
+        self._quantity = total
         self._notional += quantity * price
-        return True
+        return total
 
     def apply(
         self, exec_id: str, quantity: Decimal, price: Decimal, time: datetime
     ) -> LedgerResult:
         """Count one execution (quantity > 0). Says what happened; never raises."""
-        if self.add_new(exec_id, quantity, price, time):
-            return LedgerResult(outcome=FillOutcome.APPLIED, quantity_delta=quantity)
         base, revision = split_exec_id(exec_id)
-        entry = self._entries[base]
-        if revision == entry.revision:
-            same = (entry.quantity, entry.price, entry.time) == (quantity, price, time)
+        entry = self._entries.get(base)
+        if entry is None:
+            self._entries[base] = (exec_id, revision, quantity, price, time)
+            self._add(quantity, price, 1)
+            return LedgerResult(outcome=FillOutcome.APPLIED, quantity_delta=quantity)
+        old_exec_id, old_revision, old_quantity, old_price, old_time = entry
+        if revision == old_revision:
+            same = (old_quantity, old_price, old_time) == (quantity, price, time)
             return LedgerResult(outcome=FillOutcome.DUPLICATE if same else FillOutcome.CONFLICT)
-        if revision < entry.revision:
+        if revision < old_revision:
             return LedgerResult(outcome=FillOutcome.STALE_CORRECTION)
-        replaced = entry.exec_id
-        self._add(entry.quantity, entry.price, -1)
-        self._entries[base] = _Entry(exec_id, revision, quantity, price, time, entry.commission)
+        self._add(old_quantity, old_price, -1)
+        self._entries[base] = (exec_id, revision, quantity, price, time)
         self._add(quantity, price, 1)
+        commissions = self._commissions
+        if commissions is not None and old_exec_id in commissions:
+            commissions[exec_id] = commissions.pop(old_exec_id)  # the correction keeps it
         return LedgerResult(
             outcome=FillOutcome.CORRECTED,
-            quantity_delta=quantity - entry.quantity,
-            replaced_exec_id=replaced,
+            quantity_delta=quantity - old_quantity,
+            replaced_exec_id=old_exec_id,
         )
 
     def set_commission(self, exec_id: str, commission: Decimal) -> bool:
         """Attach a commission to a counted execution; False when the execId is not counted."""
-        entry = self._entries.get(split_exec_id(exec_id)[0])
-        if entry is None or entry.exec_id != exec_id:
+        if exec_id not in self:
             return False
-        entry.commission = commission
+        if self._commissions is None:
+            self._commissions = {}
+        self._commissions[exec_id] = commission
         return True
 
     def views(self) -> tuple[FillView, ...]:
+        commissions = self._commissions or {}
         return tuple(
             FillView(
-                exec_id=e.exec_id,
-                quantity=e.quantity,
-                price=e.price,
-                time=e.time,
-                commission=e.commission,
+                exec_id=exec_id,
+                quantity=quantity,
+                price=price,
+                time=time,
+                commission=commissions.get(exec_id),
             )
-            for e in self._entries.values()
+            for exec_id, _, quantity, price, time in self._entries.values()
         )
 
     def _add(self, quantity: Decimal, price: Decimal, sign: int) -> None:

@@ -24,7 +24,13 @@ from typing import Final
 from ibguard.engine.errors import IllegalTransition
 from ibguard.engine.model import Status
 
-__all__ = ["TRANSITIONS", "Kind", "advance", "kind_of_broker_status"]
+__all__ = [
+    "BY_KIND",
+    "TRANSITIONS",
+    "Kind",
+    "advance",
+    "broker_status_moves",
+]
 
 
 class Kind(str, Enum):
@@ -98,6 +104,12 @@ def _build() -> dict[tuple[Status, Kind], Status]:
 
 TRANSITIONS: Final[Mapping[tuple[Status, Kind], Status]] = _build()
 
+# the same table by kind, then status: the per-event paths look a move up without
+# building a key (`advance` stays the one place a missing move is an error)
+BY_KIND: Final[Mapping[Kind, Mapping[Status, Status]]] = {
+    kind: {status: to for (status, k), to in TRANSITIONS.items() if k is kind} for kind in Kind
+}
+
 
 def advance(status: Status, kind: Kind) -> Status:
     """The next status, or IllegalTransition when the table has no such move."""
@@ -107,7 +119,8 @@ def advance(status: Status, kind: Kind) -> Status:
         raise IllegalTransition(status.value, kind.value) from None
 
 
-_BROKER_STATUS: Final[Mapping[str, Kind | None]] = {
+# IB's status strings that move an order; any other status moves nothing
+_BROKER_STATUS: Final[Mapping[str, Kind]] = {
     "PendingSubmit": Kind.ACK,
     "ApiPending": Kind.ACK,
     "PreSubmitted": Kind.ACK,
@@ -122,6 +135,6 @@ _BROKER_STATUS: Final[Mapping[str, Kind | None]] = {
 }
 
 
-def kind_of_broker_status(status: str) -> Kind | None:
-    """Map IB's status string to a lifecycle kind; None means no move (or unknown)."""
-    return _BROKER_STATUS.get(status)
+def broker_status_moves() -> dict[str, tuple[Kind, Mapping[Status, Status]]]:
+    """IB's status string -> its kind and that kind's moves, for statuses that move."""
+    return {status: (kind, BY_KIND[kind]) for status, kind in _BROKER_STATUS.items()}

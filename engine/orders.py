@@ -27,10 +27,14 @@ class OrderRecord:
     synthesized: bool = False  # built from an orphan execution: its quantity is a floor
     sent_epoch: int = -1  # reconcile epoch in which it was last sent
     timed: bool = False  # a stale-order timer runs for it (stale.py)
+    key: str = field(init=False)  # the instrument's book key, computed once
     created_at: datetime | None = None
     updated_at: datetime | None = None
     last_fill_at: datetime | None = None
     ledger: FillLedger = field(default_factory=FillLedger)
+
+    def __post_init__(self) -> None:
+        self.key = self.request.instrument.key
 
     @property
     def quantity(self) -> Decimal:

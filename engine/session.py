@@ -107,11 +107,12 @@ _LINK_UP: Final = frozenset({SessionState.SYNCING, SessionState.READY, SessionSt
 class Session:
     """The current session state and, once halted, why."""
 
-    __slots__ = ("halt_reason", "state")
+    __slots__ = ("halt_reason", "halted", "state")
 
     def __init__(self) -> None:
         self.state = SessionState.DISCONNECTED
         self.halt_reason: str | None = None
+        self.halted = False  # read on every event: a plain attribute
 
     def move(self, move: SessionMove) -> SessionState:
         self.state = advance_session(self.state, move)
@@ -120,6 +121,7 @@ class Session:
     def halt(self, reason: str) -> None:
         self.move(SessionMove.HALT)
         self.halt_reason = reason
+        self.halted = True
 
     @property
     def connected(self) -> bool:
@@ -128,7 +130,3 @@ class Session:
     @property
     def ready(self) -> bool:
         return self.state is SessionState.READY
-
-    @property
-    def halted(self) -> bool:
-        return self.halt_reason is not None

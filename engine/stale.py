@@ -1,6 +1,7 @@
 """Stale-order detection (CONN-03) with a cost per event that does not grow with the book.
 
-Each order that moves gets one timer: a heap entry (broker time, oms_id). Later moves only
+Each order that moves gets one timer: a heap entry (broker time, order). The book lists
+orders that moved with no timer running; the next tick starts theirs. Later moves only
 update the order's `updated_at`; when its entry comes due, a tick either finds the order
 quiet for the whole threshold (stale) or pushes the entry again at its newer time. So an
 event costs no heap work, and a tick pops only the entries that are due. Orders that moved
@@ -31,16 +32,13 @@ class StaleTimer:
         self._seq = 0
         self._unstamped: list[OrderRecord] = []
 
-    def start(self, records: list[OrderRecord]) -> None:
-        """Timers for orders that moved with none running."""
-        for record in records:
+    def due(self, now: datetime) -> list[OrderRecord]:
+        """Orders with no broker event for longer than the threshold, not yet flagged."""
+        for record in self._book.drain_untimed():
             if record.updated_at is None:
                 self._unstamped.append(record)
             else:
                 self._push(record, record.updated_at)
-
-    def due(self, now: datetime) -> list[OrderRecord]:
-        """Orders with no broker event for longer than the threshold, not yet flagged."""
         for record in self._unstamped:
             self._book.stamp(record, now)
             self._push(record, now)

@@ -54,11 +54,23 @@ def test_a_fill_of_a_recovered_order_shows_in_the_positions(sc: Scenario) -> Non
 
 def test_an_exec_id_without_a_revision_counts_once() -> None:
     ledger = FillLedger()
-    assert ledger.add_new("plain", Decimal(5), Decimal(10), T0)
-    assert not ledger.add_new("plain", Decimal(5), Decimal(10), T0)
+    limit = Decimal(100)
+    assert ledger.add_new("plain", Decimal(5), Decimal(10), T0, limit) == 5
+    assert ledger.add_new("plain", Decimal(5), Decimal(10), T0, limit) is None
     assert ledger.quantity == 5
 
 
 def test_negative_flatten_fill_wait_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="flatten_fill_wait"):
         EngineConfig(account=ACCOUNT, flatten_fill_wait=timedelta(seconds=-1))
+
+
+def test_a_correction_keeps_the_commission_of_the_execution_it_replaces() -> None:
+    ledger = FillLedger()
+    ledger.apply("0000e0d5.0001.01.01", Decimal(10), Decimal(100), T0)
+    assert ledger.set_commission("0000e0d5.0001.01.01", Decimal("1.25"))
+    ledger.apply("0000e0d5.0001.01.02", Decimal(8), Decimal(100), T0)
+    (view,) = ledger.views()
+    assert view.exec_id == "0000e0d5.0001.01.02"
+    assert view.commission == Decimal("1.25")
+    assert not ledger.set_commission("0000e0d5.0001.01.01", Decimal(2))
