@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 from ibguard.engine.logcodes import LogCode
 from ibguard.kit.gateway.logcodes import GatewayLogCode
+from ibguard.rules.logcodes import CheckLogCode
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = {
     path: path.read_text(encoding="utf-8")
-    for folder in ("engine", "kit")
+    for folder in ("engine", "kit", "rules")
     for path in sorted((ROOT / folder).rglob("*.py"))
     if path.name != "logcodes.py"
 }
-CODES: list[Enum] = [*LogCode, *GatewayLogCode]
+CODES: list[Enum] = [*LogCode, *GatewayLogCode, *CheckLogCode]
 
 
 @pytest.mark.parametrize("code", CODES, ids=[f"{type(c).__name__}.{c.name}" for c in CODES])
