@@ -78,6 +78,9 @@ MODULES: Final = (
     "ibguard.kit.gateway.inbound",
     "ibguard.kit.gateway.inbound_order",
     "ibguard.kit.gateway.dispatch",
+    "ibguard.kit.gateway.outbound_market",
+    "ibguard.kit.gateway.outbound_history",
+    "ibguard.kit.gateway.inbound_market",
 )
 
 

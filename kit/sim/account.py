@@ -80,7 +80,7 @@ class Valuer:
         listing = self._contracts.by_con_id(line.contract.conId)
         if listing is None:
             listing = self._contracts.resolve(line.contract.symbol)
-        return listing.price if listing is not None else line.avg_cost
+        return self._contracts.mark(listing) if listing is not None else line.avg_cost
 
     def portfolio_value(self, line: PositionLine) -> PortfolioValue:
         price = self._price(line)

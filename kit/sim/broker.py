@@ -23,7 +23,11 @@ from ibguard.kit.sim.config import BrokerConfig, BrokerState, WhatIfAnswer
 from ibguard.kit.sim.contracts import ContractBook, HaltMode
 from ibguard.kit.sim.delivery import Delivery, Listener
 from ibguard.kit.sim.desk import OrderDesk
+from ibguard.kit.sim.history import HistoryDesk
 from ibguard.kit.sim.ids import IdAllocator
+from ibguard.kit.sim.instruments_file import build_catalog
+from ibguard.kit.sim.market import Market
+from ibguard.kit.sim.market_data import MarketDataDesk
 from ibguard.kit.sim.messages import (
     Disconnected,
     Error,
@@ -60,7 +64,19 @@ class SimBroker:
         self.clock = clock or VirtualClock(self.config.start)
         self.script = script or Script()
         self.ids = IdAllocator()
-        self.contracts = ContractBook(default_price=self.config.default_price)
+        # the security master and the price model (market data, history; see market.py)
+        start = self.config.start
+        self.instruments = build_catalog(
+            start.date(), files=self.config.instrument_files, anchor=start
+        )
+        self.market = Market(self.instruments, anchor=start)
+        self.contracts = ContractBook(
+            default_price=self.config.default_price,
+            catalog=self.instruments,
+            market=self.market if self.config.market_prices else None,
+            clock=self.clock,
+            create_unknown=self.config.create_unknown_contracts,
+        )
         self.ledger = Ledger()
         self.requests = RequestLog()
         self.state = BrokerState.at_start(self.config, self.clock.broker_now())
@@ -82,6 +98,16 @@ class SimBroker:
             ledger=self.ledger,
             script=self.script,
             delivery=self.delivery,
+        )
+        self.market_data = MarketDataDesk(
+            clock=self.clock,
+            catalog=self.instruments,
+            market=self.market,
+            delivery=self.delivery,
+            halted=lambda instrument: self.contracts.halted(instrument.symbol),
+        )
+        self.history = HistoryDesk(
+            clock=self.clock, catalog=self.instruments, market=self.market, delivery=self.delivery
         )
         self.queries = Queries(
             config=self.config,
@@ -232,7 +258,15 @@ class SimBroker:
     # --- market and account controls ---------------------------------------------------
 
     def advance(self, seconds: float | Decimal) -> datetime:
-        return self.clock.advance(seconds)
+        """Move broker time; market-data and keepUpToDate subscribers hear what changed."""
+        now = self.clock.advance(seconds)
+        if self.config.market_prices:  # the market moved: resting orders may be marketable
+            for symbol in {order.contract.symbol for order in self.ledger.live_orders()}:
+                self.desk.match_resting(symbol)
+        self.market_data.publish()
+        self.history.publish()
+        self.flush()
+        return now
 
     def set_price(self, symbol: str, price: Decimal) -> None:
         """Move the market; resting limit orders that become marketable fill."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 from ibguard.kit.sim.clock import DEFAULT_START
 
@@ -45,6 +46,12 @@ class BrokerConfig:
     initial_margin_rate: Decimal = Decimal("0.50")
     maintenance_margin_rate: Decimal = Decimal("0.25")
     buying_power_multiplier: Decimal = Decimal(4)
+    # instrument files extending the built-in catalog (see `instruments_file.py`)
+    instrument_files: tuple[Path, ...] = ()
+    # fills and marks from the price model (the paper TWS) instead of fixed prices
+    market_prices: bool = False
+    # a stock symbol the catalog does not know: listed on first use, or error 200 (TWS)
+    create_unknown_contracts: bool = True
 
 
 @dataclass(slots=True, kw_only=True)

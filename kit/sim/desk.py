@@ -83,8 +83,7 @@ class OrderDesk:
         if self._ids.is_used_today(cid, order_id):
             self._error(session, order_id, 103, f"Duplicate order id {order_id}")
             return
-        listing = self._contracts.by_con_id(contract.conId) if contract.conId else None
-        listing = listing or (self._contracts.resolve(contract.symbol) if contract.symbol else None)
+        listing = self._contracts.lookup(contract)
         if listing is None:
             self._error(session, order_id, 200, NO_SECURITY)
             return
@@ -156,7 +155,7 @@ class OrderDesk:
     # --- matching -----------------------------------------------------------------------
 
     def _match(self, sim: SimOrder) -> None:
-        listing = self._contracts.resolve(sim.contract.symbol)
+        listing = self._contracts.by_con_id(sim.contract.conId)
         if (
             not self._state.auto_match
             or listing is None
@@ -164,7 +163,7 @@ class OrderDesk:
             or not sim.is_live
         ):
             return
-        price = listing.price
+        price = self._contracts.touch(listing, sim.action)
         marketable = sim.order_type == "MKT" or (
             sim.lmt_price is not None
             and (price <= sim.lmt_price if sim.action == "BUY" else price >= sim.lmt_price)
@@ -306,8 +305,9 @@ class OrderDesk:
         symbol = sim.contract.symbol
         refuse = self._script.take(RefuseCancel, symbol=symbol, client_id=session.client_id)
         if refuse is not None:
-            listing = self._contracts.resolve(symbol)
-            price = refuse.price or (listing.price if listing else sim.lmt_price or Decimal(0))
+            listing = self._contracts.by_con_id(sim.contract.conId)
+            at_market = self._contracts.touch(listing, sim.action) if listing else None
+            price = refuse.price or at_market or sim.lmt_price or Decimal(0)
             self.execute(sim, sim.remaining, price)
             self._cannot_cancel(session, sim)
             return

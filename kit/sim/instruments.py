@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from ibguard.kit.sim.instruments_hours import Sessions
+from ibguard.kit.sim.messages import Contract, ContractDetails
 from ibguard.kit.sim.prices import PriceParams
 
 __all__ = ["NO_SECURITY_DEFINITION", "Catalog", "ContractQuery", "Instrument"]
@@ -62,6 +63,54 @@ class Instrument:
     trading: Sessions
     liquid: Sessions
     price: PriceParams
+
+    def contract(self) -> Contract:
+        """The contract TWS reports for this instrument (in details, orders, positions)."""
+        return Contract(
+            conId=self.con_id,
+            symbol=self.symbol,
+            secType=self.sec_type,
+            lastTradeDateOrContractMonth=self.last_trade_date,
+            strike=self.strike,
+            right=self.right,
+            multiplier=self.multiplier,
+            exchange=self.exchange,
+            primaryExchange=self.primary_exchange,
+            currency=self.currency,
+            localSymbol=self.local_symbol,
+            tradingClass=self.trading_class,
+        )
+
+    def details(
+        self, req_id: int, today: date, contract: Contract | None = None
+    ) -> ContractDetails:
+        """contractDetails as TWS reports this instrument on `today` (exchange-local date);
+        `contract` overrides the reported contract (a renamed listing)."""
+        return ContractDetails(
+            reqId=req_id,
+            contract=contract or self.contract(),
+            marketName=self.market_name or self.trading_class,
+            minTick=self.min_tick,
+            orderTypes=self.order_types,
+            validExchanges=self.valid_exchanges,
+            underConId=self.under_con_id,
+            longName=self.long_name,
+            contractMonth=self.contract_month,
+            industry=self.industry,
+            category=self.category,
+            subcategory=self.subcategory,
+            timeZoneId=self.time_zone_id,
+            tradingHours=self.trading_hours(today),
+            liquidHours=self.liquid_hours(today),
+            secIdList=(("ISIN", self.isin),) if self.isin else (),
+            aggGroup=1,
+            underSymbol=self.under_symbol,
+            underSecType=self.under_sec_type,
+            marketRuleIds="26",
+            realExpirationDate=self.last_trade_date,
+            stockType=self.stock_type,
+            suggestedSizeIncrement=Decimal(100) if self.sec_type == "STK" else Decimal(1),
+        )
 
     @property
     def key(self) -> str:
@@ -142,6 +191,25 @@ class Catalog:
             return []
         return [i for i in candidates if _fits(i, query)]
 
+    def find_contract(self, contract: Contract) -> list[Instrument]:
+        """`find` for a client's contract as decoded from the wire."""
+        return self.find(
+            ContractQuery(
+                con_id=contract.conId,
+                symbol=contract.symbol,
+                sec_type=contract.secType,
+                exchange=contract.exchange,
+                primary_exchange=contract.primaryExchange,
+                currency=contract.currency,
+                local_symbol=contract.localSymbol,
+                trading_class=contract.tradingClass,
+                last_trade_date=contract.lastTradeDateOrContractMonth,
+                strike=contract.strike,
+                right=contract.right,
+                multiplier=contract.multiplier,
+            )
+        )
+
     def underlying(self, option: Instrument) -> Instrument | None:
         return self._by_con_id.get(option.under_con_id) if option.under_con_id else None
 
@@ -195,7 +263,14 @@ def _fits(i: Instrument, q: ContractQuery) -> bool:
         return False
     if q.right and _RIGHTS.get(q.right.upper(), "?") != i.right:
         return False
-    return not q.multiplier or Decimal(q.multiplier) == Decimal(i.multiplier or "1")
+    return not q.multiplier or _same_number(q.multiplier, i.multiplier or "1")
+
+
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return Decimal(a) == Decimal(b)
+    except InvalidOperation:
+        return False
 
 
 def _listed_on(i: Instrument, exchange: str) -> bool:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -264,7 +265,16 @@ def parse_file(doc: object, *, source: str) -> InstrumentFile:
 
 
 def load_file(path: Path) -> InstrumentFile:
-    """Read a .toml or .json instrument file."""
+    """Read a .toml or .json instrument file (parsed once while it is unchanged)."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ConfigError([f"cannot read: {exc.strerror or exc}"], str(path)) from None
+    return _load(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _load(path: Path, mtime_ns: int, size: int) -> InstrumentFile:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

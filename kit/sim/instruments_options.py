@@ -14,6 +14,7 @@ import zlib
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from ibguard.kit.sim.instruments import Instrument
 
@@ -50,9 +51,10 @@ def option_con_id(under_con_id: int, expiry: str, strike: Decimal, right: str) -
     return 800_000_000 + digest % 100_000_000
 
 
+@lru_cache(maxsize=64)  # every SimBroker of a test run lists the same chains
 def option_chain(
     spec: OptionChainSpec, underlying: Instrument, as_of: date, spot: Decimal
-) -> list[Instrument]:
+) -> tuple[Instrument, ...]:
     """The chain of `spec` on `as_of`, strikes centred on the underlying's price `spot`."""
     center = (spot / spec.strike_step).to_integral_value() * spec.strike_step
     strikes = [
@@ -94,4 +96,4 @@ def option_chain(
                         price=option_price,
                     )
                 )
-    return out
+    return tuple(out)

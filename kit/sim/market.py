@@ -10,8 +10,8 @@ from a moment on; an option follows its underlying's pins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
 from typing import Final
 
@@ -20,7 +20,7 @@ from ibguard.kit.sim.instruments import Catalog, Instrument
 from ibguard.kit.sim.option_pricing import Greeks, black_scholes
 from ibguard.kit.sim.prices import DEFAULT_ANCHOR, Bar, PricePath, Quote, on_tick
 
-__all__ = ["RATE", "Market", "OptionAnalytics"]
+__all__ = ["RATE", "DayStats", "Market", "OptionAnalytics"]
 
 RATE: Final = 0.05  # the risk-free rate of the option model
 _YEAR: Final = 365.0 * 86400
@@ -35,11 +35,26 @@ class OptionAnalytics:
     underlying_price: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class DayStats:
+    """The current (or latest) regular session so far: what the open/high/low/close and
+    volume ticks report. None where the instrument has no such value (options)."""
+
+    open: Decimal | None
+    high: Decimal | None
+    low: Decimal | None
+    prior_close: Decimal | None
+    volume: Decimal
+
+
 class Market:
     def __init__(self, catalog: Catalog, *, anchor: datetime = DEFAULT_ANCHOR) -> None:
         self.catalog = catalog
         self.anchor = anchor
         self._paths: dict[int, PricePath] = {}
+        # one entry per instrument: many subscribers ask about the same moment
+        self._quotes: dict[int, tuple[datetime, Quote]] = {}
+        self._days: dict[int, tuple[datetime, DayStats]] = {}
 
     def path(self, instrument: Instrument) -> PricePath:
         """The path of a non-option instrument (an option's is its underlying's)."""
@@ -57,6 +72,14 @@ class Market:
         return path
 
     def quote(self, instrument: Instrument, when: datetime) -> Quote:
+        cached = self._quotes.get(instrument.con_id)
+        if cached is not None and cached[0] == when:
+            return cached[1]
+        quote = self._quote(instrument, when)
+        self._quotes[instrument.con_id] = (when, quote)
+        return quote
+
+    def _quote(self, instrument: Instrument, when: datetime) -> Quote:
         if instrument.sec_type != "OPT":
             return self.path(instrument).quote(when)
         analytics = self.option_analytics(instrument, when)
@@ -97,29 +120,78 @@ class Market:
         return OptionAnalytics(implied_vol=vol, greeks=greeks, underlying_price=spot)
 
     def bar(
-        self, instrument: Instrument, start: datetime, end: datetime, *, rth: bool
+        self,
+        instrument: Instrument,
+        start: datetime,
+        end: datetime,
+        *,
+        rth: bool,
+        samples: int = 32,
     ) -> Bar | None:
-        """One bar of the instrument's mid over [start, end); with `rth`, only the liquid
-        hours count (None when nothing of the span trades)."""
-        path = self.path(instrument)
-        if not rth:
-            return path.bar(start, end)
-        liquid = instrument.liquid
-        sessions = list(liquid.between(start, end))
+        """One bar of the instrument's mid over [start, end), clipped to its sessions (the
+        liquid ones with `rth`); None when nothing of the span trades."""
+        path = self.path(self._priced(instrument))
+        sessions = list((instrument.liquid if rth else instrument.trading).between(start, end))
         if not sessions:
             return None
         lo = max(start, sessions[0].start)
         hi = min(end, sessions[-1].end)
-        return path.bar(lo, hi) if hi > lo else None
+        if hi <= lo:
+            return None
+        bar = path.bar(lo, hi, samples, check_open=len(sessions) > 1)
+        return bar if bar is None else replace(bar, start=start)
+
+    def day_stats(self, instrument: Instrument, when: datetime) -> DayStats:
+        cached = self._days.get(instrument.con_id)
+        if cached is not None and cached[0] == when:
+            return cached[1]
+        stats = self._day_stats(instrument, when)
+        self._days[instrument.con_id] = (when, stats)
+        return stats
+
+    def _day_stats(self, instrument: Instrument, when: datetime) -> DayStats:
+        if instrument.sec_type == "OPT":
+            return DayStats(None, None, None, None, Decimal(0))
+        path = self.path(instrument)
+        liquid = instrument.liquid
+        today = liquid.session_at(when)
+        if today is None:
+            close = liquid.last_close(when)
+            if close is None:
+                return DayStats(None, None, None, None, Decimal(0))
+            today = liquid.session_at(close - timedelta(microseconds=1))
+            assert today is not None  # the session that closed there
+        until = min(when, today.end)
+        so_far = path.bar(today.start, until, check_open=False) if until > today.start else None
+        before = liquid.last_close(today.start)
+        prior = path.price(before - timedelta(microseconds=1)) if before is not None else None
+        if so_far is None:
+            return DayStats(None, None, None, prior, Decimal(0))
+        return DayStats(so_far.open, so_far.high, so_far.low, prior, so_far.volume)
+
+    def side_shift(self, instrument: Instrument, what: str) -> Decimal:
+        """How far BID or ASK bars sit from the mid bars, on the tick grid as the quotes do
+        (a one-tick spread quotes the mid tick as the ask)."""
+        tick, spread = instrument.min_tick, instrument.price.spread_ticks
+        bid = -tick * ((spread + 1) // 2)
+        return {"BID": bid, "ASK": bid + tick * spread}.get(what, Decimal(0))
 
     def gap_to(self, instrument: Instrument, when: datetime, price: Decimal) -> None:
         self.path(self._priced(instrument)).gap_to(when, price)
+        self._forget()
 
     def freeze(self, instrument: Instrument, when: datetime, price: Decimal | None = None) -> None:
         self.path(self._priced(instrument)).freeze(when, price)
+        self._forget()
 
     def unfreeze(self, instrument: Instrument, when: datetime) -> None:
         self.path(self._priced(instrument)).unfreeze(when)
+        self._forget()
+
+    def _forget(self) -> None:
+        """A pin changed a path: what was worked out for this moment no longer holds."""
+        self._quotes.clear()
+        self._days.clear()
 
     def _priced(self, instrument: Instrument) -> Instrument:
         if instrument.sec_type == "OPT":

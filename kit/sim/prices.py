@@ -214,15 +214,18 @@ class PricePath:
         lots = [Decimal(100 * (1 + int(_unit(step, 7, k, 4) * 9))) for k in range(3)]
         return Quote(when, bid, ask, last, lots[0], lots[1], lots[2])
 
-    def bar(self, start: datetime, end: datetime, samples: int = 32) -> Bar | None:
+    def bar(
+        self, start: datetime, end: datetime, samples: int = 32, *, check_open: bool = True
+    ) -> Bar | None:
         """OHLC of the mid over [start, end) sampled at `samples` points inside the trading
-        sessions; None when the market is closed for the whole span."""
+        sessions; None when the market is closed for the whole span. `check_open=False`:
+        the caller already clipped the span to a session."""
         if end <= start:
             raise UsageError(f"a bar must end after it starts ({start} .. {end})")
         span = (end - start).total_seconds()
         moments = [start + timedelta(seconds=span * i / samples) for i in range(samples)]
         moments.append(end - timedelta(microseconds=1))
-        if self.is_open is not None:
+        if check_open and self.is_open is not None:
             moments = [m for m in moments if self.is_open(m)]
         if not moments:
             return None

@@ -225,25 +225,29 @@ class Queries:
         self._delivery.post(session, AccountSummaryEnd(reqId=req_id))
 
     def contract_details(self, session: Client, req_id: int, contract: Contract) -> None:
-        book = self._contracts
-        listing = book.by_con_id(contract.conId) if contract.conId else None
-        if listing is None and contract.symbol:
-            listing = book.resolve(contract.symbol, contract.secType, contract.currency)
-        if listing is None:
+        """One contractDetails per listing the contract names (the catalog's details where
+        it has the instrument), then the end; none is error 200."""
+        listings = self._contracts.matches(contract)
+        if not listings:
             text = "No security definition has been found for the request"
             self._delivery.post(session, Error(reqId=req_id, errorCode=200, errorString=text))
             return
-        found = listing.contract
-        details = ContractDetails(
-            reqId=req_id,
-            contract=found,
-            marketName=found.symbol,
-            orderTypes="LMT,MKT",
-            validExchanges="SMART," + (found.primaryExchange or "NYSE"),
-            timeZoneId="US/Eastern",
-            stockType="COMMON" if found.secType == "STK" else "",
-        )
-        self._delivery.post(session, details)
+        for listing in listings:
+            found = listing.contract
+            if listing.instrument is not None:
+                today = self._clock.broker_now().astimezone(listing.instrument.liquid.zone)
+                details = listing.instrument.details(req_id, today.date(), found)
+            else:
+                details = ContractDetails(
+                    reqId=req_id,
+                    contract=found,
+                    marketName=found.symbol,
+                    orderTypes="LMT,MKT",
+                    validExchanges="SMART," + (found.primaryExchange or "NYSE"),
+                    timeZoneId="US/Eastern",
+                    stockType="COMMON" if found.secType == "STK" else "",
+                )
+            self._delivery.post(session, details)
         self._delivery.post(session, ContractDetailsEnd(reqId=req_id))
 
 

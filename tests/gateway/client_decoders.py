@@ -116,7 +116,9 @@ def decode_strict(client: str, version: int, fields: Sequence[str]) -> Call:
         )
     else:
         cut_calls, cut_problems = decode_loose(client, version, fields[:-1])
-        assert cut_problems or not cut_calls, (
+        # read = losing it fails, or changes what the wrapper gets (a list tail with no count;
+        # compared by repr: the clients' Order compares by identity)
+        assert cut_problems or not cut_calls or repr(cut_calls) != repr(calls), (
             f"{client} v{version}: msg {fields[0]} decodes without its last field "
             f"({len(fields)} sent): that field is never read"
         )

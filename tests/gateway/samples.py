@@ -17,6 +17,7 @@ from ibguard.kit.sim import messages as m
 from ibguard.kit.sim.messages import Contract, Execution, Order, OrderState
 
 from .client_decoders import Call
+from .samples_market import market_samples
 
 UNSET_DOUBLE = 1.7976931348623157e308
 UNSET_INTEGER = 2**31 - 1
@@ -505,4 +506,5 @@ SAMPLES: list[Sample] = [
     _sample(
         "contractDetailsEnd", m.ContractDetailsEnd(reqId=42), _expect("contractDetailsEnd", 42)
     ),
+    *market_samples(Sample),
 ]

@@ -96,7 +96,7 @@ def test_qualify_contracts_fills_in_the_con_id_and_unknown_ones_stay_unqualified
         async with rig(client) as r:
             (aapl,) = await r.ib.qualifyContractsAsync(r.stock("AAPL"))
             assert aapl.conId == r.broker.contracts.resolve("AAPL").contract.conId  # type: ignore[union-attr]
-            assert aapl.primaryExchange == "NYSE"
+            assert (aapl.conId, aapl.primaryExchange) == (265598, "NASDAQ")  # IB's listing
             details = await r.ib.reqContractDetailsAsync(r.stock("AAPL"))
             assert [d.contract.conId for d in details] == [aapl.conId]
             r.broker.rename_contract("IBM", "IBM2")

@@ -305,8 +305,8 @@ def test_contract_details_request_decodes(pair: tuple[str, int]) -> None:
 
 def test_unknown_message_id_is_kept_not_failed() -> None:
     c = capturing_client("ib_async", 178)
-    c.reqMarketDataType(3)
-    assert sent(c, 178) == [UnknownRequest(msg_id=59, fields=("1", "3"))]
+    c.reqScannerParameters()  # market scanners are not served
+    assert sent(c, 178) == [UnknownRequest(msg_id=24, fields=("1",))]
 
 
 @pytest.mark.parametrize(

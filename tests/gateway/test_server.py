@@ -125,7 +125,7 @@ def test_unknown_requests_are_logged_and_ignored(caplog: pytest.LogCaptureFixtur
         async with gateway() as gw:
             client = await RawClient.open(gw.port)
             await client.start(3)
-            client.send("1", "11", "42", "0", "AAPL", "STK")  # reqMktData: not served
+            client.send("24", "1")  # reqScannerParameters: not served
             client.send("49", "1")
             (now,) = await client.until(Out.CURRENT_TIME)
             client.close()
@@ -136,7 +136,7 @@ def test_unknown_requests_are_logged_and_ignored(caplog: pytest.LogCaptureFixtur
     unknown = [
         r for r in caplog.records if getattr(r, "code", None) is GatewayLogCode.UNKNOWN_REQUEST
     ]
-    assert [getattr(r, "msg_id", None) for r in unknown] == [1]
+    assert [getattr(r, "msg_id", None) for r in unknown] == [24]
 
 
 def test_client_closing_its_socket_ends_the_broker_session() -> None:
