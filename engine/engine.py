@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from ibguard.engine.book import Book, Sighting
 from ibguard.engine.broker_errors import ErrorClass, classify_error
@@ -71,7 +71,12 @@ from ibguard.engine.session import Session, SessionMove, SessionState
 from ibguard.engine.stale import StaleTimer
 from ibguard.engine.throttle import MessageThrottle
 
-__all__ = ["Engine"]
+__all__ = ["RESTARTED", "Engine"]
+
+# The event a replay ends with: the process that wrote the journal is gone, and its broker
+# session with it. A shell that journals appends this event after replaying, so the next
+# replay sees the restart where this process saw it (handling it twice changes nothing).
+RESTARTED: Final = ConnectionLost(reason="engine restarted")
 
 
 class Engine:
@@ -189,15 +194,16 @@ class Engine:
         logged and their commands sent (or lost) before. Returns how many were replayed.
 
         The process that wrote the journal is gone, and its broker session with it: the
-        book ends as after a disconnect (unanswered submits in doubt, a what-if asked on
-        that session due again), and the next connection reconciles."""
+        book ends as after a disconnect (RESTARTED: unanswered submits in doubt, a what-if
+        asked on that session due again), and the next connection reconciles. Append
+        RESTARTED to the journal after this, so a later replay takes the same path."""
         self._log.muted = True
         count = 0
         try:
             for event in events:
                 self.handle(event)
                 count += 1
-            self.handle(ConnectionLost(reason="engine restarted"))
+            self.handle(RESTARTED)
         finally:
             self._log.muted = False
             self._throttle.reset()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ibguard.engine.engine import Engine
+from ibguard.engine.engine import RESTARTED, Engine
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import BrokerPort, Journal
 from ibguard.engine.shell.crash_points import CrashingJournal, crash_point
@@ -131,6 +131,7 @@ async def _serve(
     try:
         if journal is not None:
             engine.replay(journal.events())
+            journal.append(RESTARTED)  # the next replay sees this restart where it happened
         service = EngineService(
             engine,
             connection.port,

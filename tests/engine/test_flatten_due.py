@@ -20,6 +20,7 @@ from ibguard.engine import (
     Side,
     Status,
 )
+from ibguard.engine.engine import RESTARTED
 from ibguard.engine.events import (
     BrokerError,
     CompletedOrdersSnapshot,
@@ -28,13 +29,15 @@ from ibguard.engine.events import (
     Event,
     ExecutionsSnapshot,
     FlattenAll,
+    ManagedAccounts,
+    NextValidId,
     OpenOrdersSnapshot,
     Tick,
     WhatIfResult,
 )
 from ibguard.engine.session import SessionState
 
-from tests.engine.scenario import TSLA, Scenario
+from tests.engine.scenario import ACCOUNT, TSLA, Scenario
 
 BEFORE_EOD = datetime(2026, 11, 24, 20, 49, 59, tzinfo=timezone.utc)  # 15:49:59 New York
 AFTER_EOD = datetime(2026, 11, 24, 20, 50, 5, tzinfo=timezone.utc)
@@ -291,3 +294,43 @@ def test_late_events_of_an_earlier_flatten_do_not_count_in_the_next(sc: Scenario
     sc.fill_place(second)
     assert sc.engine.last_flatten is not None
     assert sc.engine.last_flatten.complete
+
+
+def test_a_second_restart_replays_the_first_restart_where_it_happened() -> None:
+    first = JournaledScenario()
+    first.hold("a", "100")
+    first.feed(FlattenAll(reason="manual"))  # asked on the first session, never answered
+    journal = [*first.journal, RESTARTED]  # the shell journals the restart after replaying
+    second = _restart(first)
+    assert second.engine.flatten_pending == "manual"
+    session_two: list[Event] = []
+
+    def feed(*events: Event) -> None:
+        session_two.extend(events)
+        second.feed(*events)
+
+    second.tick(10)  # a quick restart: well inside the what-if timeout
+    session_two.append(Tick(now=second.now))
+    sent = len(second.sent)
+    feed(
+        NextValidId(order_id=700),
+        ManagedAccounts(accounts=(ACCOUNT,)),
+        ConnectionRestored(data_lost=True, client_id=7),
+        OpenOrdersSnapshot(),
+        CompletedOrdersSnapshot(),
+        ExecutionsSnapshot(),
+    )
+    (what_if,) = [c for c in second.sent[sent:] if isinstance(c, RequestWhatIf)]
+    feed(WhatIfResult(request_id=what_if.request_id, margin_ok=True))
+    (place,) = [c for c in second.sent[sent:] if isinstance(c, PlaceOrder)]
+    # killed before the orders left; a third process replays both sessions
+    third = Scenario(connect=False)
+    third.engine.replay([*journal, *session_two])
+    assert third.engine.flatten_pending == "manual"
+    assert third.engine.order(place.oms_id) is not None
+    third.sent = list(second.sent)
+    third.now = second.now
+    third.connect(next_id=900)  # no broker record of it: sent again, same oms_id
+    again = [c for c in third.sent[len(second.sent) :] if isinstance(c, PlaceOrder)]
+    assert [c.oms_id for c in again] == [place.oms_id]
+    assert not [c for c in third.sent[len(second.sent) :] if isinstance(c, RequestWhatIf)]
