@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from ibguard.kit.sim import BrokerConfig, SimBroker
 
-from .e2e_support import CLIENTS, Rig, rig, run
+from tests.support.scenarios import run
+
+from .e2e_support import CLIENTS, Rig, rig
 
 TICK = Decimal("0.01")
 
