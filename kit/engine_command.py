@@ -28,7 +28,7 @@ from ibguard.engine.ports import BrokerPort, Journal
 from ibguard.engine.shell.crash_points import CrashingJournal, crash_point
 from ibguard.engine.shell.event_codec import JournalCorrupt
 from ibguard.engine.shell.journal import SqliteJournal
-from ibguard.engine.shell.logfiles import configure_logging
+from ibguard.engine.shell.logfiles import configure_logging, lean_log_records
 from ibguard.engine.shell.service import EngineService
 from ibguard.engine.shell.settings import (
     Broker,
@@ -169,7 +169,8 @@ def run(args: argparse.Namespace) -> int:
         buffered=True,  # flushed after each batch of events
     )
     try:
-        return asyncio.run(_serve(settings, args, installed.handler.flush))
+        with lean_log_records():  # the service owns its logging: no caller frames per line
+            return asyncio.run(_serve(settings, args, installed.handler.flush))
     except ConfigError as error:
         # logging is up by now: the service's log says why it did not start, too
         log.error("configuration refused: %s", error, extra={"code": LogCode.CONFIG_ERROR})

@@ -1,175 +1,209 @@
-"""Events to JSON text and back, for the journal: exact, closed, bounded and versioned.
+"""Events to journal rows and back: exact, closed, bounded and versioned.
 
-Exact: Decimal travels as its string, datetimes as ISO-8601 with their offset, so a replay
-reproduces the book to the last digit. Closed: only the engine's own event and value types
-(and their enums) decode; anything else is a `JournalCorrupt` naming what was found.
-Bounded: a row nested deeper than any event, or holding a number no order can hold
-(non-finite, or beyond 10^±40), is `JournalCorrupt` too, never a crash of the replay.
+A row (format 2) is a JSON array: the format, the event's type name, then its fields in
+declaration order, each in the shape its type hint gives it: Decimal as its string, a
+datetime as ISO-8601 with its offset, an enum as its value, a nested dataclass as the
+array of its own fields, a tuple as an array. So a replay reproduces the book to the last
+digit, and only the engine's own types come out (see journal_values.py); a row that does
+not fit its type's shape exactly is `JournalCorrupt`. Rows of format 1 (an object per
+value, from earlier versions) still decode.
 
-Encoding is on the service's per-event path, so each type's encoder is built once (its
-field names read once, not per event) and values are dispatched on their exact type.
+Encoding is on the service's per-event path, so each event class gets an encoder built
+once from its type hints: one generated function that reads each field and converts it
+in place (the way `dataclasses` generates `__init__`), instead of inspecting every value.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Final
 
-from ibguard.engine import commands, events, model
-from ibguard.engine.errors import IbguardError
 from ibguard.engine.events import Event
+from ibguard.engine.shell.event_codec_v1 import decode_v1
+from ibguard.engine.shell.journal_values import (
+    ENGINE_TYPES,
+    EVENT_TYPES,
+    MAX_EXPONENT,
+    JournalCorrupt,
+    journal_number,
+)
 
-__all__ = ["FORMAT_VERSION", "JournalCorrupt", "decode_event", "encode_event"]
+__all__ = ["FORMAT_VERSION", "MAX_EXPONENT", "JournalCorrupt", "decode_event", "encode_event"]
 
-FORMAT_VERSION = 1
-MAX_EXPONENT: Final = 40  # |adjusted exponent| of any number a journal row may hold
-MAX_DEPTH: Final = 32  # events nest a few levels (snapshot -> report -> instrument)
+FORMAT_VERSION: Final = 2
+_JSON: Final = json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per row
+_PLAIN: Final = (str, int, bool)
+Decoder = Callable[[object], object]
 
-
-class JournalCorrupt(IbguardError, ValueError):
-    """A journal row that is not an event this engine wrote."""
-
-
-def _registry(*modules: Any) -> dict[str, type[Any]]:
-    found: dict[str, type[Any]] = {}
-    for module in modules:
-        for name in module.__all__:
-            value = getattr(module, name)
-            if isinstance(value, type) and (
-                dataclasses.is_dataclass(value) or issubclass(value, Enum)
-            ):
-                found[name] = value
-    return found
+# --- encoding ------------------------------------------------------------------------------
 
 
-_TYPES = _registry(events, model, commands)
-_EVENT_TYPES = frozenset(cls for cls in _TYPES.values() if cls.__module__ == events.__name__)
-_PLAIN: Final = frozenset({str, int, bool, float, type(None)})
+def _optional(hint: Any) -> Any | None:
+    """X for `X | None`, else None."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(options) == 1 and len(typing.get_args(hint)) == 2:
+            return options[0]
+    return None
 
-Encoder = Callable[[Any], object]
+
+def _expression(hint: Any, value: str, names: dict[str, object], depth: int = 0) -> str:
+    """Python source that turns `value` (of type `hint`) into its JSON shape."""
+    if hint in _PLAIN:
+        return value
+    if hint is Decimal:
+        return f"str({value})"
+    if hint is datetime:
+        return f"{value}.isoformat()"
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return f"{value}.value"
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        names[f"_fields_of_{hint.__name__}"] = _fields_encoder(hint)
+        return f"_fields_of_{hint.__name__}({value})"
+    inner = _optional(hint)
+    if inner is not None:
+        return f"(None if {value} is None else {_expression(inner, value, names, depth)})"
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = f"_item{depth}"
+        return f"[{_expression(args[0], item, names, depth + 1)} for {item} in {value}]"
+    if typing.get_origin(hint) is tuple and Ellipsis not in args:
+        parts = [_expression(a, f"{value}[{n}]", names, depth) for n, a in enumerate(args)]
+        return f"[{', '.join(parts)}]"
+    raise TypeError(f"no journal shape for {hint!r}")  # a new field type: teach it here
 
 
-def _dataclass_encoder(cls: type[Any]) -> Encoder:
-    name = cls.__name__
-    fields = tuple(f.name for f in dataclasses.fields(cls))
-
-    def encode(value: Any) -> object:
-        body: dict[str, object] = {"__type__": name}
-        for field in fields:
-            body[field] = _encode(getattr(value, field))
-        return body
-
+def _generate(cls: type[Any], prefix: str) -> Callable[[Any], list[object]]:
+    names: dict[str, object] = {}
+    hints = typing.get_type_hints(cls)
+    parts = [_expression(hints[f.name], f"event.{f.name}", names) for f in dataclasses.fields(cls)]
+    source = f"def encode(event):\n    return [{prefix}{', '.join(parts)}]\n"
+    exec(source, names)
+    encode: Callable[[Any], list[object]] = names["encode"]  # type: ignore[assignment]  # exec'd
     return encode
 
 
-def _enum_encoder(cls: type[Any]) -> Encoder:
-    name = cls.__name__
-    return lambda value: {"__enum__": name, "value": value.value}
+_FIELDS_ENCODERS: dict[type[Any], Callable[[Any], list[object]]] = {}
 
 
-def _sequence(value: Any) -> object:
-    return [_encode(item) for item in value]
+def _fields_encoder(cls: type[Any]) -> Callable[[Any], list[object]]:
+    encoder = _FIELDS_ENCODERS.get(cls)
+    if encoder is None:
+        encoder = _FIELDS_ENCODERS[cls] = _generate(cls, "")
+    return encoder
 
 
-_ENCODERS: dict[type[Any], Encoder] = {
-    Decimal: lambda value: {"__decimal__": str(value)},
-    datetime: lambda value: {"__datetime__": value.isoformat()},
-    tuple: _sequence,
-    frozenset: _sequence,
-    **{
-        cls: _enum_encoder(cls) if issubclass(cls, Enum) else _dataclass_encoder(cls)
-        for cls in _TYPES.values()
-    },
+_ROW_ENCODERS: Final = {
+    cls: _generate(cls, f"{FORMAT_VERSION}, {cls.__name__!r}, ") for cls in EVENT_TYPES
 }
 
 
-def _encode(value: object) -> object:
-    encoder = _ENCODERS.get(type(value))
-    if encoder is not None:
-        return encoder(value)
-    if type(value) in _PLAIN:
+def encode_event(event: Event) -> str:
+    encoder = _ROW_ENCODERS.get(type(event))
+    if encoder is None:
+        raise JournalCorrupt(f"not an engine event: {type(event).__name__}")
+    return _JSON.encode(encoder(event))
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+
+def _exactly(kind: type[Any]) -> Decoder:
+    def decode(value: object) -> object:
+        if type(value) is not kind:  # bool is no int here, nor int a bool
+            raise JournalCorrupt(f"expected {kind.__name__}, got {str(value)[:40]!r}")
         return value
-    return _encode_other(value)
+
+    return decode
 
 
-def _encode_other(value: object) -> object:
-    """Subclasses and foreign dataclasses: encoded by kind (a foreign type will not decode)."""
-    if isinstance(value, Enum):
-        return {"__enum__": type(value).__name__, "value": value.value}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _dataclass_encoder(type(value))(value)
-    if isinstance(value, Decimal):
-        return {"__decimal__": str(value)}
-    if isinstance(value, datetime):
-        return {"__datetime__": value.isoformat()}
-    if isinstance(value, tuple | frozenset):
-        return _sequence(value)
+def _decoder(hint: Any) -> Decoder:
+    if hint in _PLAIN:
+        return _exactly(hint)
+    if hint is Decimal:
+        return journal_number
+    if hint is datetime:
+        text = _exactly(str)
+        return lambda value: datetime.fromisoformat(text(value))  # type: ignore[arg-type]  # str
+    if isinstance(hint, type) and issubclass(hint, Enum):
+        return hint
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _fields_decoder(hint)
+    inner = _optional(hint)
+    if inner is not None:
+        present = _decoder(inner)
+        return lambda value: None if value is None else present(value)
+    args = typing.get_args(hint)
+    if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _decoder(args[0])
+        return lambda value: tuple(item(v) for v in _array(value, None))
+    if typing.get_origin(hint) is tuple and Ellipsis not in args:
+        parts = [_decoder(a) for a in args]
+
+        def fixed(value: object) -> object:
+            row = _array(value, len(parts))
+            return tuple(part(v) for part, v in zip(parts, row, strict=True))
+
+        return fixed
+    raise TypeError(f"no journal shape for {hint!r}")
+
+
+def _array(value: object, length: int | None) -> list[object]:
+    if type(value) is not list or (length is not None and len(value) != length):
+        raise JournalCorrupt(f"expected an array of {length or 'any'} values, got {value!r:.40}")
     return value
 
 
-def _decode(value: object, depth: int = 0) -> object:
-    if depth > MAX_DEPTH:
-        raise JournalCorrupt(f"journal row nested deeper than {MAX_DEPTH} levels")
-    if isinstance(value, list):
-        return tuple(_decode(item, depth + 1) for item in value)
-    if not isinstance(value, dict):
-        return value
-    if "__decimal__" in value:
-        return _number(value["__decimal__"])
-    if "__datetime__" in value:
-        return datetime.fromisoformat(value["__datetime__"])
-    if "__enum__" in value:
-        return _lookup(value["__enum__"])(value["value"])
-    name = value.get("__type__")
-    cls = _lookup(name)
-    fields = {k: _decode(v, depth + 1) for k, v in value.items() if k != "__type__"}
-    return cls(**fields)
+_FIELDS_DECODERS: dict[type[Any], Decoder] = {}
 
 
-def _number(text: object) -> Decimal:
-    if not isinstance(text, str) or len(text) > 2 * MAX_EXPONENT + 20:
-        raise JournalCorrupt(f"not a number in journal: {str(text)[:40]!r}")
-    number = Decimal(text)
-    if not number.is_finite() or (
-        number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT
-    ):
-        raise JournalCorrupt(f"number out of range in journal: {text[:40]!r}")
-    return number
+def _fields_decoder(cls: type[Any]) -> Decoder:
+    decoder = _FIELDS_DECODERS.get(cls)
+    if decoder is not None:
+        return decoder
+    hints = typing.get_type_hints(cls)
+    fields = [(f.name, _decoder(hints[f.name])) for f in dataclasses.fields(cls)]
+
+    def decode(value: object) -> object:
+        row = _array(value, len(fields))
+        return cls(**{name: part(v) for (name, part), v in zip(fields, row, strict=True)})
+
+    _FIELDS_DECODERS[cls] = decode
+    return decode
 
 
-def _lookup(name: object) -> type[Any]:
-    cls = _TYPES.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise JournalCorrupt(f"unknown type in journal: {str(name)[:80]!r}")
-    return cls
-
-
-def encode_event(event: Event) -> str:
-    if type(event) not in _EVENT_TYPES:
-        raise JournalCorrupt(f"not an engine event: {type(event).__name__}")
-    return json.dumps({"v": FORMAT_VERSION, "event": _encode(event)}, separators=(",", ":"))
+_ROW_DECODERS: Final = {cls.__name__: _fields_decoder(cls) for cls in EVENT_TYPES}
 
 
 def decode_event(text: str) -> Event:
     try:
         document = json.loads(text)
-        if not isinstance(document, dict) or document.get("v") != FORMAT_VERSION:
-            version = document.get("v") if isinstance(document, dict) else None
-            raise JournalCorrupt(f"journal format {version!r}, expected {FORMAT_VERSION}")
-        event = _decode(document["event"])
+        event = _decode_row(document) if isinstance(document, list) else decode_v1(document)
     except JournalCorrupt:
         raise
     # ArithmeticError: decimal signals, a datetime out of range; RecursionError: json.loads
-    # on a row nested beyond Python's stack, before MAX_DEPTH can look at it
+    # on a row nested beyond Python's stack
     except (ValueError, TypeError, KeyError, AttributeError, ArithmeticError) as error:
         raise JournalCorrupt(f"unreadable journal row: {str(error)[:200]}") from error
     except RecursionError:
         raise JournalCorrupt("unreadable journal row: nested too deep") from None
-    if type(event) not in _EVENT_TYPES:
+    if type(event) not in EVENT_TYPES:
         raise JournalCorrupt(f"journal row is a {type(event).__name__}, not an event")
     return event  # type: ignore[return-value]  # its type was checked just above
+
+
+def _decode_row(row: list[object]) -> object:
+    if len(row) < 2 or row[0] != FORMAT_VERSION or type(row[1]) is not str:
+        raise JournalCorrupt(f"journal row {str(row)[:60]!r} is no format-2 event row")
+    decode = _ROW_DECODERS.get(row[1])
+    if decode is None:
+        known = row[1] if row[1] in ENGINE_TYPES else "unknown"
+        raise JournalCorrupt(f"journal row of {known} type {row[1][:80]!r}, not an event")
+    return decode(row[2:])

@@ -28,9 +28,11 @@ from ibguard.engine.shell.event_codec import JournalCorrupt, decode_event, encod
 
 __all__ = ["SqliteJournal"]
 
+# seq is the rowid: rows are never deleted, so it only grows (journals made before this
+# version declared it AUTOINCREMENT, which reads the same and writes a little slower)
 _SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS events (
-    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq  INTEGER PRIMARY KEY,
     kind TEXT NOT NULL,
     body TEXT NOT NULL
 )

@@ -30,12 +30,13 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import IO, Final, final
+from typing import IO, Any, Final, final
 from zoneinfo import ZoneInfo
 
 from ibguard.engine.errors import UsageError
@@ -47,6 +48,7 @@ __all__ = [
     "JsonLineFormatter",
     "RotatingJsonFileHandler",
     "configure_logging",
+    "lean_log_records",
 ]
 
 NowSource = Clock | Callable[[], datetime]
@@ -58,6 +60,7 @@ _STANDARD_ATTRS: Final = frozenset(logging.LogRecord("", 0, "", 0, "", (), None)
     "taskName",
 }
 _FIXED_KEYS: Final = ("time", "level", "logger", "code", "message")
+_SKIPPED: Final = _STANDARD_ATTRS | frozenset(_FIXED_KEYS)
 
 
 def _jsonable(value: object) -> object:
@@ -71,6 +74,17 @@ def _jsonable(value: object) -> object:
     if isinstance(value, (set, frozenset)):
         return sorted(value, key=repr)
     return str(value)  # Decimal, Path, and anything else: its text form
+
+
+_AS_TEXT: Final[dict[type, Callable[[Any], object]]] = {
+    Decimal: str,
+    datetime: datetime.isoformat,
+    date: date.isoformat,
+    time: time.isoformat,
+    timedelta: timedelta.total_seconds,
+}
+# one encoder for every line (json.dumps with options builds a new one per call)
+_JSON: Final = json.JSONEncoder(default=_jsonable, ensure_ascii=False)
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -90,14 +104,16 @@ class JsonLineFormatter(logging.Formatter):
             "message": record.getMessage(),
         }
         for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and key not in _FIXED_KEYS:
-                payload[key] = value
+            if key not in _SKIPPED:
+                # the common value types converted here: cheaper than json's `default` hook
+                convert = _AS_TEXT.get(type(value))
+                payload[key] = value if convert is None else convert(value)
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
         if record.stack_info:
             payload["stack"] = self.formatStack(record.stack_info)
         try:
-            return json.dumps(payload, default=_jsonable, ensure_ascii=False)
+            return _JSON.encode(payload)
         except (TypeError, ValueError):  # e.g. a dict with tuple keys, or a cycle
             return json.dumps({key: str(value) for key, value in payload.items()})
 
@@ -134,6 +150,8 @@ class RotatingJsonFileHandler(logging.Handler):
         self._stream: IO[bytes] | None = None
         self._path: Path | None = None
         self._day: date | None = None
+        # the current day as instants (astimezone per line would cost more than the line)
+        self._day_starts = self._day_ends = datetime.min.replace(tzinfo=timezone.utc)
         self._size = 0
         self._failed_at: datetime | None = None  # set while writing to stderr instead
         self.setFormatter(JsonLineFormatter())
@@ -204,7 +222,12 @@ class RotatingJsonFileHandler(logging.Handler):
         return sorted(found)
 
     def _write_file(self, data: bytes, now: datetime) -> None:
-        day = now.astimezone(self.zone).date()
+        day = self._day
+        # the same day as the last line: no time zone arithmetic per line
+        if day is None or self._stream is None or not self._day_starts <= now < self._day_ends:
+            day = now.astimezone(self.zone).date()
+            start = datetime.combine(day, time(), self.zone)
+            self._day_starts, self._day_ends = start, start + timedelta(days=1)
         if self._stream is None or day != self._day:
             self._open_newest(day)
         if self._size > 0 and self._size + len(data) > self.max_bytes:
@@ -314,3 +337,23 @@ def configure_logging(
     logger.setLevel(level)
     logger.addHandler(handler)
     return installed
+
+
+@contextlib.contextmanager
+def lean_log_records() -> Iterator[None]:
+    """While inside: log records skip what the JSON lines never show (the caller's frame,
+    thread, process and task names), as the logging HOWTO's "Optimization" section advises.
+    Process-wide, so only for a process that owns its logging (`ibguard engine run`);
+    restored on the way out."""
+    switches = ("logThreads", "logProcesses", "logMultiprocessing", "logAsyncioTasks")
+    saved = {name: getattr(logging, name) for name in switches if hasattr(logging, name)}
+    source = logging._srcfile  # the documented switch (a private name)
+    logging._srcfile = None
+    for name in saved:
+        setattr(logging, name, False)
+    try:
+        yield
+    finally:
+        logging._srcfile = source
+        for name, value in saved.items():
+            setattr(logging, name, value)

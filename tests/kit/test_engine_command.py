@@ -208,7 +208,23 @@ def _execution_row(shares: str) -> str:
         time=datetime(2026, 11, 24, 15, tzinfo=timezone.utc),
         account="DU1",
     )
-    return encode_event(fill).replace('{"__decimal__":"1"}', f'{{"__decimal__":"{shares}"}}')
+    return encode_event(fill).replace('"BUY","1"', f'"BUY","{shares}"')
+
+
+def _execution_row_v1(shares: str) -> str:
+    """The same fill as a row of journal format 1 (ibguard before format 2)."""
+    number = '{"__decimal__":"%s"}'
+    instrument = (
+        '{"__type__":"Instrument","symbol":"AAPL","con_id":0,"sec_type":"STK",'
+        '"exchange":"SMART","currency":"USD"}'
+    )
+    return (
+        '{"v":1,"event":{"__type__":"ExecutionReport","exec_id":"0001.01","order_id":1,'
+        f'"client_id":0,"perm_id":5,"order_ref":"ibg:a","instrument":{instrument},'
+        '"side":{"__enum__":"Side","value":"BUY"},'
+        f'"shares":{number % shares},"price":{number % "100.5"},'
+        '"time":{"__datetime__":"2026-11-24T15:00:00+00:00"},"account":"DU1"}}'
+    )
 
 
 @pytest.mark.parametrize(
@@ -216,6 +232,7 @@ def _execution_row(shares: str) -> str:
     [
         pytest.param(_execution_row("1e999999999"), id="shares-1e999999999"),
         pytest.param(_execution_row("NaN"), id="shares-NaN"),
+        pytest.param(_execution_row_v1("1e999999999"), id="format-1-shares-1e999999999"),
         pytest.param('{"v":1,"event":' + "[" * 100_000 + "]" * 100_000 + "}", id="100k-deep"),
         pytest.param("{" * 100_000, id="100k-open-braces"),
     ],
@@ -229,8 +246,9 @@ def test_a_journal_row_no_engine_wrote_is_one_line_and_exit_2(
     assert "row 1" in line
 
 
-def test_the_row_with_a_normal_fill_replays(tmp_path: Path) -> None:
-    journal = _journal_holding(tmp_path / "book.sqlite", _execution_row("1"))
+@pytest.mark.parametrize("row", [_execution_row("1"), _execution_row_v1("1")])
+def test_the_row_with_a_normal_fill_replays_in_either_format(tmp_path: Path, row: str) -> None:
+    journal = _journal_holding(tmp_path / "book.sqlite", row)
     assert main(_sim(tmp_path, "--journal", str(journal), "--stop-after", "0.1")) == 0
 
 

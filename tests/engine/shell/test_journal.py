@@ -168,11 +168,32 @@ def test_a_restarted_engine_rebuilds_the_same_book_without_repeating_decisions(
             }
         ),
         json.dumps({"v": 1, "event": {"__enum__": "Nope", "value": 1}}),
+        # format 2: positional rows, each value in its field's exact shape
+        "[]",
+        '[3,"NextValidId",1]',
+        '[2,"os.system","x"]',
+        '[2,"Instrument","AAPL",0,"STK","SMART","USD"]',
+        '[2,"NextValidId"]',
+        '[2,"NextValidId",1,2]',
+        '[2,"NextValidId",true]',
+        '[2,"NextValidId","1"]',
+        '[2,"CommissionReport","e",1.5,"USD",null]',
+        '[2,"CommissionReport","e","1e99","USD",null]',
+        '[2,"ManagedAccounts",["DU1",7]]',
+        '[2,"ManagedAccounts","DU1"]',
+        '[2,"Tick","yesterday"]',
+        '[2,"ConnectionLost",' + "[" * 50_000 + "]" * 50_000 + "]",
     ],
 )
 def test_a_corrupt_journal_row_is_a_clear_error_not_a_wrong_book(body: str) -> None:
     with pytest.raises(JournalCorrupt):
         decode_event(body)
+
+
+def test_a_row_is_compact_and_positional() -> None:
+    row = encode_event(NextValidId(order_id=7))
+    assert row == '[2,"NextValidId",7]'
+    assert decode_event(row) == NextValidId(order_id=7)
 
 
 def test_only_engine_events_are_journaled() -> None:

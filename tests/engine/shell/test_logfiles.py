@@ -357,3 +357,31 @@ def test_buffered_lines_reach_the_file_on_flush_and_none_is_lost(tmp_path: Path)
     handler.close()  # closing flushes
     assert json.loads(path.read_text().splitlines()[-1])["message"] == "last"
     handler.flush()  # after close: nothing to write, no error
+
+
+def test_lean_records_skip_the_caller_frame_inside_and_restore_it_after():
+    from ibguard.engine.shell.logfiles import lean_log_records
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.records: list[logging.LogRecord] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.records.append(record)
+
+    logger = logging.getLogger("tests.lean")
+    logger.propagate = False
+    keep = Keep()
+    logger.addHandler(keep)
+    logger.setLevel(logging.INFO)
+    try:
+        with lean_log_records():
+            logger.info("inside")
+        logger.info("after")
+    finally:
+        logger.removeHandler(keep)
+    inside, after = keep.records
+    assert (inside.pathname, inside.threadName) == ("(unknown file)", None)  # no stack walk
+    assert after.pathname == __file__
+    assert after.threadName is not None
