@@ -58,7 +58,7 @@ NotImplementedError below; each docstring says what the kit expects.
 With `driver = "wire"` (in [tool.ibguard]) `start` gets a WireEndpoint: a fake TWS gateway on
 host:port, so your engine connects with @LIBRARY@ exactly as it connects to TWS. Declare in
 `capabilities` the optional methods you implement (flatten, restart, health, log_files,
-contract_refresh, source); cases needing the others are skipped with the reason.
+source, log_records); cases needing the others are skipped with the reason.
 Model to copy: ibguard.kit.matrix.reference (the reference engine's subject).
 """
 

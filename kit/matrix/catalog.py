@@ -276,8 +276,9 @@ CASES: Final[tuple[Case, ...]] = (
         "OPS-02",
         "Health endpoint lies",
         "Positions wrong while the process is up; not flat at the 04:00 check.",
-        "Health answers unhealthy with the reason when positions disagree and when not flat "
-        "overnight; alert raised.",
+        "Health answers unhealthy naming the failed check: `positions` when engine and "
+        "broker positions disagree, `overnight_flat` when not flat at the 04:00 check; "
+        "alert raised.",
         "HEALTH_POSITION_MISMATCH",
         "blind trading",
     ),

@@ -25,7 +25,7 @@ from ibguard.kit.matrix.drivers import Driver
 from ibguard.kit.matrix.render import render_json, render_table
 from ibguard.kit.matrix.results import CaseResult
 from ibguard.kit.matrix.runner import MissingCapability, Observed, play
-from ibguard.kit.matrix.stage import CaseFailure
+from ibguard.kit.matrix.stage import CaseFailure, CaseNotPlayable
 from ibguard.kit.matrix.subject import Subject
 from ibguard.kit.matrix.subject_calls import CaseTimeout, SubjectError, where_raised
 
@@ -84,8 +84,8 @@ class CaseItem(pytest.Item):
                 observed=observed,
                 timeout=self.run.case_timeout,
             )
-        except MissingCapability as missing:
-            pytest.skip(str(missing))
+        except (MissingCapability, CaseNotPlayable) as unplayable:
+            pytest.skip(str(unplayable))
         finally:
             self.user_properties += [
                 ("code", ",".join(observed.codes_seen)),

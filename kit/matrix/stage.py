@@ -34,6 +34,7 @@ __all__ = [
     "ACCOUNT",
     "CLIENT_ID",
     "CaseFailure",
+    "CaseNotPlayable",
     "OrderFacts",
     "Settled",
     "Stage",
@@ -51,6 +52,11 @@ class WrongDriver(TypeError):
 
 class CaseFailure(AssertionError):
     """The subject did something a careful execution engine must not; says so in money terms."""
+
+
+class CaseNotPlayable(Exception):
+    """The case's situation cannot be set up against this subject (e.g. its client never
+    lets the broker reuse an orderId): nothing to judge, so the case is skipped with why."""
 
 
 @final

@@ -121,9 +121,9 @@ class OrderView:
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HealthView:
-    """`failed` names the failed checks; OPS-02 requires `positions` (engine and broker
-    positions disagree) and `overnight_flat` (not flat at the overnight check). Without it
-    the names are read from `reasons` written as "name: why" (or the bare name)."""
+    """`failed` names the failed checks (OPS-02's names are in the catalog and
+    docs/cases.md). Without it the names are read from `reasons` written as "name: why" (or
+    the bare name)."""
 
     healthy: bool
     reasons: tuple[str, ...] = ()

@@ -23,8 +23,8 @@ from ibguard.kit.matrix.stage import CaseFailure
 from ibguard.kit.matrix.subject import Endpoint, OrderView, Subject, WireEndpoint
 
 STATUS = {
-    "PendingSubmit": "SUBMITTED",
-    "ApiPending": "SUBMITTED",
+    "PendingSubmit": "NEW",  # set by the library itself: the broker has not answered yet
+    "ApiPending": "NEW",
     "PreSubmitted": "WORKING",
     "Submitted": "WORKING",
     "PendingCancel": "CANCEL_PENDING",
@@ -122,6 +122,7 @@ class TeamSubject(Subject):
     def start(self, endpoint: Endpoint) -> None:
         if not isinstance(endpoint, WireEndpoint):
             raise TypeError('set driver = "wire": this engine connects by host and port')
+        self.endpoint = endpoint
         self.ib = self.lib.IB()
         self.ib.connect(endpoint.host, endpoint.port, clientId=endpoint.client_id)
         self.engine = TeamEngine(self.lib, self.ib, endpoint.account, careless=self.careless)
@@ -139,6 +140,9 @@ class TeamSubject(Subject):
         self._engine().cancel(oms_id)
 
     def tick(self, local_time: datetime) -> None:
+        if not self.ib.isConnected():  # the nightly TWS restart: connect again
+            endpoint = self.endpoint
+            self.ib.connect(endpoint.host, endpoint.port, clientId=endpoint.client_id)
         self.ib.sleep(0)  # let the library read the socket (the kit's driver runs its loop)
 
     def order(self, oms_id: str) -> OrderView | None:

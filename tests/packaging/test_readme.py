@@ -46,4 +46,4 @@ def test_the_ib_async_subject_example_is_a_complete_subject() -> None:
     exec(compile(source, "ib-async-subject.md", "exec"), namespace)
     subject = namespace["make_subject"]()  # type: ignore[operator]
     assert isinstance(subject, Subject)  # every abstract method is implemented
-    assert subject.capabilities == {"flatten", "restart"}
+    assert subject.capabilities == {"flatten", "restart", "log_records"}
