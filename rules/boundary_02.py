@@ -80,8 +80,10 @@ class EngineBypassesConnector(Rule):
     Receivers are resolved through aliases, star imports, `x = IB()`, `self.x`, parameters,
     attributes and return values annotated with broker types, unannotated project functions
     by what they return (`return IB()`), attributes and methods inherited from base classes
-    in any project module (`ib: ClassVar[IB]` on a base), and the client layer
-    (`ib.client`), and script-style imports (`from connection import initiate` naming
+    in any project module (`ib: ClassVar[IB]` on a base), the client layer (`ib.client`),
+    unannotated parameters by what this module's calls pass (`Algo(ib)`,
+    `Thread(target=run_loop, args=(ib,))`), unannotated functions of this module by what
+    they return, and script-style imports (`from connection import initiate` naming
     `market/connection/initiate.py`). When a receiver cannot be resolved, a distinctive IB
     client method (`placeOrder`, `req...`) is reported when the project does not define a
     method of that name itself or the receiver is named like the client (`ib`, `self._ib`,
