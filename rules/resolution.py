@@ -41,6 +41,8 @@ class ModuleResolver:
         self._scopes = collect_scopes(wrapper, module_name, is_package, index)
         self._memo: dict[int, Value | None] = {}
         self._busy: set[int] = set()
+        self._named_memo: dict[tuple[int, str], Value | None] = {}
+        self._named_busy: set[tuple[int, str]] = set()
 
     @classmethod
     def build(
@@ -161,7 +163,7 @@ class ModuleResolver:
             scope = self._scopes.classes.get(current)
             if scope is not None:
                 if name in scope.names:
-                    return self._best(self._evaluate(b) for b in scope.names[name])
+                    return self._named(scope, name)
                 continue
             declared = self.index.attribute_type(current, name)
             if declared is not None:
@@ -312,10 +314,30 @@ class ModuleResolver:
         while current is not None:
             # Class bodies are not enclosing scopes for the functions defined in them.
             if (first or not current.is_class) and name in current.names:
-                return self._best(self._evaluate(b) for b in current.names[name])
+                return self._named(current, name)
             first = False
             current = current.parent
         return None
+
+    def _named(self, scope: Scope, name: str) -> Value | None:
+        """The best value of every binding of `name` in `scope`, computed once.
+
+        A name assigned 45k times in one module made every use walk all its bindings again
+        (quadratic). A query that comes back to a name still being computed (x = x.y) gets an
+        uncached answer, as before, so no partial answer is remembered.
+        """
+        key = (id(scope), name)
+        if key in self._named_memo:
+            return self._named_memo[key]
+        if key in self._named_busy:
+            return self._best(self._evaluate(b) for b in scope.names[name])
+        self._named_busy.add(key)
+        try:
+            value = self._best(self._evaluate(b) for b in scope.names[name])
+        finally:
+            self._named_busy.discard(key)
+        self._named_memo[key] = value
+        return value
 
     def _best(self, values: Iterator[Value | None]) -> Value | None:
         """Broker beats engine state beats anything known; None only if nothing is known."""
