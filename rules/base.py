@@ -19,7 +19,6 @@ import libcst as cst
 from ibguard.errors import UsageError
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.resolution import ModuleResolver
-from libcst.metadata import CodeRange, PositionProvider
 
 __all__ = ["FileContext", "Invalid", "Rule", "RuleReport", "Target", "Valid"]
 
@@ -88,7 +87,6 @@ class Rule(cst.BatchableCSTVisitor):
     VALID: ClassVar[Sequence[Valid]]
     INVALID: ClassVar[Sequence[Invalid]]
     CANNOT: ClassVar[str] = ""  # what the rule cannot see; goes into the docs
-    METADATA_DEPENDENCIES = (PositionProvider,)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -115,10 +113,9 @@ class Rule(cst.BatchableCSTVisitor):
         super().__init__()
         self.context = context
         self.resolver = context.resolver
-        self.reports: list[RuleReport] = []
+        # (node, message): positions are computed only for files that have findings.
+        self.found: list[tuple[cst.CSTNode, str]] = []
 
     def report(self, node: cst.CSTNode, detail: str = "") -> None:
-        where = self.get_metadata(PositionProvider, node)
-        assert isinstance(where, CodeRange)
         message = f"{self.MESSAGE}: {detail}" if detail else self.MESSAGE
-        self.reports.append(RuleReport(self.id, where.start.line, where.start.column + 1, message))
+        self.found.append((node, message))

@@ -1,5 +1,8 @@
 """Checking one source text with a set of rules: parse once, resolve once, visit once.
 
+The walks are `traversal.walk`, not libcst's own (which rebuilds every node it passes), and
+positions are computed only when a rule reported something.
+
 This is the unit of work the runner hands to worker processes, so it takes and returns only
 picklable values. A syntax error propagates as `libcst.ParserSyntaxError`; the runner turns it
 into a PARSE-ERROR finding.
@@ -13,6 +16,8 @@ import libcst as cst
 from ibguard.rules.base import FileContext, Rule, RuleReport
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.resolution import ModuleResolver
+from ibguard.rules.traversal import walk
+from libcst.metadata import PositionProvider
 
 __all__ = ["check_source"]
 
@@ -32,6 +37,14 @@ def check_source(
     resolver = ModuleResolver.build(wrapper, module_name, is_package, index)
     context = FileContext(module_name=module_name, index=index, resolver=resolver)
     visitors = [rule(context) for rule in rules]
-    wrapper.visit_batched(visitors)
-    reports = [report for visitor in visitors for report in visitor.reports]
+    walk(wrapper.module, visitors)
+    found = [(visitor.id, node, message) for visitor in visitors for node, message in visitor.found]
+    if not found:
+        return []
+    # One position pass, and only for a file with findings (it costs more than the parse).
+    positions = wrapper.resolve(PositionProvider)
+    reports = [
+        RuleReport(rule_id, positions[node].start.line, positions[node].start.column + 1, message)
+        for rule_id, node, message in found
+    ]
     return sorted(reports, key=lambda r: (r.line, r.column, r.rule))

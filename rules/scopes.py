@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 from ibguard.rules.broker_api import public_names
 from ibguard.rules.project_index import ProjectIndex
+from ibguard.rules.traversal import walk
 from ibguard.rules.values import Kind, Value
 
 __all__ = [
@@ -82,7 +83,7 @@ def collect_scopes(
     wrapper: cst.MetadataWrapper, module_name: str, is_package: bool, index: ProjectIndex
 ) -> ModuleScopes:
     builder = _ScopeBuilder(module_name, is_package, index)
-    wrapper.visit(builder)
+    walk(wrapper.module, [builder])
     return builder.found
 
 

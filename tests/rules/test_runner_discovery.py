@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from ibguard.rules.discovery import glob_matches, glob_may_match_under
 
@@ -32,14 +30,11 @@ def test_globs_match_like_shell_globs_with_double_star_spanning_folders(
     assert glob_matches(relative, [pattern]) is matches
 
 
-def test_a_glob_with_many_double_stars_is_matched_in_linear_time() -> None:
+def test_a_glob_with_many_double_stars_is_matched_without_backtracking() -> None:
+    # With one regex per glob this took 44 s per path at 12 `**/`; here it would never end.
     pattern = "**/" * 60 + "x/" + "**/a/" * 30 + "*.py"
-    path = "a/" * 200 + "b.py"
-    start = time.perf_counter()
-    assert not glob_matches(path, [pattern])
+    assert not glob_matches("a/" * 200 + "b.py", [pattern])
     assert glob_matches("x/" + "a/" * 30 + "b.py", [pattern])
-    # Was 44 s per path (regex backtracking); a generous bound, not a benchmark.
-    assert time.perf_counter() - start < 2.0
 
 
 def test_a_folder_is_relevant_only_if_a_glob_can_match_below_it() -> None:
