@@ -17,7 +17,7 @@ from ibguard.engine.broker_errors import ErrorClass, reported_state
 from ibguard.engine.commands import CancelOrder, Command, PlaceOrder
 from ibguard.engine.config import EngineConfig
 from ibguard.engine.decision_log import DecisionLog
-from ibguard.engine.events import BrokerError, SubmitOrder
+from ibguard.engine.events import BrokerError, NextValidId, SubmitOrder
 from ibguard.engine.identity import is_set, make_order_ref
 from ibguard.engine.lifecycle import Kind
 from ibguard.engine.logcodes import LogCode
@@ -35,6 +35,9 @@ class OrderDesk:
         self._book = book
         self._log = log
         self.next_order_id: int | None = None
+
+    def next_valid_id(self, event: NextValidId) -> None:
+        self.next_order_id = event.order_id
 
     def refuse(self, oms_id: str, reason: str) -> list[Command]:
         self._log.warning(LogCode.ORDER_REFUSED, reason, oms_id=oms_id, reason=reason)

@@ -7,8 +7,10 @@ message throttle. The Engine routes each event to the part that owns the decisio
 - desk.py submits and cancels and reads the broker's errors about orders;
 - reconcile.py asks the broker for the truth and lets it win;
 - flatten.py closes the book; position_watch.py compares positions; stale.py times out;
-- session.py is the broker session's state (disconnected, syncing, ready, halted).
-The Engine itself only routes, and keeps the schedules on broker time.
+- session.py is the broker session's state (disconnected, syncing, ready, halted);
+- guard.py halts on identity faults; outbox.py sends through the rate limit;
+- timekeeping.py keeps broker time, the skew, the daily schedules and the fill rate.
+The Engine itself only routes.
 
 Invariants:
 - `handle()` never raises: an event the engine cannot use is logged with a code.
@@ -27,10 +29,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from ibguard.engine.book import Book, Sighting
+from ibguard.engine.book import Book
 from ibguard.engine.broker_errors import ErrorClass, classify_error
-from ibguard.engine.clock import BrokerClock, DailySchedule
-from ibguard.engine.commands import CancelOrder, Command, PlaceOrder, RequestServerTime
+from ibguard.engine.commands import Command, RequestServerTime
 from ibguard.engine.config import EngineConfig
 from ibguard.engine.decision_log import DecisionLog
 from ibguard.engine.desk import OrderDesk
@@ -61,15 +62,17 @@ from ibguard.engine.events import (
     WhatIfResult,
 )
 from ibguard.engine.flatten import Flattener, FlattenReport
+from ibguard.engine.guard import Guard
 from ibguard.engine.health import HealthCheck, HealthReport
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument, OrderSnapshot, PositionSnapshot, Status
+from ibguard.engine.outbox import Outbox
 from ibguard.engine.ports import AlertSink
 from ibguard.engine.position_watch import PositionWatch
 from ibguard.engine.reconcile import Reconciler
 from ibguard.engine.session import Session, SessionMove, SessionState
 from ibguard.engine.stale import StaleTimer
-from ibguard.engine.throttle import MessageThrottle
+from ibguard.engine.timekeeping import Timekeeper
 
 __all__ = ["RESTARTED", "Engine"]
 
@@ -77,6 +80,16 @@ __all__ = ["RESTARTED", "Engine"]
 # session with it. A shell that journals appends this event after replaying, so the next
 # replay sees the restart where this process saw it (handling it twice changes nothing).
 RESTARTED: Final = ConnectionLost(reason="engine restarted")
+
+
+def _no_commands(apply: Callable[[Any], object]) -> Callable[[Any], list[Command]]:
+    """The handler of an event that only changes state: nothing to send after it."""
+
+    def handler(event: Any) -> list[Command]:
+        apply(event)
+        return []
+
+    return handler
 
 
 class Engine:
@@ -97,35 +110,27 @@ class Engine:
         self._positions = PositionWatch(config, self._book, self._log)
         self._stale = StaleTimer(self._book, config.stale_after)
         self._session = Session()
-        self._clock = BrokerClock()
-        self._throttle: MessageThrottle[Command] = MessageThrottle(config.max_messages_per_second)
-        zone = config.zone
-        self._eod = DailySchedule(config.eod_flatten_at, zone) if config.eod_flatten_at else None
-        self._overnight = (
-            DailySchedule(config.overnight_check_at, zone) if config.overnight_check_at else None
-        )
-        self._now: datetime | None = None
-        self._fills_since_tick = 0
-        self._fills_total = 0
-        self._queued = False  # commands wait in the throttle (kept with it, read per event)
+        self._outbox = Outbox(config, self._desk, self._log)
+        self._guard = Guard(config, self._book, self._session, self._outbox, self._log)
+        self._time = Timekeeper(config, self._log)
         self._handlers: dict[type[Any], Callable[[Any], list[Command]]] = {
             SubmitOrder: self._on_submit,
             RequestCancel: self._on_cancel,
             FlattenAll: self._on_flatten,
             Reconcile: lambda e: self._reconcile(e.reason),
             Tick: self._on_tick,
-            OpenOrderReport: self._on_open_order,
-            OrderStatusReport: self._on_status,
+            OpenOrderReport: _no_commands(self._open_order),
+            OrderStatusReport: _no_commands(self._book.apply_status),
             ExecutionReport: self._on_execution,
             CommissionReport: self._on_commission,
             BrokerError: self._on_error,
             ConnectionLost: self._on_connection_lost,
             ConnectionRestored: self._on_connection_restored,
-            NextValidId: self._on_next_valid_id,
-            ManagedAccounts: self._on_managed_accounts,
-            ServerTime: self._on_server_time,
-            PositionReport: self._on_position,
-            PositionsSnapshot: self._on_positions,
+            NextValidId: _no_commands(self._desk.next_valid_id),
+            ManagedAccounts: _no_commands(lambda e: self._guard.managed_accounts(e.accounts)),
+            ServerTime: _no_commands(self._time.server_time),
+            PositionReport: _no_commands(self._positions.on_position),
+            PositionsSnapshot: _no_commands(lambda e: self._positions.on_snapshot(e.positions)),
             ContractDetails: self._on_contract_details,
             OpenOrdersSnapshot: self._on_open_orders,
             CompletedOrdersSnapshot: self._on_completed_orders,
@@ -145,15 +150,16 @@ class Engine:
             if not account or account == self._account:
                 record = self._book.fill_fast(event)  # type: ignore[arg-type]  # idem
                 if record is not None:
-                    self._fills_since_tick += 1
-                    self._fills_total += 1
+                    time = self._time
+                    time.fills_since_tick += 1
+                    time.fills_total += 1
                     if self._reconciler.run is not None:
                         self._reconciler.saw(record.oms_id)
-                    if self._flattener.run is None and not self._queued:
+                    if self._flattener.run is None and not self._outbox.waiting:
                         return []
                     return self._after([])
         elif cls is OrderStatusReport and self._book.status_fast(event):  # type: ignore[arg-type]  # exact type, checked by `is` (faster than isinstance)
-            if self._flattener.run is None and not self._queued:
+            if self._flattener.run is None and not self._outbox.waiting:
                 return []
             return self._after([])
         handler = self._handlers.get(cls)
@@ -183,10 +189,10 @@ class Engine:
             return []
         if self._flattener.run is not None:
             commands += self._flattener.drive(
-                ready=session.ready, now=self._now, submit=self._on_submit
+                ready=session.ready, now=self._time.now, submit=self._on_submit
             )
-        if commands or self._queued:
-            return self._throttled(commands)
+        if commands or self._outbox.waiting:
+            return self._outbox.send(commands, self._time.now)
         return commands
 
     def replay(self, events: Iterable[Event]) -> int:
@@ -206,8 +212,7 @@ class Engine:
             self.handle(RESTARTED)
         finally:
             self._log.muted = False
-            self._throttle.reset()
-            self._queued = False
+            self._outbox.reset()
         self._log.info(LogCode.JOURNAL_REPLAYED, "book rebuilt from the journal", events=count)
         run = self._flattener.run
         if run is not None:
@@ -219,19 +224,6 @@ class Engine:
                 phase=run.phase.value,
             )
         return count
-
-    def _throttled(self, commands: list[Command]) -> list[Command]:
-        before = self._throttle.depth
-        out = self._throttle.submit(commands, self._now)
-        self._queued = self._throttle.depth > 0
-        if self._throttle.depth > before:
-            self._log.warning(
-                LogCode.RATE_LIMIT,
-                "message rate limit reached: commands queued in order",
-                queued=self._throttle.depth,
-                limit=self.config.max_messages_per_second,
-            )
-        return out
 
     # --- intents -------------------------------------------------------------------------------
 
@@ -245,12 +237,8 @@ class Engine:
     def _on_cancel(self, event: RequestCancel) -> list[Command]:
         if self._session.halted:
             return self._desk.refuse(event.oms_id, f"halted: {self._session.halt_reason}")
-        oms_id = event.oms_id
-        queued = self._throttle.withdraw(lambda c: isinstance(c, PlaceOrder) and c.oms_id == oms_id)
-        self._queued = self._throttle.depth > 0
-        if isinstance(queued, PlaceOrder):  # still waiting for the rate limit: never sent
-            self._desk.never_sent(queued)
-        return self._desk.request_cancel(oms_id)
+        self._outbox.withdraw_place(event.oms_id)  # still waiting for the rate: never sent
+        return self._desk.request_cancel(event.oms_id)
 
     def _on_flatten(self, event: FlattenAll) -> list[Command]:
         if self._session.halted:
@@ -265,21 +253,12 @@ class Engine:
     # --- time ----------------------------------------------------------------------------------
 
     def _on_tick(self, event: Tick) -> list[Command]:
-        previous, now = self._now, event.now
-        self._now = now
+        now = event.now
         self._book.set_time(now)
-        if self._fills_since_tick and previous is not None and now > previous:
-            seconds = Decimal(str((now - previous).total_seconds()))
-            self._log.info(
-                LogCode.FILL_RATE,
-                "fills applied since the last tick",
-                fills=self._fills_since_tick,
-                per_second=(self._fills_since_tick / seconds).quantize(Decimal("0.1")),
-            )
-        self._fills_since_tick = 0
-        if self._eod is not None and self._eod.due(now):
+        eod, overnight = self._time.tick(now)
+        if eod:
             self._on_flatten(FlattenAll(reason="eod"))
-        if self._overnight is not None and self._overnight.due(now):
+        if overnight:
             self._positions.overnight_check()
         stale = self._stale.due(now)
         for record in stale:
@@ -292,41 +271,23 @@ class Engine:
             )
         return self._reconcile("stale orders") if stale else []
 
-    def _on_server_time(self, event: ServerTime) -> list[Command]:
-        skew = self._clock.measure(event.broker_time, event.local_time)
-        if abs(skew) > self.config.skew_tolerance:
-            self._log.warning(
-                LogCode.TIME_SKEW,
-                "host clock differs from broker time: deciding on broker time",
-                skew_seconds=Decimal(str(skew.total_seconds())),
-            )
-        return []
-
     # --- broker reports ------------------------------------------------------------------------
 
-    def _on_open_order(self, event: OpenOrderReport) -> list[Command]:
-        self._open_order(event)
-        return []
-
     def _open_order(self, report: OpenOrderReport) -> None:
-        if self._wrong_account(report.account, report.order_ref):
+        if self._guard.wrong_account(report.account, report.order_ref):
             return
         sighting = self._book.apply_open_order(report, recovering=self._reconciler.running)
-        self._check_stolen(sighting, report.client_id, report.order_id)
+        self._guard.check_stolen(sighting, report.client_id, report.order_id)
         self._reconciler.saw(sighting.oms_id)
 
-    def _on_status(self, event: OrderStatusReport) -> list[Command]:
-        self._book.apply_status(event)
-        return []
-
     def _on_execution(self, event: ExecutionReport) -> list[Command]:
-        if self._wrong_account(event.account, event.order_ref):
+        if self._guard.wrong_account(event.account, event.order_ref):
             return []
         sighting = self._book.apply_execution(event)
         if sighting.oms_id is not None:
-            self._fills_since_tick += 1
-            self._fills_total += 1
-        self._check_stolen(sighting, event.client_id, event.order_id)
+            self._time.fills_since_tick += 1
+            self._time.fills_total += 1
+        self._guard.check_stolen(sighting, event.client_id, event.order_id)
         self._reconciler.saw(sighting.oms_id)
         return []
 
@@ -361,14 +322,6 @@ class Engine:
             self._session.move(SessionMove.RECONCILED)
         return commands
 
-    def _on_position(self, event: PositionReport) -> list[Command]:
-        self._positions.on_position(event)
-        return []
-
-    def _on_positions(self, event: PositionsSnapshot) -> list[Command]:
-        self._positions.on_snapshot(event.positions)
-        return []
-
     def _on_contract_details(self, event: ContractDetails) -> list[Command]:
         new = event.instrument
         old = self._book.changed_instrument(new, event.previous_symbol)
@@ -383,7 +336,7 @@ class Engine:
         cls = classify_error(event.code)
         ids = {"error_code": event.code, "req_id": event.req_id, "text": event.message}
         if cls is ErrorClass.CLIENT_ID_IN_USE:
-            self._halt(LogCode.CONNECTION_STOLEN, "client id already in use", **ids)
+            self._guard.halt(LogCode.CONNECTION_STOLEN, "client id already in use", **ids)
             return []
         if cls is ErrorClass.CONNECTIVITY_LOST:
             return self._on_connection_lost(ConnectionLost(reason=f"error {event.code}"))
@@ -405,19 +358,9 @@ class Engine:
         reason = self._desk.order_error(record, cls, event)
         return self._reconcile(reason) if reason is not None else []
 
-    def _drop_queued(self) -> None:
-        """Commands waiting for the rate limit that will never go: undo what they meant."""
-        dropped = self._throttle.clear()
-        self._queued = False
-        for command in dropped:
-            if isinstance(command, PlaceOrder):
-                self._desk.never_sent(command)
-            elif isinstance(command, CancelOrder):
-                self._desk.cancel_not_sent(command)
-
     def _on_connection_lost(self, event: ConnectionLost) -> list[Command]:
         self._session.move(SessionMove.LOST)
-        self._drop_queued()
+        self._outbox.drop()
         self._log.warning(LogCode.CONNECTION_LOST, "connection lost", reason=event.reason)
         self._flattener.connection_lost()
         if self._desk.connection_lost():  # even a restore that kept its data must settle them
@@ -438,49 +381,6 @@ class Engine:
         running = self._reconciler.running
         self._session.move(SessionMove.CONNECTED if running else SessionMove.RESTORED)
         return commands
-
-    def _on_next_valid_id(self, event: NextValidId) -> list[Command]:
-        self._desk.next_order_id = event.order_id
-        return []
-
-    def _on_managed_accounts(self, event: ManagedAccounts) -> list[Command]:
-        if self.config.account not in event.accounts:
-            self._halt(
-                LogCode.ACCOUNT_MISMATCH,
-                "the broker session does not manage the configured account",
-                expected=self.config.account,
-                got=",".join(event.accounts),
-            )
-        return []
-
-    def _wrong_account(self, account: str, order_ref: str) -> bool:
-        if not account or account == self.config.account:
-            return False
-        if self._book.ours(order_ref) is None:
-            return False  # someone else's order in another account the login can see
-        self._halt(
-            LogCode.ACCOUNT_MISMATCH,
-            "an order of ours reports another account",
-            expected=self.config.account,
-            got=account,
-        )
-        return True
-
-    def _check_stolen(self, sighting: Sighting, client_id: int, order_id: int) -> None:
-        if sighting.stolen:
-            self._halt(
-                LogCode.CONNECTION_STOLEN,
-                "orders of our clientId that this engine did not place: another session uses it",
-                client_id=client_id,
-                order_id=order_id,
-            )
-
-    def _halt(self, code: LogCode, message: str, **fields: object) -> None:
-        if self._session.halted:
-            return
-        self._session.halt(code.value)
-        self._drop_queued()
-        self._log.alert(code, f"{message}: trading halted", **fields)
 
     # --- views ---------------------------------------------------------------------------------
 
@@ -503,21 +403,20 @@ class Engine:
     @property
     def now(self) -> datetime | None:
         """The latest broker time the engine has seen (from ticks)."""
-        return self._now
+        return self._time.now
 
     @property
     def skew(self) -> float | None:
         """Measured broker - local clock difference in seconds, None before any reading."""
-        skew = self._clock.skew
-        return None if skew is None else skew.total_seconds()
+        return self._time.skew
 
     @property
     def queue_depth(self) -> int:
-        return self._throttle.depth
+        return self._outbox.depth
 
     @property
     def fills_total(self) -> int:
-        return self._fills_total
+        return self._time.fills_total
 
     @property
     def last_flatten(self) -> FlattenReport | None:
@@ -531,7 +430,7 @@ class Engine:
 
     def broker_time(self, local_time: datetime) -> datetime:
         """The broker's time for a reading of the host clock (uses the measured skew)."""
-        return self._clock.to_broker(local_time)
+        return self._time.to_broker(local_time)
 
     def order(self, oms_id: str) -> OrderSnapshot | None:
         record = self._book.orders.get(oms_id)

@@ -221,3 +221,20 @@ def test_submit_before_connection_is_refused_and_kept_new() -> None:
     assert sc.submit("o1") == []
     assert sc.order("o1").status is Status.NEW
     assert LogCode.ORDER_REFUSED in sc.codes
+
+
+def test_CONN_03_an_order_flagged_stale_and_filled_meanwhile_can_go_stale_again(
+    sc: Scenario,
+) -> None:
+    sc.working("o1")
+    sc.tick(301)
+    assert sc.order("o1").pending_reconcile
+    sc.feed(sc.fill("o1", "10"))  # the broker speaks before the reconcile answers
+    sc.feed(OpenOrdersSnapshot(orders=(sc.open_order("o1"),)))
+    sc.feed(CompletedOrdersSnapshot(), ExecutionsSnapshot())
+    assert not sc.order("o1").pending_reconcile
+    sc.tick(299)
+    assert not sc.order("o1").pending_reconcile
+    sc.tick(2)
+    assert sc.order("o1").pending_reconcile
+    assert len(sc.records(LogCode.STATUS_STALE)) == 2
