@@ -47,6 +47,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--script", type=Path, metavar="FILE", help="TOML file of prices, halts and faults"
     )
+    parser.add_argument(
+        "--instruments",
+        type=Path,
+        metavar="FILE",
+        action="append",
+        help="TOML/JSON file of instruments added to the built-in catalog (repeatable)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log every session")
 
 
@@ -79,7 +86,11 @@ def run(args: argparse.Namespace) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    broker = _broker(script, accounts)
+    instrument_files = tuple(args.instruments or ())
+    try:
+        broker = _broker(script, accounts, instrument_files)
+    except ConfigError as exc:
+        return _fail(f"bad instrument file {exc}; see `ibguard.kit.sim.instruments_file`")
     gateway = Gateway(broker, host=args.host, port=args.port, follow_real_time=True)
     script.apply(broker, gateway.faults)
     if args.script:
@@ -93,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"cannot listen on {args.host}:{args.port}: {reason}; choose another --port")
 
 
-def _broker(script: GatewayScript, accounts: tuple[str, ...]) -> SimBroker:
+def _broker(
+    script: GatewayScript, accounts: tuple[str, ...], instrument_files: tuple[Path, ...]
+) -> SimBroker:
     from datetime import datetime, timedelta, timezone
 
     from ibguard.kit.sim.broker import BrokerConfig, SimBroker
@@ -107,6 +120,10 @@ def _broker(script: GatewayScript, accounts: tuple[str, ...]) -> SimBroker:
         default_price=script.default_price,
         commission_per_share=script.commission_per_share,
         start=start,
+        # a paper TWS: the price model quotes and fills, unknown contracts are error 200
+        market_prices=True,
+        create_unknown_contracts=False,
+        instrument_files=instrument_files,
     )
     return SimBroker(config, clock=VirtualClock(start))
 

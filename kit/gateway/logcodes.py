@@ -26,3 +26,4 @@ class GatewayLogCode(str, Enum):
     SESSION_FAILED = "GATEWAY_SESSION_FAILED"  # a bug or broker error: that session closed
     WIRE_FAULT = "GATEWAY_WIRE_FAULT"  # a scripted wire fault fired
     SCRIPT_LOADED = "GATEWAY_SCRIPT_LOADED"
+    MARKET_FAILED = "GATEWAY_MARKET_FAILED"  # moving the market failed: quotes stop streaming

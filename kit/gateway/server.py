@@ -37,6 +37,7 @@ __all__ = ["LOOPBACK", "Gateway", "GatewayStats"]
 log = logging.getLogger(__name__)
 
 LOOPBACK: Final = "127.0.0.1"
+MARKET_STEP: Final = 0.25  # seconds between market updates when following real time
 # Well below a process's usual 1,024 file descriptors: a flood of idle sockets is refused
 # instead of exhausting them (which refuses every client and floods the log from asyncio).
 DEFAULT_MAX_CONNECTIONS: Final = 256
@@ -105,6 +106,7 @@ class Gateway:
         self._refusal_logged_at: float | None = None
         self._idle = asyncio.Event()
         self._idle.set()
+        self._market_clock: asyncio.Task[None] | None = None
         self.port = 0
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -116,6 +118,8 @@ class Gateway:
         sockname = self._server.sockets[0].getsockname()
         self.port = int(sockname[1])
         self._clock_mark = asyncio.get_running_loop().time()
+        if self._follow:  # quotes and bars stream as real time passes, not only on requests
+            self._market_clock = asyncio.get_running_loop().create_task(self._move_market())
         log.info(
             "fake TWS gateway listening on %s:%s",
             self.host,
@@ -128,6 +132,9 @@ class Gateway:
         server, self._server = self._server, None
         if server is None:
             return
+        if self._market_clock is not None:
+            self._market_clock.cancel()
+            await asyncio.gather(self._market_clock, return_exceptions=True)
         server.close()
         for connection in list(self._tasks.values()):
             connection.abort()
@@ -240,6 +247,19 @@ class Gateway:
             },
         )
         self._refusals_unlogged = 0
+
+    async def _move_market(self) -> None:
+        """Standalone mode: every `MARKET_STEP` seconds broker time catches up with the loop's
+        clock, and market-data subscribers hear what changed."""
+        while True:
+            await asyncio.sleep(MARKET_STEP)
+            try:
+                self._sync_clock()
+            except Exception:  # our bug: logged once, the sessions go on without quotes
+                log.exception(
+                    "the market stopped moving", extra={"code": GatewayLogCode.MARKET_FAILED}
+                )
+                return
 
     def _sync_clock(self) -> None:
         """Standalone mode: broker time moves with the event loop's clock."""

@@ -81,6 +81,10 @@ class OrderDesk:
             )
             return
         if self._ids.is_used_today(cid, order_id):
+            live = self._ledger.live_order(cid, order_id)
+            if live is not None:  # TWS: placeOrder again with a live order's id modifies it
+                self._modify(live, order)
+                return
             self._error(session, order_id, 103, f"Duplicate order id {order_id}")
             return
         listing = self._contracts.lookup(contract)
@@ -132,6 +136,16 @@ class OrderDesk:
             self._play(sim, plan)
         else:
             self._match(sim)
+
+    def _modify(self, sim: SimOrder, order: Order) -> None:
+        """A new price, quantity, type or TIF for a live order: announced like TWS
+        (openOrder, orderStatus), then matched at the new terms."""
+        sim.lmt_price = order.lmtPrice
+        sim.quantity = order.totalQuantity
+        sim.order_type = order.orderType or sim.order_type
+        sim.tif = order.tif or sim.tif
+        self._announce(sim)
+        self._match(sim)
 
     def _play(self, sim: SimOrder, plan: FillPlan) -> None:
         last = ""

@@ -50,7 +50,17 @@ _UNITS: Final = {"S": 1, "D": 86400, "W": 7 * 86400, "M": 30 * 86400, "Y": 365 *
 _BAR_UNITS: Final = {"sec": 1, "secs": 1, "min": 60, "mins": 60, "hour": 3600, "hours": 3600}
 _BAR_SECONDS: Final = {1, 5, 10, 15, 30, 60, 120, 180, 300, 600, 900, 1200, 1800}
 _BAR_SECONDS_H: Final = {3600, 7200, 10800, 14400, 28800}
-_PERIODS: Final = {"1 day": "day", "1 week": "week", "1 month": "month"}
+_PERIODS: Final = {
+    "1 day": "day",
+    "1 week": "week",
+    "1w": "week",
+    "1 month": "month",
+    "1m": "month",
+}
+_LEGAL_SIZES: Final = (  # TWS's own list, verbatim in its error 321
+    "1 secs, 5 secs, 10 secs, 15 secs, 30 secs, 1 min, 2 mins, 3 mins, 5 mins, 10 mins, "
+    "15 mins, 20 mins, 30 mins, 1 hour, 2 hours, 3 hours, 4 hours, 8 hours, 1 day, 1W, 1M"
+)
 _END: Final = re.compile(r"^(\d{8})(?:[ -](\d{2}:\d{2}:\d{2}))?(?: (\S+))?$")
 
 
@@ -84,8 +94,8 @@ def parse_bar_size(text: str) -> timedelta | str:
             return timedelta(seconds=seconds)
     raise RequestRefused(
         321,
-        "Error validating request:-'bP' : cause - "
-        f"Historical data bar size setting is invalid: {text!r}",
+        "Error validating request.-'bK' : cause - Historical data bar size setting is invalid. "
+        f"Legal ones are: {_LEGAL_SIZES}",
     )
 
 

@@ -117,12 +117,27 @@ def test_cancel_of_unknown_order_answers_10147(broker: SimBroker, rec: Recorder)
     assert rec.errors() == [10147]
 
 
-def test_reusing_an_order_id_the_same_day_is_error_103(broker: SimBroker, rec: Recorder) -> None:
+def test_reusing_a_finished_orders_id_the_same_day_is_error_103(
+    broker: SimBroker, rec: Recorder
+) -> None:
     s = broker.connect(7, rec)
-    s.place_order(1, stock(), limit("BUY", 1, "1"))
+    s.place_order(1, stock(), market("BUY", 1))  # fills at once: the id is done, not live
     s.place_order(1, stock(), limit("BUY", 1, "1"))
     assert rec.errors() == [103]
     assert len(broker.orders()) == 1
+
+
+def test_placing_a_live_orders_id_again_modifies_it(broker: SimBroker, rec: Recorder) -> None:
+    s = broker.connect(7, rec)
+    s.place_order(1, stock(), limit("BUY", 5, "1"))
+    rec.clear()
+    s.place_order(1, stock(), limit("BUY", 8, "2", tif="GTC"))
+    assert rec.errors() == []
+    (order,) = broker.orders()
+    assert (order.quantity, order.lmt_price, order.tif) == (Decimal(8), Decimal(2), "GTC")
+    assert rec.kinds() == ["OpenOrder", "OrderStatus"]  # TWS re-announces the order
+    s.place_order(1, stock(), limit("BUY", 8, "150"))  # now marketable: it fills
+    assert order.status == "Filled"
 
 
 def test_open_orders_answer_lists_live_orders_with_status_then_end(
