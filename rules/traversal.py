@@ -129,7 +129,7 @@ def walk(root: cst.CSTNode, visitors: Sequence[object]) -> None:
             for handler in leave_of[type(node)]:
                 handler(node)
             continue
-        node = entry  # type: ignore[assignment]
+        node = entry  # type: ignore[assignment]  # not a (node,) to leave: a node
         node_type = type(node)
         names = fields_of.get(node_type)
         if names is None:

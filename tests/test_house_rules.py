@@ -54,23 +54,56 @@ _LANGUAGE_SIGNALS = {
 }
 
 
-def _bare_builtin_raises(path: Path) -> list[str]:
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not isinstance(node, ast.Raise) or node.exc is None:
-            continue
-        target = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
-        name = target.id if isinstance(target, ast.Name) else ""
-        builtin = getattr(builtins, name, None)
+def _builtin(node: ast.expr | None) -> type[BaseException] | None:
+    target = node.func if isinstance(node, ast.Call) else node
+    found = getattr(builtins, target.id, None) if isinstance(target, ast.Name) else None
+    return found if isinstance(found, type) and issubclass(found, BaseException) else None
+
+
+def _caught(handler: ast.ExceptHandler) -> tuple[type[BaseException], ...]:
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return tuple(k for k in (_builtin(kind) for kind in kinds if kind is not None) if k)
+
+
+class _Raises(ast.NodeVisitor):
+    """Bare builtin raises that can leave their function: one caught by a handler of the
+    `try` around it (control flow inside a parser, say) does not escape."""
+
+    def __init__(self) -> None:
+        self.handled: list[tuple[type[BaseException], ...]] = []
+        self.found: list[tuple[int, str]] = []
+
+    def visit_Try(self, node: ast.Try) -> None:
+        self.handled.append(tuple(k for h in node.handlers for k in _caught(h)))
+        for statement in node.body:
+            self.visit(statement)
+        self.handled.pop()
+        for part in (*node.handlers, *node.orelse, *node.finalbody):
+            self.visit(part)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        outer, self.handled = self.handled, []  # a handler outside does not cover a def
+        self.generic_visit(node)
+        self.handled = outer
+
+    visit_AsyncFunctionDef = visit_FunctionDef  # same walk
+
+    def visit_Raise(self, node: ast.Raise) -> None:
+        kind = _builtin(node.exc)
         if (
-            isinstance(builtin, type)
-            and issubclass(builtin, BaseException)
-            and name not in _LANGUAGE_SIGNALS
+            kind is not None
+            and kind.__name__ not in _LANGUAGE_SIGNALS
             # an I/O condition (a dead socket), raised as the real client libraries do
-            and not issubclass(builtin, OSError)
+            and not issubclass(kind, OSError)
+            and not any(issubclass(kind, caught) for level in self.handled for caught in level)
         ):
-            found.append(f"{path.relative_to(ROOT)}:{node.lineno} raises {name}")
-    return found
+            self.found.append((node.lineno, kind.__name__))
+
+
+def _bare_builtin_raises(path: Path) -> list[str]:
+    raises = _Raises()
+    raises.visit(ast.parse(path.read_text(encoding="utf-8")))
+    return [f"{path.relative_to(ROOT)}:{line} raises {name}" for line, name in raises.found]
 
 
 def test_ibguard_raises_its_own_errors_not_bare_builtins() -> None:

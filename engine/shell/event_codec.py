@@ -34,6 +34,7 @@ from ibguard.engine.shell.journal_values import (
     JournalCorrupt,
     journal_number,
 )
+from ibguard.errors import InternalError
 
 __all__ = ["FORMAT_VERSION", "MAX_EXPONENT", "JournalCorrupt", "decode_event", "encode_event"]
 
@@ -77,7 +78,7 @@ def _expression(hint: Any, value: str, names: dict[str, object], depth: int = 0)
     if typing.get_origin(hint) is tuple and Ellipsis not in args:
         parts = [_expression(a, f"{value}[{n}]", names, depth) for n, a in enumerate(args)]
         return f"[{', '.join(parts)}]"
-    raise TypeError(f"no journal shape for {hint!r}")  # a new field type: teach it here
+    raise InternalError(f"no journal shape for {hint!r}")  # a new field type: teach it here
 
 
 def _generate(cls: type[Any], prefix: str) -> Callable[[Any], list[object]]:
@@ -152,7 +153,7 @@ def _decoder(hint: Any) -> Decoder:
             return tuple(part(v) for part, v in zip(parts, row, strict=True))
 
         return fixed
-    raise TypeError(f"no journal shape for {hint!r}")
+    raise InternalError(f"no journal shape for {hint!r}")
 
 
 def _array(value: object, length: int | None) -> list[object]:
