@@ -50,6 +50,7 @@ from ibguard.engine.commands import (
 )
 from ibguard.engine.connector import translate as tr
 from ibguard.engine.connector.library import BrokerLibrary, load_library
+from ibguard.engine.connector.reader import FrameReader
 from ibguard.engine.connector.reconnect import Backoff
 from ibguard.engine.connector.tap import WrapperTap
 from ibguard.engine.errors import UsageError
@@ -108,6 +109,7 @@ class IBConnector(BrokerPort):
         self._tap = WrapperTap(self.ib.wrapper, self._deliver, clock)
         # the library's decoder now calls the tap; the tap falls back to the library's wrapper
         self.ib.client.decoder.wrapper = self._tap
+        self._reader = FrameReader(self.ib.client)  # frames a ready session's bytes
         self.ib.disconnectedEvent += self._on_disconnected
         self._request_ids = itertools.count(_FIRST_REQUEST_ID)
         self._on_event: EventHandler | None = None

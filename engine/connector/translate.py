@@ -122,6 +122,14 @@ class Margin:
 
 def optional_decimal(value: object) -> Decimal | None:
     """Float, Decimal, int or numeric string -> Decimal; None, "" and IB's unset -> None."""
+    if isinstance(value, float):  # prices: most often one of a few values, so remembered
+        known = _FLOATS.get(value)
+        if known is not None:
+            return known
+        if value == UNSET_DOUBLE:
+            return None
+    elif isinstance(value, Decimal):  # sizes: the library made it from the wire's text
+        return None if value == _UNSET_DECIMAL else _bounded(value, value)
     if value is None or value in ("", UNSET_DOUBLE):
         return None
     if isinstance(value, bool):
@@ -132,6 +140,17 @@ def optional_decimal(value: object) -> Decimal | None:
         raise BrokerProtocolError(f"not a number: {value!r}") from None
     if number == _UNSET_DECIMAL:  # the sentinel printed as text (OrderState fields)
         return None
+    number = _bounded(number, value)
+    if isinstance(value, float) and value and len(_FLOATS) < _FLOATS_KEPT:  # not +-0.0
+        _FLOATS[value] = number
+    return number
+
+
+_FLOATS: dict[float, Decimal] = {}
+_FLOATS_KEPT: Final = 4096
+
+
+def _bounded(number: Decimal, value: object) -> Decimal:
     if not number.is_finite() or (
         number and not -MAX_EXPONENT <= number.adjusted() <= MAX_EXPONENT
     ):
@@ -150,6 +169,8 @@ def decimal_of(name: str, value: object) -> Decimal:
 
 def utc(when: datetime) -> datetime:
     """Aware -> UTC. A naive broker time is read as UTC: IB's zone-less format is UTC."""
+    if when.tzinfo is timezone.utc:  # as the clients decode execution times
+        return when
     if when.tzinfo is None or when.utcoffset() is None:
         return when.replace(tzinfo=timezone.utc)
     return when.astimezone(timezone.utc)
@@ -243,13 +264,24 @@ def order_fields(
 
 
 def instrument_of(contract: Any) -> Instrument:
-    return Instrument(
+    key = (contract.symbol, contract.conId, contract.secType, contract.exchange, contract.currency)
+    known = _INSTRUMENTS.get(key)
+    if known is not None:
+        return known  # frozen: one value per contract, shared by every fill of it
+    instrument = Instrument(
         symbol=contract.symbol,
         con_id=int(contract.conId or 0),
         sec_type=contract.secType or "STK",
         exchange=contract.exchange or "SMART",
         currency=contract.currency or "USD",
     )
+    if len(_INSTRUMENTS) < _INSTRUMENTS_KEPT:
+        _INSTRUMENTS[key] = instrument
+    return instrument
+
+
+_INSTRUMENTS: dict[tuple[object, ...], Instrument] = {}
+_INSTRUMENTS_KEPT: Final = 4096
 
 
 def open_order_report(

@@ -311,3 +311,21 @@ def test_what_if_result_sums_up_the_answers() -> None:
         equity_with_loan=D(800),
     )
     assert tr.what_if_result(5, [unknown]) == WhatIfResult(request_id=5, margin_ok=True)
+
+
+def test_remembered_numbers_keep_their_exact_digits_and_sign() -> None:
+    for _ in range(2):  # the second round comes from what the first remembered
+        assert str(tr.optional_decimal(100.5)) == "100.5"
+        assert str(tr.optional_decimal(0.0)) == "0.0"
+        assert str(tr.optional_decimal(-0.0)) == "-0.0"
+        assert str(tr.optional_decimal(D("1.0"))) == "1.0"
+        assert str(tr.optional_decimal(D("1"))) == "1"
+        assert tr.optional_decimal(tr.UNSET_DOUBLE) is None
+
+
+def test_one_instrument_per_contract_and_a_changed_contract_is_a_new_one(lib) -> None:  # type: ignore[no-untyped-def]
+    contract = lib.Contract(conId=8314, symbol="AAPL", secType="STK", exchange="SMART")
+    first = tr.instrument_of(contract)
+    assert tr.instrument_of(contract) is first
+    contract.symbol = "AAPL2"  # a corporate action renames it (EDGE-02)
+    assert tr.instrument_of(contract).symbol == "AAPL2"

@@ -1,0 +1,64 @@
+"""The frame reader: a ready session's bytes, cut anywhere, decode to the same events as
+the library's own handler gives for the whole stream; the handshake stays the library's."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from ibguard.engine.connector.ib import IBConnector
+from ibguard.engine.events import BrokerEvent
+from ibguard.kit.gateway.framing import encode
+
+from .support import CLIENTS, SERVER_VERSION, FixedClock, library
+from .test_fill_cost import frames
+
+
+def _connector(client: str, ready: bool) -> tuple[IBConnector, list[BrokerEvent]]:
+    events: list[BrokerEvent] = []
+    connector = IBConnector("127.0.0.1", 1, 7, clock=FixedClock(), library=library(client))
+    connector._on_event = events.append  # what start() installs, without a socket
+    ib_client = connector.ib.client
+    ib_client._serverVersion = ib_client.decoder.serverVersion = SERVER_VERSION[client]
+    ib_client._apiReady = ready
+    return connector, events
+
+
+def _stream(client: str, fills: int) -> bytes:
+    return b"".join(encode(fields) for fields in frames(SERVER_VERSION[client], fills))
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_bytes_cut_anywhere_decode_to_the_events_of_the_whole_stream(client: str) -> None:
+    stream = _stream(client, 40)
+    whole, expected = _connector(client, ready=True)
+    whole.ib.client.conn.hasData.emit(stream)
+    cut, events = _connector(client, ready=True)
+    rng = random.Random(7)
+    at = 0
+    while at < len(stream):
+        step = rng.choice((1, 2, 3, 5, 64, 700))
+        cut.ib.client.conn.hasData.emit(stream[at : at + step])
+        at += step
+    assert len(expected) == 1 + 3 * 40
+    assert events == expected
+    assert cut.ib.client._data == b""
+    assert cut.ib.client._numMsgRecv == whole.ib.client._numMsgRecv == len(expected)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_before_the_session_is_ready_the_library_reads_and_hands_over_what_is_left(
+    client: str,
+) -> None:
+    stream = _stream(client, 5)
+    connector, events = _connector(client, ready=False)
+    ib_client = connector.ib.client
+    half = len(stream) // 2
+    ib_client.conn.hasData.emit(stream[:half])  # the library's own handler reads this
+    taken = len(events)
+    assert ib_client._data  # it keeps the cut message in its own buffer
+    ib_client._apiReady = True  # nextValidId and managedAccounts came: the reader takes over
+    ib_client.conn.hasData.emit(stream[half:])
+    assert len(events) == 1 + 3 * 5
+    assert taken < len(events)
+    assert ib_client._data == b""
