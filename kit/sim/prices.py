@@ -195,11 +195,16 @@ class PricePath:
         return on_tick(Decimal(repr(self._raw(self._market_seconds(when)))), self.params.tick)
 
     def _market_seconds(self, when: datetime) -> float:
+        """The moment whose price holds at `when`: `when` itself while the market trades;
+        while it is closed the last close, or a later pin (a script moves a closed market)."""
+        now = _seconds(when)
         if self.is_open is not None and not self.is_open(when):
             close = self.last_close(when) if self.last_close is not None else None
             if close is not None:
-                return _seconds(close - timedelta(microseconds=1))
-        return _seconds(when)
+                frozen = _seconds(close - timedelta(microseconds=1))
+                pinned = [p.at for p in self._pins if frozen < p.at <= now]
+                return max(pinned) if pinned else frozen
+        return now
 
     def quote(self, when: datetime) -> Quote:
         """Bid, ask and last at `when`: the spread straddles the mid on the tick grid."""

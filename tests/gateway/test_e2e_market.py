@@ -237,3 +237,14 @@ def test_a_resting_limit_fills_when_the_quote_comes_to_it(client: str) -> None:
             assert trade.fills[0].execution.price <= limit
 
     run(scenario)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_order_for_an_unknown_contract_is_error_200_and_books_nothing(client: str) -> None:
+    async def scenario() -> None:
+        async with rig(client, _paper()) as r:
+            trade = r.ib.placeOrder(r.stock("ZZZZ"), r.lib.MarketOrder("BUY", 1))
+            await r.until(lambda: (trade.order.orderId, 200) in r.errors)
+            assert r.broker.orders() == ()
+
+    run(scenario)

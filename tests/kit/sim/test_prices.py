@@ -147,3 +147,16 @@ def test_impossible_parameters_are_refused(field: str, value: object) -> None:
 def test_on_tick_rounds_to_the_nearest_tick_and_never_below_one() -> None:
     assert on_tick(Decimal("10.126"), Decimal("0.05")) == Decimal("10.15")
     assert on_tick(Decimal("0.001"), Decimal("0.25")) == Decimal("0.25")
+
+
+def test_a_closed_market_shows_a_price_pinned_after_the_close() -> None:
+    close = datetime(2024, 1, 2, 21, 0, tzinfo=timezone.utc)
+    path = PricePath(
+        PriceParams(start=Decimal(100)),
+        key="S",
+        is_open=lambda when: when < close,
+        last_close=lambda when: close,
+    )
+    path.gap_to(close + timedelta(hours=2), Decimal("87.50"))
+    assert path.price(close + timedelta(hours=1)) != Decimal("87.50")  # before the pin
+    assert path.price(close + timedelta(hours=3)) == Decimal("87.50")
