@@ -20,6 +20,7 @@ from typing import Final
 
 from ibguard.kit.gateway.dispatch import serve_request
 from ibguard.kit.gateway.errors import PeerProtocolError, RequestRefused
+from ibguard.kit.gateway.frame_cache import FrameCache
 from ibguard.kit.gateway.framing import NEED_DATA, ClientHello, Frame, FrameReader, encode
 from ibguard.kit.gateway.handshake import negotiate_version, server_hello
 from ibguard.kit.gateway.inbound import StartApi
@@ -53,6 +54,7 @@ class Connection:
         before_request: Callable[[], None],
         now: Callable[[], datetime],
         handshake_timeout: float | None = None,
+        frames_out: FrameCache | None = None,
     ) -> None:
         self._broker = broker
         self._faults = faults
@@ -62,6 +64,8 @@ class Connection:
         self._before_request = before_request
         self._now = now
         self._handshake_timeout = handshake_timeout
+        # shared by the gateway's connections: a message posted to many is encoded once
+        self._frames_out = frames_out if frames_out is not None else FrameCache()
         self._frames = FrameReader(expect_hello=True)
         self.server_version = 0
         self.client_id: int | None = None
@@ -186,7 +190,7 @@ class Connection:
                 return
             if isinstance(message, Error) and message.errorCode == 326:
                 self._log(GatewayLogCode.CLIENT_ID_IN_USE, "refused: clientId in use")
-            self._send(encode_message(message, self.server_version))
+            self._send_frame(*self._frames_out.frame(message, self.server_version))
         except Exception as exc:  # the session boundary, on the outbound side
             self._fail(exc)
 
@@ -207,14 +211,16 @@ class Connection:
             self._on_message(answer)
 
     def _send(self, fields: Fields) -> None:
+        self._send_frame(int(fields[0]), encode(fields))
+
+    def _send_frame(self, msg_id: int, data: bytes) -> None:
         if self._closed:
             return
-        msg_id = int(fields[0])
         treatment = self._faults.treat(self.client_id, msg_id)
         if treatment.copies == 0:
             self._drop(f"wire fault: dropped before message {msg_id}")
             return
-        frame = encode(fields) * treatment.copies
+        frame = data if treatment.copies == 1 else data * treatment.copies
         self.messages_out += treatment.copies
         if treatment.hold and self._held is None:
             self._held = (frame, msg_id)

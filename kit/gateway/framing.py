@@ -179,16 +179,20 @@ def _parse_hello(payload: bytes) -> ClientHello:
 
 
 def encode(fields: Iterable[str]) -> bytes:
-    """One frame: 4-byte big-endian length, then every field followed by NUL."""
-    parts: list[bytes] = []
-    for field in fields:
-        if not isinstance(field, str):
-            raise UsageError(f"fields are text; format {field!r} first")
-        if "\0" in field:
-            raise UsageError(f"field {field!r} contains NUL")
-        parts.append(field.encode("utf-8"))
-        parts.append(b"\0")
-    payload = b"".join(parts)
+    """One frame: 4-byte big-endian length, then every field followed by NUL. One join and
+    one encode per frame (no per-field work: this runs for every frame the gateway sends)."""
+    items = fields if isinstance(fields, tuple) else tuple(fields)
+    if not items:
+        return _HEADER.pack(0)
+    try:
+        text = "\0".join(items)
+    except TypeError:
+        bad = next(f for f in items if not isinstance(f, str))
+        raise UsageError(f"fields are text; format {bad!r} first") from None
+    if text.count("\0") != len(items) - 1:
+        bad = next(f for f in items if "\0" in f)
+        raise UsageError(f"field {bad!r} contains NUL")
+    payload = (text + "\0").encode("utf-8")
     return _HEADER.pack(len(payload)) + payload
 
 

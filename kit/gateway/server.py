@@ -27,6 +27,7 @@ from typing import Final, final
 
 from ibguard.errors import UsageError
 from ibguard.kit.gateway.connection import Connection
+from ibguard.kit.gateway.frame_cache import FrameCache
 from ibguard.kit.gateway.handshake import MAX_SERVER_VERSION, MIN_SERVER_VERSION
 from ibguard.kit.gateway.logcodes import GatewayLogCode
 from ibguard.kit.gateway.wire_faults import WireFaults
@@ -104,6 +105,7 @@ class Gateway:
         self.refused = 0  # sockets closed at once because the cap was reached
         self._refusals_unlogged = 0
         self._refusal_logged_at: float | None = None
+        self._frames_out = FrameCache()
         self._idle = asyncio.Event()
         self._idle.set()
         self._market_clock: asyncio.Task[None] | None = None
@@ -206,6 +208,7 @@ class Gateway:
             before_request=self._sync_clock,
             now=self.broker.clock.broker_now,
             handshake_timeout=self._handshake_timeout,
+            frames_out=self._frames_out,
         )
         self._accepted += 1
         self._tasks[task] = connection

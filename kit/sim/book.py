@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from ibguard.errors import UsageError
 from ibguard.kit.sim.messages import (
@@ -30,10 +31,12 @@ from ibguard.kit.sim.messages import (
 
 __all__ = ["LIVE_STATUSES", "BookedExecution", "Ledger", "PositionLine", "SimOrder"]
 
+_K = TypeVar("_K")
+
 LIVE_STATUSES = frozenset({"PendingSubmit", "PreSubmitted", "Submitted", "PendingCancel"})
 
 
-@dataclass
+@dataclass(slots=True)
 class SimOrder:
     order_id: int
     client_id: int
@@ -202,6 +205,27 @@ class Ledger:
         self._exec_index = {e.execution.execId: i for i, e in enumerate(self.executions)}
         return order
 
+    def prune_before(self, day_start: datetime) -> None:
+        """A new trading day: orders finished by ``day_start`` and every execution booked
+        so far leave the books (TWS reports only the day's completed orders and executions);
+        live orders and positions stay. Keeps memory bounded by one day's activity."""
+        gone = [
+            o
+            for o in self.orders.values()
+            if not o.is_live and o.completed_time is not None and o.completed_time <= day_start
+        ]
+        for order in gone:
+            del self.orders[order.perm_id]
+            order.on_status = None
+            _remove(self._by_client_order, (order.client_id, order.order_id), order.perm_id)
+            _remove(self._by_ref, order.order_ref, order.perm_id)
+        # fresh tables: a dict keeps its capacity after deletions
+        self.orders = dict(self.orders)
+        self._by_client_order = dict(self._by_client_order)
+        self._by_ref = dict(self._by_ref)
+        self.executions = []
+        self._exec_index = {}
+
     def add_execution(self, booked: BookedExecution) -> None:
         self._exec_index[booked.execution.execId] = len(self.executions)
         self.executions.append(booked)
@@ -248,3 +272,11 @@ class Ledger:
             ),
             Decimal(0),
         )
+
+
+def _remove(index: dict[_K, list[int]], key: _K, perm_id: int) -> None:
+    ids = index.get(key)
+    if ids is not None and perm_id in ids:
+        ids.remove(perm_id)
+        if not ids:
+            del index[key]

@@ -258,13 +258,15 @@ class SimBroker:
     # --- market and account controls ---------------------------------------------------
 
     def advance(self, seconds: float | Decimal) -> datetime:
-        """Move broker time; market-data and keepUpToDate subscribers hear what changed."""
+        """Move broker time; market-data and keepUpToDate subscribers hear what changed, and
+        account values due for their periodic refresh are sent."""
         now = self.clock.advance(seconds)
         if self.config.market_prices:  # the market moved: resting orders may be marketable
             for symbol in {order.contract.symbol for order in self.ledger.live_orders()}:
                 self.desk.match_resting(symbol)
         self.market_data.publish()
         self.history.publish()
+        self.delivery.refresh_accounts()
         self.flush()
         return now
 
@@ -306,6 +308,8 @@ class SimBroker:
             self.clock.set(when)
         self.ids.new_day()
         self.state.day_started_at = self.clock.broker_now()
+        self.ledger.prune_before(self.state.day_started_at)
+        self.requests.prune_before(self.state.day_started_at)
         self.state.day_first_exec = len(self.ledger.executions)
         for order in self.ledger.live_orders():
             if order.tif == "DAY":

@@ -6,7 +6,8 @@ clientId if one is configured, to clientId-0 sessions that called reqAutoOpenOrd
 when the order is a manual TWS order (clientId 0), and to every session when the order was
 injected with `broadcast=True`. A stalled order sends nothing live. Position changes go to
 sessions with an open reqPositions subscription, account changes to those subscribed to
-the account by reqAccountUpdates.
+the account by reqAccountUpdates (portfolio lines at once, account values on TWS's cadence:
+`account_stream`).
 
 Invariants: delivery is synchronous but never re-entrant: messages produced while a listener
 runs (because it sent another request) are queued and delivered after it returns, in the
@@ -20,9 +21,10 @@ from collections import deque
 from collections.abc import Callable, Mapping
 
 from ibguard.kit.sim.account import Valuer
+from ibguard.kit.sim.account_stream import AccountStream, Subscription
 from ibguard.kit.sim.book import PositionLine, SimOrder
 from ibguard.kit.sim.clock import VirtualClock
-from ibguard.kit.sim.messages import AccountUpdateTime, AccountValue, Message, Position
+from ibguard.kit.sim.messages import Message, Position
 
 __all__ = ["Client", "Delivery", "Listener", "Outbox"]
 
@@ -44,6 +46,7 @@ class Client:
         self.positions_subscribed = False
         # the account of an open reqAccountUpdates subscription (fills stream its updates)
         self.account_subscription: str | None = None
+        self.account_feed: Subscription | None = None  # what that subscription was told
 
 
 class Outbox:
@@ -86,6 +89,10 @@ class Delivery:
         self._valuer = valuer
         self._clock = clock
         self._outbox = Outbox()
+        self.accounts: AccountStream[Client] = AccountStream(valuer, clock, self._post_now)
+
+    def _post_now(self, session: Client, message: Message) -> None:
+        self._outbox.post(session, message)
 
     def post(self, session: Client, message: Message, *, even_if_closed: bool = False) -> None:
         self._outbox.post(session, message, even_if_closed=even_if_closed)
@@ -115,21 +122,20 @@ class Delivery:
                 self.post(session, update)
 
     def post_account_update(self, line: PositionLine) -> None:
-        """A fill moved `line`: tell the sessions subscribed to its account by
-        reqAccountUpdates (its portfolio value, the account values, the update time)."""
+        """A fill moved `line`: its portfolio line to the sessions subscribed to its account
+        by reqAccountUpdates now, the account values on TWS's cadence (`AccountStream`)."""
         listeners = [s for s in self._sessions.values() if s.account_subscription == line.account]
-        if not listeners:
-            return
-        valued = self._valuer.valuation(line.account)
-        messages: list[Message] = [self._valuer.portfolio_value(line)]
-        messages += [
-            AccountValue(key=k, value=v, currency=c, accountName=line.account)
-            for k, v, c in valued.values
-        ]
-        messages.append(AccountUpdateTime(time=self._clock.broker_now()))
-        for session in listeners:
-            for message in messages:
-                self.post(session, message)
+        if listeners:
+            self.accounts.position_moved(listeners, line)
+            self.refresh_accounts()
+
+    def refresh_accounts(self) -> None:
+        """Send every subscribed session whose account refresh is due what changed."""
+        self.accounts.refresh(
+            (s, s.account_feed)
+            for s in self._sessions.values()
+            if s.account_feed is not None and s.account_subscription is not None
+        )
 
     def flush(self) -> None:
         self._outbox.flush()

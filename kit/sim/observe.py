@@ -3,8 +3,9 @@
 Owns the request journal a case asserts on without asking the engine anything: "no
 cancel sent", "nothing sent after the halt", "never more than N requests per second",
 "one placeOrder per orderRef". Invariants: records are appended in arrival order with
-the broker time of arrival and never change; a request the rate limiter dropped is still
-recorded (`accepted=False`), since the client did send it.
+the broker time of arrival and never change (a new trading day drops the previous day's);
+a request the rate limiter dropped is still recorded (`accepted=False`), since the client did
+send it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class RequestRecord:
 class RequestLog:
     def __init__(self) -> None:
         self._records: list[RequestRecord] = []
+        self._next_seq = 0
 
     def record(
         self,
@@ -47,7 +49,7 @@ class RequestLog:
         accepted: bool = True,
     ) -> RequestRecord:
         rec = RequestRecord(
-            seq=len(self._records),
+            seq=self._next_seq,
             time=time,
             client_id=client_id,
             request=request,
@@ -58,7 +60,13 @@ class RequestLog:
             accepted=accepted,
         )
         self._records.append(rec)
+        self._next_seq += 1
         return rec
+
+    def prune_before(self, day_start: datetime) -> None:
+        """A new trading day: earlier requests leave the journal (bounded by one day's
+        traffic); sequence numbers keep counting, so older bookmarks stay valid."""
+        self._records = [r for r in self._records if r.time >= day_start]
 
     def __iter__(self) -> Iterator[RequestRecord]:
         return iter(self._records)
@@ -92,7 +100,7 @@ class RequestLog:
 
     def mark(self) -> int:
         """A bookmark: pass it to `after_seq` to see only later requests."""
-        return len(self._records) - 1
+        return self._next_seq - 1
 
     def placements_per_ref(self) -> Counter[str]:
         return Counter(r.order_ref for r in self.placed() if r.order_ref)

@@ -179,6 +179,7 @@ class Queries:
         accountDownloadEnd; fills stream updates until unsubscribed."""
         if not subscribe:
             session.account_subscription = None
+            session.account_feed = None
             return
         account = acct_code or self._state.accounts[0]
         valued = self._valuer.valuation(account)
@@ -192,6 +193,7 @@ class Queries:
         self._delivery.post(session, AccountUpdateTime(time=self._clock.broker_now()))
         self._delivery.post(session, AccountDownloadEnd(accountName=account))
         session.account_subscription = account
+        session.account_feed = self._delivery.accounts.subscribe(account, valued.values)
 
     def account_updates_multi(
         self, session: Client, req_id: int, acct_code: str, model_code: str

@@ -1,8 +1,11 @@
-"""Benchmark: the gateway codec against the raw ib_async decoder/encoder, side by side.
+"""Benchmark: the gateway codec against the raw ib_async decoder/encoder, side by side; the
+gateway's orders per second and p99 latency at 1, 10 and 50 clients; memory over 20k orders.
 
-Run: `python tests/bench/bench_gateway.py [--messages N]`. Two directions, same process, same
-messages; prints messages per second and the ratio. Asserts nothing (timings depend on the
-machine).
+Run: `python tests/bench/bench_gateway.py [--messages N] [--orders N] [--memory-orders N]`.
+Everything is measured side by side in one process and printed as rates and ratios; nothing
+is asserted (timings depend on the machine).
+
+Codec, two directions, same messages:
 - server -> client: SimBroker messages of a filled order (openOrder, orderStatus, execDetails,
   commissionReport) encoded by the gateway (`encode_message` + `framing.encode`), and the
   same bytes framed and interpreted by ib_async's `Decoder` (a no-op wrapper);
@@ -10,13 +13,26 @@ machine).
   bytes read back by the gateway (`FrameReader` + `decode_request`).
 Framing on the ib_async side is a plain offset loop (its client's own buffer slicing is
 quadratic on big buffers, which would flatter the gateway).
+
+Clients: N unmodified ib_async clients connected to one gateway over loopback (same process,
+same event loop, as the soak test), each keeping WINDOW market orders in flight until the
+round's orders are filled; orders per second of the whole round and the p50/p99 latency from
+placeOrder to Filled; sides interleaved (1, 10, 50, 1, 10, 50, ...) and the median of the
+repetitions reported, with each N's ratio to one client.
+
+Memory: one session places market orders in process (the broker and the gateway's encoders,
+no sockets); tracemalloc's traced size at each quarter of the run, as bytes per order, then
+after `new_day` (yesterday's finished orders and executions pruned).
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import statistics
 import struct
 import time
+import tracemalloc
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -26,6 +42,8 @@ from typing import Any
 from ibguard.kit.gateway.framing import Frame, FrameReader, encode
 from ibguard.kit.gateway.inbound import PlaceOrder, decode_request
 from ibguard.kit.gateway.registry import encode_message
+from ibguard.kit.gateway.server import Gateway
+from ibguard.kit.sim import BrokerConfig, SimBroker
 from ibguard.kit.sim import messages as sim
 
 VERSION = 178
@@ -161,10 +179,125 @@ def client_to_server(n: int) -> tuple[float, float]:
     return _rate(n, gateway_decode), _rate(n, ib_async_encode)
 
 
+WINDOW = 5  # market orders each client keeps in flight
+CLIENT_COUNTS = (1, 10, 50)
+
+
+def _quiet_broker() -> SimBroker:
+    return SimBroker(BrokerConfig(rate_limit_per_second=10**9, farm_status_messages=False))
+
+
+async def _client_orders(ib: Any, orders: int, latencies: list[float]) -> None:
+    import ib_async
+
+    stock = ib_async.Stock("AAPL", "SMART", "USD")
+    loop = asyncio.get_running_loop()
+    slots = asyncio.Semaphore(WINDOW)
+    pending: dict[int, tuple[float, asyncio.Future[None]]] = {}
+
+    def on_status(trade: Any) -> None:
+        entry = pending.get(trade.order.orderId)
+        if entry is not None and trade.orderStatus.status == "Filled":
+            del pending[trade.order.orderId]
+            latencies.append(time.perf_counter() - entry[0])
+            entry[1].set_result(None)
+            slots.release()
+
+    ib.orderStatusEvent += on_status
+    done: list[asyncio.Future[None]] = []
+    for n in range(orders):
+        await slots.acquire()
+        future: asyncio.Future[None] = loop.create_future()
+        trade = ib.placeOrder(stock, ib_async.MarketOrder("BUY" if n % 2 == 0 else "SELL", 1))
+        pending[trade.order.orderId] = (time.perf_counter(), future)
+        done.append(future)
+    await asyncio.gather(*done)
+    ib.orderStatusEvent -= on_status
+
+
+async def _round(clients: int, total_orders: int) -> tuple[float, float, float]:
+    """orders/s, p50 and p99 latency (ms) of one round of ``total_orders``."""
+    import ib_async
+
+    per_client = max(total_orders // clients, 1)
+    async with Gateway(_quiet_broker()) as gateway:
+        ibs = []
+        try:
+            for cid in range(1, clients + 1):
+                ib = ib_async.IB()
+                await ib.connectAsync("127.0.0.1", gateway.port, clientId=cid, timeout=20)
+                ib.client.MaxRequests = 0
+                ibs.append(ib)
+            latencies: list[float] = []
+            started = time.perf_counter()
+            await asyncio.gather(*(_client_orders(ib, per_client, latencies) for ib in ibs))
+            seconds = time.perf_counter() - started
+        finally:
+            for ib in ibs:
+                ib.disconnect()
+    ms = sorted(x * 1000 for x in latencies)
+    p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
+    return per_client * clients / seconds, statistics.median(ms), p99
+
+
+def clients_side_by_side(total_orders: int, repeats: int) -> dict[int, tuple[float, float, float]]:
+    runs: dict[int, list[tuple[float, float, float]]] = {n: [] for n in CLIENT_COUNTS}
+    for _ in range(repeats):
+        for n in CLIENT_COUNTS:  # interleaved, so load on the machine hits every side
+            runs[n].append(asyncio.run(_round(n, total_orders)))
+    return {
+        n: (
+            statistics.median(r[0] for r in rs),
+            statistics.median(r[1] for r in rs),
+            statistics.median(r[2] for r in rs),
+        )
+        for n, rs in runs.items()
+    }
+
+
+def memory_per_order(orders: int) -> tuple[list[tuple[int, float]], float]:
+    """(orders so far, traced KiB) at each quarter, and traced KiB after new_day."""
+    import gc
+
+    from ibguard.kit.gateway.framing import encode as frame
+
+    broker = _quiet_broker()
+
+    def to_wire(message: sim.Message) -> None:
+        if isinstance(message, sim.TwsMessage):
+            frame(encode_message(message, VERSION))
+
+    session = broker.connect(1, to_wire)
+    session.req_positions()
+    session.req_account_updates(True, broker.accounts[0])
+    contract = sim.Contract(symbol="AAPL")
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    marks: list[tuple[int, float]] = []
+    quarter = max(orders // 4, 1)
+    for n in range(1, orders + 1):
+        action = "BUY" if n % 2 else "SELL"
+        order = sim.Order(action=action, totalQuantity=Decimal(1), orderType="MKT")
+        session.place_order(n, contract, order)
+        if n % quarter == 0:
+            gc.collect()
+            marks.append((n, (tracemalloc.get_traced_memory()[0] - base) / 1024))
+    broker.new_day()
+    gc.collect()
+    after_day = (tracemalloc.get_traced_memory()[0] - base) / 1024
+    tracemalloc.stop()
+    return marks, after_day
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--messages", type=int, default=20_000)
-    n = parser.parse_args(argv).messages
+    parser.add_argument("--orders", type=int, default=1_000, help="orders per client round")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--memory-orders", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    n = args.messages
     enc, dec = server_to_client(n)
     print(f"server -> client, {n:,} order messages at server version {VERSION}:")
     print(f"  gateway encode (sim message -> frame): {enc:12,.0f} msg/s")
@@ -175,6 +308,24 @@ def main(argv: list[str] | None = None) -> None:
     print(f"  gateway decode (frame -> PlaceOrder):  {gdec:12,.0f} msg/s")
     print(f"  ib_async encode (placeOrder -> frame): {ienc:12,.0f} msg/s")
     print(f"  gateway / ib_async:                    {gdec / ienc:12.2f}x")
+    rates = clients_side_by_side(args.orders, args.repeats)
+    single = rates[1][0]
+    print(
+        f"clients over loopback, {args.orders:,} market orders per round, {WINDOW} in flight per "
+        f"client, median of {args.repeats} interleaved repetitions:"
+    )
+    for clients, (rate, p50, p99) in rates.items():
+        print(
+            f"  {clients:>3} clients: {rate:8,.0f} orders/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
+            f"  {rate / single:6.0%} of 1 client"
+        )
+    marks, after_day = memory_per_order(args.memory_orders)
+    print(f"memory, {args.memory_orders:,} orders in one session (tracemalloc, KiB):")
+    for count, kib in marks:
+        print(f"  after {count:>6,} orders: {kib:9,.0f} KiB  {kib * 1024 / count:7,.0f} B/order")
+    growth = (marks[-1][1] - marks[0][1]) * 1024 / (marks[-1][0] - marks[0][0])
+    print(f"  growth from the first to the last quarter: {growth:,.0f} B/order")
+    print(f"  after new_day (yesterday pruned): {after_day:9,.0f} KiB")
 
 
 if __name__ == "__main__":

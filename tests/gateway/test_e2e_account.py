@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim import BrokerConfig, SimBroker
+from ibguard.kit.sim.account_stream import ACCOUNT_REFRESH
 
 from tests.support.scenarios import run
 
@@ -74,7 +75,8 @@ def test_a_fill_streams_the_portfolio_and_account_values(client: str) -> None:
             assert item.marketValue == pytest.approx(1234.5)
             assert item.averageCost == pytest.approx(123.45)
             assert item.unrealizedPNL == 0
-            # cash paid 1234.50 and a 1.00 minimum commission
+            # cash paid 1234.50 and a 1.00 minimum commission, sent on TWS's cadence
+            broker.advance(ACCOUNT_REFRESH.total_seconds())
             await r.until(
                 lambda: _values(r.ib, "TotalCashValue") == {(ACCOUNT, "USD"): "998764.50"}
             )

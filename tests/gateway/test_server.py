@@ -284,7 +284,7 @@ def test_an_encode_failure_for_one_client_fails_that_session_only(
             await watcher.start(2)
             watcher.send("61", "1")  # reqPositions: only the watcher streams positions
             await watcher.until(Out.POSITION_END)
-            monkeypatch.setattr("ibguard.kit.gateway.connection.encode_message", encode)
+            monkeypatch.setattr("ibguard.kit.gateway.frame_cache.encode_message", encode)
             trader.place(1, "AAPL", "BUY", 1)
             await trader.until(Out.COMMISSION_REPORT)
             assert await watcher.closed_by_server()

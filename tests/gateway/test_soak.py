@@ -9,6 +9,11 @@ round left behind once its clients, connections and broker are gone: gateway cod
 (almost) nothing, so per-order or per-frame leaks show. The message rate is printed (`-s`) and
 written as JSON to $IBGUARD_SOAK_JSON when set; nothing is asserted on time.
 `IBGUARD_SOAK_ORDERS` / `IBGUARD_SOAK_TRACED_ORDERS` scale the rounds (orders per client).
+
+No wall-clock bound: each client waits on its own trade events, the round on the gateway's
+idle event. A client that is dropped fails its round at once; one that stops making progress
+for `STALL_SECONDS` (a lost message) fails it with what it is missing. Every client is
+disconnected in a `finally`, so a failed round leaves no socket for a later test to trip on.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import asyncio
 import gc
 import json
 import os
+import sys
 import time
 import tracemalloc
 from dataclasses import asdict, dataclass
@@ -26,6 +32,8 @@ from typing import Any
 import pytest
 from ibguard.kit.gateway.server import Gateway
 from ibguard.kit.sim import BrokerConfig, SimBroker
+
+from tests.support.scenarios import run
 
 ib_async = pytest.importorskip("ib_async")
 
@@ -39,6 +47,12 @@ RESULTS = os.environ.get("IBGUARD_SOAK_JSON", "")
 # What gateway code may still hold after a round beyond the first (logging caches, interned
 # ids): a leak per order or per frame would be megabytes at this size.
 GATEWAY_GROWTH_LIMIT = 256 * 1024
+# A client that sees no trade event for this long has lost a message: the round fails.
+STALL_SECONDS = 120.0
+
+
+class RoundFailed(AssertionError):
+    pass
 
 
 @dataclass(frozen=True)
@@ -54,20 +68,53 @@ class RoundResult:
 
 
 async def _client_round(port: int, client_id: int, orders: int, tag: str) -> list[Any]:
+    """Place ``orders`` market orders and wait, on the client's own events, until each is
+    Filled with one fill. Fails at once if the client is dropped, and if no trade event
+    arrives for STALL_SECONDS; disconnects whatever happens."""
     ib = ib_async.IB()
-    await ib.connectAsync("127.0.0.1", port, clientId=client_id, timeout=10)
-    ib.client.MaxRequests = 0  # the client's own 45/s pacing would make this a sleep test
-    stock = ib_async.Stock("AAPL", "SMART", "USD")
-    trades = []
-    for n in range(orders):
-        action = "BUY" if n % 2 == 0 else "SELL"
-        order = ib_async.MarketOrder(action, 1, orderRef=f"{tag}:{client_id}:{n}")
-        trades.append(ib.placeOrder(stock, order))
-    while not all(t.isDone() and len(t.fills) == 1 for t in trades):
-        await asyncio.sleep(0.01)
-    summary = [(t.order.orderRef, t.orderStatus.status, len(t.fills)) for t in trades]
-    ib.disconnect()
-    return summary
+    try:
+        await ib.connectAsync("127.0.0.1", port, clientId=client_id, timeout=10)
+        ib.client.MaxRequests = 0  # the client's own 45/s pacing would make this a sleep test
+        finished: set[int] = set()
+        progress = asyncio.Event()
+        lost: list[str] = []
+
+        def on_trade(trade: Any, *_: Any) -> None:
+            if trade.isDone() and len(trade.fills) == 1:
+                finished.add(trade.order.orderId)
+            progress.set()
+
+        def on_drop() -> None:
+            lost.append("disconnected")
+            progress.set()
+
+        ib.orderStatusEvent += on_trade
+        ib.execDetailsEvent += on_trade
+        ib.disconnectedEvent += on_drop
+        stock = ib_async.Stock("AAPL", "SMART", "USD")
+        trades = []
+        for n in range(orders):
+            action = "BUY" if n % 2 == 0 else "SELL"
+            order = ib_async.MarketOrder(action, 1, orderRef=f"{tag}:{client_id}:{n}")
+            try:
+                trades.append(ib.placeOrder(stock, order))
+            except ConnectionError:  # dropped while placing: ib_async refuses the next order
+                lost.append("disconnected")
+                break
+        while len(finished) < orders and not lost:
+            progress.clear()
+            try:
+                await asyncio.wait_for(progress.wait(), STALL_SECONDS)
+            except TimeoutError:
+                raise RoundFailed(
+                    f"clientId {client_id}: no trade event for {STALL_SECONDS} s, "
+                    f"{orders - len(finished)} of {orders} orders unfinished"
+                ) from None
+        if lost:
+            raise RoundFailed(f"clientId {client_id}: {lost[0]} with {len(finished)} done")
+        return [(t.order.orderRef, t.orderStatus.status, len(t.fills)) for t in trades]
+    finally:
+        ib.disconnect()
 
 
 def fresh_broker() -> SimBroker:
@@ -83,10 +130,7 @@ async def soak_round(gateway: Gateway, clients: int, orders: int, tag: str) -> R
         *(_client_round(gateway.port, cid, orders, tag) for cid in range(1, clients + 1))
     )
     seconds = time.perf_counter() - started
-    for _ in range(100):  # let the server see every client's close
-        if not gateway.connections():
-            break
-        await asyncio.sleep(0.01)
+    await gateway.wait_idle()  # the server has seen every client's close
     after = gateway.stats()
     for cid, summary in enumerate(results, start=1):
         assert len(summary) == orders, f"clientId {cid} lost trades"
@@ -132,7 +176,7 @@ def test_soak_ten_clients_thousand_orders_each_nothing_lost_no_growth() -> None:
         gateway_growth = _gateway_bytes(end) - _gateway_bytes(base)
         return first, second, gateway_growth, total_growth
 
-    first, second, gateway_growth, total_growth = asyncio.run(asyncio.wait_for(scenario(), 600))
+    first, second, gateway_growth, total_growth = asyncio.run(scenario())
     assert gateway_growth < GATEWAY_GROWTH_LIMIT
 
     report = {
@@ -154,3 +198,25 @@ def test_soak_ten_clients_thousand_orders_each_nothing_lost_no_growth() -> None:
         "left behind: "
         f"gateway code {gateway_growth:,} B, everything {total_growth:,} B"
     )
+
+
+def test_a_round_that_loses_a_client_fails_fast_and_leaves_nothing_behind() -> None:
+    """The failure path of the harness itself: a client dropped by a wire fault fails the
+    round at once (not after a wall-clock bound), every client is disconnected and the
+    gateway goes idle; nothing unraisable is left for a later test."""
+    unraisable: list[Any] = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+
+    async def scenario() -> None:
+        async with Gateway(fresh_broker()) as gateway:
+            gateway.faults.drop_after(10, client_id=2, msg_id=11)  # after 10 fills
+            with pytest.raises(RoundFailed, match="clientId 2: disconnected"):
+                await soak_round(gateway, 3, 50, "lost")
+            await gateway.wait_idle()
+
+    try:
+        run(scenario, timeout=STALL_SECONDS * 2)
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert unraisable == []

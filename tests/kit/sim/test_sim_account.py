@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from ibguard.kit.sim import messages as ib
 from ibguard.kit.sim.account import SUMMARY_TAGS, summary_tags
+from ibguard.kit.sim.account_stream import ACCOUNT_REFRESH
 from sim_recording import Recorder, market, quiet, stock
 
 D = Decimal
@@ -51,16 +52,40 @@ def test_fills_stream_only_while_subscribed_and_corrections_move_cash() -> None:
     rec.clear()
     s.place_order(1, stock(), market("BUY", 10))
     assert rec.of(ib.PortfolioValue)[-1].position == D(10)
+    broker.advance(ACCOUNT_REFRESH.total_seconds())  # account values come on TWS's cadence
     assert values(rec)["TotalCashValue"] == D("998999.00")
     exec_id = rec.of(ib.ExecDetails)[-1].execution.execId
     rec.clear()
     broker.correct_execution(exec_id, price=D("90"))
+    broker.advance(ACCOUNT_REFRESH.total_seconds())
     assert values(rec)["TotalCashValue"] == D("999099.00")
     s.req_account_updates(False, ACCOUNT)
     rec.clear()
     s.place_order(2, stock(), market("SELL", 10))
     assert rec.of(ib.PortfolioValue) == []
     assert rec.of(ib.AccountValue) == []
+
+
+def test_fills_send_portfolio_lines_at_once_and_changed_values_every_3_minutes() -> None:
+    broker = quiet()
+    rec = Recorder()
+    s = broker.connect(7, rec)
+    s.req_account_updates(True, ACCOUNT)
+    rec.clear()
+    for order_id in range(1, 11):  # ten fills inside one refresh period
+        s.place_order(order_id, stock(), market("BUY", 1))
+    assert len(rec.of(ib.PortfolioValue)) == 10  # positions and portfolio: immediately
+    assert rec.of(ib.AccountValue) == []
+    broker.advance(ACCOUNT_REFRESH.total_seconds() - 1)
+    assert rec.of(ib.AccountValue) == []
+    broker.advance(1)
+    refreshed = values(rec)
+    assert refreshed["TotalCashValue"] == D("998990.00")  # ten fills coalesced, 10 x 1.00 fee
+    assert "AccountCode" not in refreshed  # unchanged keys are not sent again
+    assert rec.kinds()[-1] == "AccountUpdateTime"
+    rec.clear()
+    broker.advance(ACCOUNT_REFRESH.total_seconds())  # nothing changed: nothing sent
+    assert rec.kinds() == []
 
 
 def test_other_sessions_and_the_in_process_front_hear_no_account_stream() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import NoReturn
 
 import pytest
-from ibguard.kit.sim import LateFillOnCancel, RejectOrder, SimBroker
+from ibguard.kit.sim import BrokerConfig, LateFillOnCancel, RejectOrder, SimBroker
 from ibguard.kit.sim import messages as ib
 from ibguard.kit.sim.book import SimOrder
 from sim_recording import Recorder, limit, market, quiet, stock
@@ -170,3 +170,27 @@ def test_the_live_index_follows_every_way_an_order_ends() -> None:
     assert agrees() == [4, 5, 6]
     broker.new_day()  # DAY orders expire, GTC stays
     assert agrees() == [5]
+
+
+def test_a_new_day_prunes_yesterdays_finished_orders_executions_and_requests() -> None:
+    """Memory is bounded by one day's activity: what TWS no longer reports leaves the books."""
+    broker = SimBroker(BrokerConfig(farm_status_messages=False, rate_limit_per_second=10**6))
+    session = broker.connect(7, lambda message: None)
+    contract = ib.Contract(symbol="AAPL")
+    for order_id in range(1, 51):
+        session.place_order(
+            order_id, contract, ib.Order(action="BUY", totalQuantity=D(1), orderType="MKT")
+        )
+    gtc = broker.inject_order(
+        client_id=7, symbol="AAPL", action="BUY", quantity=D(1), lmt_price=D(1), tif="GTC"
+    )
+    mark = broker.requests.mark()
+    assert (len(broker.orders()), len(broker.ledger.executions)) == (51, 50)
+    broker.advance(3600)
+    broker.new_day()
+    assert broker.orders() == (gtc,)  # the live GTC order stays
+    assert broker.ledger.executions == []
+    assert len(broker.requests) == 0
+    assert broker.position("AAPL") == D(50)  # positions are not history
+    session.req_current_time()
+    assert broker.requests.after_seq(mark)[0].request == "reqCurrentTime"
