@@ -4,7 +4,7 @@ each message type and message id is registered once, and every registered reques
 from __future__ import annotations
 
 import pytest
-from ibguard.errors import UsageError
+from ibguard.errors import InternalError, UsageError
 from ibguard.kit.gateway import registry
 from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.gateway.registry import decodes, encodes, outbound_types
@@ -31,7 +31,7 @@ def test_a_message_type_registered_twice_is_refused() -> None:
         return ()
 
     outbound_types()  # tables loaded
-    with pytest.raises(UsageError, match="NextValidId"):
+    with pytest.raises(InternalError, match="NextValidId"):
         encodes(m.NextValidId, Out.NEXT_VALID_ID)(again)
 
 
@@ -40,7 +40,7 @@ def test_a_message_id_registered_twice_is_refused() -> None:
         return registry.UnknownRequest(msg_id=3, fields=())
 
     outbound_types()
-    with pytest.raises(UsageError, match="message id 3"):
+    with pytest.raises(InternalError, match="message id 3"):
         decodes(3)(again)
 
 
