@@ -27,6 +27,7 @@ from ibguard.engine.decision_log import DecisionLog
 from ibguard.engine.errors import IllegalTransition
 from ibguard.engine.events import ExecutionReport, OpenOrderReport, OrderStatusReport
 from ibguard.engine.fills import FillOutcome
+from ibguard.engine.foreign import ForeignActivity
 from ibguard.engine.identity import OrderIndex, is_set, parse_order_ref
 from ibguard.engine.instruments import InstrumentRegistry
 from ibguard.engine.lifecycle import BY_KIND, Kind, advance, broker_status_moves
@@ -72,17 +73,13 @@ class Book:
         self._index: OrderIndex[OrderRecord] = OrderIndex()
         self._perm_get = self._index.perm_get
         self._positions: dict[str, Decimal] = {}
-        self._foreign_positions: dict[str, Decimal] = {}
         self._instruments = InstrumentRegistry()
         # read-only views of the tables (live: they show every change)
         self.orders: Final[Mapping[str, OrderRecord]] = MappingProxyType(self._orders)
         self.positions: Final[Mapping[str, Decimal]] = MappingProxyType(self._positions)
-        self.foreign_positions: Final[Mapping[str, Decimal]] = MappingProxyType(
-            self._foreign_positions
-        )
         self.instruments: Final[Mapping[str, Instrument]] = self._instruments.by_key
-        self._foreign_exec_ids: set[str] = set()
-        self._foreign_seen: set[int] = set()
+        self._foreign = ForeignActivity(config, log, self._instruments)
+        self.foreign_positions: Final[Mapping[str, Decimal]] = self._foreign.positions
         self._exec_owner: dict[str, str] = {}
         self._untimed: list[OrderRecord] = []
         self._flatten_moves: list[OrderRecord] = []
@@ -264,21 +261,6 @@ class Book:
     def _binds_alias(self, client_id: int, order_id: int) -> bool:
         return is_set(order_id) and client_id == self._config.client_id
 
-    # --- foreign -----------------------------------------------------------------------------
-
-    def foreign(self, *, perm_id: int, client_id: int, order_ref: str, what: str) -> Sighting:
-        stolen = client_id == self._config.client_id and self.ours(order_ref) is None
-        if perm_id not in self._foreign_seen or not perm_id:
-            self._foreign_seen.add(perm_id)
-            self._log.info(
-                LogCode.FOREIGN_ORDER,
-                f"foreign {what} left out of the strategy's book",
-                perm_id=perm_id,
-                client_id=client_id,
-                order_ref=order_ref,
-            )
-        return Sighting(foreign=True, stolen=stolen)
-
     # --- broker facts ------------------------------------------------------------------------
 
     def apply_open_order(self, report: OpenOrderReport, *, recovering: bool) -> Sighting:
@@ -291,12 +273,13 @@ class Book:
         if oms_id is None:
             ref_oms_id = self.ours(report.order_ref)
             if ref_oms_id is None:
-                return self.foreign(
+                stolen = self._foreign.sighted(
                     perm_id=report.perm_id,
                     client_id=report.client_id,
                     order_ref=report.order_ref,
                     what="order",
                 )
+                return Sighting(foreign=True, stolen=stolen)
             record = self.adopt(ref_oms_id, _request_from(report))
             self._log.info(
                 LogCode.RECONCILE_RECOVERED,
@@ -413,7 +396,7 @@ class Book:
             order_id=report.order_id,
         )
         if oms_id is None and self.ours(report.order_ref) is None:
-            return self._foreign_fill(report)
+            return Sighting(foreign=True, stolen=self._foreign.fill(report))
         if report.price < 0 and not self._negative_allowed(report.instrument):
             self._log.alert(
                 LogCode.NEGATIVE_PRICE,
@@ -528,11 +511,10 @@ class Book:
             # an orphan's size is known only from its executions: each one may raise it
             size = max(record.quantity, record.filled, report.cum_qty)
             record.request = replace(record.request, quantity=size)
-        self._add_position(
-            self._positions,
-            record.request.instrument,
-            result.quantity_delta * record.request.side.sign,
-        )
+        self._instruments.know(record.request.instrument)
+        key = record.key
+        signed = result.quantity_delta * record.request.side.sign
+        self._positions[key] = self._positions.get(key, _ZERO) + signed
         record.last_fill_at = report.time
         was = record.status
         kind = Kind.FINAL_FILL if record.filled >= record.quantity else Kind.PARTIAL_FILL
@@ -571,30 +553,6 @@ class Book:
                 **ids,
             )
         return Sighting(oms_id=record.oms_id)
-
-    def _foreign_fill(self, report: ExecutionReport) -> Sighting:
-        sighting = self.foreign(
-            perm_id=report.perm_id,
-            client_id=report.client_id,
-            order_ref=report.order_ref,
-            what="execution",
-        )
-        ours = report.account in ("", self._config.account)
-        if ours and report.exec_id not in self._foreign_exec_ids:
-            # foreign trades in our account move the broker's position there (OPS-02);
-            # trades in other accounts the login can see do not
-            self._foreign_exec_ids.add(report.exec_id)
-            self._add_position(
-                self._foreign_positions, report.instrument, report.shares * report.side.sign
-            )
-        return sighting
-
-    def _add_position(
-        self, table: dict[str, Decimal], instrument: Instrument, signed: Decimal
-    ) -> None:
-        key = instrument.key
-        self._instruments.know(instrument)
-        table[key] = table.get(key, _ZERO) + signed
 
     # --- instruments -------------------------------------------------------------------------
 
