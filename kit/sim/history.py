@@ -312,7 +312,7 @@ class HistoryDesk:
         if end <= lo:
             return None
         seconds = (end - lo).total_seconds()
-        samples = max(1, min(32, int(seconds // 5)))
+        samples = max(1, min(32, int(seconds // 15)))  # a sample every 15 s, up to 32
         bar = self._market.bar(r.instrument, lo, end, rth=r.rth, samples=samples)
         if bar is None:
             return None

@@ -55,6 +55,8 @@ class Market:
         # one entry per instrument: many subscribers ask about the same moment
         self._quotes: dict[int, tuple[datetime, Quote]] = {}
         self._days: dict[int, tuple[datetime, DayStats]] = {}
+        # per instrument: the session's bar up to a whole minute, and the prior close
+        self._minutes: dict[int, tuple[datetime, tuple[Bar | None, Decimal | None]]] = {}
 
     def path(self, instrument: Instrument) -> PricePath:
         """The path of a non-option instrument (an option's is its underlying's)."""
@@ -162,12 +164,26 @@ class Market:
             today = liquid.session_at(close - timedelta(microseconds=1))
             assert today is not None  # the session that closed there
         until = min(when, today.end)
-        so_far = path.bar(today.start, until, check_open=False) if until > today.start else None
-        before = liquid.last_close(today.start)
-        prior = path.price(before - timedelta(microseconds=1)) if before is not None else None
-        if so_far is None:
+        if until <= today.start:
+            before = liquid.last_close(today.start)
+            prior = path.price(before - timedelta(microseconds=1)) if before is not None else None
             return DayStats(None, None, None, prior, Decimal(0))
-        return DayStats(so_far.open, so_far.high, so_far.low, prior, so_far.volume)
+        # the session up to the last whole minute (worked out once a minute), then now
+        minute = max(until.replace(second=0, microsecond=0), today.start)
+        cached = self._minutes.get(instrument.con_id)
+        base = cached[1] if cached is not None and cached[0] == minute else None
+        if base is None:
+            before = liquid.last_close(today.start)
+            prior = path.price(before - timedelta(microseconds=1)) if before is not None else None
+            bar = path.bar(today.start, minute, check_open=False) if minute > today.start else None
+            base = (bar, prior)
+            self._minutes[instrument.con_id] = (minute, base)
+        bar, prior = base
+        now = path.price(until - timedelta(microseconds=1))
+        volume = path.volume_between(today.start, until)
+        if bar is None:
+            return DayStats(now, now, now, prior, volume)
+        return DayStats(bar.open, max(bar.high, now), min(bar.low, now), prior, volume)
 
     def side_shift(self, instrument: Instrument, what: str) -> Decimal:
         """How far BID or ASK bars sit from the mid bars, on the tick grid as the quotes do
@@ -192,6 +208,7 @@ class Market:
         """A pin changed a path: what was worked out for this moment no longer holds."""
         self._quotes.clear()
         self._days.clear()
+        self._minutes.clear()
 
     def _priced(self, instrument: Instrument) -> Instrument:
         if instrument.sec_type == "OPT":

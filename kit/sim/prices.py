@@ -132,14 +132,13 @@ class PricePath:
         per_second = float(self.params.volatility) / math.sqrt(_YEAR_SECONDS)
         terms = []
         for octave in range(_OCTAVES):
-            for half in range(2):
-                u1 = _unit(seed, octave, half, 1)
-                u2 = _unit(seed, octave, half, 2)
-                period = 2.0 ** (octave + 0.5 * half + 0.5 * u1)
-                # a sinusoid of amplitude a moves by about a*sqrt(2)*|sin| over a horizon;
-                # sqrt(period)/(2*pi) per term keeps the summed variance near sigma^2 * h
-                amplitude = per_second * math.sqrt(period) / (2 * math.pi) * 1.2
-                terms.append((2 * math.pi / period, 2 * math.pi * u2, amplitude))
+            u1 = _unit(seed, octave, 0, 1)
+            u2 = _unit(seed, octave, 0, 2)
+            period = 2.0 ** (octave + u1)  # one term per octave, at a seeded place in it
+            # a sinusoid of amplitude a moves by about a*sqrt(2)*|sin| over a horizon;
+            # sqrt(period)/(2*pi) per octave keeps the summed variance near sigma^2 * h
+            amplitude = per_second * math.sqrt(period) / (2 * math.pi) * 1.7
+            terms.append((2 * math.pi / period, 2 * math.pi * u2, amplitude))
         self._terms = terms
         self._anchor = _seconds(self.anchor)
         self._offset = 0.0
@@ -171,7 +170,11 @@ class PricePath:
     # --- the path ---------------------------------------------------------------------
 
     def _noise(self, s: float) -> float:
-        return sum(a * math.sin(w * s + p) for w, p, a in self._terms) + self._offset
+        total = self._offset
+        sin = math.sin  # the hot loop of the model: a plain loop over locals is fastest
+        for w, p, a in self._terms:
+            total += a * sin(w * s + p)
+        return total
 
     def _free(self, s: float) -> float:
         """The unpinned price at `s` seconds after the epoch."""
@@ -235,13 +238,20 @@ class PricePath:
         if not moments:
             return None
         tick = self.params.tick
-        prices = [on_tick(Decimal(repr(self._raw(_seconds(m)))), tick) for m in moments]
+        raw = [self._raw(_seconds(m)) for m in moments]  # floats: only four become prices
+        o, h, lo, c = (
+            on_tick(Decimal(repr(x)), tick) for x in (raw[0], max(raw), min(raw), raw[-1])
+        )
         open_seconds = len(moments) / (samples + 1) * span
         volume = self._volume(start, open_seconds)
-        high, low = max(prices), min(prices)
-        wap = on_tick(sum(prices, Decimal(0)) / len(prices), tick / 100)
+        mean = on_tick(Decimal(repr(sum(raw) / len(raw))), tick / 100)
+        wap = min(max(mean, lo), h)  # rounding never puts it outside the bar
         count = max(1, int(volume) // 100)
-        return Bar(start, prices[0], high, low, prices[-1], volume, wap, count)
+        return Bar(start, o, h, lo, c, volume, wap, count)
+
+    def volume_between(self, start: datetime, end: datetime) -> Decimal:
+        """Shares traded from `start` to `end` of one session (the day's volume tick)."""
+        return self._volume(start, max((end - start).total_seconds(), 0.0))
 
     def _volume(self, start: datetime, open_seconds: float) -> Decimal:
         """Shares traded in `open_seconds` of trading (a day's volume over 6.5 hours)."""
