@@ -36,6 +36,9 @@ def _no_duplicates(stage: Stage, oms_id: str) -> None:
 
 @implements("CONN-01")
 def mid_submit_disconnect(make: StageMaker) -> None:
+    if make.variant == "lost":
+        _placed_order_lost(make)
+        return
     # Variant "received": the broker got the placeOrder, the answer was lost with the socket.
     stage = make().start()
     stage.broker.script.arm(DropConnection(received=True))
@@ -63,7 +66,9 @@ def mid_submit_disconnect(make: StageMaker) -> None:
         f"{len(stage.broker_orders('o1'))} broker orders for o1: resubmitted after recovery",
     )
 
-    # Variant "lost": the placeOrder never reached the broker.
+
+def _placed_order_lost(make: StageMaker) -> None:
+    """Variant "lost": the placeOrder never reached the broker."""
     lost = make().start()
     lost.broker.script.arm(DropConnection(received=False))
     lost.submit("o2")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from ibguard.engine.model import Side
 from ibguard.kit.matrix.casebook import implements
-from ibguard.kit.matrix.stage import Stage, StageMaker
+from ibguard.kit.matrix.stage import CLIENT_ID, Stage, StageMaker
 from ibguard.kit.sim.script import FillPlan, LateFillOnCancel, RefuseCancel
 
 __all__: list[str] = []
@@ -62,23 +63,26 @@ def cancel_already_cancelled(make: StageMaker) -> None:
 
 @implements("LIFE-03")
 def fill_after_cancelled(make: StageMaker) -> None:
+    sell = make.variant == "sell"  # a SELL from flat: the late fills make the position short
+    side, sign, limit = (Side.SELL, -1, "101.00") if sell else (Side.BUY, 1, "99.00")
     stage = make().start()
-    stage.submit("o1")
-    stage.broker.script.arm(LateFillOnCancel(shares=Decimal(40), price=Decimal("99.00")))
+    stage.submit("o1", side=side, limit=limit)
+    stage.broker.script.arm(LateFillOnCancel(shares=Decimal(40), price=Decimal(limit)))
     stage.subject.cancel("o1")
     stage.advance(1)
     facts = stage.expect_status("o1", "CANCELED", why="cancelled with 40 of 100 filled")
     stage.expect(facts.filled == 40, f"o1 filled {facts.filled} after a late fill of 40")
     stage.expect_code("FILL_AFTER_CANCEL")
 
-    stage.submit("o2")
-    stage.broker.script.arm(LateFillOnCancel(shares=Decimal(100), price=Decimal("99.00")))
+    stage.submit("o2", side=side, limit=limit)
+    stage.broker.script.arm(LateFillOnCancel(shares=Decimal(100), price=Decimal(limit)))
     stage.subject.cancel("o2")
     stage.advance(1)
     facts = stage.expect_status("o2", "FILLED", why="the late fill completed it")
     stage.expect(facts.filled == 100, f"o2 filled {facts.filled} after a late fill of 100")
     held = _position(stage)
-    stage.expect(held == 140, f"position AAPL {held}, the broker filled 140: wrong P&L")
+    want = 140 * sign
+    stage.expect(held == want, f"position AAPL {held}, the broker's is {want}: wrong P&L")
 
 
 @implements("LIFE-04")
@@ -116,6 +120,17 @@ def vwap_across_partials(make: StageMaker) -> None:
 @implements("LIFE-05")
 def duplicate_exec_details(make: StageMaker) -> None:
     stage = make().start()
+    if make.variant == "after-reconnect":
+        stage.submit("o1", limit=None)  # one execution of 100 ...
+        stage.broker.drop(CLIENT_ID)  # ... then the socket dies; the engine reconnects and
+        stage.advance(1)  # its executions request replays that execution once more
+        stage.advance(1)
+        facts = stage.order("o1")
+        stage.expect(facts.filled == 100, f"o1 filled {facts.filled} from one execution of 100")
+        held = _position(stage)
+        stage.expect(held == 100, f"position AAPL {held} from one execution of 100: inflated")
+        stage.expect_code("FILL_DUPLICATE")
+        return
     stage.broker.script.arm(FillPlan(fills=((Decimal(60), Decimal("99.00")),), duplicate_last=True))
     stage.submit("o1")
     stage.advance(1)

@@ -76,6 +76,7 @@ CASES: Final[tuple[Case, ...]] = (
         "lost: stays NEW. Never two live broker orders for one oms_id.",
         "SUBMIT_PENDING, RECONCILE_NO_BROKER_RECORD",
         "duplicate orders, $50k-$1M",
+        variants=("received", "lost"),
     ),
     _c(
         "CONN-02",
@@ -130,11 +131,13 @@ CASES: Final[tuple[Case, ...]] = (
     _c(
         "LIFE-03",
         "Fill after cancelled",
-        "Cancel confirmed, then an execution that happened before the cancel arrives.",
+        "Cancel confirmed, then an execution that happened before the cancel arrives; on a "
+        "BUY (long) or a SELL (short).",
         "Fill accepted; FILLED when complete, otherwise CANCELED with the filled quantity; "
-        "position updated.",
+        "position updated with the fill's sign.",
         "FILL_AFTER_CANCEL",
         "wrong P&L",
+        variants=("buy", "sell"),
     ),
     _c(
         "LIFE-04",
@@ -147,10 +150,12 @@ CASES: Final[tuple[Case, ...]] = (
     _c(
         "LIFE-05",
         "Duplicate execDetails",
-        "Same execId delivered twice.",
+        "Same execId delivered twice: on the live session, or replayed by the executions "
+        "request after a reconnect.",
         "Second one ignored; filled quantity and position counted once.",
         "FILL_DUPLICATE",
         "inflated position",
+        variants=("live", "after-reconnect"),
     ),
     _c(
         "LIFE-06",

@@ -32,11 +32,12 @@ def render_cases_page() -> str:
             "",
             f"## {category}",
             "",
-            "| id | name | trigger | expected | code | cost |",
-            "|---|---|---|---|---|---|",
+            "| id | name | trigger | expected | code | cost | variants |",
+            "|---|---|---|---|---|---|---|",
         ]
         for c in CASES:
             if c.category == category:
-                cells = (c.id, c.name, c.trigger, c.expected, c.code or "-", c.cost)
+                variants = ", ".join(c.variants) or "-"
+                cells = (c.id, c.name, c.trigger, c.expected, c.code or "-", c.cost, variants)
                 lines.append("| " + " | ".join(_cell(x) for x in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -1,11 +1,12 @@
-"""Each deliberately broken engine fails exactly the cases its bug is about."""
+"""Each deliberately broken engine fails exactly the cases (and variants: `LIFE-03[sell]`) its
+bug is about."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from ibguard.kit.matrix.catalog import CASES
+from ibguard.kit.matrix.catalog import case, variant_ids
 from ibguard.kit.matrix.drivers import InProcessDriver
 from ibguard.kit.matrix.runner import play
 from ibguard.kit.matrix.stage import CaseFailure
@@ -14,7 +15,7 @@ from ibguard.kit.matrix.subject import Subject
 from tests.matrix.broken_engines import duplicate_exec_ids, order_id_keys, resubmit_on_reconnect
 from tests.matrix.broken_engines.variants import BROKEN
 
-FAST = [c.id for c in CASES if c.category not in ("PERF", "BOUNDARY")]
+FAST = [t for t in variant_ids() if case(t).category not in ("PERF", "BOUNDARY")]
 
 CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "trusts-host-clock": {"CONN-05"},
@@ -22,7 +23,8 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "ignores-326": {"CONN-04"},
     "no-stale-timer": {"CONN-03"},
     "retries-refused-cancels": {"LIFE-01", "LIFE-02"},
-    "drops-fills-after-cancel": {"LIFE-03"},
+    "drops-fills-after-cancel": {"LIFE-03[buy]", "LIFE-03[sell]"},
+    "forgets-exec-ids-on-reconnect": {"LIFE-05[after-reconnect]"},
     "float-prices": {"LIFE-04"},
     "zero-is-one-share": {"LIFE-06"},
     "retries-rejected-orders": {"FAIL-01", "FAIL-02", "FAIL-03"},
@@ -42,24 +44,28 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
 
 def _failing(factory: Callable[[], Subject]) -> set[str]:
     failed = set()
-    for case_id in FAST:
+    for test_id in FAST:
         try:
-            play(case_id, factory, InProcessDriver)
+            play(test_id, factory, InProcessDriver)
         except CaseFailure:
-            failed.add(case_id)
+            failed.add(test_id)
     return failed
 
 
 @pytest.mark.parametrize(
     ("factory", "expected"),
     [
-        pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05"}, id="duplicate-exec-ids"),
+        pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05[live]"}, id="duplicate-exec-ids"),
         pytest.param(
             order_id_keys.make_subject,
-            {"CONN-01", "CONN-02", "FAIL-05", "FAIL-06"},
+            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06"},
             id="keyed-by-order-id",
         ),
-        pytest.param(resubmit_on_reconnect.make_subject, {"CONN-01"}, id="resubmit-on-reconnect"),
+        pytest.param(
+            resubmit_on_reconnect.make_subject,
+            {"CONN-01[received]", "CONN-01[lost]"},
+            id="resubmit-on-reconnect",
+        ),
     ],
 )
 def test_broken_engine_fails_exactly(factory: Callable[[], Subject], expected: set[str]) -> None:
@@ -71,10 +77,18 @@ def test_small_broken_engine_fails_exactly(name: str) -> None:
     assert _failing(BROKEN[name]) == CAUGHT_BY[name]
 
 
-def test_every_behavioural_case_catches_some_broken_engine() -> None:
-    earlier = {"LIFE-05", "CONN-01", "CONN-02", "FAIL-05", "FAIL-06"}  # the three above
+def test_every_behavioural_case_and_variant_catches_some_broken_engine() -> None:
+    earlier = {  # the three above
+        "LIFE-05[live]",
+        "CONN-01[received]",
+        "CONN-01[lost]",
+        "CONN-02",
+        "FAIL-05",
+        "FAIL-06",
+    }
     caught = set().union(*CAUGHT_BY.values(), earlier)
-    wanted = {c.id for c in CASES if c.category in ("CONN", "LIFE", "FAIL", "SEC", "EDGE")}
+    behavioural = ("CONN", "LIFE", "FAIL", "SEC", "EDGE")
+    wanted = {t for t in variant_ids() if case(t).category in behavioural}
     assert wanted - caught == set()
     assert set(CAUGHT_BY) == set(BROKEN)
 

@@ -52,7 +52,7 @@ def test_every_case_reaches_the_collection_hooks_of_other_plugins(
 def test_deselect_works_on_a_case_like_on_any_test(pytester: pytest.Pytester) -> None:
     pytester.makefile(".toml", pyproject=PYPROJECT)
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "-k", "LIFE-0", "--deselect", "ibguard-matrix::LIFE-05"
+        "-p", "no:cacheprovider", "-k", "LIFE-0", "--deselect", "ibguard-matrix::LIFE-05[live]"
     )
     outcomes = result.parseoutcomes()
     assert outcomes["passed"] == len([t for t in variant_ids() if t.startswith("LIFE-0")]) - 1
@@ -65,8 +65,8 @@ def test_matrix_command_ignores_the_projects_tests_and_conftest(
     (tmp_path / "test_broken.py").write_text("def test_x():\n    assert False\n")
     (tmp_path / "pytest.ini").write_text("[pytest]\naddopts = --no-such-option\n")
     monkeypatch.chdir(tmp_path)
-    code = main(["matrix", "--driver", "inprocess", "-k", "LIFE-05", "--format", "json"])
+    code = main(["matrix", "--driver", "inprocess", "-k", "LIFE-06", "--format", "json"])
     assert code == 0
     data = json.loads(capsys.readouterr().out)
-    assert [(d["id"], d["result"]) for d in data] == [("LIFE-05", "pass")]
+    assert [(d["id"], d["result"]) for d in data] == [("LIFE-06", "pass")]
     assert sorted(os.listdir(tmp_path)) == ["conftest.py", "pytest.ini", "test_broken.py"]

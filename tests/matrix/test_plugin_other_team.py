@@ -144,7 +144,7 @@ def test_one_item_per_case_variant_named_by_test_id(team_repo: pytest.Pytester) 
     result = team_repo.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
     items = [line for line in result.outlines if line.startswith("ibguard-matrix::")]
     assert items == [f"ibguard-matrix::{t}" for t in variant_ids()]
-    assert items[0] == "ibguard-matrix::CONN-01"
+    assert items[0] == "ibguard-matrix::CONN-01[received]"
 
 
 def test_green_run_table_json_skips_and_strict_xfail(team_repo: pytest.Pytester) -> None:
@@ -158,14 +158,16 @@ def test_green_run_table_json_skips_and_strict_xfail(team_repo: pytest.Pytester)
         "--junitxml",
         "junit.xml",
     )
-    result.assert_outcomes(passed=26, skipped=3, failed=1)  # 25 cases + their unit test
-    results = {r["id"]: r for r in json.loads((team_repo.path / "out.json").read_text())}
-    assert len(results) == 29
+    tests = len(variant_ids()) - 1  # every test but PERF-01
+    result.assert_outcomes(passed=tests - 3, skipped=3, failed=1)  # + their unit test
+    data = json.loads((team_repo.path / "out.json").read_text())
+    results = {r["id"] + (f"[{r['variant']}]" if "variant" in r else ""): r for r in data}
+    assert len(results) == tests
     assert results["OPS-02"]["result"] == "fail"  # strict: the xfail passed, so it is red
     skipped = {k for k, r in results.items() if r["result"] == "skip"}
     assert skipped == {"BOUNDARY-01", "BOUNDARY-02", "OPS-01"}  # capabilities not declared
-    assert results["LIFE-05"]["code"] == "FILL_DUPLICATE"
-    result.stdout.fnmatch_lines(["*ibguard matrix*", "CONN-01 *PASS*", "*29 cases*"])
+    assert results["LIFE-05[live]"]["code"] == "FILL_DUPLICATE"
+    result.stdout.fnmatch_lines(["*ibguard matrix*", "CONN-02 *PASS*", f"*{tests} cases*"])
     junit = (team_repo.path / "junit.xml").read_text()
     assert '<property name="id" value="LIFE-05"' in junit
     assert '<property name="category" value="LIFE"' in junit
@@ -193,7 +195,11 @@ def test_xdist_table_and_json_cover_every_worker(
     )
     assert result.ret == pytest.ExitCode.OK
     results = json.loads((team_repo.path / "x.json").read_text())
-    assert [r["id"] for r in results][:2] == ["CONN-01", "CONN-02"]
-    assert len(results) == 11
+    assert [(r["id"], r.get("variant")) for r in results][:3] == [
+        ("CONN-01", "received"),
+        ("CONN-01", "lost"),
+        ("CONN-02", None),
+    ]
+    assert len(results) == 14
     assert {r["result"] for r in results} == {"pass"}
-    result.stdout.fnmatch_lines(["*ibguard matrix: 11 cases: 11 pass*"])
+    result.stdout.fnmatch_lines(["*ibguard matrix: 14 cases: 14 pass*"])

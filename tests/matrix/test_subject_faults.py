@@ -30,15 +30,15 @@ def _matrix(tmp_path: Path, subject: str, case: str, capsys: pytest.CaptureFixtu
 def test_hanging_subject_times_out_naming_the_method(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], subject: str, method: str
 ) -> None:
-    result = _matrix(tmp_path, subject, "LIFE-05", capsys)
-    assert result["reason"].startswith("LIFE-05 did not finish within 1 s")
+    result = _matrix(tmp_path, subject, "LIFE-06", capsys)
+    assert result["reason"].startswith("LIFE-06 did not finish within 1 s")
     assert f"hangs in the subject's {method}" in result["reason"]
 
 
 def test_raising_subject_fails_naming_the_method(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = _matrix(tmp_path, "raises_in_submit", "LIFE-05", capsys)
+    result = _matrix(tmp_path, "raises_in_submit", "LIFE-06", capsys)
     assert result["reason"] == (
         "the subject's submit() raised ValueError: tick size unknown for AAPL"
     )
@@ -50,14 +50,14 @@ def test_raising_subject_shows_a_short_failure_in_pytest(pytester: pytest.Pytest
         pyproject=f'[tool.ibguard]\nsubject = "{SUBJECTS}:raises_in_submit"\n'
         'driver = "inprocess"\n',
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "LIFE-05")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "LIFE-06")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     text = result.stdout.str()
-    section = text[text.index("ibguard matrix LIFE-05 _") : text.index("= ibguard matrix =")]
+    section = text[text.index("ibguard matrix LIFE-06 _") : text.index("= ibguard matrix =")]
     assert len(section.splitlines()) <= 8, section
     result.stdout.fnmatch_lines(
         [
-            "LIFE-05 (Duplicate execDetails): the subject's submit() raised ValueError: *",
+            "LIFE-06 (Zero-quantity fill): the subject's submit() raised ValueError: *",
             "  at *misbehaving_subjects.py:* in _validate",
         ]
     )

@@ -13,7 +13,7 @@ import pytest
 from ibguard.kit.cli import main
 from ibguard.kit.matrix import wire_loop
 from ibguard.kit.matrix.casebook import behaviour
-from ibguard.kit.matrix.catalog import CASES, variant_ids
+from ibguard.kit.matrix.catalog import case, variant_ids
 from ibguard.kit.matrix.drivers import (
     DEFAULT_DRIVER,
     Driver,
@@ -33,13 +33,14 @@ from tests.matrix.broken_engines import duplicate_exec_ids, order_id_keys, resub
 
 pytest.importorskip("ib_async")
 
-FAST = [c.id for c in CASES if c.category not in ("PERF", "BOUNDARY")]
+FAST = [t for t in variant_ids() if case(t).category not in ("PERF", "BOUNDARY")]
 
 
-def _codes(case_id: str, driver: Callable[[], Driver]) -> list[str]:
-    maker = StageMaker(make_subject, driver)
+def _codes(test_id: str, driver: Callable[[], Driver]) -> list[str]:
+    entry = case(test_id)
+    maker = StageMaker(make_subject, driver, variant=test_id[len(entry.id) :].strip("[]"))
     try:
-        behaviour(case_id).play(maker)
+        behaviour(entry.id).play(maker)
     finally:
         maker.close()
     return maker.codes()
@@ -67,7 +68,19 @@ def test_wire_is_the_default_driver() -> None:
 
 
 @pytest.mark.parametrize(
-    "case_id", ["CONN-01", "CONN-02", "CONN-04", "LIFE-01", "LIFE-03", "FAIL-05", "FAIL-06"]
+    "case_id",
+    [
+        "CONN-01[received]",
+        "CONN-01[lost]",
+        "CONN-02",
+        "CONN-04",
+        "LIFE-01",
+        "LIFE-03[buy]",
+        "LIFE-03[sell]",
+        "LIFE-05[after-reconnect]",
+        "FAIL-05",
+        "FAIL-06",
+    ],
 )
 def test_the_wire_run_logs_what_the_inprocess_run_logs(case_id: str) -> None:
     """Same decisions in the same order. The one difference: stopping the in-process port
@@ -93,13 +106,17 @@ def _failing(factory: Callable[[], object]) -> set[str]:
 @pytest.mark.parametrize(
     ("factory", "expected"),
     [
-        pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05"}, id="duplicate-exec-ids"),
+        pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05[live]"}, id="duplicate-exec-ids"),
         pytest.param(
             order_id_keys.make_subject,
-            {"CONN-01", "CONN-02", "FAIL-05", "FAIL-06"},
+            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06"},
             id="keyed-by-order-id",
         ),
-        pytest.param(resubmit_on_reconnect.make_subject, {"CONN-01"}, id="resubmit-on-reconnect"),
+        pytest.param(
+            resubmit_on_reconnect.make_subject,
+            {"CONN-01[received]", "CONN-01[lost]"},
+            id="resubmit-on-reconnect",
+        ),
     ],
 )
 def test_broken_engine_fails_exactly_over_the_wire(

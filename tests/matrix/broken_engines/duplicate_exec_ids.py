@@ -1,4 +1,5 @@
-"""Broken engine: counts an execution again when its execId arrives twice (no dedup)."""
+"""Broken engine: counts a live execution again when its execId arrives twice on the session
+(it deduplicates only the executions request's replay after a reconnect)."""
 
 from __future__ import annotations
 

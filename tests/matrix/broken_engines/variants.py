@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from decimal import Decimal
@@ -15,8 +16,10 @@ from ibguard.engine.config import ORDER_ID_MAX
 from ibguard.engine.events import (
     BrokerError,
     BrokerEvent,
+    ConnectionRestored,
     ContractDetails,
     ExecutionReport,
+    ExecutionsSnapshot,
     ManagedAccounts,
     NextValidId,
     OpenOrderReport,
@@ -109,6 +112,35 @@ class DropsFillsAfterCancel(FilteringPort):
             self.cancelled.add(event.perm_id)
         if isinstance(event, ExecutionReport) and event.perm_id in self.cancelled:
             return []
+        return [event]
+
+
+class ForgetsExecIdsOnReconnect(FilteringPort):
+    """Deduplicates execIds within one session only (as the TWS clients do): after a
+    reconnect, the executions request's replay of an earlier execution counts again."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.this_session: set[str] = set()
+        self.earlier: set[str] = set()
+        self.replays = itertools.count(1)
+
+    def _seen(self, execution: ExecutionReport) -> ExecutionReport:
+        self.this_session.add(execution.exec_id)
+        if execution.exec_id not in self.earlier:
+            return execution
+        renamed = f"{execution.exec_id}.replay{next(self.replays)}"  # the bug: a new one
+        return dataclasses.replace(execution, exec_id=renamed)
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, ConnectionRestored):
+            self.earlier |= self.this_session
+            self.this_session = set()
+        if isinstance(event, ExecutionReport):
+            return [self._seen(event)]
+        if isinstance(event, ExecutionsSnapshot):
+            executions = tuple(self._seen(e) for e in event.executions)
+            return [dataclasses.replace(event, executions=executions)]
         return [event]
 
 
@@ -241,6 +273,7 @@ BROKEN: dict[str, Callable[[], ReferenceSubject]] = {
     "ignores-326": _with_port(Ignores326),
     "retries-refused-cancels": _with_port(RetriesRefusedCancels),
     "drops-fills-after-cancel": _with_port(DropsFillsAfterCancel),
+    "forgets-exec-ids-on-reconnect": _with_port(ForgetsExecIdsOnReconnect),
     "float-prices": _with_port(FloatPrices),
     "zero-is-one-share": _with_port(ZeroIsOneShare),
     "retries-rejected-orders": _with_port(RetriesRejectedOrders),
