@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ibguard.kit.gateway.server import Gateway
     from ibguard.kit.sim.broker import SimBroker
 
-__all__ = ["DEFAULT_PORT", "configure", "run"]
+__all__ = ["DEFAULT_PORT", "SERVED", "configure", "run"]
 
 DEFAULT_PORT = 7497  # TWS paper trading
 _LOOPBACK = "127.0.0.1"
@@ -36,7 +36,25 @@ def _port(raw: str) -> int:
     return port
 
 
+SERVED = """\
+served (TWS API, server versions 157-178):
+  session: handshake, startApi, nextValidId, managedAccounts, reqCurrentTime, reqIds
+  orders: placeOrder (modify by orderId), cancelOrder, reqGlobalCancel, what-if,
+    open/completed orders, executions and commissions
+  account: positions, reqAccountUpdates(Multi), reqAccountSummary
+  instruments: reqContractDetails (IB's identifiers; unknown = error 200),
+    reqMatchingSymbols, reqSecDefOptParams
+  market data: reqMarketDataType 1-4, reqMktData (stream, snapshot, option greeks),
+    reqTickByTickData, reqRealTimeBars (5 s)
+  history: reqHistoricalData (keepUpToDate), reqHeadTimeStamp
+not served: market depth, scanners, news, fundamentals, historical ticks, PnL
+  subscriptions, combo quotes, FA; they are logged and left unanswered
+"""
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = SERVED
     parser.add_argument("--host", default=_LOOPBACK, help="address to bind (default %(default)s)")
     parser.add_argument(
         "--port", type=_port, default=DEFAULT_PORT, help="port (default %(default)s; 0: any free)"

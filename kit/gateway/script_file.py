@@ -25,6 +25,7 @@ SimBroker and the gateway's `WireFaults`. Every problem in a file is reported at
     # kind = "drop": received = true, client_id, times      (drop after the next placeOrder)
     # kind = "refuse_cancel": price, symbol, times
     # kind = "late_fill_on_cancel": shares, price, seconds_before = 1, symbol, times
+    # kind = "pacing_violation": symbol, times    (reqHistoricalData answered with error 162)
 
     [[wire_fault]]                  # armed wire faults (see `WireFaults`)
     kind = "drop_after"             # messages = 3, client_id, message_id
@@ -51,6 +52,7 @@ from ibguard.kit.sim.script import (
     DropConnection,
     FillPlan,
     LateFillOnCancel,
+    PacingViolation,
     RefuseCancel,
     RejectOrder,
     Rule,
@@ -335,6 +337,7 @@ _BROKER_KEYS: Final = {
     "drop": {"received", "client_id", "times"},
     "refuse_cancel": {"price", "symbol", "times"},
     "late_fill_on_cancel": {"shares", "price", "seconds_before", "symbol", "times"},
+    "pacing_violation": {"symbol", "times"},
 }
 _BROKER_REQUIRED: Final = {"fill": ("fills",), "late_fill_on_cancel": ("shares", "price")}
 _BROKER_RULES: Final[Mapping[str, Callable[..., Rule]]] = {
@@ -343,6 +346,7 @@ _BROKER_RULES: Final[Mapping[str, Callable[..., Rule]]] = {
     "drop": DropConnection,
     "refuse_cancel": RefuseCancel,
     "late_fill_on_cancel": LateFillOnCancel,
+    "pacing_violation": PacingViolation,
 }
 
 

@@ -107,7 +107,11 @@ class SimBroker:
             halted=lambda instrument: self.contracts.halted(instrument.symbol),
         )
         self.history = HistoryDesk(
-            clock=self.clock, catalog=self.instruments, market=self.market, delivery=self.delivery
+            clock=self.clock,
+            catalog=self.instruments,
+            market=self.market,
+            delivery=self.delivery,
+            script=self.script,
         )
         self.queries = Queries(
             config=self.config,

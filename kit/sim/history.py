@@ -9,7 +9,7 @@ clipped to the trading sessions (the liquid ones with useRTH); daily, weekly and
 are one per session, ISO week and month. Dates are ``yyyymmdd`` for daily and longer bars;
 intraday ``yyyymmdd hh:mm:ss <zone>`` (formatDate 1, the exchange's zone) or epoch seconds
 (formatDate 2). Errors: an unknown contract 200; a malformed request 321; a span over
-`MAX_BARS`, TRADES for FX, or a pacing violation the script armed: 162, as TWS words them.
+`MAX_BARS`, TRADES for FX, or a `PacingViolation` the script armed: 162, as TWS words them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from ibguard.errors import UsageError
 from ibguard.kit.sim.clock import VirtualClock
 from ibguard.kit.sim.delivery import Client, Delivery
 from ibguard.kit.sim.instruments import Catalog, Instrument
@@ -39,6 +38,7 @@ from ibguard.kit.sim.market_messages import (
 )
 from ibguard.kit.sim.messages import Contract, Error
 from ibguard.kit.sim.prices import Bar
+from ibguard.kit.sim.script import PacingViolation, Script
 
 __all__ = ["HEAD", "MAX_BARS", "HistoryDesk", "parse_bar_size", "parse_duration", "parse_end"]
 
@@ -139,20 +139,20 @@ class _Live:
 
 class HistoryDesk:
     def __init__(
-        self, *, clock: VirtualClock, catalog: Catalog, market: Market, delivery: Delivery
+        self,
+        *,
+        clock: VirtualClock,
+        catalog: Catalog,
+        market: Market,
+        delivery: Delivery,
+        script: Script,
     ) -> None:
         self._clock = clock
         self._catalog = catalog
         self._market = market
         self._delivery = delivery
+        self._script = script  # an armed PacingViolation refuses a request with 162
         self._live: dict[tuple[int, int], _Live] = {}
-        self._pacing_violations = 0
-
-    def arm_pacing_violation(self, times: int = 1) -> None:
-        """The next `times` history requests are refused with 162 (pacing violation)."""
-        if times < 1:
-            raise UsageError(f"times must be >= 1, got {times}")
-        self._pacing_violations += times
 
     # --- reqHistoricalData ----------------------------------------------------------------
 
@@ -171,10 +171,12 @@ class HistoryDesk:
         keep_up_to_date: bool,
     ) -> None:
         try:
-            if self._pacing_violations:
-                self._pacing_violations -= 1
-                raise RequestRefused(162, f"{_HMDS}Historical data request pacing violation")
             instrument = self._resolve(contract)
+            pacing = self._script.take(
+                PacingViolation, symbol=instrument.symbol, client_id=session.client_id
+            )
+            if pacing is not None:
+                raise RequestRefused(162, f"{_HMDS}Historical data request pacing violation")
             if keep_up_to_date and end.strip():
                 raise RequestRefused(
                     321,

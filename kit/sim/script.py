@@ -24,6 +24,7 @@ __all__ = [
     "DropConnection",
     "FillPlan",
     "LateFillOnCancel",
+    "PacingViolation",
     "RefuseCancel",
     "RejectOrder",
     "Rule",
@@ -88,8 +89,18 @@ class LateFillOnCancel:
     times: int = 1
 
 
-Rule = RejectOrder | DropConnection | FillPlan | RefuseCancel | LateFillOnCancel
-R = TypeVar("R", RejectOrder, DropConnection, FillPlan, RefuseCancel, LateFillOnCancel)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PacingViolation:
+    """Refuse the next matching reqHistoricalData with IB's pacing error 162."""
+
+    symbol: str | None = None
+    times: int = 1
+
+
+Rule = RejectOrder | DropConnection | FillPlan | RefuseCancel | LateFillOnCancel | PacingViolation
+R = TypeVar(
+    "R", RejectOrder, DropConnection, FillPlan, RefuseCancel, LateFillOnCancel, PacingViolation
+)
 
 
 @dataclass

@@ -69,3 +69,25 @@ def test_a_bad_instrument_file_exits_2_with_one_line(
     err = capsys.readouterr().err
     assert len(err.strip().splitlines()) == 1
     assert str(bad) in err
+
+
+def test_a_script_arms_a_pacing_violation_for_history() -> None:
+    from ibguard.kit.gateway.script_file import parse_script
+    from ibguard.kit.sim.script import PacingViolation
+
+    script = parse_script(
+        '[[broker_fault]]\nkind = "pacing_violation"\nsymbol = "AAPL"\ntimes = 2\n'
+    )
+    assert script.broker_faults == (PacingViolation(symbol="AAPL", times=2),)
+
+
+def test_help_lists_every_market_request_served(capsys: pytest.CaptureFixture[str]) -> None:
+    from ibguard.kit.gateway import inbound_market
+
+    with pytest.raises(SystemExit):
+        main(["gateway", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    served = [n for n in inbound_market.__all__ if n.startswith("Req")]
+    for name in served:
+        assert name[0].lower() + name[1:] in shown, name
+    assert "not served:" in shown

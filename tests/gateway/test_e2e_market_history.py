@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from ibguard.kit.sim import BrokerConfig, SimBroker
+from ibguard.kit.sim.script import PacingViolation
 
 from tests.support.scenarios import run
 
@@ -129,7 +130,7 @@ def test_history_errors_are_tws_codes(client: str) -> None:
             (eur,) = await r.ib.qualifyContractsAsync(r.lib.Forex("EURUSD"))
             unknown = r.lib.Contract(conId=1, exchange="SMART")
             history = r.ib.reqHistoricalDataAsync
-            r.broker.history.arm_pacing_violation()
+            r.broker.script.arm(PacingViolation(symbol="AAPL"))
             refused = [
                 await history(contract, "", "1 D", "1 min", "TRADES", True),  # pacing: 162
                 await history(eur, "", "1 D", "1 hour", "TRADES", False),  # FX trades: 162
