@@ -190,33 +190,33 @@ class IBConnector(BrokerPort):
         elif isinstance(command, CancelOrder):
             client.cancelOrder(command.order_id)
         elif isinstance(command, RequestOpenOrders):
-            self._tap.expect_open_orders()
+            self._tap.answers.expect_open_orders()
             if self.all_open_orders:
                 client.reqAllOpenOrders()
             else:
                 client.reqOpenOrders()
         elif isinstance(command, RequestCompletedOrders):
-            self._tap.expect_completed_orders()
+            self._tap.answers.expect_completed_orders()
             client.reqCompletedOrders(False)
         elif isinstance(command, RequestExecutions):
             req_id = next(self._request_ids)
-            self._tap.expect_executions(req_id)
+            self._tap.answers.expect_executions(req_id)
             client.reqExecutions(req_id, self._lib.execution_filter())
         elif isinstance(command, RequestPositions):
-            self._tap.expect_positions()
+            self._tap.answers.expect_positions()
             client.reqPositions()
         elif isinstance(command, RequestServerTime):
             client.reqCurrentTime()
         elif isinstance(command, RequestContractDetails):
             req_id = next(self._request_ids)
-            self._tap.expect_contract_details(req_id, command.instrument)
+            self._tap.answers.expect_contract_details(req_id, command.instrument)
             client.reqContractDetails(req_id, self._contract(command.instrument))
         else:
             self._send_what_if(command)
 
     def _send_what_if(self, command: RequestWhatIf) -> None:
         ids = [next(self._request_ids) for _ in command.orders]
-        self._tap.expect_what_if(command.request_id, ids)
+        self._tap.answers.expect_what_if(command.request_id, ids)
         for order_id, request in zip(ids, command.orders, strict=True):
             fields = tr.order_fields(
                 request, account=command.account, order_id=order_id, what_if=True
@@ -283,7 +283,7 @@ class IBConnector(BrokerPort):
     async def _connect_once(self) -> str | None:
         """One connect attempt; None when the session is up, else why it is not.
         (Error 326 during the attempt cancels this task: see _deliver.)"""
-        self._tap.reset()
+        self._tap.answers.reset()
         try:
             await self.ib.client.connectAsync(
                 self.host, self.port, self.client_id, self.connect_timeout

@@ -1,10 +1,10 @@
 """The in-process connector: `BrokerPort` over one SimBroker API session.
 
 Owns turning engine commands into session requests and session messages into engine
-events; it never touches engine state (BOUNDARY-01). Answers to requests are collected
-until their end message and delivered as one snapshot event (openOrders with their
-orderStatus; executions with their commissions); everything outside a request is
-delivered as it comes (openOrder -> OpenOrderReport, orderStatus -> OrderStatusReport...).
+events; it never touches engine state (BOUNDARY-01). Answers to requests are gathered
+into snapshot events by the IB connector's own tracker (`engine/connector/answers.py`:
+openOrders with their orderStatus, executions with their commissions, ...), so both
+fronts answer alike; everything outside a request is delivered as it comes.
 
 Delivery is synchronous: events reach `on_event` while `send` (or a SimBroker control) runs.
 While disconnected, a command never reaches the broker: it is recorded in `refused` and
@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections import deque
-from dataclasses import dataclass, field
 
 from ibguard.engine.commands import (
     CancelOrder,
@@ -31,24 +29,15 @@ from ibguard.engine.commands import (
     RequestServerTime,
     RequestWhatIf,
 )
+from ibguard.engine.connector.answers import Answers
 from ibguard.engine.events import (
     BrokerError,
     BrokerEvent,
-    CommissionReport,
-    CompletedOrdersSnapshot,
     ConnectionLost,
     ConnectionRestored,
-    ContractDetails,
-    ExecutionReport,
-    ExecutionsSnapshot,
     ManagedAccounts,
     NextValidId,
-    OpenOrderReport,
-    OpenOrdersSnapshot,
-    PositionReport,
-    PositionsSnapshot,
     ServerTime,
-    WhatIfResult,
 )
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument
@@ -67,33 +56,6 @@ NOT_CONNECTED = 504
 _WHAT_IF_FIRST_ID = 1 << 30  # what-if checks are not orders; keep their ids apart
 
 
-class _OpenOrdersAnswer:
-    """openOrders collected up to openOrderEnd, each paired with the orderStatus that
-    follows it; indexed so pairing costs the same with 10 or 10,000 open orders."""
-
-    def __init__(self) -> None:
-        self.rows: list[tuple[ib.OpenOrder, ib.OrderStatus | None]] = []
-        self._waiting: dict[tuple[int, int], int] = {}
-
-    def add(self, open_order: ib.OpenOrder) -> None:
-        self._waiting[(open_order.order.permId, open_order.orderId)] = len(self.rows)
-        self.rows.append((open_order, None))
-
-    def pair(self, status: ib.OrderStatus) -> bool:
-        index = self._waiting.pop((status.permId, status.orderId), None)
-        if index is None:
-            return False
-        self.rows[index] = (self.rows[index][0], status)
-        return True
-
-
-@dataclass
-class _WhatIf:
-    request_id: int
-    waiting: set[int]
-    answers: list[translate.Margin] = field(default_factory=list)
-
-
 class SimConnector(BrokerPort):
     def __init__(self, broker: SimBroker, client_id: int, *, all_open_orders: bool = True) -> None:
         self.broker = broker
@@ -104,13 +66,7 @@ class SimConnector(BrokerPort):
         self._session: ApiSession | None = None
         self._req_ids = itertools.count(9000)
         self._what_if_ids = itertools.count(_WHAT_IF_FIRST_ID)
-        self._open: deque[_OpenOrdersAnswer] = deque()
-        self._completed: deque[list[OpenOrderReport]] = deque()
-        self._executions: dict[int, tuple[list[ExecutionReport], list[CommissionReport]]] = {}
-        self._commission_owner: dict[str, int] = {}  # execId -> executions request id
-        self._positions: deque[list[PositionReport]] = deque()
-        self._what_if: dict[int, _WhatIf] = {}
-        self._details: dict[int, Instrument] = {}
+        self._answers = Answers(self._emit)
         self._buffer: list[ib.Message] | None = None  # messages that arrive inside connect()
 
     # --- BrokerPort ---------------------------------------------------------------------
@@ -132,20 +88,20 @@ class SimConnector(BrokerPort):
         elif isinstance(command, CancelOrder):
             session.cancel_order(command.order_id)
         elif isinstance(command, RequestOpenOrders):
-            self._open.append(_OpenOrdersAnswer())
+            self._answers.expect_open_orders()
             if self.all_open_orders:
                 session.req_all_open_orders()
             else:
                 session.req_open_orders()
         elif isinstance(command, RequestCompletedOrders):
-            self._completed.append([])
+            self._answers.expect_completed_orders()
             session.req_completed_orders(api_only=False)
         elif isinstance(command, RequestExecutions):
             req_id = next(self._req_ids)
-            self._executions[req_id] = ([], [])
+            self._answers.expect_executions(req_id)
             session.req_executions(req_id)
         elif isinstance(command, RequestPositions):
-            self._positions.append([])
+            self._answers.expect_positions()
             session.req_positions()
         elif isinstance(command, RequestServerTime):
             session.req_current_time()
@@ -176,7 +132,7 @@ class SimConnector(BrokerPort):
             self._emit(BrokerError(req_id=-1, code=NOT_CONNECTED, message="Not connected"))
             return
         req_id = next(self._req_ids)
-        self._details[req_id] = instrument
+        self._answers.expect_contract_details(req_id, instrument)
         self._session.req_contract_details(req_id, translate.contract_of(instrument))
 
     # --- connection ---------------------------------------------------------------------
@@ -200,21 +156,11 @@ class SimConnector(BrokerPort):
             self._emit(ConnectionRestored(data_lost=True, client_id=self.client_id))
 
     def _reset_requests(self) -> None:
-        self._open.clear()
-        self._completed.clear()
-        self._executions.clear()
-        self._commission_owner.clear()
-        self._positions.clear()
-        self._what_if.clear()
-        self._details.clear()
+        self._answers.reset()
 
     def _send_what_if(self, session: ApiSession, command: RequestWhatIf) -> None:
         ids = [next(self._what_if_ids) for _ in command.orders]
-        pending = _WhatIf(request_id=command.request_id, waiting=set(ids))
-        for order_id in ids:
-            self._what_if[order_id] = pending
-        if not ids:
-            self._emit(WhatIfResult(request_id=command.request_id, margin_ok=True))
+        self._answers.expect_what_if(command.request_id, ids)
         for order_id, request in zip(ids, command.orders, strict=True):
             order = translate.order_of(request, account=command.account, what_if=True)
             session.place_order(order_id, translate.contract_of(request.instrument), order)
@@ -241,35 +187,27 @@ class SimConnector(BrokerPort):
             )
 
     def _translate(self, m: ib.Message) -> None:
+        answers = self._answers
         if isinstance(m, ib.OpenOrder):
             self._on_open_order(m)
         elif isinstance(m, ib.OrderStatus):
-            self._on_order_status(m)
+            answers.order_status(translate.order_status_report(m))
         elif isinstance(m, ib.OpenOrderEnd):
-            self._end_open_orders()
+            answers.open_orders_end()
         elif isinstance(m, ib.ExecDetails):
-            self._on_exec_details(m)
+            answers.execution(m.reqId, translate.execution_report(m))
         elif isinstance(m, ib.CommissionReport):
-            self._on_commission(m)
+            answers.commission(translate.commission_report(m))
         elif isinstance(m, ib.ExecDetailsEnd):
-            execs, commissions = self._executions.pop(m.reqId, ([], []))
-            self._emit(ExecutionsSnapshot(executions=tuple(execs), commissions=tuple(commissions)))
+            answers.executions_end(m.reqId)
         elif isinstance(m, ib.CompletedOrder):
-            report = translate.open_order_report(m.contract, m.order, m.orderState)
-            if self._completed:
-                self._completed[0].append(report)
+            answers.completed_order(translate.open_order_report(m.contract, m.order, m.orderState))
         elif isinstance(m, ib.CompletedOrdersEnd):
-            done = self._completed.popleft() if self._completed else []
-            self._emit(CompletedOrdersSnapshot(orders=tuple(done)))
+            answers.completed_orders_end()
         elif isinstance(m, ib.Position):
-            report_p = translate.position_report(m)
-            if self._positions:
-                self._positions[0].append(report_p)
-            else:
-                self._emit(report_p)
+            answers.position(translate.position_report(m))
         elif isinstance(m, ib.PositionEnd):
-            lines = self._positions.popleft() if self._positions else []
-            self._emit(PositionsSnapshot(positions=tuple(lines)))
+            answers.positions_end()
         elif isinstance(m, ib.Error):
             self._emit(translate.broker_error(m))
         elif isinstance(m, ib.NextValidId):
@@ -280,67 +218,17 @@ class SimConnector(BrokerPort):
         elif isinstance(m, ib.CurrentTime):
             self._emit(ServerTime(broker_time=m.time, local_time=self.broker.clock.local_now()))
         elif isinstance(m, ib.ContractDetails):
-            self._on_contract_details(m)
+            answers.contract_details(m.reqId, translate.instrument_of(m.contract))
         elif isinstance(m, ib.Disconnected):
             self._session = None
             self._emit(ConnectionLost(reason=m.reason))
         # ContractDetailsEnd and AccountDownloadEnd carry nothing the engine uses
 
     def _on_open_order(self, m: ib.OpenOrder) -> None:
-        if m.order.whatIf:
-            self._on_what_if(m)
-        elif self._open:
-            self._open[0].add(m)
-        else:
-            self._emit(translate.open_order_report(m.contract, m.order, m.orderState))
-
-    def _on_order_status(self, m: ib.OrderStatus) -> None:
-        if self._open and self._open[0].pair(m):
-            return
-        self._emit(translate.order_status_report(m))
-
-    def _end_open_orders(self) -> None:
-        rows = self._open.popleft().rows if self._open else []
-        reports = tuple(
-            translate.open_order_report(oo.contract, oo.order, oo.orderState, status)
-            for oo, status in rows
-        )
-        self._emit(OpenOrdersSnapshot(orders=reports))
-
-    def _on_exec_details(self, m: ib.ExecDetails) -> None:
-        report = translate.execution_report(m)
-        pending = self._executions.get(m.reqId) if m.reqId != -1 else None
-        if pending is None:
-            self._emit(report)
-        else:
-            pending[0].append(report)
-            self._commission_owner[report.exec_id] = m.reqId
-
-    def _on_commission(self, m: ib.CommissionReport) -> None:
-        report = translate.commission_report(m)
-        owner = self._commission_owner.pop(m.execId, None)
-        pending = self._executions.get(owner) if owner is not None else None
-        if pending is None:
-            self._emit(report)
-        else:
-            pending[1].append(report)
-
-    def _on_what_if(self, m: ib.OpenOrder) -> None:
-        pending = self._what_if.pop(m.orderId, None)
-        if pending is None:
+        if not m.order.whatIf:
+            self._answers.open_order(translate.open_order_report(m.contract, m.order, m.orderState))
+        elif not self._answers.what_if_answer(m.orderId, translate.margin_of(m.orderState)):
             log.warning("what-if answer for unknown orderId %s", m.orderId)
-            return
-        pending.answers.append(translate.margin_of(m.orderState))
-        pending.waiting.discard(m.orderId)
-        if pending.waiting:
-            return
-        self._emit(translate.what_if_result(pending.request_id, pending.answers))
-
-    def _on_contract_details(self, m: ib.ContractDetails) -> None:
-        asked = self._details.pop(m.reqId, None)
-        instrument = translate.instrument_of(m.contract)
-        previous = asked.symbol if asked is not None and asked.symbol != instrument.symbol else None
-        self._emit(ContractDetails(instrument=instrument, previous_symbol=previous))
 
     def _emit(self, event: BrokerEvent) -> None:
         if self._on_event is None:

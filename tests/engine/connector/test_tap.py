@@ -178,7 +178,7 @@ def test_orphan_execution_and_commission_without_any_open_order_are_delivered(f:
 
 
 def test_open_orders_snapshot_carries_the_status_that_follows_each_order(f: Feed) -> None:
-    f.tap.expect_open_orders()
+    f.tap.answers.expect_open_orders()
     open_order(f)
     open_order(f, orderId=4, permId=1104000004, orderRef="ns:o4")
     status(f, filled=30)
@@ -206,7 +206,7 @@ def test_completed_orders_snapshot(f: Feed) -> None:
         f.server_version,
     )
     f.wire(completed)  # outside a request: nothing
-    f.tap.expect_completed_orders()
+    f.tap.answers.expect_completed_orders()
     f.wire(completed)
     send(f, wire.CompletedOrdersEnd())
     (snapshot,) = f.take()
@@ -223,7 +223,7 @@ def test_completed_orders_snapshot(f: Feed) -> None:
 
 
 def test_executions_snapshot_collects_its_commissions_and_lets_live_ones_through(f: Feed) -> None:
-    f.tap.expect_executions(1 << 30)
+    f.tap.answers.expect_executions(1 << 30)
     execution(f, "a.01.01", req_id=1 << 30)
     execution(f, "live.01.01")  # reqId -1 while the request runs: live
     commission(f, "a.01.01")
@@ -245,7 +245,7 @@ def test_positions_snapshot_and_live_positions(f: Feed) -> None:
     position = wire.Position(account="DU1", contract=AAPL, position=D(50), avgCost=D("100.5"))
     line = encode_message(position, f.server_version)
     f.wire(line)
-    f.tap.expect_positions()
+    f.tap.answers.expect_positions()
     f.wire(line)
     send(f, wire.PositionEnd())
     send(f, wire.PositionEnd())
@@ -259,20 +259,20 @@ def test_positions_snapshot_and_live_positions(f: Feed) -> None:
 def test_contract_details_name_a_changed_symbol(f: Feed) -> None:
     lib = f.lib
     renamed = lib.ContractDetails(contract=lib.Contract(conId=8314, symbol="IBM2"))
-    f.tap.expect_contract_details(1, Instrument(symbol="IBM"))
+    f.tap.answers.expect_contract_details(1, Instrument(symbol="IBM"))
     f.tap.contractDetails(1, renamed)
     f.tap.contractDetails(1, renamed)  # a second answer: nothing asked any more
-    f.tap.expect_contract_details(2, Instrument(symbol="IBM2"))
+    f.tap.answers.expect_contract_details(2, Instrument(symbol="IBM2"))
     f.tap.contractDetails(2, renamed)
-    f.tap.expect_contract_details(3, Instrument(symbol="X"))
+    f.tap.answers.expect_contract_details(3, Instrument(symbol="X"))
     f.tap.contractDetailsEnd(3)
-    f.tap.expect_contract_details(4, Instrument(symbol="Y"))
+    f.tap.answers.expect_contract_details(4, Instrument(symbol="Y"))
     f.tap.error(4, 200, "No security definition has been found for the request")
     symbols = [
         (e.instrument.symbol, e.previous_symbol) for e in f.take() if isinstance(e, ContractDetails)
     ]
     assert symbols == [("IBM2", "IBM"), ("IBM2", None), ("IBM2", None)]
-    assert f.tap._details == {}
+    assert f.tap.answers._details == {}
 
 
 def _what_if(f: Feed, order_id: int, init: str, equity: str, warning: str = "") -> None:
@@ -282,7 +282,7 @@ def _what_if(f: Feed, order_id: int, init: str, equity: str, warning: str = "") 
 
 
 def test_what_if_answers_one_result_per_request(f: Feed) -> None:
-    f.tap.expect_what_if(77, [10, 11])
+    f.tap.answers.expect_what_if(77, [10, 11])
     _what_if(f, 10, "250000", "1000000")
     assert f.take() == []
     _what_if(f, 11, "1250000", "1000000", "INSUFFICIENT MARGIN")
@@ -295,8 +295,8 @@ def test_what_if_answers_one_result_per_request(f: Feed) -> None:
             equity_with_loan=D(1000000),
         ),
     ]
-    f.tap.expect_what_if(78, [])
-    f.tap.expect_what_if(79, [12])
+    f.tap.answers.expect_what_if(78, [])
+    f.tap.answers.expect_what_if(79, [12])
     _what_if(f, 12, "", "")
     assert f.take() == [
         WhatIfResult(request_id=78, margin_ok=True),
@@ -307,9 +307,9 @@ def test_what_if_answers_one_result_per_request(f: Feed) -> None:
 def test_what_if_error_or_unreadable_answer_is_not_within_margin(
     f: Feed, caplog: pytest.LogCaptureFixture
 ) -> None:
-    f.tap.expect_what_if(80, [20])
+    f.tap.answers.expect_what_if(80, [20])
     f.tap.error(20, 110, "The price does not conform")
-    f.tap.expect_what_if(81, [21])
+    f.tap.answers.expect_what_if(81, [21])
     _what_if(f, 21, "lots", "1000")
     _what_if(f, 22, "1", "2")  # nobody asked
     error, failed, unreadable = f.take()
@@ -339,7 +339,7 @@ def test_untranslatable_messages_are_logged_and_skipped(
     f.tap.position("DU1", lib.Contract(symbol="AAPL"), UNSET_DOUBLE, 0.0)
     f.tap.contractDetails(9, lib.ContractDetails(contract=None))
     f.tap.currentTime(10**20)
-    f.tap.expect_open_orders()
+    f.tap.answers.expect_open_orders()
     open_order(f)
     f.tap.orderStatus(3, "Submitted", "n/a", 100.0, 0.0, 1104000003, 0, 0.0, 7, "", 0.0)
     assert f.take() == []
@@ -365,12 +365,12 @@ def test_everything_else_falls_through_to_the_library_wrapper(f: Feed) -> None:
 
 
 def test_reset_forgets_every_pending_request(f: Feed) -> None:
-    f.tap.expect_open_orders()
-    f.tap.expect_positions()
-    f.tap.expect_completed_orders()
-    f.tap.expect_executions(5)
-    f.tap.expect_what_if(1, [5])
-    f.tap.expect_contract_details(6, Instrument(symbol="AAPL"))
-    f.tap.reset()
+    f.tap.answers.expect_open_orders()
+    f.tap.answers.expect_positions()
+    f.tap.answers.expect_completed_orders()
+    f.tap.answers.expect_executions(5)
+    f.tap.answers.expect_what_if(1, [5])
+    f.tap.answers.expect_contract_details(6, Instrument(symbol="AAPL"))
+    f.tap.answers.reset()
     open_order(f)
     assert [type(e) for e in f.take()] == [OpenOrderReport]
