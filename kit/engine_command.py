@@ -46,7 +46,16 @@ log = logging.getLogger(__name__)
 
 def configure(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
-    run_parser = sub.add_parser("run", help="Run the reference engine until SIGINT/SIGTERM.")
+    run_parser = sub.add_parser(
+        "run",
+        help="Run the reference engine until SIGINT/SIGTERM.",
+        epilog=(
+            "The broker connection is retried for as long as it is down (exponential backoff "
+            "capped at 30 s, jittered); /health answers 503 meanwhile. Exit codes: 0 stopped, "
+            "1 halted (client id in use, wrong account), 2 bad settings, health address or "
+            "journal."
+        ),
+    )
     add_arguments(run_parser)
     run_parser.add_argument(
         "--journal",
