@@ -69,7 +69,7 @@ class ContractBook:
         if contract.conId and contract.conId in self._by_con_id:
             return [self._by_con_id[contract.conId]]
         if self._catalog is not None:
-            found = self._catalog.find_contract(contract)
+            found = self._catalog.find(contract)
             listed = [x for x in (self._listed(i) for i in found) if x is not None]
             if found or contract.conId:
                 return listed

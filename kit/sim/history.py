@@ -405,7 +405,7 @@ class HistoryDesk:
         self._delivery.post(session, SecurityDefinitionOptionParameterEnd(reqId=req_id))
 
     def _resolve(self, contract: Contract) -> Instrument:
-        found = self._catalog.find_contract(contract)
+        found = self._catalog.find(contract)
         if len(found) != 1:
             raise RequestRefused(200, "No security definition has been found for the request")
         return found[0]

@@ -4,9 +4,10 @@ Owns `Instrument` (IB's contract fields plus the contract-details fields TWS rep
 longName, minTick, trading and liquid hours, time zone, valid exchanges, ...) and `Catalog`,
 the set of instruments with IB's matching rules: by conId; else by symbol (or localSymbol),
 secType, exchange (SMART or any listing exchange), currency, and for futures and options by
-expiry (a month ``YYYYMM`` matches the day ``YYYYMMDD``), strike, right and multiplier.
-Empty request fields match anything, as in TWS. Several matches are an ambiguous request;
-none is TWS's error 200.
+expiry (a month ``YYYYMM`` matches the day ``YYYYMMDD``), strike, right and multiplier,
+read from the one `Contract` of the message vocabulary. Empty fields match anything, as in
+TWS (a contract decoded from the wire keeps the client's empty fields). Several matches are
+an ambiguous request; none is TWS's error 200.
 
 The built-in catalog is `instruments.toml` next to this module (IB's real identifiers, with
 sources); `instruments_file.py` reads it and users' extension files. Option chains are
@@ -25,7 +26,7 @@ from ibguard.kit.sim.instruments_hours import Sessions
 from ibguard.kit.sim.messages import Contract, ContractDetails
 from ibguard.kit.sim.prices import PriceParams
 
-__all__ = ["NO_SECURITY_DEFINITION", "Catalog", "ContractQuery", "Instrument"]
+__all__ = ["NO_SECURITY_DEFINITION", "Catalog", "Instrument"]
 
 NO_SECURITY_DEFINITION: Final = "No security definition has been found for the request"
 _RIGHTS: Final = {"C": "C", "CALL": "C", "P": "P", "PUT": "P"}
@@ -124,25 +125,6 @@ class Instrument:
         return self.liquid.tws_text(today)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ContractQuery:
-    """What a request names (reqContractDetails, reqMktData, placeOrder): IB's contract
-    fields, empty meaning 'any'."""
-
-    con_id: int = 0
-    symbol: str = ""
-    sec_type: str = ""
-    exchange: str = ""
-    primary_exchange: str = ""
-    currency: str = ""
-    local_symbol: str = ""
-    trading_class: str = ""
-    last_trade_date: str = ""
-    strike: Decimal = Decimal(0)
-    right: str = ""
-    multiplier: str = ""
-
-
 @dataclass
 class Catalog:
     """Instruments indexed by conId and by symbol; `as_of` is the date option chains and
@@ -176,39 +158,20 @@ class Catalog:
     def by_symbol(self, symbol: str) -> list[Instrument]:
         return list(self._by_symbol.get(symbol, ()))
 
-    def find(self, query: ContractQuery) -> list[Instrument]:
-        """Every instrument the query names (TWS: several = ambiguous, none = error 200)."""
-        if query.con_id:
-            found = self._by_con_id.get(query.con_id)
-            return [found] if found is not None and _fits(found, query) else []
-        if query.symbol:
-            candidates: Iterable[Instrument] = self._by_symbol.get(query.symbol, ())
-        elif query.local_symbol:
-            candidates = (
-                i for i in self._by_con_id.values() if i.local_symbol == query.local_symbol
-            )
+    def find(self, contract: Contract) -> list[Instrument]:
+        """Every instrument a client's contract names (TWS: several = ambiguous, none = error
+        200). Empty fields match anything; with a conId only that instrument can match."""
+        if contract.conId:
+            found = self._by_con_id.get(contract.conId)
+            return [found] if found is not None and _fits(found, contract) else []
+        if contract.symbol:
+            candidates: Iterable[Instrument] = self._by_symbol.get(contract.symbol, ())
+        elif contract.localSymbol:
+            local = contract.localSymbol
+            candidates = (i for i in self._by_con_id.values() if i.local_symbol == local)
         else:
             return []
-        return [i for i in candidates if _fits(i, query)]
-
-    def find_contract(self, contract: Contract) -> list[Instrument]:
-        """`find` for a client's contract as decoded from the wire."""
-        return self.find(
-            ContractQuery(
-                con_id=contract.conId,
-                symbol=contract.symbol,
-                sec_type=contract.secType,
-                exchange=contract.exchange,
-                primary_exchange=contract.primaryExchange,
-                currency=contract.currency,
-                local_symbol=contract.localSymbol,
-                trading_class=contract.tradingClass,
-                last_trade_date=contract.lastTradeDateOrContractMonth,
-                strike=contract.strike,
-                right=contract.right,
-                multiplier=contract.multiplier,
-            )
-        )
+        return [i for i in candidates if _fits(i, contract)]
 
     def underlying(self, option: Instrument) -> Instrument | None:
         return self._by_con_id.get(option.under_con_id) if option.under_con_id else None
@@ -236,28 +199,30 @@ class Catalog:
         return hits[:limit]
 
 
-def _fits(i: Instrument, q: ContractQuery) -> bool:
-    if q.sec_type and q.sec_type.upper() != i.sec_type:
+def _fits(i: Instrument, q: Contract) -> bool:
+    if q.secType and q.secType.upper() != i.sec_type:
         return False
     if q.currency and q.currency.upper() != i.currency:
         return False
-    if q.local_symbol and q.local_symbol != i.local_symbol:
+    if q.localSymbol and q.localSymbol != i.local_symbol:
         return False
-    if q.trading_class and q.trading_class != i.trading_class:
+    if q.tradingClass and q.tradingClass != i.trading_class:
         return False
     if q.exchange and not _listed_on(i, q.exchange.upper()):
         return False
     if (
-        q.primary_exchange
+        q.primaryExchange
         and i.primary_exchange
-        and q.primary_exchange.upper()
+        and q.primaryExchange.upper()
         not in {
             i.primary_exchange,
             "ISLAND" if i.primary_exchange == "NASDAQ" else i.primary_exchange,
         }
     ):
         return False
-    if q.last_trade_date and not i.last_trade_date.startswith(q.last_trade_date):
+    if q.lastTradeDateOrContractMonth and not i.last_trade_date.startswith(
+        q.lastTradeDateOrContractMonth
+    ):
         return False
     if q.strike and q.strike != i.strike:
         return False

@@ -181,7 +181,7 @@ class MarketDataDesk:
 
     def resolve(self, session: Client, req_id: int, contract: Contract) -> Instrument | None:
         """The one instrument `contract` names, or error 200 (none, or ambiguous)."""
-        found = self._catalog.find_contract(contract)
+        found = self._catalog.find(contract)
         if len(found) == 1:
             return found[0]
         text = NO_SECURITY_DEFINITION

@@ -7,14 +7,16 @@ import json
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ibguard.errors import ConfigError
-from ibguard.kit.sim.instruments import Catalog, ContractQuery
+from ibguard.kit.sim.instruments import Catalog
 from ibguard.kit.sim.instruments_file import build_catalog, load_file
 from ibguard.kit.sim.instruments_hours import parse_sessions
 from ibguard.kit.sim.instruments_options import monthly_expiries
 from ibguard.kit.sim.market import Market
+from ibguard.kit.sim.messages import Contract
 
 AS_OF = date(2024, 1, 2)
 
@@ -24,8 +26,14 @@ def catalog() -> Catalog:
     return build_catalog(AS_OF)
 
 
+def _query(**fields: Any) -> Contract:
+    """A client's contract: fields it leaves out are empty (match anything), as on the wire."""
+    empty: dict[str, Any] = {"secType": "", "exchange": "", "currency": ""}
+    return Contract(**{**empty, **fields})
+
+
 def _one(catalog: Catalog, **query: object) -> object:
-    found = catalog.find(ContractQuery(**query))  # type: ignore[arg-type]
+    found = catalog.find(_query(**query))
     assert len(found) == 1, found
     return found[0]
 
@@ -43,9 +51,7 @@ def _one(catalog: Catalog, **query: object) -> object:
 def test_stocks_carry_ibs_identifiers(
     catalog: Catalog, symbol: str, con_id: int, primary: str, long_name: str
 ) -> None:
-    stock = catalog.find(
-        ContractQuery(symbol=symbol, sec_type="STK", exchange="SMART", currency="USD")
-    )
+    stock = catalog.find(_query(symbol=symbol, secType="STK", exchange="SMART", currency="USD"))
     assert [(s.con_id, s.primary_exchange, s.long_name) for s in stock] == [
         (con_id, primary, long_name)
     ]
@@ -53,15 +59,15 @@ def test_stocks_carry_ibs_identifiers(
 
 
 def test_a_stock_is_found_by_conid_alone_and_by_its_primary_exchange(catalog: Catalog) -> None:
-    assert _one(catalog, con_id=265598).symbol == "AAPL"  # type: ignore[attr-defined]
+    assert _one(catalog, conId=265598).symbol == "AAPL"  # type: ignore[attr-defined]
     assert _one(catalog, symbol="AAPL", exchange="ISLAND").con_id == 265598  # type: ignore[attr-defined]
-    assert catalog.find(ContractQuery(symbol="AAPL", currency="EUR")) == []
-    assert catalog.find(ContractQuery(symbol="ZZZZ", sec_type="STK")) == []
-    assert catalog.find(ContractQuery(con_id=1)) == []
+    assert catalog.find(_query(symbol="AAPL", currency="EUR")) == []
+    assert catalog.find(_query(symbol="ZZZZ", secType="STK")) == []
+    assert catalog.find(_query(conId=1)) == []
 
 
 def test_the_fx_pair_is_on_idealpro_with_a_half_pip_tick(catalog: Catalog) -> None:
-    eur = _one(catalog, symbol="EUR", sec_type="CASH", exchange="IDEALPRO", currency="USD")
+    eur = _one(catalog, symbol="EUR", secType="CASH", exchange="IDEALPRO", currency="USD")
     assert (eur.con_id, eur.local_symbol, eur.min_tick) == (12087792, "EUR.USD", Decimal("0.00005"))  # type: ignore[attr-defined]
     assert eur.trading_hours(date(2024, 1, 8)).startswith(  # type: ignore[attr-defined]
         "20240107:1715-20240108:1700;20240108:1715-20240109:1700"
@@ -69,31 +75,33 @@ def test_the_fx_pair_is_on_idealpro_with_a_half_pip_tick(catalog: Catalog) -> No
 
 
 def test_futures_match_by_month_or_local_symbol_and_trade_in_chicago(catalog: Catalog) -> None:
-    es = _one(catalog, symbol="ES", sec_type="FUT", exchange="CME", last_trade_date="202403")
+    es = _one(
+        catalog, symbol="ES", secType="FUT", exchange="CME", lastTradeDateOrContractMonth="202403"
+    )
     assert (es.con_id, es.local_symbol, es.multiplier, es.min_tick) == (  # type: ignore[attr-defined]
         533620665,
         "ESH4",
         "50",
         Decimal("0.25"),
     )
-    assert _one(catalog, local_symbol="ESZ5", sec_type="FUT").con_id == 495512563  # type: ignore[attr-defined]
+    assert _one(catalog, localSymbol="ESZ5", secType="FUT").con_id == 495512563  # type: ignore[attr-defined]
     assert es.time_zone_id == "US/Central"  # type: ignore[attr-defined]
     assert es.liquid_hours(date(2024, 1, 8)).startswith("20240108:0830-20240108:1500")  # type: ignore[attr-defined]
-    assert len(catalog.find(ContractQuery(symbol="ES", sec_type="FUT"))) == 9  # ambiguous
+    assert len(catalog.find(_query(symbol="ES", secType="FUT"))) == 9  # ambiguous
 
 
 def test_option_chains_list_monthly_expiries_strikes_and_rights(catalog: Catalog) -> None:
     expiries = monthly_expiries(AS_OF, 4)
     assert expiries == [date(2024, 1, 19), date(2024, 2, 16), date(2024, 3, 15), date(2024, 4, 19)]
     for underlying in ("AAPL", "SPY"):
-        chain = catalog.find(ContractQuery(symbol=underlying, sec_type="OPT"))
+        chain = catalog.find(_query(symbol=underlying, secType="OPT"))
         assert len(chain) == 4 * 21 * 2
         assert {o.last_trade_date for o in chain} == {f"{e:%Y%m%d}" for e in expiries}
     call = _one(
         catalog,
         symbol="AAPL",
-        sec_type="OPT",
-        last_trade_date="20240119",
+        secType="OPT",
+        lastTradeDateOrContractMonth="20240119",
         strike=Decimal(185),
         right="CALL",
     )
@@ -206,7 +214,9 @@ def test_option_quotes_come_from_black_scholes_on_the_underlying(catalog: Catalo
     market = Market(catalog)
     when = datetime(2024, 1, 3, 15, 0, tzinfo=timezone.utc)
     spot = market.quote(catalog.by_con_id(265598), when).mid  # type: ignore[arg-type]
-    chain = catalog.find(ContractQuery(symbol="AAPL", sec_type="OPT", last_trade_date="20240216"))
+    chain = catalog.find(
+        _query(symbol="AAPL", secType="OPT", lastTradeDateOrContractMonth="20240216")
+    )
     calls = sorted((o for o in chain if o.right == "C"), key=lambda o: o.strike)
     prices = [market.quote(o, when).mid for o in calls]
     assert prices == sorted(prices, reverse=True)  # calls cheapen as the strike rises
