@@ -16,6 +16,7 @@ Prints fills/s and the connector's cost relative to the floor. Asserts nothing.
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import struct
 import time
@@ -114,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fills", default="10,500,4000")
     parser.add_argument("--chunk", type=int, default=65536, help="bytes per socket read")
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=9)
     parser.add_argument("--library-max", type=int, default=500, help="skip IB() above this")
     args = parser.parse_args()
     logging.getLogger("ib_async").setLevel(logging.CRITICAL)  # as a production client runs
@@ -124,9 +125,12 @@ def main() -> None:
         reads = _reads(fills, args.chunk)
         best = {"floor": float("inf"), "connector": float("inf"), "IB()": float("inf")}
         for _ in range(args.repeat):
+            gc.collect()  # each side starts with the same clean heap
             best["floor"] = min(best["floor"], _floor(reads))
+            gc.collect()
             best["connector"] = min(best["connector"], _connector(reads, fills))
             if fills <= args.library_max:  # quadratic: 4,000 fills would take minutes
+                gc.collect()
                 best["IB()"] = min(best["IB()"], _library(reads))
         rate = {name: fills / seconds for name, seconds in best.items()}
         ratio = best["connector"] / best["floor"]
