@@ -20,6 +20,7 @@ from ibguard.rules.broker_api import CLIENT_CLASSES
 from ibguard.rules.broker_model import EVENT, PLAIN, BrokerModel
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.scopes import Binding, Scope, absolute_module, collect_scopes, dotted
+from ibguard.rules.traversal import children
 from ibguard.rules.values import ENGINE_OBJECT, PLAIN_DATA, Kind, Role, Value
 
 __all__ = ["ModuleResolver"]
@@ -451,6 +452,7 @@ def _returns_of(function: cst.FunctionDef) -> Iterator[cst.BaseExpression]:
             if node.value is not None:
                 yield node.value
             continue
-        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+        # Statements are never inside expressions: no need to look into them.
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.BaseExpression)):
             continue
-        todo.extend(node.children)
+        todo.extend(children(node))
