@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import libcst as cst
 from ibguard.rules.base import FileContext, Rule, RuleReport
+from ibguard.rules.positions import positions_of
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.resolution import ModuleResolver
 from ibguard.rules.traversal import walk
-from libcst.metadata import PositionProvider
 
 __all__ = ["check_source"]
 
@@ -41,8 +41,8 @@ def check_source(
     found = [(visitor.id, node, message) for visitor in visitors for node, message in visitor.found]
     if not found:
         return []
-    # One position pass, and only for a file with findings (it costs more than the parse).
-    positions = wrapper.resolve(PositionProvider)
+    # Positions only for a file with findings (a full position pass costs more than the parse).
+    positions = positions_of(wrapper, source, [node for _, node, _ in found])
     reports = [
         RuleReport(rule_id, positions[node].start.line, positions[node].start.column + 1, message)
         for rule_id, node, message in found

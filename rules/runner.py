@@ -76,6 +76,9 @@ def check_file(
     except cst.ParserSyntaxError as error:
         message = f"cannot parse: {error.message}; fix the syntax so the rules can check it"
         return [Finding(relative, error.editor_line, error.editor_column, PARSE_ERROR, message)]
+    except cst.CSTValidationError as error:  # the parser built a node libcst then refuses
+        message = f"cannot parse: {error}; fix the syntax so the rules can check it"
+        return [Finding(relative, 1, 1, PARSE_ERROR, message)]
     except (RecursionError, MemoryError):
         message = "nests too deeply to check safely; split the expression or flatten the code"
         return [Finding(relative, 1, 1, NESTED_TOO_DEEP, message)]
@@ -112,6 +115,13 @@ class _Files:
             self._screened[relative] = data if isinstance(data, Finding) else screen(data, relative)
         return self._screened[relative]
 
+    def drop_tree(self, source_file: SourceFile) -> None:
+        """Forget the `ast` tree once the index has it: only the text is needed later, and
+        every tree kept would be memory the forked workers inherit."""
+        screened = self._screened.get(source_file.relative)
+        if isinstance(screened, Screened):
+            self._screened[source_file.relative] = Screened(screened.source, None)
+
 
 def _index(
     settings: Settings, files: Sequence[SourceFile], reads: _Files, cache: FindingsCache
@@ -132,6 +142,7 @@ def _index(
                 module, is_package = source_file.module, source_file.is_package
                 table = reexports.collect_tree(screened.tree, module, is_package)
                 returned = return_types.collect_tree(screened.tree, module, is_package)
+                reads.drop_tree(source_file)
             cache.store_reexports(key, table)
             cache.store_reexports(f"returns:{key}", returned)
         if table:

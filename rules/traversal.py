@@ -14,12 +14,12 @@ still nest exactly as in the tree.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Final
 
 import libcst as cst
 
-__all__ = ["walk"]
+__all__ = ["children", "descendants", "walk"]
 
 Handler = Callable[[cst.CSTNode], object]
 
@@ -94,18 +94,36 @@ def _child_fields(node_type: type, full: bool) -> tuple[str, ...]:
     return found
 
 
+_handler_names: dict[tuple[type, str], tuple[tuple[str, str], ...]] = {}
+
+
+def _names_of(visitor_type: type, prefix: str) -> tuple[tuple[str, str], ...]:
+    """(node type name, method name) of the visit_/leave_ methods `visitor_type` defines."""
+    key = (visitor_type, prefix)
+    found = _handler_names.get(key)
+    if found is None:
+        pairs = []
+        for name in dir(visitor_type):
+            if not name.startswith(prefix) or "_" in name[len(prefix) :]:
+                continue
+            # libcst's visitor bases define a no-op for every node type: only overrides count.
+            if getattr(getattr(visitor_type, name), "__module__", "").startswith("libcst"):
+                continue
+            pairs.append((name[len(prefix) :], name))
+        found = _handler_names[key] = tuple(pairs)
+    return found
+
+
 def _handlers(visitors: Sequence[object], prefix: str) -> dict[str, tuple[Handler, ...]]:
     table: dict[str, list[Handler]] = {}
     for visitor in visitors:
-        for name in dir(type(visitor)):
-            if not name.startswith(prefix) or "_" in name[len(prefix) :]:
-                continue
-            method = getattr(type(visitor), name)
-            # libcst's visitor bases define a no-op for every node type: only overrides count.
-            if getattr(method, "__module__", "").startswith("libcst"):
-                continue
-            table.setdefault(name[len(prefix) :], []).append(getattr(visitor, name))
+        for node_type, method in _names_of(type(visitor), prefix):
+            table.setdefault(node_type, []).append(getattr(visitor, method))
     return {name: tuple(handlers) for name, handlers in table.items()}
+
+
+# Concrete type -> is it a CSTNode (isinstance on libcst's ABC is slow; types are few).
+_is_node: dict[type, bool] = {}
 
 
 def walk(root: cst.CSTNode, visitors: Sequence[object]) -> None:
@@ -118,6 +136,7 @@ def walk(root: cst.CSTNode, visitors: Sequence[object]) -> None:
     enter_of: dict[type, tuple[Handler, ...]] = {}
     leave_of: dict[type, tuple[Handler, ...]] = {}
     node_base = cst.CSTNode
+    is_node = _is_node
     # Entries: a node to enter, or (node,) for a node to leave.
     stack: list[cst.CSTNode | tuple[cst.CSTNode]] = [root]
     pop = stack.pop
@@ -143,9 +162,42 @@ def walk(root: cst.CSTNode, visitors: Sequence[object]) -> None:
         children: list[cst.CSTNode] = []
         for name in names:
             value = getattr(node, name)
-            if isinstance(value, node_base):
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
+                for item in value:
+                    item_type = type(item)
+                    known = is_node.get(item_type)
+                    if known is None:
+                        known = is_node[item_type] = isinstance(item, node_base)
+                    if known:
+                        children.append(item)
+                continue
+            known = is_node.get(value_type)
+            if known is None:
+                known = is_node[value_type] = isinstance(value, node_base)
+            if known:
                 children.append(value)
-            elif type(value) is tuple or type(value) is list:
-                children.extend(item for item in value if isinstance(item, node_base))
         children.reverse()
         stack.extend(children)
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The child nodes of `node` that `walk` visits, in field order, without rebuilding it
+    (libcst's `node.children` rebuilds the node to find them)."""
+    found: list[cst.CSTNode] = []
+    for name in _child_fields(type(node), False):
+        value = getattr(node, name)
+        if isinstance(value, (tuple, list)):
+            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+        elif isinstance(value, cst.CSTNode):
+            found.append(value)
+    return found
+
+
+def descendants(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`root` and every node under it that `walk` visits, depth first."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(children(node))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import gc
 import multiprocessing
 import signal
 import sys
@@ -66,6 +67,9 @@ class TimedOut:
 
 def _serve(connection: Connection, work: Callable[..., object], shared: tuple[object, ...]) -> None:
     faulthandler.disable()  # a crash is reported as the item's outcome, not as a stack dump
+    # What a forked worker inherits is never garbage: keep the collector off it (scanning it
+    # made every worker several times slower and copied the parent's pages).
+    gc.freeze()
     while True:
         try:
             item = connection.recv()

@@ -1,151 +1,258 @@
-"""Benchmark: ibguard's rule runner against Fixit's `fixit lint` API, side by side.
+"""Benchmark: `ibguard check` against Fixit, the bare libcst parse and ruff, side by side.
 
-Run: `python tests/bench/bench_rules_fixit.py [--copies N]` (Fixit must be installed, e.g.
-`pip install fixit`; it is not a dependency of ibguard: without it the bench says so and
-exits 0). Prints times and ratios; asserts nothing (timings depend on the machine).
+Run: `python tests/bench/bench_rules_fixit.py [--lines 5000 50000 200000] [--repeat 3]`.
+Prints a table per corpus size (median seconds, peak RSS of the largest process) and the ratios
+the performance issue asks about; asserts nothing (timings depend on the machine). The sides
+are interleaved (one run of each tool, then the next round), each run a fresh process: cold.
 
-Both tools run in this process, on the same files: a copy of this repository's `engine/` and
-`kit/` (N copies for a bigger corpus) in a temporary folder, all of it engine code. Both run
-one comparable rule, the wall-clock check: ibguard's CLOCK-01 (`EngineReadsWallClock`, which
-resolves names through its own scope pass) and a Fixit rule with the same call list that
-resolves names through libcst's QualifiedNameProvider. The finding counts are printed so a
-reader can see the two did the same work. ibguard runs cold (no cache) in one process and in
-its pool, then warm (content-hash cache, nothing changed); Fixit runs serially and in its own
-process pool (it has no cache).
+Corpus: real code, the `.py` files of packages installed next to ibguard (hypothesis, _pytest,
+pip, ...), copied until the line count is reached, all of it checked as engine code.
+Each tool runs one comparable rule, the wall-clock check: ibguard's CLOCK-01 (with its own
+name resolution), a Fixit rule with the same call list that resolves names through libcst's
+QualifiedNameProvider, and ruff's DTZ rules (datetime without a timezone; ruff has no exact
+equivalent). ibguard runs with its whole rule set too, as `ibguard check` does.
+
+Fixit is not a dependency of ibguard: it pins click < 8.2, which import-linter (>= 8.2) cannot
+share, so the bench installs it into its own virtualenv under the system temp folder on first
+use (`pip install fixit`; needs PyPI) and runs it there. `--no-fixit` leaves it out.
+Also timed: `ibguard --help` against `lint-imports --help` (start-up).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import shutil
+import statistics
+import subprocess
 import sys
+import sysconfig
 import tempfile
-import time
-from collections.abc import Callable, Sequence
+import venv
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from ibguard.rules.discovery import discover
-from ibguard.rules.runner import check_project
-from ibguard.rules.settings import load_settings
-from ibguard.rules.wall_clock import _ALWAYS, _WITHOUT_ARGS, EngineReadsWallClock
+from ibguard.rules.wall_clock import _ALWAYS, _WITHOUT_ARGS
 
-try:
-    import fixit
-    from fixit.ftypes import Options, QualifiedRule
-    from libcst.metadata import QualifiedNameProvider
-except ImportError:  # the bench skips; see main()
-    fixit = None
+SOURCES = ("hypothesis", "_pytest", "pip", "mypy", "libcst", "ib_async", "jsonschema")
+FIXIT_VENV = Path(tempfile.gettempdir()) / "ibguard-bench-fixit-venv"
 
-REPO = Path(__file__).resolve().parents[2]
-RULE = (EngineReadsWallClock,)
+# Runs a command as its child and reports (seconds, peak RSS of the largest descendant in KB).
+_MEASURE = """
+import json, resource, subprocess, sys, time
+start = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps([seconds, peak, code]))
+"""
+_PARSE = """
+import sys
+from pathlib import Path
+import libcst
+for path in Path(sys.argv[1]).rglob("*.py"):
+    libcst.parse_module(path.read_bytes())
+"""
+_FIXIT_RULE = '''
+import fixit
+import libcst as cst
+from libcst.metadata import QualifiedNameProvider
 
-if fixit is not None:
-    import libcst as cst
-
-    class FixitWallClock(fixit.LintRule):  # type: ignore[misc]
-        """CLOCK-01's check as a Fixit rule: the same calls, by qualified name."""
-
-        METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-        MESSAGE = "engine code reads the wall clock"
-        VALID = [fixit.Valid("import time\nstarted = time.monotonic()\n")]
-        INVALID = [fixit.Invalid("import time\nnow = time.time()\n")]
-
-        def visit_Call(self, node: cst.Call) -> None:
-            names = self.get_metadata(QualifiedNameProvider, node.func, set())
-            for name in names:
-                if name.name in _ALWAYS or (name.name in _WITHOUT_ARGS and not node.args):
-                    self.report(node)
-                    return
+ALWAYS = {always!r}
+WITHOUT_ARGS = {without_args!r}
 
 
-def _corpus(folder: Path, copies: int) -> Path:
-    """`copies` copies of engine/ and kit/ under `folder`, with a [tool.ibguard] config."""
-    globs = []
-    for copy in range(copies):
-        package = f"ibguard{copy}"
-        for part in ("engine", "kit"):
-            shutil.copytree(
-                REPO / part,
-                folder / package / part,
-                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
-            )
-            globs.append(f'"{package}/{part}/**/*.py"')
-    (folder / "pyproject.toml").write_text(f"[tool.ibguard]\nengine = [{', '.join(globs)}]\n")
-    return folder
+class FixitWallClock(fixit.LintRule):
+    """CLOCK-01's check as a Fixit rule: the same calls, by qualified name."""
+
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    MESSAGE = "engine code reads the wall clock"
+    VALID = [fixit.Valid("import time\\nstarted = time.monotonic()\\n")]
+    INVALID = [fixit.Invalid("import time\\nnow = time.time()\\n")]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        for name in self.get_metadata(QualifiedNameProvider, node.func, set()):
+            if name.name in ALWAYS or (name.name in WITHOUT_ARGS and not node.args):
+                self.report(node)
+                return
+'''
+_FIXIT_RUN = """
+import sys
+from pathlib import Path
+import fixit
+from fixit.ftypes import Options, QualifiedRule
+sys.path.insert(0, sys.argv[1])
+paths = sorted(Path(sys.argv[2]).rglob("*.py"))
+options = Options(rules=[QualifiedRule("fixit_wall_clock", "FixitWallClock")])
+for result in fixit.fixit_paths(paths, options=options, parallel=sys.argv[3] == "pool"):
+    pass
+"""
 
 
-def _best(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    """The fastest of `repeat` runs (seconds) and the last run's result."""
-    times = []
-    result = None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+def _corpus(folder: Path, lines: int) -> int:
+    """Copy real modules into `folder` until `lines` lines; returns the line count."""
+    site = Path(sysconfig.get_paths()["purelib"])
+    total = 0
+    for package in SOURCES:
+        for path in sorted((site / package).rglob("*.py")):
+            data = path.read_bytes()
+            if b"\0" in data or len(data) > 500_000:
+                continue
+            target = folder / "code" / path.relative_to(site)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            total += data.count(b"\n")
+            if total >= lines:
+                break
+        if total >= lines:
+            break
+    (folder / "pyproject.toml").write_text(
+        '[tool.ibguard]\nengine = ["code/**/*.py"]\ncontracts = false\n'
+    )
+    return total
 
 
-def _fixit(paths: Sequence[Path], *, parallel: bool) -> int:
-    assert fixit is not None
-    # Importable as `bench_rules_fixit` (this folder is on sys.path when run as a script).
-    options = Options(rules=[QualifiedRule("bench_rules_fixit", "FixitWallClock")])
-    results = fixit.fixit_paths(paths, options=options, parallel=parallel)
-    found = 0
-    for result in results:
-        if result.error is not None:
-            raise RuntimeError(f"fixit failed on {result.path}: {result.error[0]!r}")
-        found += result.violation is not None
-    return found
+def _fixit_python(enabled: bool) -> Path | None:
+    if not enabled:
+        return None
+    python = FIXIT_VENV / "bin" / "python"
+    if not python.exists():
+        print(f"installing fixit into {FIXIT_VENV} (first run only)", file=sys.stderr)
+        venv.create(FIXIT_VENV, with_pip=True)
+        install = [str(python), "-m", "pip", "install", "-q", "fixit"]
+        if subprocess.run(install, check=False).returncode != 0:
+            print("cannot install fixit: comparison left out", file=sys.stderr)
+            return None
+    return python
+
+
+def _measure(command: Sequence[str], cwd: Path) -> tuple[float, int]:
+    run = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, peak, _ = json.loads(run.stdout)
+    return seconds, peak
+
+
+def _commands(folder: Path, fixit: Path | None) -> dict[str, list[str]]:
+    ibguard = [sys.executable, "-m", "ibguard.kit.cli", "check", "--no-cache", "--no-contracts"]
+    code = str(folder / "code")
+    commands = {
+        "ibguard check, 1 process": [*ibguard, "--jobs", "1"],
+        "ibguard check, pool": ibguard,
+        "ibguard CLOCK-01 only, 1 process": [
+            sys.executable,
+            "-c",
+            "import sys; from ibguard.rules.runner import check_project;"
+            "from ibguard.rules.settings import load_settings;"
+            "from ibguard.rules.wall_clock import EngineReadsWallClock;"
+            "check_project(load_settings(__import__('pathlib').Path('pyproject.toml')),"
+            " rules=(EngineReadsWallClock,), use_cache=False, jobs=1)",
+        ],
+        "bare libcst parse, 1 process": [sys.executable, "-c", _PARSE, code],
+        "ruff check --select DTZ": [
+            shutil.which("ruff") or "ruff",
+            "check",
+            "--no-cache",
+            "--isolated",
+            "--select",
+            "DTZ",
+            "--exit-zero",
+            "--quiet",
+            code,
+        ],
+    }
+    if fixit is not None:
+        rule_dir = folder / "fixit_rule"
+        rule_dir.mkdir(exist_ok=True)
+        (rule_dir / "fixit_wall_clock.py").write_text(
+            _FIXIT_RULE.format(always=sorted(_ALWAYS), without_args=sorted(_WITHOUT_ARGS))
+        )
+        for mode in ("1 process", "pool"):
+            flag = "pool" if mode == "pool" else "serial"
+            commands[f"fixit lint, {mode}"] = [
+                str(fixit),
+                "-c",
+                _FIXIT_RUN,
+                str(rule_dir),
+                code,
+                flag,
+            ]
+    return commands
+
+
+def _startup(repeat: int, cwd: Path) -> None:
+    rows = {
+        "ibguard --help": ["ibguard", "--help"],
+        "lint-imports --help": ["lint-imports", "--help"],
+    }
+    times: dict[str, list[float]] = {name: [] for name in rows}
+    for _ in range(max(repeat, 5)):
+        for name, command in rows.items():
+            executable = shutil.which(command[0])
+            if executable is None:
+                continue
+            times[name].append(_measure([executable, *command[1:]], cwd)[0])
+    medians = {name: statistics.median(found) for name, found in times.items() if found}
+    print("\nstart-up (median of", max(repeat, 5), "runs):")
+    for name, seconds in medians.items():
+        print(f"  {name:<22} {seconds:6.3f} s")
+    if len(medians) == 2:
+        ratio = medians["ibguard --help"] / medians["lint-imports --help"]
+        print(f"  ibguard --help / lint-imports --help: {ratio:.2f}")
+
+
+def _one_size(lines: int, repeat: int, fixit: Path | None) -> None:
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
+        counted = _corpus(folder, lines)
+        files = sum(1 for _ in (folder / "code").rglob("*.py"))
+        commands = _commands(folder, fixit)
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        peaks: dict[str, int] = dict.fromkeys(commands, 0)
+        for _ in range(repeat):  # interleaved: one run of each side per round
+            for name, command in commands.items():
+                seconds, peak = _measure(command, folder)
+                times[name].append(seconds)
+                peaks[name] = max(peaks[name], peak)
+    medians = {name: statistics.median(found) for name, found in times.items()}
+    print(f"\n{counted:,} lines in {files} files; median of {repeat}, cold (no cache)")
+    for name, seconds in medians.items():
+        print(f"  {name:<34} {seconds:8.2f} s  peak {peaks[name] / 1024:7.0f} MB")
+    parse = medians["bare libcst parse, 1 process"]
+    ours = medians["ibguard check, 1 process"]
+    print("  ratios:")
+    print(f"    ibguard check, 1 process / bare libcst parse: {ours / parse:6.2f}  (goal <= 3)")
+    clock = medians["ibguard CLOCK-01 only, 1 process"]
+    print(f"    ibguard CLOCK-01 only / bare libcst parse:    {clock / parse:6.2f}")
+    for fixit_row, ours_row in (
+        ("fixit lint, 1 process", "ibguard CLOCK-01 only, 1 process"),
+        ("fixit lint, 1 process", "ibguard check, 1 process"),
+        ("fixit lint, pool", "ibguard check, pool"),
+    ):
+        if fixit_row in medians:
+            ratio = medians[fixit_row] / medians[ours_row]
+            print(f"    {fixit_row} / {ours_row}: {ratio:6.2f}  (goal >= 5)")
+    ruff = medians["ruff check --select DTZ"]
+    print(f"    ibguard check, pool / ruff: {medians['ibguard check, pool'] / ruff:6.1f}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--copies", type=int, default=1, help="copies of engine/ and kit/")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best)")
+    parser.add_argument("--lines", type=int, nargs="+", default=[5_000, 50_000, 200_000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median)")
+    parser.add_argument("--no-fixit", action="store_true", help="leave Fixit out")
     args = parser.parse_args(argv)
-    if fixit is None:
-        print("fixit is not installed: comparison skipped (pip install fixit)", file=sys.stderr)
-        return 0
-    sys.path.insert(0, str(Path(__file__).parent))
-
-    with tempfile.TemporaryDirectory() as temporary:
-        root = _corpus(Path(temporary), args.copies)
-        settings = load_settings(root / "pyproject.toml")
-        paths = [f.path for f in discover(settings)]
-        lines = sum(len(p.read_bytes().splitlines()) for p in paths)
-
-        def ibguard(*, jobs: int | None, use_cache: bool) -> int:
-            result = check_project(settings, rules=RULE, jobs=jobs, use_cache=use_cache)
-            return sum(f.rule == "CLOCK-01" for f in result.findings)
-
-        _fixit(paths[:2], parallel=False)  # imports and rule collection, outside the timings
-        ibguard(jobs=1, use_cache=False)
-        rows: list[tuple[str, float, int]] = []
-        for name, action, repeat in (
-            ("ibguard cold, 1 process", lambda: ibguard(jobs=1, use_cache=False), args.repeat),
-            ("ibguard cold, pool", lambda: ibguard(jobs=None, use_cache=False), args.repeat),
-            ("ibguard filling the cache", lambda: ibguard(jobs=None, use_cache=True), 1),
-            ("ibguard warm (cache)", lambda: ibguard(jobs=None, use_cache=True), args.repeat),
-            ("fixit lint, 1 process", lambda: _fixit(paths, parallel=False), args.repeat),
-            ("fixit lint, pool", lambda: _fixit(paths, parallel=True), args.repeat),
-        ):
-            seconds, found = _best(action, repeat)
-            rows.append((name, seconds, found))
-
-    print(f"{len(paths)} files, {lines} lines; one rule (CLOCK-01); best of {args.repeat}")
-    for name, seconds, found in rows:
-        print(f"  {name:<26} {seconds * 1000:9.1f} ms  {found:4d} findings")
-    timings = {name: seconds for name, seconds, _ in rows}
-    print("ratios (fixit time / ibguard time; > 1: ibguard is faster):")
-    for fixit_row, ibguard_row in (
-        ("fixit lint, 1 process", "ibguard cold, 1 process"),
-        ("fixit lint, pool", "ibguard cold, pool"),
-        ("fixit lint, 1 process", "ibguard warm (cache)"),
-        ("fixit lint, pool", "ibguard warm (cache)"),
-    ):
-        ratio = timings[fixit_row] / timings[ibguard_row]
-        print(f"  {fixit_row} / {ibguard_row}: {ratio:6.2f}")
+    fixit = _fixit_python(not args.no_fixit)
+    print(f"cpus: {os.cpu_count()}; load average: {os.getloadavg()[0]:.1f}")
+    _startup(args.repeat, Path.cwd())
+    for lines in args.lines:
+        _one_size(lines, args.repeat, fixit)
     return 0
 
 
