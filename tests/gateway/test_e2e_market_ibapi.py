@@ -169,3 +169,34 @@ def test_an_order_for_an_unknown_contract_is_error_200() -> None:
         app.until(lambda: bool(app.of("error", order_id)))
         assert app.of("error", order_id)[0][1] == 200
         assert gateway.call(broker.orders) == ()
+
+
+def test_delayed_data_option_greeks_and_live_history_updates() -> None:
+    with session() as (app, broker, gateway):
+        gateway.call(broker.advance, 3600)
+        app.reqMarketDataType(3)
+        app.reqMktData(20, _stock(), "", True, False, [])
+        app.until(lambda: bool(app.of("tickSnapshotEnd", 20)))
+        assert app.of("marketDataType", 20) == [(20, 3)]
+        delayed = {a[1] for a in app.of("tickPrice", 20)}
+        assert {66, 67, 68} <= delayed  # IB's delayed bid, ask, last
+        app.reqMarketDataType(1)
+        option = Contract()
+        option.symbol, option.secType, option.exchange, option.currency = (
+            "AAPL", "OPT", "SMART", "USD",
+        )  # fmt: skip
+        option.lastTradeDateOrContractMonth, option.strike, option.right = "20240216", 185, "C"
+        app.reqMktData(21, option, "", True, False, [])
+        app.until(lambda: bool(app.of("tickSnapshotEnd", 21)))
+        model = [a for a in app.of("tickOptionComputation", 21) if a[1] == 13]
+        (_, _, _, iv, delta, price, _, gamma, _, _, under) = model[0]
+        assert (iv, 0 < delta < 1, price > 0, gamma > 0) == (0.26, True, True, True)
+        assert under == float(gateway.call(_quote, broker).mid)
+        app.reqHistoricalData(22, _stock(), "", "1800 S", "1 min", "TRADES", 0, 1, True, [])
+        app.until(lambda: bool(app.of("historicalDataEnd", 22)))
+        for _ in range(3):
+            gateway.call(broker.advance, 30)
+        app.until(lambda: len(app.of("historicalDataUpdate", 22)) >= 2)
+        bar = app.of("historicalDataUpdate", 22)[-1][1]
+        assert bar.low <= bar.close <= bar.high
+        app.cancelHistoricalData(22)
