@@ -24,9 +24,10 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, time
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
@@ -35,7 +36,7 @@ from typing import Any, Final
 from ibguard.errors import ConfigError, UsageError
 from ibguard.kit.sim.instruments import Catalog, Instrument
 from ibguard.kit.sim.instruments_hours import parse_sessions
-from ibguard.kit.sim.instruments_options import OptionChainSpec, option_chain
+from ibguard.kit.sim.instruments_options import OptionChainSpec, monthly_expiries, option_chain
 from ibguard.kit.sim.prices import DEFAULT_ANCHOR, PriceParams, PricePath
 
 __all__ = ["BUILTIN_FILE", "InstrumentFile", "build_catalog", "load_file", "parse_file"]
@@ -288,6 +289,40 @@ def _load(path: Path, mtime_ns: int, size: int) -> InstrumentFile:
     return parse_file(doc, source=str(path))
 
 
+def _later_quarters(catalog: Catalog, as_of: date) -> list[Instrument]:
+    """Quarterly futures after the last listed one, up to a year past `as_of`, so a catalog
+    dated later than its file still has a front month. Their conIds are synthetic (7xx,xxx,xxx
+    from a CRC of symbol and expiry): IB's are not derivable."""
+    last: dict[str, Instrument] = {}
+    for i in catalog:
+        if i.sec_type != "FUT":
+            continue
+        known = last.get(i.symbol)
+        if known is None or i.last_trade_date > known.last_trade_date:
+            last[i.symbol] = i
+    out = []
+    horizon = as_of + timedelta(days=366)
+    for template in last.values():
+        expiry = datetime.strptime(template.last_trade_date, "%Y%m%d").date()  # noqa: DTZ007
+        while True:
+            expiry = next(e for e in monthly_expiries(expiry, 3) if e.month % 3 == 0)
+            if expiry > horizon:
+                break
+            ymd = f"{expiry:%Y%m%d}"
+            code = f"{template.symbol}{_MONTH_CODES[expiry.month - 1]}{expiry.year % 10}"
+            con_id = 700_000_000 + zlib.crc32(f"{template.symbol}:{ymd}".encode()) % 100_000_000
+            out.append(
+                replace(
+                    template,
+                    con_id=con_id,
+                    local_symbol=code,
+                    last_trade_date=ymd,
+                    contract_month=ymd[:6],
+                )
+            )
+    return out
+
+
 def build_catalog(
     as_of: date, *, files: tuple[Path, ...] = (), anchor: datetime = DEFAULT_ANCHOR
 ) -> Catalog:
@@ -299,6 +334,7 @@ def build_catalog(
         loaded = load_file(source)
         catalog.extend(loaded.instruments)
         chains += loaded.chains
+    catalog.extend(_later_quarters(catalog, as_of))
     for spec in chains:
         underlying = [i for i in catalog.by_symbol(spec.underlying) if i.sec_type == "STK"]
         if not underlying:

@@ -225,3 +225,14 @@ def test_option_quotes_come_from_black_scholes_on_the_underlying(catalog: Catalo
     analytics = market.option_analytics(calls[10], when)
     assert 0 < analytics.greeks.delta < 1
     assert analytics.underlying_price == spot
+
+
+def test_a_catalog_dated_after_the_listed_futures_still_has_quarterly_contracts() -> None:
+    later = build_catalog(date(2026, 12, 4))
+    es = _one(
+        later, symbol="ES", secType="FUT", exchange="CME", lastTradeDateOrContractMonth="202612"
+    )
+    assert (es.local_symbol, es.last_trade_date, es.multiplier) == ("ESZ6", "20261218", "50")  # type: ignore[attr-defined]
+    assert es.con_id not in {i.con_id for i in build_catalog(AS_OF)}  # type: ignore[attr-defined]
+    months = sorted(i.last_trade_date[:6] for i in later if i.sec_type == "FUT")
+    assert months[-1] == "202709"  # a year ahead, quarterly
