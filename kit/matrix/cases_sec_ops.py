@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from ibguard.kit.matrix.casebook import implements
 from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID, StageMaker
-from ibguard.kit.matrix.subject import HEALTH, HEALTH_HTTP, LOG_FILES, HealthView, Subject
+from ibguard.kit.matrix.subject import FLATTEN, HEALTH, HEALTH_HTTP, LOG_FILES, HealthView, Subject
 
 __all__: list[str] = []
 
@@ -49,6 +49,54 @@ def manual_orders_on_the_algo_session(make: StageMaker) -> None:
         "fills must be left out",
     )
     stage.expect(not stage.subject.halted, "foreign orders on other clientIds halted the engine")
+    stage.expect_code("FOREIGN_ORDER")
+
+
+@implements("SEC-03", FLATTEN)
+def cancel_all_spares_foreign_orders(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o0", limit=None)  # a position for the flatten to close
+    stage.submit("o1")  # and a working order of ours
+    broker = stage.broker
+    foreign = {
+        "the manual TWS order": broker.inject_order(
+            client_id=0,
+            symbol="AAPL",
+            action="BUY",
+            quantity=Decimal(200),
+            lmt_price=Decimal("97.00"),
+            broadcast=True,
+        ),
+        "the other system's order": broker.inject_order(
+            client_id=12,
+            symbol="MSFT",
+            action="SELL",
+            quantity=Decimal(50),
+            lmt_price=Decimal("420.00"),
+            order_ref="other-system:x1",
+            broadcast=True,
+        ),
+    }
+    stage.advance(1)
+    mark = broker.requests.mark()
+    stage.subject.flatten("end of day")
+    stage.advance(5, step=1)
+    sent = [r.request for r in broker.requests.after_seq(mark)]
+    stage.expect(
+        "reqGlobalCancel" not in sent,
+        "the engine sent reqGlobalCancel: it cancels every order on the account, the "
+        "operator's manual hedges and other systems' orders too",
+    )
+    for label, order in foreign.items():
+        stage.expect(
+            order.is_live, f"{label} (permId {order.perm_id}) was cancelled by the flatten"
+        )
+    ours = stage.broker_order("o1")
+    cancels = [r for r in broker.requests.cancels() if r.seq > mark]
+    stage.expect(
+        any(r.order_id == ours.order_id for r in cancels) and not ours.is_live,
+        "the flatten left the engine's own working order o1 live: it must cancel its own orders",
+    )
     stage.expect_code("FOREIGN_ORDER")
 
 

@@ -33,6 +33,7 @@ class Case:
     code: str  # the log code the case expects ("" when none; "rule finding" for BOUNDARY)
     cost: str
     variants: tuple[str, ...] = ()  # each played as its own test: "LIFE-03[short]"
+    seed: bool = True  # one of the seed's 30 (CASES.md); later cases are not
 
     def __post_init__(self) -> None:
         match = _ID.match(self.id)
@@ -54,7 +55,7 @@ class Case:
         return tuple(c.strip() for c in self.code.split(",") if c.strip().isupper())
 
 
-def _c(*fields: str, variants: tuple[str, ...] = ()) -> Case:
+def _c(*fields: str, variants: tuple[str, ...] = (), seed: bool = True) -> Case:
     id, name, trigger, expected, code, cost = fields
     return Case(
         id=id,
@@ -64,6 +65,7 @@ def _c(*fields: str, variants: tuple[str, ...] = ()) -> Case:
         code=code,
         cost=cost,
         variants=variants,
+        seed=seed,
     )
 
 
@@ -270,6 +272,17 @@ CASES: Final[tuple[Case, ...]] = (
         "wrong account trading",
     ),
     _c(
+        "SEC-03",
+        "Cancel-all must not touch foreign orders",
+        "EOD flatten while a manual TWS order (clientId 0) and another system's order work on "
+        "the same account.",
+        "The engine cancels its own orders one at a time (cancelOrder under its clientId) and "
+        "never sends reqGlobalCancel; at the broker the foreign orders still work afterwards.",
+        "FOREIGN_ORDER",
+        "the operator's manual hedges and other systems' orders wiped",
+        seed=False,
+    ),
+    _c(
         "OPS-01",
         "Log rotation",
         "Log volume past the size cap; day boundary.",
@@ -326,7 +339,7 @@ _BY_ID: Final = {c.id: c for c in CASES}
 if len(_BY_ID) != len(CASES):
     raise InternalError("the case catalog must hold unique ids")
 
-SEED_30: Final = tuple(c.id for c in CASES[:30])
+SEED_30: Final = tuple(c.id for c in CASES if c.seed)
 """The seed's catalog (CASES.md): the set a team pins to keep its gate as it was."""
 DEFAULT_CASE_SET: Final = "all"
 CASE_SETS: Final[dict[str, tuple[str, ...]]] = {

@@ -30,7 +30,8 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "retries-rejected-orders": {"FAIL-01", "FAIL-02", "FAIL-03"},
     "cached-open-orders": {"FAIL-04"},
     "ignores-what-if": {"FAIL-07"},
-    "every-order-is-ours": {"SEC-01"},
+    "every-order-is-ours": {"SEC-01", "SEC-03"},  # its flatten cancels them as its own
+    "flattens-with-global-cancel": {"SEC-03"},
     "ignores-account": {"SEC-02"},
     "stocks-may-go-negative": {"EDGE-01"},
     "ignores-contract-changes": {"EDGE-02"},

@@ -9,6 +9,8 @@ def test_unique_cases_in_every_category_and_the_seed_set_kept() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
     assert {c.category for c in CASES} == set(CATEGORIES)
     assert len(CASE_SETS["seed-30"]) == 30  # the seed's catalog, pinned by teams
+    assert "EDGE-04" in CASE_SETS["seed-30"]
+    assert "SEC-03" not in CASE_SETS["seed-30"]  # added later: only in "all"
     assert CASE_SETS["all"] == tuple(c.id for c in CASES)
 
 

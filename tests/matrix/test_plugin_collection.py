@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from ibguard.kit.cli import main
-from ibguard.kit.matrix.catalog import variant_ids
+from ibguard.kit.matrix.catalog import CASE_SETS, variant_ids
 
 PYPROJECT = """
 [tool.ibguard]
@@ -70,3 +70,12 @@ def test_matrix_command_ignores_the_projects_tests_and_conftest(
     data = json.loads(capsys.readouterr().out)
     assert [(d["id"], d["result"]) for d in data] == [("LIFE-06", "pass")]
     assert sorted(os.listdir(tmp_path)) == ["conftest.py", "pytest.ini", "test_broken.py"]
+
+
+def test_a_pinned_case_set_keeps_later_cases_out_of_the_gate(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", pyproject=PYPROJECT + 'cases = "seed-30"\n')
+    result = pytester.runpytest("--collect-only", "-q", "-p", "no:cacheprovider")
+    items = [line for line in result.outlines if line.startswith("ibguard-matrix::")]
+    assert items == [f"ibguard-matrix::{t}" for t in variant_ids(CASE_SETS["seed-30"])]
+    assert not [item for item in items if "SEC-03" in item]
+    assert len(items) < len(variant_ids())  # upgrading added cases; the pinned gate has none

@@ -267,6 +267,24 @@ class CodesWithoutFields(ReferenceSubject):
         return [{"code": record["code"]} for record in super().log_records()]
 
 
+class FlattensWithGlobalCancel(ReferenceSubject):
+    """Clears the book before a flatten with one reqGlobalCancel (as ib_async's
+    `reqGlobalCancel()` invites) instead of cancelling its own orders one by one: every
+    order on the account goes, the operator's and other systems' too."""
+
+    def flatten(self, reason: str) -> None:
+        connector = self._connector
+        assert connector is not None  # in-process: the port is the simulated broker's
+        broker = connector.broker
+
+        def cancel_everything() -> None:
+            for order in broker.live_orders():
+                broker.desk.cancel_order(order, "Global Cancel")
+
+        broker.handle_request(connector._session, "reqGlobalCancel", cancel_everything)  # type: ignore[arg-type]  # a live session: the subject is started
+        super().flatten(reason)
+
+
 BROKEN: dict[str, Callable[[], ReferenceSubject]] = {
     "trusts-host-clock": _with_port(TrustsHostClock),
     "stamps-fills-locally": _with_port(StampsFillsLocally),
@@ -284,6 +302,7 @@ BROKEN: dict[str, Callable[[], ReferenceSubject]] = {
     "ignores-contract-changes": _with_port(IgnoresContractChanges),
     "no-order-id-wrap": _with_port(NoOrderIdWrap),
     "codes-without-fields": CodesWithoutFields,
+    "flattens-with-global-cancel": FlattensWithGlobalCancel,
     # configuration bugs: the rule exists but is switched off
     "no-stale-timer": functools.partial(ReferenceSubject, stale_after=timedelta(days=7)),
     "stocks-may-go-negative": functools.partial(
