@@ -81,7 +81,7 @@ class EngineBypassesConnector(Rule):
     attributes and return values annotated with broker types, unannotated project functions
     by what they return (`return IB()`), attributes and methods inherited from base classes
     in any project module (`ib: ClassVar[IB]` on a base), the client layer (`ib.client`),
-    unannotated parameters by what this module's calls pass (`Algo(ib)`,
+    unannotated parameters by what the project's calls pass (`Strategy(ib)` in `main.py`,
     `Thread(target=run_loop, args=(ib,))`), unannotated functions of this module by what
     they return, and script-style imports (`from connection import initiate` naming
     `market/connection/initiate.py`). When a receiver cannot be resolved, a distinctive IB
@@ -101,10 +101,10 @@ class EngineBypassesConnector(Rule):
         "x.placeOrder()` next to the team's own `placeOrder`), or when the method is not a "
         "distinctive IB name (`def f(x): x.disconnect()`); broker classes passed as values "
         "other than to `partial`; broker objects hidden in the project's own containers "
-        "(`self.clients[0]`, `contract_dict[kind](...)`); parameters only another module "
-        "passes a broker object to; what a function of another module returns when it has "
-        "no annotation and its `return` is not a call, a name assigned from a call, or "
-        "`self.x`; "
+        "(`self.clients[0]`, `contract_dict[kind](...)`); arguments another module passes "
+        "that are not built there by a call (`Strategy(make().ib)`); what a function of "
+        "another module returns when it has no annotation and its `return` is not a call, "
+        "a name assigned from a call, or `self.x`; "
         "values the broker library leaves untyped (ibapi's `EClient` methods, `util.df`): "
         "only distinctive client methods on them count; methods of broker data "
         "(`trade.isDone()`, `ticker.marketPrice()`) are treated as data; "
@@ -593,6 +593,25 @@ class EngineBypassesConnector(Rule):
             2,
             1,
             count=5,
+        ),
+        Invalid(
+            """
+            class Strategy:
+                def __init__(self, broker) -> None:
+                    self.broker = broker  # app.main passes an IB
+                def exposure(self) -> list:
+                    return self.broker.positions()
+            """,
+            5,
+            16,
+            project={
+                "app.main": (
+                    "from ib_async import IB\n"
+                    "from app.engine.strategy import Strategy\n"
+                    "ib = IB()\n"
+                    "Strategy(ib)\n"
+                )
+            },
         ),
     )
 

@@ -67,6 +67,16 @@ class ProjectIndex:
         """The type of attribute `name` declared or assigned on project class `class_name`."""
         return self._fact(f"{class_name}.{name}", "attr:")
 
+    def argument_type(self, callee: str, position: int, keyword: str) -> str | None:
+        """What a call somewhere in the project passes to `callee` at `position` (or as
+        `keyword`): a type or `call:Q`."""
+        found = self._fact(f"{callee}#{position}", "arg:") if position >= 0 else None
+        return found or self._fact(f"{callee}#{keyword}", "arg:")
+
+    def is_class(self, qualname: str) -> bool:
+        """Is `qualname` a class the project defines (in any module)?"""
+        return self._lookup(qualname, "class:") is not None
+
     def bases(self, class_name: str) -> tuple[str, ...]:
         """The base classes of project class `class_name`, qualified."""
         found = self._lookup(class_name, "bases:")

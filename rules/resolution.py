@@ -232,7 +232,10 @@ class ModuleResolver:
         if func.kind is Kind.SYMBOL and self.is_broker(func):
             return self._broker_result(func)
         if func.kind is Kind.SYMBOL:
-            func = self._project_function(func.qualname, depth) or func
+            returned = self._project_function(func.qualname, depth)
+            if returned is None and not func.qualname.rsplit(".", 1)[-1][:1].isupper():
+                return None  # a function whose result cannot be told, not a class
+            func = returned or func
         if func.kind in (Kind.SYMBOL, Kind.RETURNS):
             return Value(Kind.INSTANCE, func.qualname)
         if func.kind is Kind.INSTANCE and self.is_broker(func):
@@ -392,21 +395,42 @@ class ModuleResolver:
         return Value(kind, types.qualname)
 
     def _argument(self, binding: Binding) -> Value | None:
-        """What this module's calls pass for a parameter (broker if any call passes one)."""
+        """What the project's calls pass for a parameter (broker if any call passes one)."""
         passed = []
         for site in self._scopes.calls.get(binding.callee, []):
             if 0 <= binding.position < len(site.args):
                 passed.append(site.args[binding.position])
             elif binding.keyword in site.keywords:
                 passed.append(site.keywords[binding.keyword])
-        found = self._best(self.value_of(expression) for expression in passed)
-        return found if found is not None and found.kind is Kind.INSTANCE else None
+        values = [self.value_of(expression) for expression in passed]
+        if binding.qualname:  # what other modules' calls pass (`Strategy(account, ib)`)
+            elsewhere = self.index.argument_type(
+                binding.qualname, binding.position, binding.keyword
+            )
+            if elsewhere is not None:
+                values.append(self._typed(elsewhere))
+        return self._evidence(self._best(iter(values)))
+
+    def _evidence(self, found: Value | None) -> Value | None:
+        """Inferred bindings (call-site arguments, returns of unannotated functions) only add
+        what resolution can follow - broker values, engine state, instances of the project's
+        classes - so a guess about anything else never hides a name the rules would
+        otherwise judge by what it says."""
+        if found is None or found.kind is not Kind.INSTANCE:
+            return None
+        name = found.qualname
+        if self.is_broker(found) or self.is_state(found) or name.startswith(LIST):
+            return found
+        known = name in self._scopes.classes or self.index.is_class(name)
+        return found if known else None
 
     def _returned(self, function: cst.FunctionDef, *, call: bool) -> Value | None:
         """An unannotated function of this module, by what its `return` statements give: a
         RETURNS (a property: the INSTANCE it reads as)."""
-        found = self._best(self.value_of(expression) for expression in _returns_of(function))
-        if found is None or found.kind is not Kind.INSTANCE:
+        found = self._evidence(
+            self._best(self.value_of(expression) for expression in _returns_of(function))
+        )
+        if found is None:
             return None
         return Value(Kind.RETURNS, found.qualname) if call else found
 

@@ -8,9 +8,13 @@ each fact by qualified name, in one flat table of strings:
 - `"attr:app.engine.Strategy.ib": "ib_async.IB"`: a class attribute, from a class-level
   annotation (`ib: ClassVar[IB]`), `self.ib: IB`, `self.ib = IB()` (`call:`), or
   `self.ib = ib` where the parameter `ib` is annotated.
-- `"bases:app.engine.Strategy": "app.base.Base,ibapi.client.EClient"`: the base classes.
+- `"bases:app.engine.Strategy": "app.base.Base,ibapi.client.EClient"`: the base classes;
+  `"class:app.engine.Strategy": "Strategy"` for every class.
 - `"defines:placeOrder": "app.orders.Book.placeOrder"`: the project defines a function or
   method with a distinctive IB client name (so `x.placeOrder()` may be the team's own).
+- `"arg:app.engine.Strategy#1": "call:ib_async.IB"`: a call in this module passes, at that
+  position (or keyword), what calling `ib_async.IB` gives (`Strategy(account, ib)` after
+  `ib = IB()`); for a class, the position counts the arguments of `__init__` after `self`.
 Names are qualified through the module's top-level imports, classes and functions; Optional,
 Union, `X | None`, ClassVar and string annotations are seen through; anything else (`list[X]`,
 unknown names) is left out. Properties count as attributes: they are read, not called.
@@ -60,6 +64,7 @@ def collect_tree(tree: ast.Module, module_name: str, is_package: bool) -> dict[s
     }
     reader = _Reader(imports, classes, module_name, _module_calls(tree.body))
     reader.read(tree.body, module_name, in_class=False)
+    reader.arguments(tree)
     return reader.found
 
 
@@ -123,7 +128,43 @@ class _Reader:
                 elif not _is_property(statement):
                     self.found[qualname] = returned
 
+    def arguments(self, tree: ast.Module) -> None:
+        """What calls pass to the project's functions and classes: `Strategy(account, ib)`
+        after `ib = IB()` records `arg:app.Strategy#1` -> `call:ib_async.IB`."""
+        scopes: list[list[ast.stmt]] = [tree.body]
+        scopes += [
+            node.body
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+        ]
+        for body in scopes:
+            statements = list(_own_statements(body))
+            assigned = {**self.module_calls, **_module_calls(statements)}
+            seen: set[int] = set()
+            for statement in statements:
+                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    continue
+                for node in ast.walk(statement):
+                    if isinstance(node, ast.Call) and id(node) not in seen:
+                        seen.add(id(node))
+                        self._call_arguments(node, assigned)
+
+    def _call_arguments(self, call: ast.Call, assigned: Mapping[str, ast.expr]) -> None:
+        callee = self.type_of(call.func)
+        if callee is None:
+            return
+        passed = [(str(i), a) for i, a in enumerate(call.args) if not isinstance(a, ast.Starred)]
+        passed += [(k.arg, k.value) for k in call.keywords if k.arg is not None]
+        for where, expression in passed:
+            value = expression
+            if isinstance(value, ast.Name):
+                value = assigned.get(value.id, value)
+            kind = self.built(value)
+            if kind is not None:
+                self.found.setdefault(f"arg:{callee}#{where}", kind)
+
     def _class(self, node: ast.ClassDef, qualname: str) -> None:
+        self.found[f"class:{qualname}"] = node.name
         bases = [b for b in (self.type_of(base) for base in node.bases) if b is not None]
         if bases:
             self.found[f"bases:{qualname}"] = ",".join(bases)

@@ -43,6 +43,7 @@ class Binding:
     callee: str = ""
     position: int = -1
     keyword: str = ""
+    qualname: str = ""  # the callee's qualified name, for calls in other modules
 
 
 @dataclass(eq=False, slots=True)
@@ -198,11 +199,14 @@ class _ScopeBuilder(cst.CSTVisitor):
         in_class = self._scope.is_class and bool(self._class_stack)
         # Unannotated parameters of plain functions and of __init__ take what this module's
         # calls pass (`Algo(ib, ...)`, `Thread(target=run_loop, args=(app,))`).
-        callee = ""
+        callee = qualname = ""
         if not in_class:
             callee = node.name.value
+            if self._scope is self.found.module:
+                qualname = f"{self.module_name}.{callee}" if self.module_name else callee
         elif node.name.value == "__init__":
-            callee = self._class_stack[-1][0].rsplit(".", 1)[-1]
+            qualname = self._class_stack[-1][0]
+            callee = qualname.rsplit(".", 1)[-1]
         scope = Scope(parent=self._scope)
         params = [*node.params.posonly_params, *node.params.params]
         self_name: str | None = None
@@ -232,6 +236,7 @@ class _ScopeBuilder(cst.CSTVisitor):
                             callee=callee,
                             position=position,
                             keyword=param.name.value,
+                            qualname=qualname,
                         ),
                     )
         self._self_names.append(self_name)

@@ -32,6 +32,10 @@ SOURCE = textwrap.dedent(
         def client(self):
             return self.session
         def placeOrder(self, order) -> None: ...
+
+    def main(account):
+        ib = IB()
+        return Runner(ib), connect_to_IB(host="127.0.0.1")
     """
 )
 
@@ -59,3 +63,9 @@ def test_bases_and_the_projects_own_distinctive_methods_are_recorded() -> None:
     assert found["bases:app.engine.run.Runner"] == "app.base.Base"
     assert found["defines:placeOrder"] == "app.engine.run.Runner.placeOrder"
     assert "defines:client" not in found  # only distinctive IB client names are recorded
+
+
+def test_what_calls_pass_is_recorded_by_position_and_keyword() -> None:
+    found = facts()
+    assert found["arg:app.engine.run.Runner#0"] == "call:ib_insync.IB"
+    assert "arg:app.engine.run.connect_to_IB#host" not in found  # a str, not built by a call
