@@ -95,6 +95,10 @@ class JsonLineFormatter(logging.Formatter):
     """
 
     def format(self, record: logging.LogRecord) -> str:
+        line = _simple_line(record)
+        return line if line is not None else self._general_line(record)
+
+    def _general_line(self, record: logging.LogRecord) -> str:
         code = getattr(record, "code", None)
         payload: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
@@ -116,6 +120,55 @@ class JsonLineFormatter(logging.Formatter):
             return _JSON.encode(payload)
         except (TypeError, ValueError):  # e.g. a dict with tuple keys, or a cycle
             return json.dumps({key: str(value) for key, value in payload.items()})
+
+
+_QUOTE: Final = json.encoder.encode_basestring  # json's own string quoting (non-ASCII kept)
+
+
+def _simple_line(record: logging.LogRecord) -> str | None:
+    """The same line as the general path would write, built directly when every value is
+    a str, int, bool, None or Decimal (most decision records); None otherwise."""
+    if record.exc_info or record.stack_info:
+        return None
+    code = getattr(record, "code", None)
+    if isinstance(code, Enum):
+        code = code.value
+    if (code is not None and type(code) is not str) or not (
+        type(record.name) is str and type(record.levelname) is str
+    ):
+        return None
+    quote = _QUOTE
+    parts = [
+        '{"time": "',
+        datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+        '", "level": ',
+        quote(record.levelname),
+        ', "logger": ',
+        quote(record.name),
+        ', "code": ',
+        "null" if code is None else quote(code),
+        ', "message": ',
+        quote(record.getMessage()),
+    ]
+    for key, value in record.__dict__.items():
+        if key in _SKIPPED:
+            continue
+        kind = type(value)
+        if kind is str:
+            text = quote(value)
+        elif kind is Decimal:
+            text = quote(str(value))
+        elif kind is int:
+            text = int.__repr__(value)
+        elif kind is bool:
+            text = "true" if value else "false"
+        elif value is None:
+            text = "null"
+        else:
+            return None  # enums, floats, dates, containers: the general path
+        parts += (", ", quote(key), ": ", text)
+    parts.append("}")
+    return "".join(parts)
 
 
 class RotatingJsonFileHandler(logging.Handler):

@@ -385,3 +385,22 @@ def test_lean_records_skip_the_caller_frame_inside_and_restore_it_after():
     assert (inside.pathname, inside.threadName) == ("(unknown file)", None)  # no stack walk
     assert after.pathname == __file__
     assert after.threadName is not None
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {},
+        {"code": LogCode.FILL_APPLIED, "oms_id": "o1", "shares": Decimal("1.50"), "n": 3},
+        {"code": "PLAIN", "flag": True, "off": False, "none": None, "text": 'a "q" \\ é \n'},
+        {"code": LogCode.ALERT, "when": datetime(2026, 1, 2, tzinfo=timezone.utc)},  # general
+        {"ratio": 0.5, "ids": (1, 2)},  # floats and containers: the general path
+    ],
+)
+def test_the_quick_line_is_exactly_the_general_line(extra: dict[str, object]):
+    record = logging.makeLogRecord({"msg": "m %s", "args": ("é",), "levelno": 20, **extra})
+    record.levelname = "INFO"
+    formatter = JsonLineFormatter()
+    line = formatter.format(record)
+    assert line == formatter._general_line(record)
+    assert json.loads(line)["message"] == "m é"
