@@ -22,7 +22,7 @@ from ibguard.kit.gateway.dispatch import serve_request
 from ibguard.kit.gateway.errors import PeerProtocolError, RequestRefused
 from ibguard.kit.gateway.frame_cache import FrameCache
 from ibguard.kit.gateway.framing import NEED_DATA, ClientHello, Frame, FrameReader, encode
-from ibguard.kit.gateway.handshake import negotiate_version, server_hello
+from ibguard.kit.gateway.handshake import UnservableVersions, negotiate_version, server_hello
 from ibguard.kit.gateway.inbound import StartApi
 from ibguard.kit.gateway.logcodes import GatewayLogCode
 from ibguard.kit.gateway.registry import decode_request, encode_message
@@ -135,7 +135,23 @@ class Connection:
 
     def _handshake(self, hello: ClientHello) -> None:
         low, high = self._versions
-        self.server_version = negotiate_version(hello, min_version=low, max_version=high)
+        try:
+            self.server_version = negotiate_version(hello, min_version=low, max_version=high)
+        except UnservableVersions as refused:
+            # as TWS: the handshake completes, then the error says why, then the socket closes
+            self.server_version = refused.reply_version
+            self._write_frame(encode(server_hello(self.server_version, self._now())))
+            self._send(
+                encode_message(
+                    Error(reqId=-1, errorCode=refused.code, errorString=refused.text),
+                    self.server_version,
+                )
+            )
+            self._log(
+                GatewayLogCode.PEER_PROTOCOL_ERROR, "closing: %s", refused, level=logging.WARNING
+            )
+            self.close(f"versions not served: {refused}")
+            return
         self._write_frame(encode(server_hello(self.server_version, self._now())))
         self.messages_out += 1
         self._log(GatewayLogCode.SESSION_OPENED, "server version %s", self.server_version)

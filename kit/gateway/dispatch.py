@@ -5,8 +5,8 @@ Each handler is registered for its request type with `registry.serves`. SimBroke
 orders, snapshots, ids, time, contract details and the account (reqAccountUpdates /
 reqAccountUpdatesMulti / reqAccountSummary); the gateway answers what the sim has no request
 for (reqManagedAccts, reqGlobalCancel), still through `SimBroker.handle_request` so pacing and
-the request log see every request. A request without a handler is logged and ignored, as TWS
-ignores what it does not serve.
+the request log see every request. A request without a handler is answered with ibguard's
+documented error and logged at WARNING with its name (`unserved`).
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo
 from ibguard.kit.gateway import inbound as req
 from ibguard.kit.gateway.logcodes import GatewayLogCode
 from ibguard.kit.gateway.registry import Reply, TwsRequest, handler_for, serves
+from ibguard.kit.gateway.unserved import UNSERVED_CODE, describe, refusal_text
 from ibguard.kit.sim.broker import SimBroker
-from ibguard.kit.sim.messages import Contract, ManagedAccounts
+from ibguard.kit.sim.messages import Contract, Error, ManagedAccounts
 from ibguard.kit.sim.session import ApiSession
 
 __all__ = ["Reply", "serve_request"]
@@ -168,20 +169,38 @@ def _cancel_multi(
 def serve_request(
     request: TwsRequest, session: ApiSession, broker: SimBroker, reply: Reply
 ) -> None:
-    """Act on one request of a started session. A second startApi and unknown message ids
-    are logged and ignored."""
+    """Act on one request of a started session. A second startApi is ignored, as TWS does;
+    a request the gateway does not serve is answered with ibguard's documented error for its
+    request id and logged at WARNING with its name (`unserved`)."""
     handler = handler_for(request)
     if handler is not None:
         handler(request, session, broker, reply)
         return
-    msg_id = request.msg_id if isinstance(request, req.UnknownRequest) else 71
-    log.info(
-        "ignored request %s from clientId %s",
-        type(request).__name__ if msg_id == 71 else f"id {msg_id}",
+    if not isinstance(request, req.UnknownRequest):
+        log.info(
+            "ignored request %s from clientId %s",
+            type(request).__name__,
+            session.client_id,
+            extra={"code": GatewayLogCode.UNKNOWN_REQUEST, "client_id": session.client_id},
+        )
+        return
+    unserved = describe(request.msg_id, request.fields)
+    log.warning(
+        "not served: %s (message id %s) from clientId %s",
+        unserved.name,
+        unserved.msg_id,
         session.client_id,
         extra={
             "code": GatewayLogCode.UNKNOWN_REQUEST,
             "client_id": session.client_id,
-            "msg_id": msg_id,
+            "msg_id": unserved.msg_id,
+            "request": unserved.name,
         },
     )
+    if not unserved.answered:
+        broker.handle_request(session, unserved.name, lambda: None)
+        return
+    error = Error(
+        reqId=unserved.req_id, errorCode=UNSERVED_CODE, errorString=refusal_text(unserved)
+    )
+    broker.handle_request(session, unserved.name, lambda: reply(error))

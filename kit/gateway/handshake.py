@@ -14,11 +14,37 @@ from ibguard.errors import UsageError
 from ibguard.kit.gateway.errors import PeerProtocolError
 from ibguard.kit.gateway.framing import ClientHello
 
-__all__ = ["MAX_SERVER_VERSION", "MIN_SERVER_VERSION", "negotiate_version", "server_hello"]
+__all__ = [
+    "MAX_SERVER_VERSION",
+    "MIN_SERVER_VERSION",
+    "UnservableVersions",
+    "negotiate_version",
+    "server_hello",
+]
 
 # The range every encoder here is proven against (ib_async 157..178, ib_insync 157..176).
 MIN_SERVER_VERSION: Final = 157
 MAX_SERVER_VERSION: Final = 178
+
+
+class UnservableVersions(PeerProtocolError):
+    """The client's version range and the gateway's do not overlap. TWS still completes the
+    handshake (with the version nearest the client's range) and then says why, with the error
+    a real TWS sends: 503 when the client needs a newer TWS, 357 when the client is too old."""
+
+    def __init__(self, hello: ClientHello, low: int, high: int) -> None:
+        super().__init__(
+            f"client wants versions {hello.min_version}..{hello.max_version}, "
+            f"gateway speaks {low}..{high}"
+        )
+        if hello.min_version > high:
+            self.reply_version = high
+            self.code = 503
+            self.text = "The TWS is out of date and must be upgraded."
+        else:
+            self.reply_version = low
+            self.code = 357
+            self.text = "Your client version is out of date."
 
 
 def negotiate_version(
@@ -35,10 +61,7 @@ def negotiate_version(
         )
     version = min(hello.max_version, max_version)
     if version < max(hello.min_version, min_version):
-        raise PeerProtocolError(
-            f"client wants versions {hello.min_version}..{hello.max_version}, "
-            f"gateway speaks {min_version}..{max_version}"
-        )
+        raise UnservableVersions(hello, min_version, max_version)
     return version
 
 

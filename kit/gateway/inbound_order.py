@@ -146,8 +146,13 @@ def read_place_order(cur: FieldCursor, server_version: int) -> PlaceOrder:
     if server_version < 177:
         cur.skip("faProfile")
     model_code = cur.read_str("modelCode")
-    # shortSaleSlot .. overridePercentageConstraints, volatility, volatilityType
-    cur.skip("shortSaleSlot..volatilityType", 21)
+    # shortSaleSlot, designatedLocation, exemptCode, ocaType, rule80A, settlingFirm,
+    # allOrNone, minQty, percentOffset; the two attributes TWS no longer accepts; then
+    # nbboPriceCap .. overridePercentageConstraints, volatility, volatilityType
+    cur.skip("shortSaleSlot..percentOffset", 9)
+    e_trade_only = cur.read_bool("eTradeOnly")
+    firm_quote_only = cur.read_bool("firmQuoteOnly")
+    cur.skip("nbboPriceCap..volatilityType", 10)
     delta_neutral_order_type = cur.read_str("deltaNeutralOrderType")
     cur.skip("deltaNeutralAuxPrice")
     if delta_neutral_order_type:
@@ -211,6 +216,8 @@ def read_place_order(cur: FieldCursor, server_version: int) -> PlaceOrder:
         cashQty=cash_qty,
         modelCode=model_code,
         whatIf=what_if,
+        eTradeOnly=e_trade_only,
+        firmQuoteOnly=firm_quote_only,
     )
     return PlaceOrder(
         order_id=order_id,

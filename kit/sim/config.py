@@ -52,6 +52,9 @@ class BrokerConfig:
     market_prices: bool = False
     # a stock symbol the catalog does not know: listed on first use, or error 200 (TWS)
     create_unknown_contracts: bool = True
+    # TWS prints execution and completed-order times in the zone it runs in (its login
+    # setting), as "YYYYMMDD HH:MM:SS US/Eastern"
+    tws_time_zone: str = "US/Eastern"
 
 
 @dataclass(slots=True, kw_only=True)

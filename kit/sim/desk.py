@@ -14,12 +14,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from ibguard.errors import UsageError
 from ibguard.kit.sim.book import BookedExecution, Ledger, SimOrder
 from ibguard.kit.sim.clock import VirtualClock
 from ibguard.kit.sim.config import BrokerConfig, BrokerState
-from ibguard.kit.sim.contracts import ContractBook, HaltMode
+from ibguard.kit.sim.contracts import ContractBook, HaltMode, Listing
 from ibguard.kit.sim.delivery import Client, Delivery
 from ibguard.kit.sim.ids import MAX_ORDER_ID, IdAllocator, bump_exec_correction
 from ibguard.kit.sim.messages import (
@@ -33,6 +34,7 @@ from ibguard.kit.sim.messages import (
     Order,
     OrderState,
 )
+from ibguard.kit.sim.order_checks import check_modify, check_new_order
 from ibguard.kit.sim.script import FillPlan, LateFillOnCancel, RefuseCancel, RejectOrder, Script
 
 __all__ = ["OrderDesk"]
@@ -64,6 +66,7 @@ class OrderDesk:
         self._ledger = ledger
         self._script = script
         self._delivery = delivery
+        self._zone = ZoneInfo(config.tws_time_zone)  # TWS's zone for execution times
 
     # --- placeOrder ---------------------------------------------------------------------
 
@@ -83,13 +86,23 @@ class OrderDesk:
         if self._ids.is_used_today(cid, order_id):
             live = self._ledger.live_order(cid, order_id)
             if live is not None:  # TWS: placeOrder again with a live order's id modifies it
-                self._modify(live, order)
+                self._modify(session, live, order)
+                return
+            done = self._ledger.latest_order(cid, order_id)
+            if done is not None and done.status == "Filled":
+                self._error(session, order_id, 104, "Can't modify a filled order.")
                 return
             self._error(session, order_id, 103, f"Duplicate order id {order_id}")
             return
         listing = self._contracts.lookup(contract)
         if listing is None:
             self._error(session, order_id, 200, NO_SECURITY)
+            return
+        refusal = check_new_order(
+            order, sec_type=listing.contract.secType, min_tick=_min_tick(listing)
+        )
+        if refusal is not None:  # refused before booking: nothing stored, nothing live
+            self._error(session, order_id, refusal.code, refusal.text)
             return
         account = order.account or self._state.accounts[0]
         if account not in self._state.accounts:
@@ -137,9 +150,16 @@ class OrderDesk:
         else:
             self._match(sim)
 
-    def _modify(self, sim: SimOrder, order: Order) -> None:
-        """A new price, quantity, type or TIF for a live order: announced like TWS
-        (openOrder, orderStatus), then matched at the new terms."""
+    def _modify(self, session: Client, sim: SimOrder, order: Order) -> None:
+        """A new price, quantity, type or TIF for a live order: checked as TWS does
+        (`order_checks.check_modify`; a refusal leaves the order as it was), announced like
+        TWS (openOrder, orderStatus), then matched at the new terms."""
+        listing = self._contracts.by_con_id(sim.contract.conId)
+        min_tick = _min_tick(listing) if listing is not None else _DEFAULT_TICK
+        refusal = check_modify(sim, order, min_tick=min_tick)
+        if refusal is not None:
+            self._error(session, sim.order_id, refusal.code, refusal.text)
+            return
         sim.lmt_price = order.lmtPrice
         sim.quantity = order.totalQuantity
         sim.order_type = order.orderType or sim.order_type
@@ -216,7 +236,7 @@ class OrderDesk:
                 sim.complete("Filled", self._clock.broker_now())
         execution = Execution(
             execId=self._ids.new_exec_id(),
-            time=time or self._clock.broker_now(),
+            time=(time or self._clock.broker_now()).astimezone(self._zone),
             acctNumber=sim.account,
             exchange="ISLAND",
             side="BOT" if sim.action == "BUY" else "SLD",
@@ -428,3 +448,10 @@ class OrderDesk:
 
     def _error(self, session: Client, req_id: int, code: int, text: str) -> None:
         self._delivery.post(session, Error(reqId=req_id, errorCode=code, errorString=text))
+
+
+_DEFAULT_TICK = Decimal("0.01")
+
+
+def _min_tick(listing: Listing) -> Decimal:
+    return listing.instrument.min_tick if listing.instrument is not None else _DEFAULT_TICK

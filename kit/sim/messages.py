@@ -123,6 +123,8 @@ class Order:
     cashQty: Decimal | None = None
     modelCode: str = ""
     whatIf: bool = False
+    eTradeOnly: bool = False  # refused by TWS since 983 (error 10268)
+    firmQuoteOnly: bool = False  # refused by TWS since 983 (error 10269)
     filledQuantity: Decimal | None = None  # completedOrder only
     parentPermId: int = 0  # completedOrder only
 

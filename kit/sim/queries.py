@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from ibguard.kit.sim.account import Valuer, summary_tags
-from ibguard.kit.sim.book import Ledger
+from ibguard.kit.sim.book import Ledger, SimOrder
 from ibguard.kit.sim.clock import VirtualClock
 from ibguard.kit.sim.config import BrokerConfig, BrokerState
 from ibguard.kit.sim.contracts import ContractBook
@@ -41,6 +42,7 @@ from ibguard.kit.sim.messages import (
     NextValidId,
     OpenOrder,
     OpenOrderEnd,
+    OrderState,
     Position,
     PositionEnd,
 )
@@ -71,6 +73,7 @@ class Queries:
         self._ledger = ledger
         self._valuer = valuer
         self._delivery = delivery
+        self._zone = ZoneInfo(config.tws_time_zone)
 
     def open_orders(self, session: Client, *, all_clients: bool) -> None:
         cid = session.client_id
@@ -107,9 +110,18 @@ class Queries:
             order = replace(sim.to_order(), orderId=0, clientId=0)  # not on the wire
             self._delivery.post(
                 session,
-                CompletedOrder(contract=sim.contract, order=order, orderState=sim.to_state()),
+                CompletedOrder(
+                    contract=sim.contract, order=order, orderState=self._state_in_zone(sim)
+                ),
             )
         self._delivery.post(session, CompletedOrdersEnd())
+
+    def _state_in_zone(self, sim: SimOrder) -> OrderState:
+        """completedTime as TWS prints it: in TWS's own time zone."""
+        state = sim.to_state()
+        if state.completedTime is None:
+            return state
+        return replace(state, completedTime=state.completedTime.astimezone(self._zone))
 
     def executions(
         self,

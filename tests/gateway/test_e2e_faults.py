@@ -91,7 +91,7 @@ def test_rate_limit_answers_error_100(client: str) -> None:
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_reused_order_id_after_restart_is_refused_with_103(client: str) -> None:
+def test_reused_id_of_a_filled_order_after_restart_is_refused_with_104(client: str) -> None:
     async def scenario() -> None:
         async with rig(client) as r:
             first = r.ib.placeOrder(r.stock(), r.lib.MarketOrder("BUY", 1))
@@ -102,8 +102,10 @@ def test_reused_order_id_after_restart_is_refused_with_103(client: str) -> None:
             await r.ib.connectAsync("127.0.0.1", r.gateway.port, CLIENT_ID, timeout=3)
             # nextValidId said the old id; the clients spend ids on startup requests and
             # ib_insync refuses to re-place a done trade, so send the reused id directly
+            # TWS takes it for a modify of the filled order: "Can't modify a filled order."
             r.ib.client.placeOrder(first.order.orderId, r.stock(), r.lib.MarketOrder("BUY", 1))
-            await r.until(lambda: (first.order.orderId, 103) in r.errors)
+            await r.until(lambda: (first.order.orderId, 104) in r.errors)
+            assert len(r.broker.orders()) == 1
 
     run(scenario)
 

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from ibguard.kit.gateway.errors import PeerProtocolError
+from ibguard.kit.gateway.framing import Frame, FrameReader
 from ibguard.kit.gateway.logcodes import GatewayLogCode
 from ibguard.kit.gateway.message_ids import Out
 from ibguard.kit.gateway.registry import decode_request
@@ -188,3 +189,30 @@ def test_executions_with_an_empty_filter_are_the_clients_own_unless_it_is_the_ma
     seen = run(scenario)
     assert {cid: len(execs) for cid, execs in seen.items()} == {1: 1, 2: 1, 9: 2}
     assert broker.position("AAPL") == Decimal(-1)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "reply", "code"),
+    [(179, 200, "178", "503"), (100, 150, "157", "357")],
+    ids=["client-needs-newer-tws", "client-too-old"],
+)
+def test_a_version_range_the_gateway_cannot_serve_gets_tws_error_then_close(
+    low: int, high: int, reply: str, code: str
+) -> None:
+    async def scenario() -> list[tuple[str, ...]]:
+        async with gateway() as gw:
+            reader, writer = await asyncio.open_connection("127.0.0.1", gw.port)
+            payload = f"v{low}..{high}".encode()
+            writer.write(b"API\0" + len(payload).to_bytes(4, "big") + payload)
+            data = await reader.read()  # until the server closes
+            writer.close()
+            frames = FrameReader(expect_hello=False)
+            frames.feed(data)
+            out = []
+            while isinstance(message := frames.next_message(), Frame):
+                out.append(message.fields)
+            return out
+
+    hello, error = run(scenario)
+    assert hello[0] == reply
+    assert (error[0], error[2], error[3]) == ("4", "-1", code)

@@ -94,8 +94,8 @@ def test_malformed_frame_closes_only_that_session_with_a_log_code(
 
 @pytest.mark.parametrize(
     "opening",
-    [b"GET / HTTP/1.1\r\n\r\n", b"API\0\x00\x00\x00\x04v1..", b"API\0\x00\x00\x00\x07v10..20"],
-    ids=["not-api", "bad-range", "too-old"],
+    [b"GET / HTTP/1.1\r\n\r\n", b"API\0\x00\x00\x00\x04v1.."],
+    ids=["not-api", "bad-range"],  # a valid range the gateway cannot serve: test_hostile_peers
 )
 def test_bad_handshakes_are_closed(opening: bytes, caplog: pytest.LogCaptureFixture) -> None:
     async def scenario() -> None:
@@ -120,23 +120,34 @@ def test_request_before_start_api_is_a_peer_error() -> None:
     run(scenario)
 
 
-def test_unknown_requests_are_logged_and_ignored(caplog: pytest.LogCaptureFixture) -> None:
-    async def scenario() -> tuple[str, ...]:
+def test_unserved_requests_are_answered_with_an_error_and_logged_at_warning_by_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> list[tuple[str, ...]]:
         async with gateway() as gw:
             client = await RawClient.open(gw.port)
             await client.start(3)
-            client.send("24", "1")  # reqScannerParameters: not served
+            client.send("24", "1")  # reqScannerParameters: not served, no request id
+            client.send("92", "17", "DU1234567", "")  # reqPnL 17: not served
+            client.send("93", "17")  # cancelPnL: nothing to answer
             client.send("49", "1")
-            (now,) = await client.until(Out.CURRENT_TIME)
+            frames = await client.until(Out.CURRENT_TIME)
             client.close()
-            return now
+            return frames
 
     with caplog.at_level(logging.INFO, logger="ibguard.kit.gateway"):
-        assert run(scenario)[0] == "49"
+        frames = run(scenario)
+    errors = [(f[2], f[3]) for f in frames if f[0] == "4"]
+    assert errors == [("-1", "321"), ("17", "321")]
+    assert frames[-1][0] == "49"  # the session goes on
     unknown = [
         r for r in caplog.records if getattr(r, "code", None) is GatewayLogCode.UNKNOWN_REQUEST
     ]
-    assert [getattr(r, "msg_id", None) for r in unknown] == [24]
+    assert [(r.levelno, getattr(r, "request", None)) for r in unknown] == [
+        (logging.WARNING, "reqScannerParameters"),
+        (logging.WARNING, "reqPnL"),
+        (logging.WARNING, "cancelPnL"),
+    ]
 
 
 def test_client_closing_its_socket_ends_the_broker_session() -> None:

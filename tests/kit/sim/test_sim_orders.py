@@ -117,12 +117,22 @@ def test_cancel_of_unknown_order_answers_10147(broker: SimBroker, rec: Recorder)
     assert rec.errors() == [10147]
 
 
-def test_reusing_a_finished_orders_id_the_same_day_is_error_103(
-    broker: SimBroker, rec: Recorder
-) -> None:
+def test_placing_a_filled_orders_id_again_is_error_104(broker: SimBroker, rec: Recorder) -> None:
     s = broker.connect(7, rec)
     s.place_order(1, stock(), market("BUY", 1))  # fills at once: the id is done, not live
     s.place_order(1, stock(), limit("BUY", 1, "1"))
+    assert rec.errors() == [104]  # Can't modify a filled order
+    assert len(broker.orders()) == 1
+
+
+def test_reusing_a_cancelled_orders_id_the_same_day_is_error_103(
+    broker: SimBroker, rec: Recorder
+) -> None:
+    s = broker.connect(7, rec)
+    s.place_order(1, stock(), limit("BUY", 1, "1"))
+    s.cancel_order(1)
+    rec.clear()
+    s.place_order(1, stock(), limit("BUY", 1, "2"))
     assert rec.errors() == [103]
     assert len(broker.orders()) == 1
 
