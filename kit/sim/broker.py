@@ -282,10 +282,13 @@ class SimBroker:
 
     def halt(self, symbol: str, mode: HaltMode = HaltMode.REJECT) -> None:
         self.contracts.halt(symbol, mode)
+        self.market_data.publish()  # subscribers tick halted now
+        self.flush()
 
     def resume(self, symbol: str) -> None:
         self.contracts.resume(symbol)
         self.desk.match_resting(symbol)
+        self.market_data.publish()
         self.flush()
 
     def rename_contract(

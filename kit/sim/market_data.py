@@ -212,12 +212,13 @@ class MarketDataDesk:
         if stream.kind == "bars":
             self._send_bars(stream, now)
             return
-        if self._halted(stream.instrument):
-            if stream.sent.get(_HALTED) != 1:
-                stream.sent[_HALTED] = 1
-                self._post(
-                    stream, TickGeneric(reqId=stream.req_id, tickType=_HALTED, value=Decimal(1))
-                )
+        halted = 1 if self._halted(stream.instrument) else 0
+        if stream.sent.get(_HALTED, 0) != halted:  # halted 1, and 0 again when it resumes
+            stream.sent[_HALTED] = halted
+            self._post(
+                stream, TickGeneric(reqId=stream.req_id, tickType=_HALTED, value=Decimal(halted))
+            )
+        if halted:
             return
         if stream.kind == "mkt":
             self._send_quote_ticks(stream, now - DELAY if stream.delayed else now)

@@ -195,7 +195,7 @@ def test_option_quotes_carry_black_scholes_analytics_on_the_underlying(client: s
 
 
 @pytest.mark.parametrize("client", CLIENTS)
-def test_a_halted_instrument_ticks_halted(client: str) -> None:
+def test_a_halted_instrument_ticks_halted_until_it_resumes(client: str) -> None:
     async def scenario() -> None:
         async with rig(client, _paper()) as r:
             contract = await _aapl(r)
@@ -203,6 +203,8 @@ def test_a_halted_instrument_ticks_halted(client: str) -> None:
             ticker = r.ib.reqMktData(contract)
             await r.until(lambda: ticker.halted == 1)
             assert math.isnan(ticker.bid)
+            r.broker.resume("AAPL")  # subscribers hear it at once
+            await r.until(lambda: ticker.halted == 0 and not math.isnan(ticker.bid))
 
     run(scenario)
 
