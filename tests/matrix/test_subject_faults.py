@@ -4,10 +4,14 @@ hangs in; a subject that raises fails in a few lines naming the method and where
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
 from ibguard.kit.cli import main
+from ibguard.kit.matrix.drivers import InProcessDriver
+from ibguard.kit.matrix.reference import make_subject
+from ibguard.kit.matrix.runner import play
 
 SUBJECTS = "tests.matrix.broken_engines.misbehaving_subjects"
 
@@ -61,3 +65,16 @@ def test_raising_subject_shows_a_short_failure_in_pytest(pytester: pytest.Pytest
             "  at *misbehaving_subjects.py:* in _validate",
         ]
     )
+
+
+def test_an_outer_alarm_timer_survives_the_case_deadline() -> None:
+    """pytest-timeout's signal method arms the same timer: the case gives it back."""
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: None)
+    signal.setitimer(signal.ITIMER_REAL, 300)
+    try:
+        play("LIFE-06", make_subject, InProcessDriver, timeout=60)
+        left, _ = signal.getitimer(signal.ITIMER_REAL)
+        assert 200 < left <= 300
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
