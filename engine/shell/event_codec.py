@@ -9,8 +9,9 @@ not fit its type's shape exactly is `JournalCorrupt`. Rows of format 1 (an objec
 value, from earlier versions) still decode.
 
 Encoding is on the service's per-event path, so each event class gets an encoder built
-once from its type hints: one generated function that reads each field and converts it
-in place (the way `dataclasses` generates `__init__`), instead of inspecting every value.
+once from its type hints: one generated function that reads each field and writes its
+JSON text in place (the way `dataclasses` generates `__init__`), instead of inspecting
+every value and handing a tree to the json module.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ from ibguard.errors import InternalError
 __all__ = ["FORMAT_VERSION", "MAX_EXPONENT", "JournalCorrupt", "decode_event", "encode_event"]
 
 FORMAT_VERSION: Final = 2
-_JSON: Final = json.JSONEncoder(separators=(",", ":"))  # one encoder, not one per row
+_JSON: Final = json.JSONEncoder(separators=(",", ":"))
+_QUOTE: Final = json.encoder.encode_basestring_ascii  # json's own string quoting
 _PLAIN: Final = (str, int, bool)
 Decoder = Callable[[object], object]
 
@@ -56,45 +58,59 @@ def _optional(hint: Any) -> Any | None:
 
 
 def _expression(hint: Any, value: str, names: dict[str, object], depth: int = 0) -> str:
-    """Python source that turns `value` (of type `hint`) into its JSON shape."""
-    if hint in _PLAIN:
-        return value
-    if hint is Decimal:
-        return f"str({value})"
-    if hint is datetime:
-        return f"{value}.isoformat()"
+    """Python source that turns `value` (of type `hint`) into its JSON text."""
+    if hint is str:
+        return f"_quote({value})"
+    if hint is int:
+        return f"_int({value})"
+    if hint is bool:
+        return f'("true" if {value} else "false")'
+    if hint is Decimal or hint is datetime:  # their text never needs escaping
+        text = f"str({value})" if hint is Decimal else f"{value}.isoformat()"
+        return f"('\"' + {text} + '\"')"
     if isinstance(hint, type) and issubclass(hint, Enum):
-        return f"{value}.value"
+        if all(type(member.value) is str for member in hint):
+            return f"_quote({value}.value)"
+        return f"_JSON.encode({value}.value)"
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         names[f"_fields_of_{hint.__name__}"] = _fields_encoder(hint)
         return f"_fields_of_{hint.__name__}({value})"
     inner = _optional(hint)
     if inner is not None:
-        return f"(None if {value} is None else {_expression(inner, value, names, depth)})"
+        return f'("null" if {value} is None else {_expression(inner, value, names, depth)})'
     args = typing.get_args(hint)
     if typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis:
         item = f"_item{depth}"
-        return f"[{_expression(args[0], item, names, depth + 1)} for {item} in {value}]"
+        each = _expression(args[0], item, names, depth + 1)
+        return f'("[" + ",".join([{each} for {item} in {value}]) + "]")'
     if typing.get_origin(hint) is tuple and Ellipsis not in args:
         parts = [_expression(a, f"{value}[{n}]", names, depth) for n, a in enumerate(args)]
-        return f"[{', '.join(parts)}]"
-    raise InternalError(f"no journal shape for {hint!r}")  # a new field type: teach it here
+        return f'("[" + ",".join(({", ".join(parts)},)) + "]")'
+    raise TypeError(f"no journal shape for {hint!r}")  # a new field type: teach it here
 
 
-def _generate(cls: type[Any], prefix: str) -> Callable[[Any], list[object]]:
-    names: dict[str, object] = {}
+def _int(value: int) -> str:
+    if type(value) is not int:  # a bool (or worse) where the type says int
+        raise JournalCorrupt(f"not an int: {value!r}")
+    return int.__repr__(value)
+
+
+def _generate(cls: type[Any], prefix: str) -> Callable[[Any], str]:
+    names: dict[str, object] = {"_quote": _QUOTE, "_int": _int, "_JSON": _JSON}
     hints = typing.get_type_hints(cls)
     parts = [_expression(hints[f.name], f"event.{f.name}", names) for f in dataclasses.fields(cls)]
-    source = f"def encode(event):\n    return [{prefix}{', '.join(parts)}]\n"
-    exec(source, names)
-    encode: Callable[[Any], list[object]] = names["encode"]  # type: ignore[assignment]  # exec'd
+    source = f"def encode(event):\n    return '[{prefix}' + ','.join(({', '.join(parts)},)) + ']'\n"
+    if not parts:
+        source = f"def encode(event):\n    return '[{prefix.rstrip(',')}]'\n"
+    exec(source, names)  # our own source, built from the class's type hints
+    encode: Callable[[Any], str] = names["encode"]  # type: ignore[assignment]  # exec'd above
     return encode
 
 
-_FIELDS_ENCODERS: dict[type[Any], Callable[[Any], list[object]]] = {}
+_FIELDS_ENCODERS: dict[type[Any], Callable[[Any], str]] = {}
 
 
-def _fields_encoder(cls: type[Any]) -> Callable[[Any], list[object]]:
+def _fields_encoder(cls: type[Any]) -> Callable[[Any], str]:
     encoder = _FIELDS_ENCODERS.get(cls)
     if encoder is None:
         encoder = _FIELDS_ENCODERS[cls] = _generate(cls, "")
@@ -102,7 +118,7 @@ def _fields_encoder(cls: type[Any]) -> Callable[[Any], list[object]]:
 
 
 _ROW_ENCODERS: Final = {
-    cls: _generate(cls, f"{FORMAT_VERSION}, {cls.__name__!r}, ") for cls in EVENT_TYPES
+    cls: _generate(cls, f'{FORMAT_VERSION},"{cls.__name__}",') for cls in EVENT_TYPES
 }
 
 
@@ -110,7 +126,7 @@ def encode_event(event: Event) -> str:
     encoder = _ROW_ENCODERS.get(type(event))
     if encoder is None:
         raise JournalCorrupt(f"not an engine event: {type(event).__name__}")
-    return _JSON.encode(encoder(event))
+    return encoder(event)
 
 
 # --- decoding ------------------------------------------------------------------------------

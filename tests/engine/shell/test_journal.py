@@ -237,3 +237,21 @@ def test_the_pump_writes_each_event_before_the_engine_handles_it(tmp_path: Path)
     kinds = [type(e).__name__ for e in journal.events()]
     assert kinds[:3] == ["NextValidId", "ManagedAccounts", "ConnectionRestored"]
     assert "PositionsSnapshot" in kinds
+
+
+def test_text_of_any_kind_and_absent_values_round_trip() -> None:
+    for event in (
+        BrokerError(req_id=-1, code=2104, message='é "quoted" \\ back\nslash \x00 ☃'),
+        CommissionReport(exec_id="e", commission=Decimal("-0.00"), realized_pnl=None),
+        ManagedAccounts(accounts=()),
+        WhatIfResult(request_id=1, margin_ok=True, extra=(("k", "v é"),)),
+    ):
+        row = encode_event(event)
+        assert row.isascii()
+        assert json.loads(row)[1] == type(event).__name__
+        assert decode_event(row) == event
+    commission = decode_event(
+        encode_event(CommissionReport(exec_id="e", commission=Decimal("-0.00")))
+    )
+    assert isinstance(commission, CommissionReport)
+    assert str(commission.commission) == "-0.00"  # digits and sign kept
