@@ -32,6 +32,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "ignores-what-if": {"FAIL-07"},
     "every-order-is-ours": {"SEC-01", "SEC-03"},  # its flatten cancels them as its own
     "flattens-with-global-cancel": {"SEC-03"},
+    "assumes-unanswered-orders-dead": {"CONN-01[lost]"},
     "ignores-account": {"SEC-02"},
     "stocks-may-go-negative": {"EDGE-01"},
     "ignores-contract-changes": {"EDGE-02"},

@@ -16,6 +16,7 @@ from ibguard.engine.config import ORDER_ID_MAX
 from ibguard.engine.events import (
     BrokerError,
     BrokerEvent,
+    CompletedOrdersSnapshot,
     ConnectionRestored,
     ContractDetails,
     ExecutionReport,
@@ -267,6 +268,46 @@ class CodesWithoutFields(ReferenceSubject):
         return [{"code": record["code"]} for record in super().log_records()]
 
 
+class AssumesUnansweredOrdersDead(FilteringPort):
+    """After a reconnect, takes an order the broker has no record of (placed, never
+    answered) for cancelled, instead of leaving it NEW for the strategy to decide."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.placed: dict[str, PlaceOrder] = {}
+        self.known: set[str] = set()
+        self.answered: set[int] = set()  # order ids the broker said anything about
+
+    def send(self, command: Command) -> None:
+        if isinstance(command, PlaceOrder):
+            self.placed[command.order_ref] = command
+        super().send(command)
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, ConnectionRestored):
+            self.known = set()
+        if isinstance(event, OrderStatusReport | OpenOrderReport):
+            self.answered.add(event.order_id)
+        if isinstance(event, OpenOrdersSnapshot | CompletedOrdersSnapshot):
+            self.known |= {order.order_ref for order in event.orders}
+        if not isinstance(event, CompletedOrdersSnapshot):
+            return [event]
+        presumed_dead = [
+            OrderStatusReport(
+                order_id=placed.order_id,
+                client_id=CLIENT_ID,
+                perm_id=0,
+                status="Cancelled",
+                filled=Decimal(0),
+                remaining=placed.request.quantity,
+                avg_fill_price=Decimal(0),
+            )
+            for ref, placed in self.placed.items()
+            if ref not in self.known and placed.order_id not in self.answered
+        ]
+        return [event, *presumed_dead]
+
+
 class FlattensWithGlobalCancel(ReferenceSubject):
     """Clears the book before a flatten with one reqGlobalCancel (as ib_async's
     `reqGlobalCancel()` invites) instead of cancelling its own orders one by one: every
@@ -303,6 +344,7 @@ BROKEN: dict[str, Callable[[], ReferenceSubject]] = {
     "no-order-id-wrap": _with_port(NoOrderIdWrap),
     "codes-without-fields": CodesWithoutFields,
     "flattens-with-global-cancel": FlattensWithGlobalCancel,
+    "assumes-unanswered-orders-dead": _with_port(AssumesUnansweredOrdersDead),
     # configuration bugs: the rule exists but is switched off
     "no-stale-timer": functools.partial(ReferenceSubject, stale_after=timedelta(days=7)),
     "stocks-may-go-negative": functools.partial(
