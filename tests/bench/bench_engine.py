@@ -343,7 +343,11 @@ def main(argv: list[str] | None = None) -> None:
             )
     for kind in ("fill", "status"):
         growth = results[100_000][kind] / results[1_000][kind]
-        print(f"  {kind} at 100k / at 1k open orders: {growth:.2f}x")
+        peer = results[100_000][f"dict_{kind}"] / results[1_000][f"dict_{kind}"]
+        print(
+            f"  {kind} at 100k / at 1k open orders: engine {growth:.2f}x, dict book {peer:.2f}x"
+            " (what the memory hierarchy alone costs)"
+        )
     engine_bytes, dict_bytes = bytes_per_order(20_000)
     print("memory per open order (20,000 orders, tracemalloc):")
     print(
