@@ -113,6 +113,8 @@ class Engine:
         self._outbox = Outbox(config, self._desk, self._log)
         self._guard = Guard(config, self._book, self._session, self._outbox, self._log)
         self._time = Timekeeper(config, self._log)
+        self._fill_fast = self._book.fill_fast  # bound once: called per event
+        self._status_fast = self._book.status_fast
         self._handlers: dict[type[Any], Callable[[Any], list[Command]]] = {
             SubmitOrder: self._on_submit,
             RequestCancel: self._on_cancel,
@@ -145,10 +147,15 @@ class Engine:
         cls = type(event)
         # the common broker facts first: a fill or a status of an order known by its permId
         # (nothing to send after them unless a flatten runs or commands wait for the rate)
-        if cls is ExecutionReport:
+        if cls is OrderStatusReport:
+            if self._status_fast(event):  # type: ignore[arg-type]  # exact type, checked by `is` (faster than isinstance)
+                if self._flattener.run is None and not self._outbox.waiting:
+                    return []
+                return self._after([])
+        elif cls is ExecutionReport:
             account = event.account  # type: ignore[union-attr]  # cls is ExecutionReport
             if not account or account == self._account:
-                record = self._book.fill_fast(event)  # type: ignore[arg-type]  # idem
+                record = self._fill_fast(event)  # type: ignore[arg-type]  # idem
                 if record is not None:
                     time = self._time
                     time.fills_since_tick += 1
@@ -158,10 +165,6 @@ class Engine:
                     if self._flattener.run is None and not self._outbox.waiting:
                         return []
                     return self._after([])
-        elif cls is OrderStatusReport and self._book.status_fast(event):  # type: ignore[arg-type]  # exact type, checked by `is` (faster than isinstance)
-            if self._flattener.run is None and not self._outbox.waiting:
-                return []
-            return self._after([])
         handler = self._handlers.get(cls)
         if handler is None:
             self._log.warning(
