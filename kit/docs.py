@@ -3,7 +3,8 @@
 `python -m ibguard.kit.docs` (in a checkout) rewrites each from its source of truth;
 `python -m ibguard.kit.docs --check` rewrites nothing, lists the stale ones and exits 1.
 The documents: `docs/lifecycle.md` (the order lifecycle diagram, drawn from
-`engine/lifecycle.py`'s table), `docs/rules.md` (from the rule classes), `docs/cases.md` and
+`engine/lifecycle.py`'s table), `docs/session.md` (the broker session's, from
+`engine/session.py`), `docs/rules.md` (from the rule classes), `docs/cases.md` and
 the README's 30-case tables between its `cases:begin`/`cases:end` markers (from the case
 catalog). Each staleness test compares a file with its render here and names this command.
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Final
 
 from ibguard.engine.lifecycle import TRANSITIONS
+from ibguard.engine.session import SESSION_TRANSITIONS
 from ibguard.errors import UsageError
 from ibguard.kit.matrix.docs_page import render_cases_page
 from ibguard.rules.docs import render as render_rules_page
@@ -49,6 +51,28 @@ def lifecycle_page(_current: str = "") -> str:
     ]
     for (before, after), kinds in sorted(edges.items()):
         lines.append(f"    {before} --> {after}: {', '.join(sorted(kinds))}")
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def session_page(_current: str = "") -> str:
+    """The engine's broker session as a mermaid state diagram, one edge per (from, to)."""
+    edges: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for (state, move), target in SESSION_TRANSITIONS.items():
+        if state is not target:
+            edges[(state.value, target.value)].append(move.value)
+    lines = [
+        "# Broker session",
+        "",
+        f"Generated from `engine/session.py` by `{COMMAND}`; do not edit.",
+        "Moves not drawn leave the state as it is; halting a halted session is illegal.",
+        "",
+        "```mermaid",
+        "stateDiagram-v2",
+        "    [*] --> DISCONNECTED",
+    ]
+    for (before, after), moves in sorted(edges.items()):
+        lines.append(f"    {before} --> {after}: {', '.join(sorted(moves))}")
     lines += ["```", ""]
     return "\n".join(lines)
 
@@ -85,6 +109,7 @@ class Generated:
 
 GENERATED: Final = (
     Generated("docs/lifecycle.md", lifecycle_page),
+    Generated("docs/session.md", session_page),
     Generated("docs/rules.md", lambda _current: render_rules_page()),
     Generated("docs/cases.md", lambda _current: render_cases_page()),
     Generated("README.md", readme_with_case_tables),
