@@ -58,6 +58,12 @@ class SimOrder:
     completed_status: str = ""
     muted: bool = False
     broadcast: bool = False
+    aux_price: Decimal | None = None
+    # brackets and OCA: the parent's orderId (same client), the OCA group, and whether the
+    # order still waits at TWS for a later order of its chain with transmit=True
+    parent_id: int = 0
+    oca_group: str = ""
+    untransmitted: bool = False
     # the ledger's hook: called after every status change (set by `Ledger.add_order`)
     on_status: Callable[[SimOrder], None] | None = field(default=None, repr=False, compare=False)
 
@@ -89,9 +95,13 @@ class SimOrder:
             totalQuantity=self.quantity,
             orderType=self.order_type,
             lmtPrice=self.lmt_price,
+            auxPrice=self.aux_price,
             tif=self.tif,
+            ocaGroup=self.oca_group,
             account=self.account,
             orderRef=self.order_ref,
+            parentId=self.parent_id,
+            transmit=not self.untransmitted,
             filledQuantity=self.filled,
         )
 
@@ -110,7 +120,7 @@ class SimOrder:
             remaining=Decimal(0) if not self.is_live else self.remaining,
             avgFillPrice=self.avg_fill_price,
             permId=self.perm_id,
-            parentId=0,
+            parentId=self.parent_id,
             lastFillPrice=self.last_fill_price,
             clientId=self.client_id,
         )

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ibguard.errors import UsageError
 from ibguard.kit.sim.book import BookedExecution, Ledger, SimOrder
+from ibguard.kit.sim.brackets import Chains
 from ibguard.kit.sim.clock import VirtualClock
 from ibguard.kit.sim.config import BrokerConfig, BrokerState
 from ibguard.kit.sim.contracts import ContractBook, HaltMode, Listing
@@ -67,6 +68,7 @@ class OrderDesk:
         self._script = script
         self._delivery = delivery
         self._zone = ZoneInfo(config.tws_time_zone)  # TWS's zone for execution times
+        self._chains = Chains(ledger)
 
     # --- placeOrder ---------------------------------------------------------------------
 
@@ -104,6 +106,11 @@ class OrderDesk:
         if refusal is not None:  # refused before booking: nothing stored, nothing live
             self._error(session, order_id, refusal.code, refusal.text)
             return
+        if order.parentId:
+            parent = self._ledger.latest_order(cid, order.parentId)
+            if parent is None or parent.status in ("Cancelled", "Inactive"):
+                self._error(session, order_id, 10006, "Missing parent order.")
+                return
         account = order.account or self._state.accounts[0]
         if account not in self._state.accounts:
             self._error(
@@ -128,8 +135,14 @@ class OrderDesk:
             order_ref=order.orderRef,
             placed_at=self._clock.broker_now(),
             status=self._config.working_status,
+            aux_price=order.auxPrice,
+            parent_id=order.parentId,
+            oca_group=order.ocaGroup,
+            untransmitted=not order.transmit,
         )
         self._ledger.add_order(sim)
+        if self._chains.waiting(sim):
+            sim.status = "PreSubmitted"  # held at TWS: not working at the exchange yet
         symbol = listing.contract.symbol
         reject = self._script.take(RejectOrder, symbol=symbol, client_id=cid)
         if reject is None and listing.halt is HaltMode.REJECT:
@@ -144,11 +157,30 @@ class OrderDesk:
             self._delivery.post_about(sim, sim.to_status())
             return
         self._announce(sim)
+        if order.transmit:
+            self._transmit_chain(sim)
+        if self._chains.waiting(sim):
+            return
         plan = self._script.take(FillPlan, symbol=symbol, client_id=cid)
         if plan is not None:
             self._play(sim, plan)
         else:
             self._match(sim)
+
+    def _transmit_chain(self, sim: SimOrder) -> None:
+        """``sim`` came with transmit=True: the members of its bracket held for it go out;
+        those that no longer wait start working."""
+        for member in self._chains.untransmitted_chain(sim):
+            member.untransmitted = False
+            if member is not sim:
+                self._start_working(member)
+
+    def _start_working(self, sim: SimOrder) -> None:
+        if self._chains.waiting(sim) or not sim.is_live:
+            return
+        sim.status = self._config.working_status
+        self._announce(sim)
+        self._match(sim)
 
     def _modify(self, session: Client, sim: SimOrder, order: Order) -> None:
         """A new price, quantity, type or TIF for a live order: checked as TWS does
@@ -195,6 +227,7 @@ class OrderDesk:
             or listing is None
             or listing.halt is not None
             or not sim.is_live
+            or self._chains.waiting(sim)
         ):
             return
         price = self._contracts.touch(listing, sim.action)
@@ -270,7 +303,17 @@ class OrderDesk:
             line = self._ledger.position_line(sim.account, sim.contract)
             self._delivery.post_position_update(line)
             self._delivery.post_account_update(line)
+            self._after_fill(sim, was)
         return execution.execId
+
+    def _after_fill(self, sim: SimOrder, was: str) -> None:
+        """A fill of ``sim``: its OCA group (or its bracket siblings) is cancelled; a parent
+        that is now filled sets its children working."""
+        for sibling in self._chains.oca_siblings(sim):
+            self.cancel_order(sibling, "OCA group")
+        if sim.status == "Filled" and was != "Filled":
+            for child in self._chains.children_of(sim):
+                self._start_working(child)
 
     def _commission(self, execution: Execution) -> CommissionReport:
         cfg = self._config
@@ -359,7 +402,7 @@ class OrderDesk:
         self._error(session, sim.order_id, 10148, text)
 
     def cancel_order(self, sim: SimOrder, reason: str) -> None:
-        """Cancel a live order: error 202, then orderStatus Cancelled."""
+        """Cancel a live order: error 202, then orderStatus Cancelled; its children too."""
         sim.complete("Cancelled", self._clock.broker_now(), reason or "Cancelled by Trader")
         self._delivery.post_about(
             sim,
@@ -368,6 +411,8 @@ class OrderDesk:
             ),
         )
         self._delivery.post_about(sim, sim.to_status())
+        for child in self._chains.children_of(sim):
+            self.cancel_order(child, "parent order cancelled")
 
     # --- orders the engine did not place ------------------------------------------------
 

@@ -99,6 +99,29 @@ def test_modify_by_order_id_changes_price_quantity_and_tif_and_refuses_what_tws_
     assert [code for _, code in run(scenario)] == [105, 134, 104]
 
 
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_bracket_order_works_like_tws(client: str) -> None:
+    """bracketOrder: the parent waits for the stop's transmit, fills; the children start
+    working; the take-profit's fill cancels the stop (one OCA group)."""
+    broker = SimBroker(BrokerConfig(farm_status_messages=False))
+
+    async def scenario() -> list[str]:
+        async with rig(client, broker) as r:
+            parent, take_profit, stop_loss = r.ib.bracketOrder("BUY", 10, 100.0, 120.0, 80.0)
+            trades = [
+                r.ib.placeOrder(r.stock(), order) for order in (parent, take_profit, stop_loss)
+            ]
+            await r.until(lambda: trades[0].orderStatus.status == "Filled")
+            await r.until(lambda: trades[1].orderStatus.status == "Submitted")
+            assert trades[2].order.parentId == parent.orderId
+            broker.set_price("AAPL", Decimal("121"))
+            await r.until(lambda: trades[2].orderStatus.status == "Cancelled")
+            return [t.orderStatus.status for t in trades]
+
+    assert run(scenario) == ["Filled", "Filled", "Cancelled"]
+    assert broker.position("AAPL") == 0
+
+
 def test_execution_and_completed_order_times_are_in_tws_time_zone() -> None:
     async def scenario() -> tuple[str, str]:
         async with gateway() as gw:
