@@ -86,7 +86,7 @@ def _expression(hint: Any, value: str, names: dict[str, object], depth: int = 0)
     if typing.get_origin(hint) is tuple and Ellipsis not in args:
         parts = [_expression(a, f"{value}[{n}]", names, depth) for n, a in enumerate(args)]
         return f'("[" + ",".join(({", ".join(parts)},)) + "]")'
-    raise TypeError(f"no journal shape for {hint!r}")  # a new field type: teach it here
+    raise InternalError(f"no journal shape for {hint!r}")  # a new field type: teach it here
 
 
 def _int(value: int) -> str:
