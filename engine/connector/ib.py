@@ -238,11 +238,11 @@ class IBConnector(BrokerPort):
         assert self._lost is not None
         failures = 0
         delay: float | None = None  # None: connect at once
-        while not self._ended():
+        while True:
             if delay is not None:
                 await self._sleep(delay)
-                if self._ended():
-                    return
+            if self._ended():  # stop() before the first attempt or during a wait
+                return
             self._state = SessionState.CONNECTING
             error = await self._connect_once()  # error 326 cancels this task (see _deliver)
             if self._ended():  # stop() while connecting, its cancel swallowed

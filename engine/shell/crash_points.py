@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final
 
 from ibguard.engine.errors import ConfigError
@@ -36,13 +36,20 @@ def crash_point(environ: Mapping[str, str]) -> tuple[int, bool] | None:
     return int(number), _PHASES[phase or "before"]
 
 
+def _sigkill() -> None:  # pragma: no cover - it runs in the process it kills (tested forked)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
 class CrashingJournal(Journal):
     """`inner`, until the chosen write: then SIGKILL, as a power cut or OOM kill would."""
 
-    def __init__(self, inner: Journal, at: int, *, after: bool) -> None:
+    def __init__(
+        self, inner: Journal, at: int, *, after: bool, die: Callable[[], None] | None = None
+    ) -> None:
         self.inner = inner
         self._at = at
         self._after = after
+        self._die = die or _sigkill  # tests may watch it instead of dying
         self._written = 0
 
     def append(self, event: Event) -> None:
@@ -57,7 +64,7 @@ class CrashingJournal(Journal):
         kept = events[: index + 1] if self._after else events[:index]
         if kept:
             self.inner.append_all(kept)
-        os.kill(os.getpid(), signal.SIGKILL)
+        self._die()
 
     def events(self) -> Iterator[Event]:
         return self.inner.events()

@@ -20,7 +20,7 @@ import dataclasses
 import json
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
@@ -68,10 +68,9 @@ def _expression(hint: Any, value: str, names: dict[str, object], depth: int = 0)
     if hint is Decimal or hint is datetime:  # their text never needs escaping
         text = f"str({value})" if hint is Decimal else f"{value}.isoformat()"
         return f"('\"' + {text} + '\"')"
-    if isinstance(hint, type) and issubclass(hint, Enum):
-        if all(type(member.value) is str for member in hint):
-            return f"_quote({value}.value)"
-        return f"_JSON.encode({value}.value)"
+    if isinstance(hint, type) and issubclass(hint, Enum):  # each member's text, made once
+        names[f"_text_of_{hint.__name__}"] = {m: _JSON.encode(m.value) for m in hint}
+        return f"_text_of_{hint.__name__}[{value}]"
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         names[f"_fields_of_{hint.__name__}"] = _fields_encoder(hint)
         return f"_fields_of_{hint.__name__}({value})"
@@ -95,13 +94,12 @@ def _int(value: int) -> str:
     return int.__repr__(value)
 
 
-def _generate(cls: type[Any], prefix: str) -> Callable[[Any], str]:
+def _generate(cls: type[Any], prefix: Sequence[str]) -> Callable[[Any], str]:
     names: dict[str, object] = {"_quote": _QUOTE, "_int": _int, "_JSON": _JSON}
     hints = typing.get_type_hints(cls)
     parts = [_expression(hints[f.name], f"event.{f.name}", names) for f in dataclasses.fields(cls)]
-    source = f"def encode(event):\n    return '[{prefix}' + ','.join(({', '.join(parts)},)) + ']'\n"
-    if not parts:
-        source = f"def encode(event):\n    return '[{prefix.rstrip(',')}]'\n"
+    items = ", ".join([*prefix, *parts])
+    source = f"def encode(event):\n    return '[' + ','.join([{items}]) + ']'\n"
     exec(source, names)  # our own source, built from the class's type hints
     encode: Callable[[Any], str] = names["encode"]  # type: ignore[assignment]  # exec'd above
     return encode
@@ -113,12 +111,13 @@ _FIELDS_ENCODERS: dict[type[Any], Callable[[Any], str]] = {}
 def _fields_encoder(cls: type[Any]) -> Callable[[Any], str]:
     encoder = _FIELDS_ENCODERS.get(cls)
     if encoder is None:
-        encoder = _FIELDS_ENCODERS[cls] = _generate(cls, "")
+        encoder = _FIELDS_ENCODERS[cls] = _generate(cls, ())
     return encoder
 
 
 _ROW_ENCODERS: Final = {
-    cls: _generate(cls, f'{FORMAT_VERSION},"{cls.__name__}",') for cls in EVENT_TYPES
+    cls: _generate(cls, (repr(str(FORMAT_VERSION)), repr(f'"{cls.__name__}"')))
+    for cls in EVENT_TYPES
 }
 
 

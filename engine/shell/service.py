@@ -101,9 +101,8 @@ class EngineService:
         loop.call_soon(self._drain)
 
     def _drain(self) -> None:
+        # after the stop nothing new is queued (see _on_event): a late drain finds nothing
         self._drain_scheduled = False
-        if self._closed:
-            return
         self._pump.drain()
         self._batch_done()
 

@@ -287,3 +287,33 @@ def test_stop_before_start_and_a_stray_disconnect_event() -> None:
     connector.send(RequestServerTime())  # no handler yet: dropped
     connector.stop()
     assert connector.state is SessionState.STOPPED
+
+
+@pytest.mark.parametrize("when", ["waiting", "connecting", "refused while connecting"])
+def test_stop_ends_the_supervisor_wherever_it_is(when: str) -> None:
+    async def scenario() -> None:
+        connector: IBConnector
+
+        async def wait(_: float) -> None:
+            if when == "waiting":
+                connector.stop()  # an operator stops the service during the backoff
+
+        async def connect(*_: object) -> None:
+            if when == "waiting":
+                raise ConnectionRefusedError("broker down")
+            connector.stop()
+            task = asyncio.current_task()
+            assert task is not None
+            if when == "connecting":
+                task.uncancel()  # the library swallowed our cancel and carried on
+                return
+            raise ConnectionRefusedError("the cancel came back as the connect's error")
+
+        connector = IBConnector(
+            "127.0.0.1", 1, 7, clock=FixedClock(), library=library("ib_async"), sleep=wait
+        )
+        connector.ib.client.connectAsync = connect
+        connector.start(lambda e: None)
+        assert await asyncio.wait_for(connector.wait_stopped(), 5) is SessionState.STOPPED
+
+    run(scenario)

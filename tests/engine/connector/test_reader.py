@@ -62,3 +62,11 @@ def test_before_the_session_is_ready_the_library_reads_and_hands_over_what_is_le
     assert len(events) == 1 + 3 * 5
     assert taken < len(events)
     assert ib_client._data == b""
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_client_without_read_hooks_is_read_the_same(client: str) -> None:
+    connector, events = _connector(client, ready=True)
+    connector.ib.client._tcpDataArrived = connector.ib.client._tcpDataProcessed = None
+    connector.ib.client.conn.hasData.emit(_stream(client, 3))
+    assert len(events) == 1 + 3 * 3

@@ -329,3 +329,12 @@ def test_one_instrument_per_contract_and_a_changed_contract_is_a_new_one(lib) ->
     assert tr.instrument_of(contract) is first
     contract.symbol = "AAPL2"  # a corporate action renames it (EDGE-02)
     assert tr.instrument_of(contract).symbol == "AAPL2"
+
+
+def test_contracts_beyond_the_remembered_ones_still_translate(
+    lib, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(tr, "_INSTRUMENTS_KEPT", 0)
+    contract = lib.Contract(conId=1, symbol="NEW", secType="STK", exchange="SMART")
+    assert tr.instrument_of(contract).symbol == "NEW"
+    assert tr.instrument_of(contract) is not tr.instrument_of(contract)  # not remembered

@@ -65,3 +65,22 @@ def test_a_crash_point_beyond_the_writes_changes_nothing(tmp_path: Path) -> None
     assert list(journal.events()) == events
     journal.append(NextValidId(order_id=9))
     assert len(list(journal.events())) == 4
+
+
+def test_the_crash_comes_at_the_chosen_write_and_not_before(tmp_path: Path) -> None:
+    deaths: list[int] = []
+    journal = CrashingJournal(
+        SqliteJournal(tmp_path / "j.sqlite"), 3, after=True, die=lambda: deaths.append(1)
+    )
+    journal.append(NextValidId(order_id=1))
+    journal.append_all([NextValidId(order_id=2)])
+    assert deaths == []
+    journal.append_all([NextValidId(order_id=3), NextValidId(order_id=4)])
+    assert deaths == [1]
+    assert [e.order_id for e in journal.events()] == [1, 2, 3]  # type: ignore[attr-defined]  # NextValidIds
+    first = CrashingJournal(
+        SqliteJournal(tmp_path / "k.sqlite"), 1, after=False, die=lambda: deaths.append(2)
+    )
+    first.append_all([NextValidId(order_id=1), NextValidId(order_id=2)])
+    assert deaths == [1, 2]
+    assert list(first.events()) == []  # dead before its very first write

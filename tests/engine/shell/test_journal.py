@@ -255,3 +255,43 @@ def test_text_of_any_kind_and_absent_values_round_trip() -> None:
     )
     assert isinstance(commission, CommissionReport)
     assert str(commission.commission) == "-0.00"  # digits and sign kept
+
+
+def test_an_int_field_holding_a_bool_is_refused_when_written() -> None:
+    with pytest.raises(JournalCorrupt):
+        encode_event(NextValidId(order_id=True))
+
+
+def test_format_1_rows_still_read_including_lists_and_their_depth_limit() -> None:
+    row = json.dumps({"v": 1, "event": {"__type__": "ManagedAccounts", "accounts": ["DU1", "DU2"]}})
+    assert decode_event(row) == ManagedAccounts(accounts=("DU1", "DU2"))
+    deep: object = "DU1"
+    for _ in range(40):
+        deep = [deep]
+    with pytest.raises(JournalCorrupt, match="deeper"):
+        decode_event(
+            json.dumps({"v": 1, "event": {"__type__": "ManagedAccounts", "accounts": deep}})
+        )
+
+
+def test_a_field_type_the_codec_has_no_shape_for_is_an_internal_error() -> None:
+    from ibguard.engine.shell import event_codec
+    from ibguard.errors import InternalError
+
+    assert event_codec._optional(int | str | None) is None  # not a plain "X | None"
+    with pytest.raises(InternalError):
+        event_codec._expression(float, "value", {})
+    with pytest.raises(InternalError):
+        event_codec._decoder(set[int])
+
+
+def test_a_failed_batch_write_leaves_nothing_half_written(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    journal.append(NextValidId(order_id=1))
+    with sqlite3.connect(tmp_path / "j.sqlite") as other:
+        other.execute("ALTER TABLE events RENAME TO moved")  # the write below fails
+    with pytest.raises(sqlite3.OperationalError):
+        journal.append_all([NextValidId(order_id=2), NextValidId(order_id=3)])
+    with sqlite3.connect(tmp_path / "j.sqlite") as other:
+        assert other.execute("SELECT COUNT(*) FROM moved").fetchone() == (1,)
+    journal.close()

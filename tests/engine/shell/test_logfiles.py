@@ -388,19 +388,59 @@ def test_lean_records_skip_the_caller_frame_inside_and_restore_it_after():
 
 
 @pytest.mark.parametrize(
-    "extra",
+    ("extra", "quick"),
     [
-        {},
-        {"code": LogCode.FILL_APPLIED, "oms_id": "o1", "shares": Decimal("1.50"), "n": 3},
-        {"code": "PLAIN", "flag": True, "off": False, "none": None, "text": 'a "q" \\ é \n'},
-        {"code": LogCode.ALERT, "when": datetime(2026, 1, 2, tzinfo=timezone.utc)},  # general
-        {"ratio": 0.5, "ids": (1, 2)},  # floats and containers: the general path
+        ({}, True),
+        ({"code": LogCode.FILL_APPLIED, "oms_id": "o1", "shares": Decimal("1.50"), "n": 3}, True),
+        (
+            {"code": "PLAIN", "flag": True, "off": False, "none": None, "text": 'a "q" \\ é \n'},
+            True,
+        ),
+        ({"code": LogCode.ALERT, "when": datetime(2026, 1, 2, tzinfo=timezone.utc)}, False),
+        ({"ratio": 0.5, "ids": (1, 2)}, False),  # floats and containers: the general path
+        ({"code": 7}, False),  # a code that is no LogCode nor text
     ],
 )
-def test_the_quick_line_is_exactly_the_general_line(extra: dict[str, object]):
-    record = logging.makeLogRecord({"msg": "m %s", "args": ("é",), "levelno": 20, **extra})
+def test_the_quick_line_is_exactly_the_general_line(extra: dict[str, object], quick: bool):
+    from ibguard.engine.shell.logfiles import _simple_line
+
+    fields = {"name": "ibguard.engine", "msg": "m %s", "args": ("é",), "levelno": 20}
+    record = logging.makeLogRecord({**fields, **extra})
     record.levelname = "INFO"
     formatter = JsonLineFormatter()
     line = formatter.format(record)
     assert line == formatter._general_line(record)
     assert json.loads(line)["message"] == "m é"
+    assert (_simple_line(record) is not None) is quick
+
+
+def test_subclassed_times_and_durations_are_written_as_their_text(tmp_path: Path):
+    class BrokerStamp(datetime):
+        pass
+
+    class Span(timedelta):
+        pass
+
+    record = logging.makeLogRecord(
+        {"msg": "m", "at": BrokerStamp(2026, 1, 2, tzinfo=timezone.utc), "span": Span(seconds=2)}
+    )
+    line = json.loads(JsonLineFormatter().format(record))
+    assert (line["at"], line["span"]) == ("2026-01-02T00:00:00+00:00", 2.0)
+
+
+def test_a_buffer_that_cannot_reach_the_disk_falls_back_to_stderr(tmp_path: Path):
+    fallback = io.StringIO()
+    handler = RotatingJsonFileHandler(
+        tmp_path, max_bytes=10_000, backups=1, buffered=True, fallback=fallback
+    )
+    handler.emit(logging.makeLogRecord({"msg": "kept", "levelno": logging.INFO}))
+
+    class FullDisk(io.BytesIO):
+        def flush(self) -> None:
+            raise OSError(28, "No space left on device")
+
+    handler._stream = FullDisk()
+    handler.flush()
+    assert "LOG_FILE_UNWRITABLE" in fallback.getvalue()
+    handler.emit(logging.makeLogRecord({"msg": "after", "levelno": logging.INFO}))
+    assert '"after"' in fallback.getvalue()  # nothing lost: stderr until the retry

@@ -88,3 +88,26 @@ def test_a_burst_is_stored_in_one_write_before_any_of_it_is_handled() -> None:
     assert journal.batches[0] == burst
     assert stored_when_handled == [2, 2]
     assert pump.pending == 0
+
+
+class OneByOneJournal(Journal):
+    """A store that writes one event at a time: the port's own append_all applies."""
+
+    def __init__(self) -> None:
+        self.stored: list[Event] = []
+
+    def append(self, event: Event) -> None:
+        self.stored.append(event)
+
+    def events(self) -> Iterator[Event]:
+        return iter(self.stored)
+
+
+def test_a_store_without_batches_still_gets_every_event_first() -> None:
+    journal = OneByOneJournal()
+    pump = Pump(Engine(EngineConfig(account="DU1")), AnsweringPort(), journal)
+    pump.start()
+    pump.enqueue(NextValidId(order_id=1))
+    pump.enqueue(ManagedAccounts(accounts=("DU1",)))
+    pump.drain()
+    assert journal.stored == [NextValidId(order_id=1), ManagedAccounts(accounts=("DU1",))]

@@ -245,3 +245,13 @@ def test_events_before_the_stop_are_stored_and_events_after_it_are_left_alone(
         assert len(SqliteJournal(tmp_path / "j.sqlite")) == stored
 
     asyncio.run(scenario())
+
+
+def test_events_delivered_outside_the_loop_are_handled_at_once() -> None:
+    broker = QuietBroker(ACCOUNT)
+    service, _ = _service(broker)
+    broker.start(service._on_event)  # a synchronous connector, no loop running
+    broker.emit(NextValidId(order_id=9))
+    assert service.engine.queue_depth == 0
+    assert service.metrics()  # handled: the event's age is known
+    assert {s.name: s.value for s in service.metrics()}["ibguard_last_event_age_seconds"] == 0.0
