@@ -24,6 +24,7 @@ CaseFunction = Callable[[StageMaker], None]
 _MODULES: Final = (
     "ibguard.kit.matrix.cases_conn",
     "ibguard.kit.matrix.cases_life",
+    "ibguard.kit.matrix.cases_life_next",
     "ibguard.kit.matrix.cases_fail",
     "ibguard.kit.matrix.cases_boundary",
     "ibguard.kit.matrix.cases_perf",

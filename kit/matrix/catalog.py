@@ -34,6 +34,8 @@ class Case:
     cost: str
     variants: tuple[str, ...] = ()  # each played as its own test: "LIFE-03[short]"
     seed: bool = True  # one of the seed's 30 (CASES.md); later cases are not
+    evidence: str = ""  # public issues, PRs or docs showing the behaviour (later cases)
+    wire: str = ""  # what the wire driver adds over in-process ("required: ..." when only it can)
 
     def __post_init__(self) -> None:
         match = _ID.match(self.id)
@@ -55,7 +57,13 @@ class Case:
         return tuple(c.strip() for c in self.code.split(",") if c.strip().isupper())
 
 
-def _c(*fields: str, variants: tuple[str, ...] = (), seed: bool = True) -> Case:
+def _c(
+    *fields: str,
+    variants: tuple[str, ...] = (),
+    seed: bool = True,
+    evidence: str = "",
+    wire: str = "",
+) -> Case:
     id, name, trigger, expected, code, cost = fields
     return Case(
         id=id,
@@ -66,6 +74,8 @@ def _c(*fields: str, variants: tuple[str, ...] = (), seed: bool = True) -> Case:
         cost=cost,
         variants=variants,
         seed=seed,
+        evidence=evidence,
+        wire=wire,
     )
 
 
@@ -166,6 +176,89 @@ CASES: Final[tuple[Case, ...]] = (
         "Ignored; nothing changes.",
         "FILL_ZERO_QTY",
         "noise, divide-by-zero",
+    ),
+    _c(
+        "LIFE-07",
+        "Execution correction (.01 -> .02)",
+        "A fill of 30 is corrected: the same execution with its last .NN bumped, at a new "
+        "price (or for 25 shares), with its own commission report.",
+        "The correction replaces the fill, it is not added: filled stays 30 (25), the VWAP "
+        "and the position follow the corrected execution.",
+        "FILL_CORRECTED",
+        "position and P&L off by a whole fill (the clients add up every execution)",
+        variants=("price", "shares"),
+        evidence=(
+            "erdewit/ib_insync#364; IB Execution.execId doc (.02 corrects .01); ib_async "
+            "order.py Trade.filled() sums execution.shares"
+        ),
+        wire="useful: ib_async Trade.filled() double-counts a correction",
+        seed=False,
+    ),
+    _c(
+        "LIFE-10",
+        "Informational codes never end an order",
+        "Right after placeOrder the broker sends a notice with the order's id (10349 TIF set "
+        "to DAY, 404 held for a locate, 2109 outsideRth ignored); the order works, then fills.",
+        "The order stays WORKING, the fill is applied, no resubmit; only a Cancelled/Inactive "
+        "status or a reject code ends an order.",
+        "",
+        "the client marks the order Cancelled; a resubmit got 15 fills for a 1-lot intent",
+        variants=("10349", "404", "2109"),
+        evidence=(
+            "ib-api-reloaded/ib_async#191, #217 (10349 -> Cancelled while the order fills); "
+            "erdewit/ib_insync#328 (404); QuantConnect/Lean#1026"
+        ),
+        wire="required: ib_async sets Cancelled on each of these codes",
+        seed=False,
+    ),
+    _c(
+        "LIFE-12",
+        "Duplicate order id (103)",
+        "An order is sent with an orderId this clientId already used today; the broker "
+        "answers only error 103 with that id.",
+        "The order is not placed (NEW or REJECTED, no fill expected); the other order is "
+        "untouched; the next order gets an id past the duplicate and is placed.",
+        "ORDER_ID_DUPLICATE",
+        "the new order is lost silently, or its events are mixed with the old one's",
+        evidence=(
+            "erdewit/ib_insync#644, #308; wboayue/rust-ibapi#350; IbcAlpha/IBC#214; IB "
+            "error table (103)"
+        ),
+        wire="required: ib_async sets Cancelled on 103",
+        seed=False,
+    ),
+    _c(
+        "LIFE-16",
+        "Cancel or expiry nobody asked for",
+        "With no cancel request, 30 of 100 fill and the broker cancels the rest (error 202, "
+        "then orderStatus Cancelled): an IOC remainder, a DAY close, an OCA sibling.",
+        "CANCELED with the filled quantity kept; no resubmit, no cancel sent; the 202 is not "
+        "a second cancel event.",
+        "ORDER_CANCELED",
+        "a protective stop silently gone while the strategy believes it works",
+        evidence=(
+            "nautilus spec_exec_testing.md TC-E14/E18; ib_async wrapper.py error() "
+            '("server-canceled"); QuantConnect/Lean#1026 (202)'
+        ),
+        wire="yes: the same messages over the socket",
+        seed=False,
+    ),
+    _c(
+        "LIFE-18",
+        "Overfill",
+        "SELL 1: two broker incarnations carry the same orderRef and orderId (a replacement "
+        "taken as new); each fills 1, with distinct execIds.",
+        "Every execution is applied: position -2 (the broker is the truth); the order is "
+        "FILLED with filled 2 and an overfill alert; no exception, no silent drop.",
+        "OVERFILL",
+        "position double the intent; the engine crashes on leaves_qty < 0",
+        evidence=(
+            'nautilus docs/concepts/execution.md "Overfills"; '
+            "nautechsystems/nautilus_trader#3221; nautilus docs/integrations/ib.md (OCA "
+            "type 3)"
+        ),
+        wire="yes: ib_async keys trades by (clientId, orderId)",
+        seed=False,
     ),
     _c(
         "FAIL-01",

@@ -13,7 +13,10 @@ from ibguard.kit.matrix.stage import CaseFailure
 from ibguard.kit.matrix.subject import Subject
 
 from tests.matrix.broken_engines import duplicate_exec_ids, order_id_keys, resubmit_on_reconnect
-from tests.matrix.broken_engines.variants import BROKEN
+from tests.matrix.broken_engines.next_cases import BROKEN_NEXT
+from tests.matrix.broken_engines.variants import BROKEN as BROKEN_SEED
+
+BROKEN = {**BROKEN_SEED, **BROKEN_NEXT}
 
 FAST = [t for t in variant_ids() if case(t).category not in ("PERF", "BOUNDARY")]
 
@@ -41,6 +44,11 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "no-overnight-check": {"OPS-02"},
     # the decisions are logged by code only: the field checks catch it
     "codes-without-fields": {"CONN-05", "FAIL-01", "FAIL-02", "EDGE-04"},
+    # the cases beyond the seed (next_cases.py)
+    "corrections-add-up": {"LIFE-07[price]", "LIFE-07[shares]"},
+    "errors-cancel-orders": {"LIFE-10[10349]", "LIFE-10[404]", "LIFE-10[2109]", "LIFE-12"},
+    "only-requested-cancels": {"LIFE-16", "FAIL-05"},  # FAIL-05's DAY order ends overnight
+    "one-broker-order-per-ref": {"LIFE-18"},
 }
 
 

@@ -1,0 +1,160 @@
+"""LIFE cases beyond the seed (CASES-NEXT.md): corrections, notices, duplicate ids,
+unsolicited cancels and overfills, each a real IB behaviour the clients get wrong.
+
+The broker messages these cases play that no request provokes (a notice with the order's
+id, a bare error 103) are posted to our session as TWS would send them, so the same case
+runs in-process and over the wire.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ibguard.engine.model import Side
+from ibguard.kit.matrix.casebook import implements
+from ibguard.kit.matrix.stage import CLIENT_ID, Stage, StageMaker
+from ibguard.kit.sim.messages import Error, Message
+
+__all__: list[str] = []
+
+# the notices IB sends with the order's id while the order lives on (LIFE-10)
+NOTICES = {
+    "10349": "Order TIF was set to DAY based on order preset.",
+    "404": "Order held while securities are located.",
+    "2109": "Order Event Warning: Attribute 'Outside Regular Trading Hours' is ignored.",
+}
+
+
+def _say(stage: Stage, message: Message) -> None:
+    """TWS sends `message` to our session now."""
+    broker = stage.broker
+    broker.post(broker.session(CLIENT_ID), message)
+    broker.flush()
+
+
+def _position(stage: Stage, symbol: str = "AAPL") -> Decimal:
+    return stage.subject.position(stage.instrument(symbol))
+
+
+def _placed_for(stage: Stage, oms_id: str) -> int:
+    return sum(1 for ref in stage.placed_refs() if ref == oms_id or ref.endswith(":" + oms_id))
+
+
+def _cancels_sent(stage: Stage) -> int:
+    return len(stage.broker.requests.cancels())
+
+
+@implements("LIFE-07")
+def execution_correction(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1", quantity=30, limit=None)
+    stage.expect_status("o1", "FILLED", why="the broker filled 30 at the market")
+    first = stage.broker.ledger.executions[-1].execution
+    if make.variant == "shares":
+        want_filled, want_price = Decimal(25), first.price
+        stage.broker.correct_execution(first.execId, shares=want_filled)
+    else:
+        want_filled, want_price = Decimal(30), first.price - Decimal("0.05")
+        stage.broker.correct_execution(first.execId, price=want_price)
+    facts = stage.order("o1")
+    stage.expect(
+        facts.filled == want_filled,
+        f"o1 filled {facts.filled} after the correction of {first.execId}: the broker says "
+        f"{want_filled} (a correction replaces the fill, it is not added)",
+    )
+    got = facts.avg_fill_price
+    stage.expect(
+        got is not None and Decimal(got) == want_price,
+        f"o1 avg_fill_price {got}, the corrected execution says {want_price}",
+    )
+    held = _position(stage)
+    stage.expect(held == want_filled, f"position AAPL {held}, the broker's is {want_filled}")
+    stage.expect_code("FILL_CORRECTED", replaced=first.execId)
+
+
+@implements("LIFE-10")
+def informational_codes_never_end_an_order(make: StageMaker) -> None:
+    code = int(make.variant or "10349")
+    stage = make().start()
+    stage.submit("o1")
+    order = stage.broker_order("o1")
+    _say(stage, Error(reqId=order.order_id, errorCode=code, errorString=NOTICES[str(code)]))
+    stage.advance(1)
+    stage.expect_status(
+        "o1", "WORKING", why=f"error {code} is a notice: the broker still works the order"
+    )
+    stage.broker.fill(order.perm_id, Decimal(100), Decimal("99.00"))
+    facts = stage.expect_status("o1", "FILLED", why="the live order filled")
+    stage.expect(facts.filled == 100, f"o1 filled {facts.filled}, the broker executed 100")
+    placed = _placed_for(stage, "o1")
+    stage.expect(placed == 1, f"o1 was placed {placed} times after a notice: duplicate orders")
+    held = _position(stage)
+    stage.expect(held == 100, f"position AAPL {held}, the broker filled 100")
+
+
+@implements("LIFE-12")
+def duplicate_order_id(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("a")
+    a = stage.broker_order("a")
+    duplicate = a.order_id + 1  # an earlier run of this clientId used it today
+    stage.broker.ids.mark_used(CLIENT_ID, duplicate)
+    stage.submit("b")  # sent with the used id: TWS answers 103 and nothing else
+    stage.advance(1)
+    facts = stage.expect_status(
+        "b", "NEW", "REJECTED", why="103 proves the broker never took it (not placed)"
+    )
+    stage.expect(facts.filled == 0, f"b filled {facts.filled}, the broker never placed it")
+    stage.expect_status("a", "WORKING", why="the 103 was about b's id, not a's order")
+    stage.submit("c")
+    stage.advance(1)
+    stage.expect_status("c", "WORKING", why="the next order must get an id the broker takes")
+    c = stage.broker_order("c")
+    stage.expect(c.order_id > duplicate, f"c got orderId {c.order_id}, not past {duplicate}")
+    stage.expect_code("ORDER_ID_DUPLICATE", oms_id="b")
+
+
+@implements("LIFE-16")
+def unsolicited_cancel(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1")
+    order = stage.broker_order("o1")
+    stage.broker.fill(order.perm_id, Decimal(30), Decimal("99.00"))
+    stage.broker.cancel_at_broker(order.perm_id, "IOC remainder")  # 202, then Cancelled
+    stage.advance(5, step=1)
+    facts = stage.expect_status(
+        "o1", "CANCELED", why="the broker cancelled the rest with no request from us"
+    )
+    stage.expect(facts.filled == 30, f"o1 filled {facts.filled}, the broker executed 30")
+    held = _position(stage)
+    stage.expect(held == 30, f"position AAPL {held}, the broker filled 30")
+    placed = _placed_for(stage, "o1")
+    stage.expect(placed == 1, f"o1 was placed {placed} times: resubmitted after the cancel")
+    sent = _cancels_sent(stage)
+    stage.expect(sent == 0, f"{sent} cancel(s) sent for an order the broker had cancelled")
+    stage.expect_code("ORDER_CANCELED", oms_id="o1")
+
+
+@implements("LIFE-18")
+def overfill(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1", quantity=1, side=Side.SELL, limit="101.00")
+    first = stage.broker_order("o1")
+    # a second incarnation with the same orderRef and orderId (a modify TWS took as new)
+    second = stage.broker.inject_order(
+        client_id=CLIENT_ID,
+        symbol="AAPL",
+        action="SELL",
+        quantity=Decimal(1),
+        lmt_price=Decimal("101.00"),
+        order_ref=first.order_ref,
+        order_id=first.order_id,
+    )
+    stage.broker.fill(first.perm_id, Decimal(1), Decimal("101.00"))
+    stage.broker.fill(second.perm_id, Decimal(1), Decimal("101.00"))
+    stage.advance(1)
+    held = _position(stage)
+    stage.expect(held == -2, f"position AAPL {held}, the broker's is -2: both fills are real")
+    facts = stage.expect_status("o1", "FILLED", why="its quantity was filled")
+    stage.expect(facts.filled == 2, f"o1 filled {facts.filled}, its two incarnations filled 2")
+    stage.expect_code("OVERFILL", oms_id="o1")
