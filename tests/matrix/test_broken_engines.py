@@ -28,7 +28,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "retries-refused-cancels": {"LIFE-01", "LIFE-02"},
     "drops-fills-after-cancel": {"LIFE-03[buy]", "LIFE-03[sell]"},
     "forgets-exec-ids-on-reconnect": {"LIFE-05[after-reconnect]"},
-    "float-prices": {"LIFE-04"},
+    "float-prices": {"LIFE-04", "LIFE-07[price]"},
     "zero-is-one-share": {"LIFE-06"},
     "retries-rejected-orders": {"FAIL-01", "FAIL-02", "FAIL-03"},
     "cached-open-orders": {"FAIL-04"},
@@ -43,7 +43,17 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "no-throttle": {"EDGE-04"},
     "no-overnight-check": {"OPS-02"},
     # the decisions are logged by code only: the field checks catch it
-    "codes-without-fields": {"CONN-05", "FAIL-01", "FAIL-02", "EDGE-04"},
+    "codes-without-fields": {
+        "CONN-05",
+        "FAIL-01",
+        "FAIL-02",
+        "EDGE-04",
+        "LIFE-07[price]",
+        "LIFE-07[shares]",
+        "LIFE-12",
+        "LIFE-16",
+        "LIFE-18",
+    },
     # the cases beyond the seed (next_cases.py)
     "corrections-add-up": {"LIFE-07[price]", "LIFE-07[shares]"},
     "errors-cancel-orders": {"LIFE-10[10349]", "LIFE-10[404]", "LIFE-10[2109]", "LIFE-12"},
