@@ -1,0 +1,185 @@
+"""Runs IBKR's official `ibapi` 10.x in its own interpreter (it is the same top-level module as
+the 9.81 in the dev venv, so it cannot be imported next to it). Standard library + ibapi only:
+started as ``python -S ibapi10_driver.py <command>`` with the 10.x directory on PYTHONPATH.
+
+Commands (JSON on stdin, JSON on stdout):
+- ``version``: ``{"version": ibapi.__version__, "max_client_version": MAX_CLIENT_VER, ...}``.
+- ``decode``: ``{"frames": [[server_version, [field, ...]], ...]}`` -> one result per frame,
+  ``{"calls": [[method, [args]]], "problems": [...]}``. Each frame goes through the path the
+  client's own reader loop takes below server version 201 (payload split at the first NUL
+  for the message id, ``comm.read_fields``, ``Decoder.interpret``); every EWrapper call is
+  checked against the real EWrapper signature and recorded with its arguments as plain data.
+- ``session``: ``{"port": p, "client_id": c}`` -> what an EClient/EWrapper app saw while it
+  connected to the gateway, asked for contract details, placed an order and streamed quotes.
+"""
+
+from __future__ import annotations
+
+import enum
+import inspect
+import json
+import logging
+import sys
+import threading
+import time
+from decimal import Decimal
+from typing import Any
+
+
+def plain(value: Any) -> Any:
+    """A wrapper argument as JSON data: Decimals tagged, objects as their public attributes."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, enum.Enum):
+        return plain(value.value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [plain(v) for v in value]
+        return sorted(items, key=repr) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if hasattr(value, "__dict__"):
+        attrs = {k: plain(v) for k, v in vars(value).items() if not k.startswith("_")}
+        return {"$type": type(value).__name__, **attrs}
+    return repr(value)
+
+
+class Recorder:
+    """Stands in for the app's EWrapper: binds each call to the real signature, records it."""
+
+    def __init__(self) -> None:
+        from ibapi.wrapper import EWrapper
+
+        self.calls: list[list[Any]] = []
+        self._real = EWrapper
+
+    def __getattr__(self, name: str) -> Any:
+        signature = inspect.signature(getattr(self._real, name))
+
+        def record(*args: Any) -> None:
+            signature.bind(self, *args)
+            self.calls.append([name, plain(list(args))])
+
+        return record
+
+
+class Problems(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.found.append(record.getMessage())
+
+
+def decode(request: dict[str, Any]) -> list[dict[str, Any]]:
+    from ibapi import comm
+    from ibapi.decoder import Decoder
+
+    problems = Problems()
+    logging.getLogger("ibapi").addHandler(problems)
+    results = []
+    for version, fields in request["frames"]:
+        recorder = Recorder()
+        decoder = Decoder(recorder, int(version))
+        problems.found = []
+        text = ("\0".join(fields) + "\0").encode("utf-8")
+        try:
+            msg_id = int(text[: text.index(b"\0")])
+            decoder.interpret(comm.read_fields(text[text.index(b"\0") + 1 :]), msg_id)
+        except Exception as exc:  # the decoder raises what it cannot read
+            problems.found.append(f"raised {exc!r}")
+        results.append({"calls": recorder.calls, "problems": problems.found})
+    return results
+
+
+def session(request: dict[str, Any]) -> dict[str, Any]:
+    """An official-client app: connect, contract details, a limit order, streaming quotes."""
+    from ibapi.client import EClient
+    from ibapi.contract import Contract
+    from ibapi.order import Order
+    from ibapi.wrapper import EWrapper
+
+    seen: list[list[Any]] = []
+    done = {name: threading.Event() for name in ("nextValidId", "contractDetailsEnd", "order")}
+    quotes = threading.Event()
+
+    class App(EWrapper, EClient):  # type: ignore[misc]
+        def __init__(self) -> None:
+            EWrapper.__init__(self)
+            EClient.__init__(self, self)
+
+    def recording(name: str) -> Any:
+        def method(self: Any, *args: Any) -> None:
+            seen.append([name, plain(list(args))])
+            if name in done:
+                done[name].set()
+            if name == "orderStatus" and args[1] in ("Submitted", "Filled"):
+                done["order"].set()
+            if name == "tickPrice" and sum(c[0] == "tickPrice" for c in seen) >= 2:
+                quotes.set()
+
+        return method
+
+    for name in (
+        "nextValidId", "managedAccounts", "error", "contractDetails", "contractDetailsEnd",
+        "openOrder", "orderStatus", "execDetails", "commissionAndFeesReport", "tickPrice",
+        "tickSize", "tickString", "tickReqParams", "marketDataType", "tickSnapshotEnd",
+    ):  # fmt: skip
+        setattr(App, name, recording(name))
+
+    app = App()
+    app.connect("127.0.0.1", int(request["port"]), int(request["client_id"]))
+    reader = threading.Thread(target=app.run, daemon=True)
+    reader.start()
+    steps: dict[str, bool] = {"connected": done["nextValidId"].wait(10)}
+    server_version = app.serverVersion()
+    contract = Contract()
+    contract.symbol, contract.secType, contract.exchange = "AAPL", "STK", "SMART"
+    contract.currency = "USD"
+    app.reqContractDetails(1, contract)
+    steps["contractDetails"] = done["contractDetailsEnd"].wait(10)
+    order = Order()
+    order.action, order.orderType, order.tif = "BUY", "LMT", "DAY"
+    order.totalQuantity, order.lmtPrice = Decimal(10), float(request.get("limit", 1000))
+    order_id = next(c[1][0] for c in seen if c[0] == "nextValidId")
+    app.placeOrder(order_id, contract, order)
+    steps["order"] = done["order"].wait(10)
+    app.reqMktData(2, contract, "", False, False, [])
+    steps["quotes"] = quotes.wait(10)
+    app.cancelMktData(2)
+    time.sleep(0.2)
+    app.disconnect()
+    reader.join(5)
+    return {"server_version": server_version, "steps": steps, "calls": seen}
+
+
+def version() -> dict[str, Any]:
+    import ibapi
+    from ibapi import server_versions
+
+    return {
+        "version": ibapi.__version__
+        if hasattr(ibapi, "__version__")
+        else ibapi.get_version_string(),
+        "min_client_version": server_versions.MIN_CLIENT_VER,
+        "max_client_version": server_versions.MAX_CLIENT_VER,
+        "path": ibapi.__file__,
+    }
+
+
+def main() -> None:
+    command = sys.argv[1]
+    request = json.loads(sys.stdin.read() or "{}")
+    if command == "decode":
+        answer: Any = decode(request)
+    elif command == "session":
+        answer = session(request)
+    else:
+        answer = version()
+    sys.stdout.write(json.dumps(answer))
+
+
+if __name__ == "__main__":
+    main()
