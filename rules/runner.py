@@ -47,7 +47,8 @@ __all__ = ["FILE_TIME_LIMIT", "PARALLEL_THRESHOLD", "check_file", "check_project
 # Below this many files to parse, more than one worker costs more than it saves (measured:
 # a worker's start-up ~150 ms with spawn, parsing ~5-10 ms per typical module).
 PARALLEL_THRESHOLD: Final = 24
-# Seconds one file may take (parse, resolve, rules). A 1 MB module takes a few seconds.
+# CPU seconds one file may take (parse, resolve, rules; wall seconds where CPU time cannot be
+# read). A 1 MB module takes a few seconds.
 FILE_TIME_LIMIT: Final = 60.0
 
 
@@ -260,7 +261,7 @@ def _lost(source_file: SourceFile, outcome: Died | Raised | TimedOut) -> Finding
             1,
             1,
             CHECK_TIMEOUT,
-            f"checking it took over {outcome.seconds:g} s and was stopped; "
+            f"checking it used over {outcome.seconds:g} s of CPU time and was stopped; "
             "exclude generated code from the globs or split the module",
         )
     reason = outcome.reason if isinstance(outcome, Died) else outcome.error

@@ -17,6 +17,7 @@ import contextlib
 import faulthandler
 import gc
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -60,7 +61,8 @@ class Raised:
 
 @dataclass(frozen=True, slots=True)
 class TimedOut:
-    """The item took longer than the time limit; its worker was killed."""
+    """The item used more than the time limit (CPU seconds where they can be read, else wall
+    time); its worker was killed."""
 
     seconds: float
 
@@ -89,7 +91,38 @@ class _Worker(Generic[Item]):
     process: BaseProcess
     connection: Connection
     task: tuple[int, Item] | None = None
-    deadline: float = 0.0
+    deadline: float = 0.0  # monotonic time of the next look at the item's cost
+    wall_deadline: float = 0.0  # past this, the item is stopped whatever its CPU time
+    cpu_at_start: float | None = None
+
+
+# A worker that waits on nothing uses CPU all the time it works; on a loaded machine the wall
+# clock runs several times faster than its CPU time. Where the CPU time can be read (Linux),
+# the limit is CPU seconds, so a busy machine does not turn files into timeouts; a worker
+# that makes no progress at all is stopped at this many times the limit in wall time.
+_WALL_FACTOR = 5.0
+
+
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU time (user + system) of process `pid`, or None where it cannot be read."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat_file:
+            fields = stat_file.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _over_limit(worker: _Worker[Item], now: float, time_limit: float) -> TimedOut | None:
+    """TimedOut if the worker's item has used up its time, else None (and a later look)."""
+    used = _cpu_seconds(worker.process.pid)
+    if used is None or worker.cpu_at_start is None or now >= worker.wall_deadline:
+        return TimedOut(time_limit)
+    left = time_limit - (used - worker.cpu_at_start)
+    if left <= 0:
+        return TimedOut(time_limit)
+    worker.deadline = min(now + left, worker.wall_deadline)
+    return None
 
 
 def _context() -> ForkContext | SpawnContext:
@@ -128,7 +161,10 @@ def run_isolated(
             worker.task = None
             return
         worker.task = pending.popleft()
-        worker.deadline = time.monotonic() + time_limit
+        now = time.monotonic()
+        worker.deadline = now + time_limit
+        worker.wall_deadline = now + time_limit * _WALL_FACTOR
+        worker.cpu_at_start = _cpu_seconds(worker.process.pid)
         with contextlib.suppress(OSError):  # died between items: the sentinel reports it
             worker.connection.send(worker.task[1])
 
@@ -165,7 +201,7 @@ def run_isolated(
                     worker.process.join(timeout=5)
                     outcome = Died(worker.process.exitcode)
                 elif outcome is None and now >= worker.deadline:
-                    outcome = TimedOut(time_limit)
+                    outcome = _over_limit(worker, now, time_limit)
                 if outcome is None:
                     continue
                 if isinstance(outcome, (Died, TimedOut)):

@@ -247,7 +247,7 @@ def _generated_megabyte(repeat: int) -> None:
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary)
         (folder / "code").mkdir()
-        body = "".join(f"price = price * 2 + compute({i}, price)\n" for i in range(45_000))
+        body = "".join(f"price = f(price, {i})\n" for i in range(45_000))  # ~1.0 MB
         (folder / "code" / "generated.py").write_text("price = 1\n" + body)
         (folder / "pyproject.toml").write_text(
             '[tool.ibguard]\nengine = ["code/**/*.py"]\ncontracts = false\n'

@@ -21,19 +21,31 @@ def _work(item: str, suffix: str) -> str:
 
 def test_crashed_raising_and_hanging_items_are_outcomes_and_every_other_item_is_done() -> None:
     items = ["a", "segfault", "b", "raise", "c", "hang", "d", "segfault", "e"]
-    outcomes = dict(run_isolated(_work, items, ("!",), processes=2, time_limit=2.0))
+    outcomes = dict(run_isolated(_work, items, ("!",), processes=2, time_limit=1.0))
     assert outcomes == {
         0: "a!",
         1: Died(-signal.SIGSEGV),
         2: "b!",
         3: Raised("ValueError: bad item"),
         4: "c!",
-        5: TimedOut(2.0),
+        5: TimedOut(1.0),
         6: "d!",
         7: Died(-signal.SIGSEGV),
         8: "e!",
     }
     assert Died(-signal.SIGSEGV).reason == "killed by SIGSEGV"
+
+
+def _spin(item: float) -> float:
+    end = time.process_time() + item
+    while time.process_time() < end:
+        pass
+    return item
+
+
+def test_the_time_limit_counts_the_worker_s_cpu_time() -> None:
+    outcomes = dict(run_isolated(_spin, [0.1, 5.0, 0.1], (), processes=1, time_limit=1.0))
+    assert outcomes == {0: 0.1, 1: TimedOut(1.0), 2: 0.1}
 
 
 def test_one_worker_does_every_item_in_order() -> None:
