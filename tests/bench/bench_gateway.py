@@ -21,8 +21,9 @@ placeOrder to Filled; sides interleaved (1, 10, 50, 1, 10, 50, ...) and the medi
 repetitions reported, with each N's ratio to one client.
 
 Memory: one session places market orders in process (the broker and the gateway's encoders,
-no sockets); tracemalloc's traced size at each quarter of the run, as bytes per order, then
-after `new_day` (yesterday's finished orders and executions pruned).
+no sockets); tracemalloc's traced size at each quarter of a run in one trading day (bytes per
+order: the day's finished orders are kept), then at the end of each of several trading days
+carrying the same orders (yesterday pruned at `new_day`: flat).
 """
 
 from __future__ import annotations
@@ -255,10 +256,7 @@ def clients_side_by_side(total_orders: int, repeats: int) -> dict[int, tuple[flo
     }
 
 
-def memory_per_order(orders: int) -> tuple[list[tuple[int, float]], float]:
-    """(orders so far, traced KiB) at each quarter, and traced KiB after new_day."""
-    import gc
-
+def _memory_session() -> tuple[SimBroker, Any]:
     from ibguard.kit.gateway.framing import encode as frame
 
     broker = _quiet_broker()
@@ -270,24 +268,47 @@ def memory_per_order(orders: int) -> tuple[list[tuple[int, float]], float]:
     session = broker.connect(1, to_wire)
     session.req_positions()
     session.req_account_updates(True, broker.accounts[0])
-    contract = sim.Contract(symbol="AAPL")
+    return broker, session
+
+
+def _place(session: Any, n: int) -> None:
+    order = sim.Order(action="BUY" if n % 2 else "SELL", totalQuantity=Decimal(1), orderType="MKT")
+    session.place_order(n, sim.Contract(symbol="AAPL"), order)
+
+
+def memory_per_order(orders: int, days: int) -> tuple[list[tuple[int, float]], list[float]]:
+    """Traced KiB after each quarter of ``orders`` placed in one trading day, and at the end
+    of each of ``days`` trading days carrying ``orders // days`` orders each (the day's
+    finished orders are what reqCompletedOrders and reqExecutions must answer)."""
+    import gc
+
+    broker, session = _memory_session()
     gc.collect()
     tracemalloc.start()
     base = tracemalloc.get_traced_memory()[0]
     marks: list[tuple[int, float]] = []
     quarter = max(orders // 4, 1)
     for n in range(1, orders + 1):
-        action = "BUY" if n % 2 else "SELL"
-        order = sim.Order(action=action, totalQuantity=Decimal(1), orderType="MKT")
-        session.place_order(n, contract, order)
+        _place(session, n)
         if n % quarter == 0:
             gc.collect()
             marks.append((n, (tracemalloc.get_traced_memory()[0] - base) / 1024))
-    broker.new_day()
-    gc.collect()
-    after_day = (tracemalloc.get_traced_memory()[0] - base) / 1024
     tracemalloc.stop()
-    return marks, after_day
+
+    broker, session = _memory_session()
+    gc.collect()
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    per_day, day_ends = max(orders // days, 1), []
+    for _ in range(days):
+        for n in range(1, per_day + 1):
+            _place(session, n)
+        gc.collect()
+        day_ends.append((tracemalloc.get_traced_memory()[0] - base) / 1024)
+        broker.advance(3600)
+        broker.new_day()
+    tracemalloc.stop()
+    return marks, day_ends
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -296,6 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=1_000, help="orders per client round")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--memory-orders", type=int, default=20_000)
+    parser.add_argument("--days", type=int, default=4, help="trading days the orders span")
     args = parser.parse_args(argv)
     n = args.messages
     enc, dec = server_to_client(n)
@@ -319,13 +341,16 @@ def main(argv: list[str] | None = None) -> None:
             f"  {clients:>3} clients: {rate:8,.0f} orders/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
             f"  {rate / single:6.0%} of 1 client"
         )
-    marks, after_day = memory_per_order(args.memory_orders)
-    print(f"memory, {args.memory_orders:,} orders in one session (tracemalloc, KiB):")
+    marks, day_ends = memory_per_order(args.memory_orders, args.days)
+    print(f"memory, {args.memory_orders:,} orders (tracemalloc, broker + gateway encoders, KiB):")
+    print("  in one trading day (every finished order kept for reqCompletedOrders/Executions):")
     for count, kib in marks:
-        print(f"  after {count:>6,} orders: {kib:9,.0f} KiB  {kib * 1024 / count:7,.0f} B/order")
-    growth = (marks[-1][1] - marks[0][1]) * 1024 / (marks[-1][0] - marks[0][0])
-    print(f"  growth from the first to the last quarter: {growth:,.0f} B/order")
-    print(f"  after new_day (yesterday pruned): {after_day:9,.0f} KiB")
+        print(f"    after {count:>6,} orders: {kib:9,.0f} KiB  {kib * 1024 / count:7,.0f} B/order")
+    per_day = args.memory_orders // args.days
+    print(f"  over {args.days} trading days of {per_day:,} orders (yesterday pruned at new_day):")
+    for day, kib in enumerate(day_ends, start=1):
+        print(f"    end of day {day} ({day * per_day:>6,} orders so far): {kib:9,.0f} KiB")
+    print(f"  last day / first day: {day_ends[-1] / day_ends[0]:.2f}x")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ come in TWS's time zone. Codes and sources: docs/tws-order-errors.md."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -169,8 +170,13 @@ class Official(EWrapper, EClient):
             self.changed.notify_all()
 
     def wait(self, predicate: Callable[[], bool]) -> None:
+        """Until ``predicate()``: woken by each error, and re-checked every 10 ms for state
+        the broker changes on the gateway's thread."""
+        deadline = time.monotonic() + 10
         with self.changed:
-            assert self.changed.wait_for(predicate, timeout=10), self.errors
+            while not predicate():
+                assert time.monotonic() < deadline, self.errors
+                self.changed.wait(0.01)
 
 
 @contextmanager
@@ -210,3 +216,25 @@ def test_the_official_client_gets_the_same_codes(case: Case) -> None:
         codes = [code for req, code in app.errors if req == ORDER_ID]
     assert codes == [case.code]
     assert broker.orders() == ()
+
+
+def test_the_official_client_modifies_by_order_id_and_gets_the_modify_codes() -> None:
+    broker = SimBroker(BrokerConfig(farm_status_messages=False))
+    stock = Contract()
+    stock.symbol, stock.secType, stock.exchange, stock.currency = "AAPL", "STK", "SMART", "USD"
+    resting = Case("rests", {"lmtPrice": 50.0}, 0)
+    with official(broker) as app:
+        app.placeOrder(ORDER_ID, stock, _ibapi_order(resting))
+        app.wait(lambda: len(broker.orders()) == 1)  # read across threads: a plain snapshot
+        booked = broker.orders()[0]
+        app.placeOrder(ORDER_ID, stock, _ibapi_order(Case("modify", {"lmtPrice": 51.5}, 0)))
+        app.wait(lambda: booked.lmt_price == Decimal("51.5"))
+        app.placeOrder(ORDER_ID, stock, _ibapi_order(Case("side", {"action": "SELL"}, 0)))
+        app.wait(lambda: len(app.errors) == 1)
+        app.placeOrder(
+            ORDER_ID + 1, stock, _ibapi_order(Case("nan", {"lmtPrice": float("nan")}, 0))
+        )
+        app.wait(lambda: len(app.errors) == 2)
+        codes = app.errors
+    assert codes == [(ORDER_ID, 105), (ORDER_ID + 1, 320)]
+    assert len(broker.orders()) == 1
