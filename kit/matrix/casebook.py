@@ -23,6 +23,7 @@ CaseFunction = Callable[[StageMaker], None]
 
 _MODULES: Final = (
     "ibguard.kit.matrix.cases_conn",
+    "ibguard.kit.matrix.cases_conn_next",
     "ibguard.kit.matrix.cases_life",
     "ibguard.kit.matrix.cases_life_next",
     "ibguard.kit.matrix.cases_fail",

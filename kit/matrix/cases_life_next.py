@@ -158,3 +158,23 @@ def overfill(make: StageMaker) -> None:
     facts = stage.expect_status("o1", "FILLED", why="its quantity was filled")
     stage.expect(facts.filled == 2, f"o1 filled {facts.filled}, its two incarnations filled 2")
     stage.expect_code("OVERFILL", oms_id="o1")
+
+
+@implements("LIFE-11")
+def cancel_refused(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1")
+    order = stage.broker_order("o1")
+    stage.broker.stall(order.perm_id)  # the broker fills it and the news is late
+    stage.broker.fill(order.perm_id, Decimal(100), Decimal("99.00"))
+    stage.subject.cancel("o1")  # answered 10148 "cannot be cancelled, state: Filled"
+    stage.broker.stall(order.perm_id, False)
+    stage.advance(10, step=1)
+    facts = stage.expect_status(
+        "o1", "FILLED", why="the broker refused the cancel because the order had filled"
+    )
+    stage.expect(facts.filled == 100, f"o1 filled {facts.filled}, the broker executed 100")
+    held = _position(stage)
+    stage.expect(held == 100, f"position AAPL {held}, the broker filled 100: unhedged")
+    sent = _cancels_sent(stage)
+    stage.expect(sent == 1, f"{sent} cancels sent for o1 after the broker refused: cancel spam")

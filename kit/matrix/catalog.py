@@ -125,6 +125,24 @@ CASES: Final[tuple[Case, ...]] = (
         "EOD flatten at the wrong time",
     ),
     _c(
+        "CONN-06",
+        "TWS-IB connectivity lost, then restored (1100 -> 1101/1102)",
+        "Error 1100 (reqId -1) mid-session; while the link is lost the broker still delivers "
+        "executions for 2 working orders and the strategy submits; then 1101 (restored, data "
+        "lost) or 1102 (data maintained). The API socket stays up.",
+        "Inbound events are applied during the outage, never dropped; nothing is placed while "
+        "TWS has no link to IB; on 1101 a full reconcile (open orders, executions) runs.",
+        "CONNECTION_LOST, CONNECTION_RESTORED",
+        "fills lost for good and positions wrong; dead feeds while heartbeats look fine",
+        variants=("data-lost", "data-maintained"),
+        evidence=(
+            "QuantConnect/Lean.Brokerages.InteractiveBrokers#249; erdewit/ib_insync#256; "
+            "IbcAlpha/IBC#143; IB error table (1100/1101/1102)"
+        ),
+        wire="yes: ib_async handles 1102 with reqAccountSummary only and ignores 1101",
+        seed=False,
+    ),
+    _c(
         "LIFE-01",
         "Cancel already filled",
         "Cancel after the final fill; and the race: cancel sent, fill arrives, cancel refused.",
@@ -209,6 +227,21 @@ CASES: Final[tuple[Case, ...]] = (
             "erdewit/ib_insync#328 (404); QuantConnect/Lean#1026"
         ),
         wire="required: ib_async sets Cancelled on each of these codes",
+        seed=False,
+    ),
+    _c(
+        "LIFE-11",
+        "Cancel refused: the order had filled (10148)",
+        "The broker fills an order and the news is late; the strategy's cancel is refused "
+        "with 10148 'cannot be cancelled, state: Filled', then the execution arrives.",
+        "Never CANCELED: FILLED with its fill and the position; the same cancel is not repeated.",
+        "",
+        "an order believed cancelled while it filled leaves an unhedged position",
+        evidence=(
+            "erdewit/ib_insync#656, #690; QuantConnect/Lean.Brokerages.InteractiveBrokers#248; "
+            "IB error table (10147, 10148, 161)"
+        ),
+        wire="required: ib_async sets Cancelled on 10148",
         seed=False,
     ),
     _c(

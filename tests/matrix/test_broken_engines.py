@@ -25,7 +25,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "stamps-fills-locally": {"CONN-05"},
     "ignores-326": {"CONN-04"},
     "no-stale-timer": {"CONN-03"},
-    "retries-refused-cancels": {"LIFE-01", "LIFE-02"},
+    "retries-refused-cancels": {"LIFE-01", "LIFE-02", "LIFE-11"},
     "drops-fills-after-cancel": {"LIFE-03[buy]", "LIFE-03[sell]"},
     "forgets-exec-ids-on-reconnect": {"LIFE-05[after-reconnect]"},
     "float-prices": {"LIFE-04", "LIFE-07[price]"},
@@ -53,12 +53,17 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
         "LIFE-12",
         "LIFE-16",
         "LIFE-18",
+        "CONN-06[data-lost]",
+        "CONN-06[data-maintained]",
     },
     # the cases beyond the seed (next_cases.py)
     "corrections-add-up": {"LIFE-07[price]", "LIFE-07[shares]"},
     "errors-cancel-orders": {"LIFE-10[10349]", "LIFE-10[404]", "LIFE-10[2109]", "LIFE-12"},
     "only-requested-cancels": {"LIFE-16", "FAIL-05"},  # FAIL-05's DAY order ends overnight
     "one-broker-order-per-ref": {"LIFE-18"},
+    "deaf-during-outage": {"CONN-06[data-lost]", "CONN-06[data-maintained]"},
+    "ignores-1101": {"CONN-06[data-lost]"},
+    "refused-cancel-is-done": {"LIFE-11", "LIFE-02"},
 }
 
 

@@ -89,9 +89,51 @@ class OneBrokerOrderPerRef(FilteringPort):
         return [event]
 
 
+class DeafDuringOutage(FilteringPort):
+    """Stops listening to order news between 1100 and the restore, as if the broker could
+    say nothing while TWS has no link to IB."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.outage = False
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, BrokerError) and event.code in (1100, 1101, 1102):
+            self.outage = event.code == 1100
+        elif self.outage and isinstance(event, (ExecutionReport, OrderStatusReport)):
+            return []
+        return [event]
+
+
+class Ignores1101(FilteringPort):
+    """Reads 1101 (restored, data lost) as 1102 (data maintained): nothing is asked again,
+    as ib_async does."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, BrokerError) and event.code == 1101:
+            event = dataclasses.replace(event, code=1102)
+        return [event]
+
+
+class RefusedCancelIsDone(FilteringPort):
+    """Takes 'cannot cancel' (10148, 10147, 161) for a confirmation: the order is marked
+    cancelled, as ib_async marks the Trade."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if (
+            isinstance(event, BrokerError)
+            and classify_error(event.code) is ErrorClass.CANNOT_CANCEL
+        ):
+            event = dataclasses.replace(event, code=202)
+        return [event]
+
+
 BROKEN_NEXT: dict[str, Callable[[], ReferenceSubject]] = {
     "corrections-add-up": _with_port(CorrectionsAddUp),
     "errors-cancel-orders": _with_port(ErrorsCancelOrders),
     "only-requested-cancels": _with_port(OnlyRequestedCancels),
     "one-broker-order-per-ref": _with_port(OneBrokerOrderPerRef),
+    "deaf-during-outage": _with_port(DeafDuringOutage),
+    "ignores-1101": _with_port(Ignores1101),
+    "refused-cancel-is-done": _with_port(RefusedCancelIsDone),
 }

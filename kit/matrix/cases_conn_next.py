@@ -1,0 +1,54 @@
+"""CONN cases beyond the seed (CASES-NEXT.md): TWS losing its own link to IB while the API
+socket stays up (1100, then 1101 or 1102)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ibguard.kit.matrix.casebook import implements
+from ibguard.kit.matrix.stage import CLIENT_ID, Stage, StageMaker
+
+__all__: list[str] = []
+
+
+def _position(stage: Stage, symbol: str = "AAPL") -> Decimal:
+    return stage.subject.position(stage.instrument(symbol))
+
+
+@implements("CONN-06")
+def connectivity_lost_then_restored(make: StageMaker) -> None:
+    data_lost = make.variant == "data-lost"
+    stage = make().start()
+    stage.submit("o1")
+    stage.submit("o2")
+    first, second = stage.broker_order("o1"), stage.broker_order("o2")
+    stage.broker.tws_connectivity(1100)
+    # the link is down, yet the broker still reports two executions on the socket
+    stage.broker.fill(first.perm_id, Decimal(100), Decimal("99.00"))
+    stage.broker.fill(second.perm_id, Decimal(40), Decimal("99.00"))
+    stage.advance(1)
+    facts = stage.expect_status("o1", "FILLED", why="its fill arrived during the outage")
+    stage.expect(facts.filled == 100, f"o1 filled {facts.filled}: a fill during 1100 was dropped")
+    facts = stage.order("o2")
+    stage.expect(facts.filled == 40, f"o2 filled {facts.filled}: a fill during 1100 was dropped")
+    mark = stage.broker.requests.mark()
+    stage.submit("o3")  # TWS cannot reach IB: nothing may be sent that could be lost
+    stage.advance(1)
+    sent = [r for r in stage.broker.requests.after_seq(mark) if r.request == "placeOrder"]
+    stage.expect(not sent, f"{len(sent)} placeOrder(s) sent while TWS had no link to IB (1100)")
+    stage.broker.tws_connectivity(1101 if data_lost else 1102)
+    stage.advance(1)
+    asked = {r.request for r in stage.broker.requests.after_seq(mark) if r.client_id == CLIENT_ID}
+    if data_lost:
+        missing = {"reqOpenOrders", "reqExecutions"} - asked
+        if "reqAllOpenOrders" in asked:  # every client's open orders: ours among them
+            missing.discard("reqOpenOrders")
+        stage.expect(
+            not missing,
+            f"after 1101 (restored, data lost) the engine never sent {', '.join(sorted(missing))}:"
+            " what happened during the outage is unknown",
+        )
+    held = _position(stage)
+    stage.expect(held == 140, f"position AAPL {held}, the broker's is 140")
+    stage.expect_code("CONNECTION_LOST")
+    stage.expect_code("CONNECTION_RESTORED", data_lost=data_lost)
