@@ -32,10 +32,10 @@ REQUIREMENTS = Path(__file__).parents[1] / "requirements-ibapi10.txt"
 DRIVER = Path(__file__).with_name("ibapi10_driver.py")
 
 
-def install(cache_root: Path) -> Path:
+def install(cache_root: Path, requirements: Path = REQUIREMENTS) -> Path:
     """The directory holding the pinned 10.x client, installed on first use."""
     key = hashlib.sha256(
-        REQUIREMENTS.read_bytes() + f"{sys.version_info[:2]} {platform.machine()}".encode()
+        requirements.read_bytes() + f"{sys.version_info[:2]} {platform.machine()}".encode()
     ).hexdigest()[:16]
     target = cache_root / f"ibapi10-{key}"
     cache_root.mkdir(parents=True, exist_ok=True)
@@ -46,7 +46,7 @@ def install(cache_root: Path) -> Path:
             pip = [sys.executable, "-m", "pip", "install", "--no-deps", "--quiet"]
             pip += ["--disable-pip-version-check", "--target", str(staging)]
             done = subprocess.run(
-                [*pip, "-r", str(REQUIREMENTS)],
+                [*pip, "-r", str(requirements)],
                 check=False,
                 capture_output=True,
                 text=True,
@@ -55,7 +55,7 @@ def install(cache_root: Path) -> Path:
             if done.returncode != 0:
                 shutil.rmtree(staging, ignore_errors=True)
                 pytest.fail(
-                    f"cannot install the ibapi 10.x client from {REQUIREMENTS.name} "
+                    f"cannot install the ibapi 10.x client from {requirements.name} "
                     f"(pip exit {done.returncode}): {done.stderr.strip()[-600:]}",
                     pytrace=False,
                 )

@@ -11,6 +11,8 @@ Commands (JSON on stdin, JSON on stdout):
   checked against the real EWrapper signature and recorded with its arguments as plain data.
 - ``session``: ``{"port": p, "client_id": c}`` -> what an EClient/EWrapper app saw while it
   connected to the gateway, asked for contract details, placed an order and streamed quotes.
+- ``tour``: the same, for the other requests a bot makes (positions, orders, account, executions,
+  history, lookups, snapshot, tick-by-tick, bars, an unknown contract, a modify and a cancel).
 """
 
 from __future__ import annotations
@@ -155,6 +157,123 @@ def session(request: dict[str, Any]) -> dict[str, Any]:
     return {"server_version": server_version, "steps": steps, "calls": seen}
 
 
+class Tour:
+    """An EClient app that records every EWrapper call and can wait for one."""
+
+    def __init__(self, port: int, client_id: int) -> None:
+        from ibapi.client import EClient
+        from ibapi.wrapper import EWrapper
+
+        self.seen: list[list[Any]] = []
+        self.changed = threading.Condition()
+        tour = self
+
+        class App(EWrapper, EClient):  # type: ignore[misc]
+            def __init__(self) -> None:
+                EWrapper.__init__(self)
+                EClient.__init__(self, self)
+
+            def __getattribute__(self, name: str) -> Any:
+                attr = object.__getattribute__(self, name)
+                if name[:1].islower() and hasattr(EWrapper, name) and not hasattr(EClient, name):
+
+                    def record(*args: Any) -> None:
+                        with tour.changed:
+                            tour.seen.append([name, plain(list(args))])
+                            tour.changed.notify_all()
+
+                    return record
+                return attr
+
+        self.app = App()
+        self.app.connect("127.0.0.1", port, client_id)
+        self.reader = threading.Thread(target=self.app.run, daemon=True)
+        self.reader.start()
+
+    def wait(self, name: str, first: Any = None, timeout: float = 10) -> bool:
+        """Until a call `name` (whose first argument is `first`, when given) has arrived."""
+
+        def arrived() -> bool:
+            return any(c[0] == name and (first is None or c[1][:1] == [first]) for c in self.seen)
+
+        with self.changed:
+            return self.changed.wait_for(arrived, timeout)
+
+    def close(self) -> None:
+        self.app.disconnect()
+        self.reader.join(5)
+
+
+def tour(request: dict[str, Any]) -> dict[str, Any]:
+    """The requests a bot makes at startup and while trading, each awaited by its answer."""
+    from ibapi.contract import Contract
+    from ibapi.execution import ExecutionFilter
+    from ibapi.order import Order
+    from ibapi.order_cancel import OrderCancel
+
+    def stock(symbol: str) -> Contract:
+        c = Contract()
+        c.symbol, c.secType, c.exchange, c.currency = symbol, "STK", "SMART", "USD"
+        return c
+
+    t = Tour(int(request["port"]), int(request["client_id"]))
+    app, steps = t.app, {}
+    steps["connected"] = t.wait("nextValidId")
+    app.reqPositions()
+    steps["positions"] = t.wait("positionEnd")
+    app.reqOpenOrders()
+    steps["openOrders"] = t.wait("openOrderEnd")
+    app.reqCompletedOrders(False)
+    steps["completedOrders"] = t.wait("completedOrdersEnd")
+    app.reqAccountUpdates(True, "")
+    steps["accountUpdates"] = t.wait("accountDownloadEnd")
+    app.reqAccountSummary(9, "All", "NetLiquidation,TotalCashValue")
+    steps["accountSummary"] = t.wait("accountSummaryEnd", 9)
+    app.reqExecutions(10, ExecutionFilter())
+    steps["executions"] = t.wait("execDetailsEnd", 10)
+    app.reqHistoricalData(11, stock("AAPL"), "", "1 M", "1 day", "TRADES", 1, 1, False, [])
+    steps["history"] = t.wait("historicalDataEnd", 11)
+    app.reqHeadTimeStamp(12, stock("AAPL"), "TRADES", 1, 1)
+    steps["headTimestamp"] = t.wait("headTimestamp", 12)
+    app.reqMatchingSymbols(13, "AAP")
+    steps["matchingSymbols"] = t.wait("symbolSamples", 13)
+    app.reqSecDefOptParams(14, "AAPL", "", "STK", 265598)
+    steps["optionParameters"] = t.wait("securityDefinitionOptionParameterEnd", 14)
+    app.reqMktData(15, stock("AAPL"), "", True, False, [])
+    steps["snapshot"] = t.wait("tickSnapshotEnd", 15)
+    app.reqMarketDataType(3)  # delayed: answered per subscription, not by itself
+    app.reqMktData(19, stock("AAPL"), "", True, False, [])
+    steps["delayedSnapshot"] = t.wait("tickSnapshotEnd", 19)
+    app.reqTickByTickData(16, stock("AAPL"), "BidAsk", 0, False)
+    app.reqRealTimeBars(17, stock("AAPL"), 5, "MIDPOINT", False, [])
+    app.reqContractDetails(18, stock("ZZZZ"))
+    steps["unknownContract"] = t.wait("error", 18)
+    order = Order()
+    order.action, order.orderType, order.tif = "BUY", "LMT", "DAY"
+    order.totalQuantity, order.lmtPrice = Decimal(5), 1.0  # far below the market: rests
+    order_id = next(c[1][0] for c in t.seen if c[0] == "nextValidId")
+    app.placeOrder(order_id, stock("AAPL"), order)
+    steps["placed"] = t.wait("openOrder", order_id)
+    order.lmtPrice = 2.0
+    app.placeOrder(order_id, stock("AAPL"), order)  # a modify: same id, new price
+    with t.changed:
+        steps["modified"] = t.changed.wait_for(
+            lambda: any(c[0] == "openOrder" and c[1][2].get("lmtPrice") == 2.0 for c in t.seen), 10
+        )
+    app.cancelOrder(order_id, OrderCancel())
+    with t.changed:
+        steps["cancelled"] = t.changed.wait_for(
+            lambda: ["orderStatus", order_id, "Cancelled"] in [[c[0], *c[1][:2]] for c in t.seen],
+            10,
+        )
+    for cancel, req_id in ((app.cancelTickByTickData, 16), (app.cancelRealTimeBars, 17)):
+        cancel(req_id)
+    app.reqCurrentTime()
+    steps["currentTime"] = t.wait("currentTime")
+    t.close()
+    return {"order_id": order_id, "steps": steps, "calls": t.seen}
+
+
 def version() -> dict[str, Any]:
     import ibapi
     from ibapi import server_versions
@@ -176,6 +295,8 @@ def main() -> None:
         answer: Any = decode(request)
     elif command == "session":
         answer = session(request)
+    elif command == "tour":
+        answer = tour(request)
     else:
         answer = version()
     sys.stdout.write(json.dumps(answer))

@@ -70,3 +70,43 @@ def test_the_official_10x_client_negotiates_down_and_trades_on_the_gateway(
     prices = {a[1]: a[2] for a in _of(calls, "tickPrice") if a[0] == 2}
     assert (prices[1], prices[2]) == (float(quote.bid), float(quote.ask))
     assert _of(calls, "tickReqParams")[0][1:] == (0.01, "9c0001", 3)
+
+
+def test_the_official_10x_client_gets_an_answer_to_every_request_a_bot_makes(
+    ibapi10: Ibapi10,
+) -> None:
+    """Its 178 encodings of positions, orders, account, executions, history, lookups, market
+    data, a modify and a cancel, each read by the gateway and answered as TWS answers them."""
+    broker = SimBroker(BrokerConfig(market_prices=True, create_unknown_contracts=False))
+    with GatewayThread(broker) as gateway:
+        seen = ibapi10.run("tour", {"port": gateway.port, "client_id": 42}, timeout=120)
+        orders = gateway.call(broker.orders)
+        streams = gateway.call(lambda: broker.market_data.streams)
+    calls = [(n, tuple(a)) for n, a in seen["calls"]]
+    assert all(seen["steps"].values()), {k: v for k, v in seen["steps"].items() if not v}
+    order_id = seen["order_id"]
+    notices = {2104, 2106, 2158}  # the farm connection messages TWS sends at startup
+    errors = [(a[0], a[2]) for a in _of(calls, "error") if a[2] not in notices]
+    assert errors == [(18, 200), (order_id, 202)]  # the unknown contract; the cancel
+
+    summary = {a[2]: a[3] for a in _of(calls, "accountSummary") if a[0] == 9}
+    assert set(summary) == {"NetLiquidation", "TotalCashValue"}
+    bars = [a[1] for a in _of(calls, "historicalData") if a[0] == 11]
+    assert len(bars) >= 19
+    assert all(len(b.date) == 8 and b.low <= b.close <= b.high for b in bars)
+    ((_, found),) = _of(calls, "symbolSamples")
+    assert found[0].contract.conId == 265598
+    assert ("marketDataType", (19, 3)) in calls
+    delayed = {a[1] for a in _of(calls, "tickPrice") if a[0] == 19}
+    assert {66, 67, 68} <= delayed  # IB's delayed bid, ask, last
+    assert _of(calls, "tickByTickBidAsk")[0][0] == 16
+
+    (booked,) = orders
+    assert (booked.order_id, booked.lmt_price, booked.status) == (
+        order_id,
+        Decimal("2.0"),
+        "Cancelled",
+    )
+    limits = [a[2].lmtPrice for a in _of(calls, "openOrder") if a[0] == order_id]
+    assert limits == [1.0, 2.0]  # placed, then modified in place (no error 103)
+    assert streams == 0  # tick-by-tick and bars cancelled; the snapshots ended themselves
