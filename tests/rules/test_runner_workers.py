@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 
 from ibguard.rules.workers import Died, Raised, TimedOut, run_isolated
@@ -52,3 +53,17 @@ def test_one_worker_does_every_item_in_order() -> None:
     items = [str(n) for n in range(20)]
     outcomes = list(run_isolated(_work, items, ("",), processes=1, time_limit=30.0))
     assert outcomes == list(enumerate(items))
+
+
+def test_with_other_threads_running_the_workers_are_spawned_and_still_isolated() -> None:
+    # fork is unsafe in a process with threads; the workers then start fresh (spawn).
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        items = ["a", "segfault", "b"]
+        outcomes = dict(run_isolated(_work, items, ("?",), processes=1, time_limit=30.0))
+    finally:
+        stop.set()
+        thread.join()
+    assert outcomes == {0: "a?", 1: Died(-signal.SIGSEGV), 2: "b?"}
