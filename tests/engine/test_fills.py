@@ -144,3 +144,18 @@ def test_ledger_reports_each_outcome() -> None:
     assert ledger.apply("x.01", Decimal(1), Decimal(2), T0).outcome is FillOutcome.DUPLICATE
     assert ledger.set_commission("x.09", Decimal(1)) is False
     assert ledger.set_commission("y.01", Decimal(1)) is False
+
+
+def test_ledger_outcomes_that_count_nothing_change_the_quantity_by_zero() -> None:
+    ledger = FillLedger()
+    ledger.apply("x.02", Decimal(5), Decimal(2), T0)
+    duplicate = ledger.apply("x.02", Decimal(5), Decimal(2), T0)
+    conflict = ledger.apply("x.02", Decimal(6), Decimal(2), T0)
+    stale = ledger.apply("x.01", Decimal(4), Decimal(2), T0)
+    assert [r.outcome for r in (duplicate, conflict, stale)] == [
+        FillOutcome.DUPLICATE,
+        FillOutcome.CONFLICT,
+        FillOutcome.STALE_CORRECTION,
+    ]
+    assert [r.quantity_delta for r in (duplicate, conflict, stale)] == [Decimal(0)] * 3
+    assert ledger.quantity == Decimal(5)
