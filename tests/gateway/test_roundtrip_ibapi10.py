@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from ibguard.kit.gateway.handshake import MAX_SERVER_VERSION, MIN_SERVER_VERSION
+from ibguard.kit.gateway.registry import encode_message
 from ibguard.kit.gateway.wire_values import Fields
 
 from . import test_roundtrip_teeth as ib_async_teeth
@@ -28,6 +29,7 @@ from .ibapi10 import Decoded, Ibapi10
 from .ibapi_decoder import flat
 from .samples import SAMPLES, Sample
 from .samples_market import IBAPI_CALLS
+from .test_roundtrip_market import HISTORY, WANT_BARS
 
 VERSIONS = range(MIN_SERVER_VERSION, MAX_SERVER_VERSION + 1)
 TEETH_VERSIONS = (MIN_SERVER_VERSION, MAX_SERVER_VERSION)
@@ -75,6 +77,7 @@ def _frames() -> Iterator[tuple[tuple[Any, ...], int, Fields]]:
         cases.append((("stale", name, v), v, BY_NAME[name].build(v - 1)))
     for name, v in DURATION_AT_158:
         cases.append((("built-for-next", name, v), v, BY_NAME[name].build(v + 1)))
+    cases += [(("history", v), v, encode_message(HISTORY, v)) for v in VERSIONS]
     for key, version, fields in cases:
         yield key, version, fields
         yield ("cut", *key), version, fields[:-1]
@@ -218,3 +221,16 @@ def test_fields_built_for_the_previous_version_fail_the_ibapi10_roundtrip(
     assert BY_NAME[name].build(version - 1) != BY_NAME[name].build(version)
     key = ("stale", name, version)
     assert _fails(name, version, decoded[key], decoded[("cut", *key)])
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_history_bars_reach_ibapi10_whole_and_in_order(
+    decoded: dict[tuple[Any, ...], Decoded], version: int
+) -> None:
+    got, cut = decoded[("history", version)], decoded[("cut", "history", version)]
+    assert not got.problems
+    bars = [a[1] for n, a in got.calls if n == "historicalData"]
+    fields = [(b.date, b.open, b.high, b.low, b.close, b.volume, b.wap, b.barCount) for b in bars]
+    assert [tuple(_floats(list(f))) for f in fields] == WANT_BARS
+    assert got.calls[-1][0] == "historicalDataEnd"
+    assert cut.problems  # the last bar's count is read
