@@ -38,14 +38,15 @@ from ibguard.rules.wall_clock import _ALWAYS, _WITHOUT_ARGS
 SOURCES = ("hypothesis", "_pytest", "pip", "mypy", "libcst", "ib_async", "jsonschema")
 FIXIT_VENV = Path(tempfile.gettempdir()) / "ibguard-bench-fixit-venv"
 
-# Runs a command as its child and reports (seconds, peak RSS of the largest descendant in KB).
+# Runs a command as its child and reports (wall seconds, peak RSS of the largest descendant
+# in KB, CPU seconds of all descendants: on a loaded machine the CPU time is the steadier one).
 _MEASURE = """
 import json, resource, subprocess, sys, time
 start = time.perf_counter()
 code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-print(json.dumps([seconds, peak, code]))
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps([seconds, usage.ru_maxrss, usage.ru_utime + usage.ru_stime, code]))
 """
 _PARSE = """
 import sys
@@ -127,7 +128,7 @@ def _fixit_python(enabled: bool) -> Path | None:
     return python
 
 
-def _measure(command: Sequence[str], cwd: Path) -> tuple[float, int]:
+def _measure(command: Sequence[str], cwd: Path) -> tuple[float, int, float]:
     run = subprocess.run(
         [sys.executable, "-c", _MEASURE, *command],
         cwd=cwd,
@@ -135,8 +136,8 @@ def _measure(command: Sequence[str], cwd: Path) -> tuple[float, int]:
         text=True,
         check=True,
     )
-    seconds, peak, _ = json.loads(run.stdout)
-    return seconds, peak
+    seconds, peak, cpu, _ = json.loads(run.stdout)
+    return seconds, peak, cpu
 
 
 def _commands(folder: Path, fixit: Path | None) -> dict[str, list[str]]:
@@ -214,16 +215,32 @@ def _one_size(lines: int, repeat: int, fixit: Path | None) -> None:
         files = sum(1 for _ in (folder / "code").rglob("*.py"))
         commands = _commands(folder, fixit)
         times: dict[str, list[float]] = {name: [] for name in commands}
+        cpus: dict[str, list[float]] = {name: [] for name in commands}
         peaks: dict[str, int] = dict.fromkeys(commands, 0)
         for _ in range(repeat):  # interleaved: one run of each side per round
             for name, command in commands.items():
-                seconds, peak = _measure(command, folder)
+                seconds, peak, cpu = _measure(command, folder)
                 times[name].append(seconds)
+                cpus[name].append(cpu)
                 peaks[name] = max(peaks[name], peak)
     medians = {name: statistics.median(found) for name, found in times.items()}
+    cpu = {name: statistics.median(found) for name, found in cpus.items()}
     print(f"\n{counted:,} lines in {files} files; median of {repeat}, cold (no cache)")
     for name, seconds in medians.items():
-        print(f"  {name:<34} {seconds:8.2f} s  peak {peaks[name] / 1024:7.0f} MB")
+        print(
+            f"  {name:<34} {seconds:8.2f} s wall {cpu[name]:8.2f} s CPU"
+            f"  peak {peaks[name] / 1024:7.0f} MB"
+        )
+    print(
+        "  CPU ratios: ibguard check / parse "
+        f"{cpu['ibguard check, 1 process'] / cpu['bare libcst parse, 1 process']:.2f}"
+        + (
+            f", fixit / ibguard check (1 process) "
+            f"{cpu['fixit lint, 1 process'] / cpu['ibguard check, 1 process']:.2f}"
+            if "fixit lint, 1 process" in cpu
+            else ""
+        )
+    )
     parse = medians["bare libcst parse, 1 process"]
     ours = medians["ibguard check, 1 process"]
     print("  ratios:")
@@ -263,9 +280,13 @@ def _generated_megabyte(repeat: int) -> None:
         }
     print(f"\none generated module of {size:,} bytes (45k assignments of one name):")
     for name, found in runs.items():
-        seconds = statistics.median(t for t, _ in found)
-        peak = max(p for _, p in found)
-        print(f"  {name:<20} {seconds:8.2f} s  peak {peak / 1024:7.0f} MB  (goal < 10 s)")
+        seconds = statistics.median(t for t, _, _ in found)
+        cpu = statistics.median(c for _, _, c in found)
+        peak = max(p for _, p, _ in found)
+        print(
+            f"  {name:<20} {seconds:8.2f} s wall {cpu:8.2f} s CPU  peak {peak / 1024:7.0f} MB"
+            "  (goal < 10 s)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
