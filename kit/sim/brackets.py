@@ -26,7 +26,7 @@ class Chains:
     def children_of(self, sim: SimOrder) -> list[SimOrder]:
         return [
             o
-            for o in self._ledger.live_orders()
+            for o in self._ledger.live_grouped_orders()
             if o.client_id == sim.client_id and o.parent_id == sim.order_id and o is not sim
         ]
 
@@ -48,7 +48,7 @@ class Chains:
         children of the same parent."""
         return [
             o
-            for o in self._ledger.live_orders()
+            for o in self._ledger.live_grouped_orders()
             if o is not sim
             and o.client_id == sim.client_id
             and (
