@@ -12,8 +12,9 @@ from decimal import Decimal
 
 from ibguard.engine.model import Side
 from ibguard.kit.matrix.casebook import implements
-from ibguard.kit.matrix.stage import CLIENT_ID, Stage, StageMaker
-from ibguard.kit.sim.messages import Error, Message
+from ibguard.kit.matrix.stage import CLIENT_ID, CaseNotPlayable, Stage, StageMaker
+from ibguard.kit.sim.messages import CommissionReport, Error, Message, OrderStatus
+from ibguard.kit.sim.script import FillPlan
 
 __all__: list[str] = []
 
@@ -178,3 +179,126 @@ def cancel_refused(make: StageMaker) -> None:
     stage.expect(held == 100, f"position AAPL {held}, the broker filled 100: unhedged")
     sent = _cancels_sent(stage)
     stage.expect(sent == 1, f"{sent} cancels sent for o1 after the broker refused: cancel spam")
+
+
+@implements("LIFE-08")
+def fill_before_acknowledgement(make: StageMaker) -> None:
+    stage = make().start()
+    price = Decimal("99.00")
+    # execDetails and its commission come first, openOrder and orderStatus after
+    stage.broker.script.arm(
+        FillPlan(
+            fills=((Decimal(100), price),), exec_before_status=True, before_acknowledgement=True
+        )
+    )
+    stage.submit("o1")
+    stage.advance(1)
+    facts = stage.expect_status("o1", "FILLED", why="the broker executed it in full")
+    stage.expect(
+        facts.filled == 100,
+        f"o1 filled {facts.filled}: the execution that came before the acknowledgement was lost",
+    )
+    held = _position(stage)
+    stage.expect(held == 100, f"position AAPL {held}, the broker filled 100")
+    perm = stage.broker_order("o1").perm_id
+    stage.expect(facts.perm_id == perm, f"o1 permId {facts.perm_id}, the broker's is {perm}")
+
+
+def _commission(stage: Stage, oms_id: str) -> Decimal:
+    view = stage.subject.order(oms_id)
+    value = getattr(view, "commission", None)
+    if value is None:
+        raise CaseNotPlayable("the engine's order view shows no commission (`commission`)")
+    return Decimal(value)
+
+
+@implements("LIFE-09")
+def commission_once_per_execution(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1", limit=None)
+    stage.submit("o2", limit=None)
+    stage.advance(1)
+    executions = stage.broker.ledger.executions
+    first, second = executions[-2], executions[-1]
+    fee = first.commission.commission
+    first_id, second_id = first.execution.execId, second.execution.execId
+    unset_pnl = Decimal("1.7976931348623157E308")  # IB's "unset" double
+    _say(stage, CommissionReport(execId=first_id, commission=fee, realizedPNL=unset_pnl))
+    _say(stage, CommissionReport(execId=first_id, commission=fee))  # sent twice
+    rebate = Decimal("-0.35")
+    _say(stage, CommissionReport(execId=second_id, commission=rebate))  # a rebate, revised
+    stage.broker.drop(CLIENT_ID)  # the engine reconnects; reqExecutions re-sends every report
+    stage.advance(1)
+    stage.advance(1)
+    paid = _commission(stage, "o1")
+    stage.expect(
+        paid == fee,
+        f"o1 commission {paid} for one execution charged {fee}: a fee counted per report",
+    )
+    got = _commission(stage, "o2")
+    stage.expect(
+        got in (rebate, second.commission.commission),
+        f"o2 commission {got}: the broker reported {second.commission.commission}, then "
+        f"{rebate} for the same execution (a value per execId, set, not added)",
+    )
+
+
+@implements("LIFE-14")
+def rejection_after_partial_fill(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1")
+    order = stage.broker_order("o1")
+    stage.broker.fill(order.perm_id, Decimal(40), Decimal("99.00"))
+    text = "Order rejected - reason:The order's remaining quantity cannot be worked"
+    order.complete("Cancelled", stage.now, text)
+    reject = Error(reqId=order.order_id, errorCode=201, errorString=text)
+    status = order.to_status()
+    for message in (status, reject) if make.variant == "status-first" else (reject, status):
+        _say(stage, message)
+    stage.advance(1)
+    facts = stage.expect_status(
+        "o1", "CANCELED", why="40 filled before the reject: REJECTED would mean nothing filled"
+    )
+    stage.expect(facts.filled == 40, f"o1 filled {facts.filled}, the broker executed 40")
+    got = facts.avg_fill_price
+    stage.expect(got is not None and Decimal(got) == Decimal("99.00"), f"o1 VWAP {got}, not 99.00")
+    held = _position(stage)
+    stage.expect(held == 40, f"position AAPL {held}, the broker filled 40")
+    placed = _placed_for(stage, "o1")
+    stage.expect(placed == 1, f"o1 was placed {placed} times: the remainder was re-sent")
+
+
+@implements("LIFE-17")
+def order_status_duplicated_or_stale(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1", limit=None)
+    facts = stage.expect_status("o1", "FILLED", why="the broker filled it at the market")
+    avg = facts.avg_fill_price
+    order = stage.broker_order("o1")
+
+    def status(name: str, filled: int, remaining: int, price: Decimal) -> OrderStatus:
+        return OrderStatus(
+            orderId=order.order_id,
+            status=name,
+            filled=Decimal(filled),
+            remaining=Decimal(remaining),
+            avgFillPrice=price,
+            permId=order.perm_id,
+            parentId=0,
+            lastFillPrice=price,
+            clientId=CLIENT_ID,
+        )
+
+    done = status("Filled", 100, 0, order.avg_fill_price)
+    for message in (done, done, done, status("Filled", 0, 0, Decimal(0))):
+        _say(stage, message)  # three times, then the completed-order form (avg 0, filled 0)
+    _say(stage, status("Submitted", 60, 40, order.avg_fill_price))  # queued earlier
+    stage.advance(1)
+    facts = stage.expect_status("o1", "FILLED", why="a stale Submitted cannot reopen it")
+    stage.expect(facts.filled == 100, f"o1 filled {facts.filled}: statuses moved it backwards")
+    stage.expect(
+        facts.avg_fill_price == avg,
+        f"o1 avg_fill_price {facts.avg_fill_price}, was {avg}: P&L booked at a status's price",
+    )
+    held = _position(stage)
+    stage.expect(held == 100, f"position AAPL {held}, the broker filled 100")

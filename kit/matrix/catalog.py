@@ -213,6 +213,43 @@ CASES: Final[tuple[Case, ...]] = (
         seed=False,
     ),
     _c(
+        "LIFE-08",
+        "Fill before acknowledgement",
+        "A marketable order: execDetails and its commissionReport arrive first, openOrder"
+        " and orderStatus after.",
+        "The fill is applied at once, matched by orderRef (else clientId+orderId); the "
+        "permId is learned from the execution; FILLED with filled 100; the late openOrder"
+        " changes nothing.",
+        "",
+        "the fill is lost silently and the order cancelled locally as a phantom while the"
+        " position is real",
+        evidence=(
+            "nautechsystems/nautilus_trader#3949, #3976, #3958; "
+            "QuantConnect/Lean.Brokerages.InteractiveBrokers#189; ib_async wrapper.py "
+            "execDetails (no trade found: no event)"
+        ),
+        wire="required: without openOrder ib_async fires no fill and no commission event",
+        seed=False,
+    ),
+    _c(
+        "LIFE-09",
+        "Commission reported twice, re-sent, or carrying sentinels",
+        "The commissionReport of an execution arrives twice, one with realizedPNL = "
+        "1.797E308 (IB's unset); another execution's commission is revised to a rebate "
+        "(-0.35); after a reconnect reqExecutions re-sends every report.",
+        "Commission is a value per execId (set, not added): each fill's commission "
+        "counted once; the unset sentinel never reaches P&L; negative commissions are "
+        "kept.",
+        "",
+        "fees double-counted on every reconnect; P&L off by 1.8e308",
+        evidence=(
+            "ib_async wrapper.py commissionReport (no dedupe); blampe/IbPy#35; wboayue/rust-"
+            "ibapi#788, #811; nautechsystems/nautilus_trader#4281"
+        ),
+        wire="required for the re-send on reqExecutions, which the client does itself",
+        seed=False,
+    ),
+    _c(
         "LIFE-10",
         "Informational codes never end an order",
         "Right after placeOrder the broker sends a notice with the order's id (10349 TIF set "
@@ -261,6 +298,24 @@ CASES: Final[tuple[Case, ...]] = (
         seed=False,
     ),
     _c(
+        "LIFE-14",
+        "Rejection after a partial fill",
+        "BUY 100; execDetails 40 @ 99.00; then error 201 'Order rejected - reason:' with "
+        "the order's id and orderStatus Cancelled, filled 40 remaining 60 (or the status "
+        "before the error).",
+        "CANCELED with filled 40, never REJECTED (which means nothing filled); position "
+        "+40 kept, VWAP unchanged, the remainder not re-sent.",
+        "",
+        "the 40 are forgotten, or the order is re-sent for 100: 140 bought",
+        variants=("error-first", "status-first"),
+        evidence=(
+            "nautilus model/orders/base.pyx _ORDER_STATE_TABLE (no PARTIALLY_FILLED -> "
+            "REJECTED); ib_async wrapper.py error(); QuantConnect/Lean#1199"
+        ),
+        wire="required: ib_async sets Cancelled on 201",
+        seed=False,
+    ),
+    _c(
         "LIFE-16",
         "Cancel or expiry nobody asked for",
         "With no cancel request, 30 of 100 fill and the broker cancels the rest (error 202, "
@@ -274,6 +329,23 @@ CASES: Final[tuple[Case, ...]] = (
             '("server-canceled"); QuantConnect/Lean#1026 (202)'
         ),
         wire="yes: the same messages over the socket",
+        seed=False,
+    ),
+    _c(
+        "LIFE-17",
+        "orderStatus duplicated, out of order or missing",
+        "A filled order gets Filled (filled 100) three times, then a Filled with "
+        "avgFillPrice 0 and filled 0 (the completed-order form), then a late Submitted "
+        "(filled 60) queued earlier.",
+        "Status handling is idempotent and only moves forward: FILLED stays, filled and "
+        "VWAP come from executions only (never 0, never down).",
+        "",
+        "a filled order shown as Submitted: re-cancel or re-submit; P&L booked at price 0",
+        evidence=(
+            "stoqey/ib#239; QuantConnect/Lean#1199, #851, #1799; erdewit/ib_insync#309; "
+            "nautechsystems/nautilus_trader#3472"
+        ),
+        wire="the non-identical statuses only: both clients drop an identical orderStatus",
         seed=False,
     ),
     _c(

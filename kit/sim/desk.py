@@ -156,6 +156,8 @@ class OrderDesk:
             )
             self._delivery.post_about(sim, sim.to_status())
             return
+        if self._fills_before_acknowledgement(sim, order, symbol):
+            return
         self._announce(sim)
         if order.transmit:
             self._transmit_chain(sim)
@@ -166,6 +168,24 @@ class OrderDesk:
             self._play(sim, plan)
         else:
             self._match(sim)
+
+    def _fills_before_acknowledgement(self, sim: SimOrder, order: Order, symbol: str) -> bool:
+        """A lone order whose FillPlan says `before_acknowledgement` executes before it is
+        announced: its first execDetails precedes any openOrder or orderStatus (LIFE-08)."""
+        if not order.transmit or self._chains.waiting(sim):
+            return False
+        plan = self._script.take(
+            FillPlan,
+            symbol=symbol,
+            client_id=sim.client_id,
+            where=lambda rule: rule.before_acknowledgement,
+        )
+        if plan is None:
+            return False
+        self._play(sim, plan)  # a fill that changes the status sends openOrder with it
+        if sim.is_live:
+            self._announce(sim)
+        return True
 
     def _transmit_chain(self, sim: SimOrder) -> None:
         """``sim`` came with transmit=True: the members of its bracket held for it go out;

@@ -14,6 +14,7 @@ methods of SimBroker.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar
@@ -57,13 +58,16 @@ class FillPlan:
     """Fill the next matching order in these (shares, price) pieces instead of matching it.
 
     A remaining quantity rests (Submitted). `duplicate_last` re-sends the last execution
-    (same execId); `exec_before_status` sends execDetails before openOrder/orderStatus.
+    (same execId); `exec_before_status` sends execDetails before openOrder/orderStatus;
+    `before_acknowledgement` plays the fills before the order is announced at all, so its
+    first execDetails precedes any openOrder or orderStatus (LIFE-08).
     """
 
     fills: tuple[tuple[Decimal, Decimal], ...]
     symbol: str | None = None
     duplicate_last: bool = False
     exec_before_status: bool = False
+    before_acknowledgement: bool = False
     times: int = 1
 
 
@@ -122,11 +126,21 @@ class Script:
             raise UsageError(f"a rule must be usable at least once, got times={rule.times}")
         self._armed.append(_Slot(rule, rule.times))
 
-    def take(self, kind: type[R], *, symbol: str = "", client_id: int | None = None) -> R | None:
-        """The first armed rule of `kind` matching this request, with one use consumed."""
+    def take(
+        self,
+        kind: type[R],
+        *,
+        symbol: str = "",
+        client_id: int | None = None,
+        where: Callable[[R], bool] | None = None,
+    ) -> R | None:
+        """The first armed rule of `kind` matching this request (and `where`, when given),
+        with one use consumed."""
         for slot in self._armed:
             rule = slot.rule
             if not isinstance(rule, kind) or not _matches(rule, symbol, client_id):
+                continue
+            if where is not None and not where(rule):
                 continue
             slot.left -= 1
             if not slot.left:

@@ -64,6 +64,23 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "deaf-during-outage": {"CONN-06[data-lost]", "CONN-06[data-maintained]"},
     "ignores-1101": {"CONN-06[data-lost]"},
     "refused-cancel-is-done": {"LIFE-11", "LIFE-02"},
+    "fills-need-an-acknowledgement": {"LIFE-08"},
+    "commissions-add-up": {"LIFE-09"},
+    "reject-means-nothing-filled": {"LIFE-14[error-first]", "LIFE-14[status-first]"},
+    # a view built from the last orderStatus is wrong wherever statuses lag the fills
+    "status-from-last-orderstatus": {
+        "LIFE-17",
+        "LIFE-02",
+        "LIFE-03[buy]",
+        "LIFE-03[sell]",
+        "LIFE-07[price]",
+        "LIFE-07[shares]",
+        "LIFE-11",
+        "LIFE-18",
+        "FAIL-04",
+        "FAIL-05",
+        "EDGE-01",
+    },
 }
 
 
@@ -83,7 +100,7 @@ def _failing(factory: Callable[[], Subject]) -> set[str]:
         pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05[live]"}, id="duplicate-exec-ids"),
         pytest.param(
             order_id_keys.make_subject,
-            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06"},
+            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06", "LIFE-08"},
             id="keyed-by-order-id",
         ),
         pytest.param(

@@ -234,3 +234,14 @@ def test_renamed_symbol_stops_resolving(broker: SimBroker) -> None:
     s.req_contract_details(5, ib.Contract(conId=old_con_id))
     (details,) = rec.of(ib.ContractDetails)
     assert details.contract.symbol == "IBM2"
+
+
+def test_execution_before_any_acknowledgement(broker: SimBroker) -> None:
+    broker.script.arm(
+        FillPlan(fills=((D(10), D(100)),), exec_before_status=True, before_acknowledgement=True)
+    )
+    s, rec = connected(broker)
+    rec.clear()
+    s.place_order(1, stock(), limit("BUY", 10, "100"))
+    assert rec.kinds() == ["ExecDetails", "CommissionReport", "OpenOrder", "OrderStatus"]
+    assert rec.of(ib.OrderStatus)[-1].status == "Filled"

@@ -6,10 +6,20 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from decimal import Decimal
 
 from ibguard.engine.broker_errors import ErrorClass, classify_error
 from ibguard.engine.commands import CancelOrder, Command
-from ibguard.engine.events import BrokerError, BrokerEvent, ExecutionReport, OrderStatusReport
+from ibguard.engine.events import (
+    BrokerError,
+    BrokerEvent,
+    CommissionReport,
+    ExecutionReport,
+    ExecutionsSnapshot,
+    OpenOrderReport,
+    OrderStatusReport,
+)
+from ibguard.engine.model import OrderSnapshot, Status
 from ibguard.engine.ports import BrokerPort
 from ibguard.kit.matrix.reference import ReferenceSubject
 
@@ -128,6 +138,109 @@ class RefusedCancelIsDone(FilteringPort):
         return [event]
 
 
+class FillsNeedAnAcknowledgement(FilteringPort):
+    """Drops an execution for a broker order it has not yet seen acknowledged (no openOrder
+    or orderStatus with its permId), as ib_async fires no fill event without a Trade."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.acknowledged: set[int] = set()
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, (OpenOrderReport, OrderStatusReport)):
+            self.acknowledged.add(event.perm_id)
+        elif isinstance(event, ExecutionReport) and event.perm_id not in self.acknowledged:
+            return []
+        return [event]
+
+
+class CommissionsAddUp(FilteringPort):
+    """Adds every commission report to the execution's fee, even a repeat or a revision."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.paid: dict[str, Decimal] = {}
+
+    def _summed(self, report: CommissionReport) -> CommissionReport:
+        total = self.paid.get(report.exec_id, Decimal(0)) + report.commission
+        self.paid[report.exec_id] = total
+        return dataclasses.replace(report, commission=total)
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, CommissionReport):
+            event = self._summed(event)
+        elif isinstance(event, ExecutionsSnapshot):
+            summed = tuple(self._summed(c) for c in event.commissions)
+            event = dataclasses.replace(event, commissions=summed)
+        return [event]
+
+
+class _Watching(FilteringPort):
+    """Remembers the broker's errors and statuses per orderId for a view that reads them."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.rejected: set[int] = set()
+        self.last_status: dict[int, OrderStatusReport] = {}
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, BrokerError) and event.code == 201:
+            self.rejected.add(event.req_id)
+        elif isinstance(event, OrderStatusReport):
+            self.last_status[event.order_id] = event
+        return [event]
+
+
+class _WatchingSubject(ReferenceSubject):
+    watching: _Watching | None = None
+
+    def wrap_port(self, port: BrokerPort) -> BrokerPort:
+        self.watching = _Watching(port)
+        return self.watching
+
+    def _seen(self, oms_id: str) -> tuple[OrderSnapshot, _Watching, int] | None:
+        view = super().order(oms_id)
+        if view is None or self.watching is None or view.broker_order_id is None:
+            return None
+        return view, self.watching, view.broker_order_id
+
+
+class RejectMeansNothingFilled(_WatchingSubject):
+    """Shows an order the broker rejected (201) as REJECTED with nothing filled, even when
+    part of it had filled before the reject."""
+
+    def order(self, oms_id: str) -> OrderSnapshot | None:
+        seen = self._seen(oms_id)
+        if seen is None or seen[2] not in seen[1].rejected:
+            return super().order(oms_id)
+        return dataclasses.replace(seen[0], status=Status.REJECTED, filled=Decimal(0))
+
+
+_STATUS_OF = {
+    "PreSubmitted": Status.WORKING,
+    "Submitted": Status.WORKING,
+    "Filled": Status.FILLED,
+    "Cancelled": Status.CANCELED,
+    "Inactive": Status.REJECTED,
+}
+
+
+class StatusFromLastOrderStatus(_WatchingSubject):
+    """Shows an order as its last orderStatus says: status, filled and average price."""
+
+    def order(self, oms_id: str) -> OrderSnapshot | None:
+        seen = self._seen(oms_id)
+        report = seen[1].last_status.get(seen[2]) if seen is not None else None
+        if seen is None or report is None or report.status not in _STATUS_OF:
+            return super().order(oms_id)
+        return dataclasses.replace(
+            seen[0],
+            status=_STATUS_OF[report.status],
+            filled=report.filled,
+            avg_fill_price=report.avg_fill_price,
+        )
+
+
 BROKEN_NEXT: dict[str, Callable[[], ReferenceSubject]] = {
     "corrections-add-up": _with_port(CorrectionsAddUp),
     "errors-cancel-orders": _with_port(ErrorsCancelOrders),
@@ -136,4 +249,8 @@ BROKEN_NEXT: dict[str, Callable[[], ReferenceSubject]] = {
     "deaf-during-outage": _with_port(DeafDuringOutage),
     "ignores-1101": _with_port(Ignores1101),
     "refused-cancel-is-done": _with_port(RefusedCancelIsDone),
+    "fills-need-an-acknowledgement": _with_port(FillsNeedAnAcknowledgement),
+    "commissions-add-up": _with_port(CommissionsAddUp),
+    "reject-means-nothing-filled": RejectMeansNothingFilled,
+    "status-from-last-orderstatus": StatusFromLastOrderStatus,
 }
