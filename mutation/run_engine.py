@@ -3,7 +3,8 @@
 Usage (from the repository root, in a venv with `pip install -e '.[dev,mutation]'`):
     python mutation/run_engine.py fills lifecycle identity ...
 Sessions are kept in mutation/sessions/<module>.sqlite (git-ignored); re-running a module
-resumes its session, `--fresh` starts it over. Survivors: `cr-report --show-output` on a session.
+resumes its session, `--fresh` starts it over, `--recheck` runs only its survivors again (after
+new tests). Survivors: `cr-report --show-diff --surviving-only mutation/sessions/<module>.sqlite`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ TEMPLATE = HERE / "cosmic-ray.toml"
 SESSIONS = HERE / "sessions"
 
 
-def run_module(module: str, *, fresh: bool) -> dict[str, int]:
+def run_module(module: str, *, fresh: bool, recheck: bool) -> dict[str, int]:
     SESSIONS.mkdir(exist_ok=True)
     config = SESSIONS / f"{module}.toml"
     session = SESSIONS / f"{module}.sqlite"
@@ -28,6 +29,10 @@ def run_module(module: str, *, fresh: bool) -> dict[str, int]:
         session.unlink(missing_ok=True)
         subprocess.run(["cosmic-ray", "init", str(config), str(session)], check=True)
         subprocess.run(["cr-filter-operators", str(session), str(config)], check=True)
+    elif recheck:
+        # a work item without a result is pending again: exec below runs just those
+        with sqlite3.connect(session) as db:
+            db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
     subprocess.run(["cosmic-ray", "exec", str(config), str(session)], check=True)
     return score(session)
 
@@ -56,12 +61,13 @@ def score(session: Path) -> dict[str, int]:
 
 def main(argv: list[str]) -> int:
     fresh = "--fresh" in argv
+    recheck = "--recheck" in argv
     modules = [arg for arg in argv if not arg.startswith("--")]
     if not modules:
         print(__doc__, file=sys.stderr)
         return 2
     for module in modules:
-        counts = run_module(module, fresh=fresh)
+        counts = run_module(module, fresh=fresh, recheck=recheck)
         print(json.dumps({"module": module, **counts}))
     return 0
 
