@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
+
+from .ibapi_shapes import namespace_type
 
 REQUIREMENTS = Path(__file__).parents[1] / "requirements-ibapi10.txt"
 DRIVER = Path(__file__).with_name("ibapi10_driver.py")
@@ -101,18 +102,12 @@ class Decoded:
     problems: list[str]
 
 
-_TYPES: dict[str, type[SimpleNamespace]] = {}
-
-
 def _revive(obj: dict[str, Any]) -> Any:
-    """JSON back to values: Decimals, and objects as namespaces whose class has the name of the
-    client's class (``BarData``, ``Contract``...), which the 9.81 helpers dispatch on."""
+    """JSON back to values: Decimals, and objects as namespaces named as the client's class."""
     if "$decimal" in obj:
         return Decimal(obj["$decimal"])
     if "$type" in obj:
-        name = obj.pop("$type")
-        kind = _TYPES.setdefault(name, type(name, (SimpleNamespace,), {}))
-        return kind(**obj)
+        return namespace_type(obj.pop("$type"))(**obj)
     return obj
 
 

@@ -11,12 +11,8 @@ after mapping 10.x's names (commissionAndFees..., error's errorTime) onto theirs
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import datetime
-from decimal import Decimal
-from types import SimpleNamespace
+from collections.abc import Iterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from ibguard.kit.gateway.handshake import MAX_SERVER_VERSION, MIN_SERVER_VERSION
@@ -27,20 +23,15 @@ from . import test_roundtrip_teeth as ib_async_teeth
 from .client_decoders import Call
 from .ibapi10 import Decoded, Ibapi10
 from .ibapi_decoder import flat
+from .ibapi_shapes import as_ib_async, floats
 from .samples import SAMPLES, Sample
 from .samples_market import IBAPI_CALLS
-from .test_roundtrip_market import HISTORY, WANT_BARS
+from .test_roundtrip_market import HISTORY, MUTATIONS, WANT_BARS
 
 VERSIONS = range(MIN_SERVER_VERSION, MAX_SERVER_VERSION + 1)
 TEETH_VERSIONS = (MIN_SERVER_VERSION, MAX_SERVER_VERSION)
 BY_NAME = {s.name: s for s in SAMPLES}
 
-MUTATIONS: dict[str, Callable[[Fields], Fields]] = {
-    "extra-field-at-end": lambda f: (*f, "7"),
-    "extra-field-after-id": lambda f: (f[0], "0", *f[1:]),
-    "last-field-dropped": lambda f: f[:-1],
-    "second-field-dropped": lambda f: (f[0], *f[2:]),
-}
 # The versions at which a field appears or disappears: the ib_async list, plus symbolSamples'
 # description (ibapi 9.81 stops at 157, so only 10.x reads it through IBAPI_CALLS)
 VERSION_GATED = {**ib_async_teeth.VERSION_GATED, "symbolSamples": [176]}
@@ -90,61 +81,6 @@ def decoded(ibapi10: Ibapi10) -> dict[tuple[Any, ...], Decoded]:
     return {key: r for (key, _, _), r in zip(frames, results, strict=True)}
 
 
-def _floats(value: Any) -> Any:
-    """10.x's Decimal sizes as the floats the ib_async checks compare with."""
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, SimpleNamespace):
-        fields = {k: _floats(v) for k, v in vars(value).items()}
-        if type(value).__name__ == "BarData":  # 9.81's BarData.average is 10.x's wap
-            fields["average"] = fields.pop("wap")
-        return type(value)(**fields)
-    if isinstance(value, list):
-        return [_floats(v) for v in value]
-    return value
-
-
-def _as_ib_async(name: str, args: tuple[Any, ...], version: int) -> Call:
-    """A 10.x EWrapper call in the shape the ib_async sample checks read."""
-    args = tuple(_floats(a) for a in args)
-    if name == "contractDetails" and version == 163:
-        # at 163 the field is sizeMinTick: IBKR's decoder reads it and drops it ("not used
-        # anymore"); ib_async keeps it as suggestedSizeIncrement, which the check reads
-        req_id, details = args
-        return Call(name, (req_id, replace_ns(details, suggestedSizeIncrement=100)))
-    if name == "error":
-        req_id, error_time, *rest = args
-        assert error_time == 0  # errorTime is on the wire only from server version 194
-        return Call(name, (req_id, *rest))
-    if name == "commissionAndFeesReport":
-        (report,) = args
-        return Call("commissionReport", (replace_ns(report, commission=report.commissionAndFees),))
-    if name in ("openOrder", "completedOrder"):
-        *head, state = args
-        renamed = {
-            "commission": state.commissionAndFees,
-            "minCommission": state.minCommissionAndFees,
-            "maxCommission": state.maxCommissionAndFees,
-            "commissionCurrency": state.commissionAndFeesCurrency,
-        }
-        if name == "openOrder":  # ibapi's Order starts with algoParams None, ib_async's with []
-            order = head[2]
-            head[2] = replace_ns(order, algoParams=order.algoParams or [])
-        return Call(name, (*head, replace_ns(state, **renamed)))
-    if name == "execDetails":
-        req_id, contract, execution = args
-        # 10.x hands the app TWS's text; ib_async parses the same text into this datetime
-        day, clock, zone = execution.time.split(" ")
-        naive = datetime.strptime(f"{day} {clock}", "%Y%m%d %H:%M:%S")  # noqa: DTZ007 zone next
-        parsed = replace_ns(execution, time=naive.replace(tzinfo=ZoneInfo(zone)))
-        return Call(name, (req_id, contract, parsed))
-    return Call(name, args)
-
-
-def replace_ns(obj: SimpleNamespace, **changes: Any) -> SimpleNamespace:
-    return type(obj)(**{**vars(obj), **changes})
-
-
 def _verify(name: str, version: int, got: Decoded, cut: Decoded) -> None:
     """Raises AssertionError unless 10.x read every field of the frame with the sent values."""
     assert not got.problems, f"ibapi 10.x v{version} logged: {got.problems}"
@@ -154,10 +90,10 @@ def _verify(name: str, version: int, got: Decoded, cut: Decoded) -> None:
         f"ibapi 10.x v{version}: {name} decodes without its last field: never read"
     )
     if name in IBAPI_CALLS:
-        assert flat([Call(n, _floats(list(a))) for n, a in got.calls]) == IBAPI_CALLS[name]
+        assert flat([Call(n, floats(list(a))) for n, a in got.calls]) == IBAPI_CALLS[name]
         return
     assert len(got.calls) == 1, got.calls
-    BY_NAME[name].check(_as_ib_async(*got.calls[0], version), version)
+    BY_NAME[name].check(as_ib_async(*got.calls[0], version), version)
 
 
 def test_ibapi10_speaks_every_server_version_the_gateway_does(ibapi10: Ibapi10) -> None:
@@ -231,6 +167,6 @@ def test_history_bars_reach_ibapi10_whole_and_in_order(
     assert not got.problems
     bars = [a[1] for n, a in got.calls if n == "historicalData"]
     fields = [(b.date, b.open, b.high, b.low, b.close, b.volume, b.wap, b.barCount) for b in bars]
-    assert [tuple(_floats(list(f))) for f in fields] == WANT_BARS
+    assert [tuple(floats(list(f))) for f in fields] == WANT_BARS
     assert got.calls[-1][0] == "historicalDataEnd"
     assert cut.problems  # the last bar's count is read
