@@ -19,7 +19,7 @@ from ibguard.errors import InternalError, UsageError
 
 __all__ = ["CASES", "CASE_SETS", "CATEGORIES", "DEFAULT_CASE_SET", "Case", "case", "variant_ids"]
 
-CATEGORIES: Final = ("CONN", "LIFE", "FAIL", "BOUNDARY", "PERF", "SEC", "OPS", "EDGE")
+CATEGORIES: Final = ("CONN", "LIFE", "FAIL", "RECON", "BOUNDARY", "PERF", "SEC", "OPS", "EDGE")
 _ID: Final = re.compile(r"\A([A-Z]+)-(\d{2})\Z")
 
 
@@ -422,6 +422,23 @@ CASES: Final[tuple[Case, ...]] = (
         "forced liquidation",
     ),
     _c(
+        "RECON-03",
+        "Position changes with no execution",
+        "Overnight the position stream reports AAPL 100 -> 0 (an assignment delivers the "
+        "shares away); there is no execDetails for any order of ours.",
+        "No fill is made up on any oms order and no order is placed to repair it; the "
+        "broker's position is known and the health fails its positions check, with an "
+        "alert.",
+        "HEALTH_POSITION_MISMATCH",
+        "a phantom position is kept; the hedge is wrong",
+        evidence=(
+            "ib-api-reloaded/ib_async#93 (assignments arrive as a new position with no "
+            "event); nautechsystems/nautilus_trader#2926, #3618"
+        ),
+        wire=("yes: the position stream over the socket"),
+        seed=False,
+    ),
+    _c(
         "BOUNDARY-01",
         "Connector mutates OrderState",
         "Connector code assigns to or mutates an engine state object.",
@@ -530,6 +547,24 @@ CASES: Final[tuple[Case, ...]] = (
         "in order.",
         "RATE_LIMIT",
         "rejected orders",
+    ),
+    _c(
+        "EDGE-05",
+        "Execution times in TWS's zone",
+        "TWS prints execution times as 'YYYYMMDD HH:MM:SS <zone>' in the zone of its "
+        "login: US/Eastern, MET or UTC; the fill is at a time whose wall clock differs in"
+        " each.",
+        "The fill time is stored as the right instant, an aware broker time, whatever "
+        "zone TWS printed and whatever the host's zone.",
+        "",
+        "fill times hours off (audit, EOD and skew logic); fills dropped",
+        variants=("eastern", "met", "utc"),
+        evidence=(
+            "ib-api-reloaded/ib_async#230, #232; erdewit/ib_insync#287, #671; "
+            "nautechsystems/nautilus_trader#4397 (MET)"
+        ),
+        wire=("required: the zone is in the clients' decoders"),
+        seed=False,
     ),
 )
 

@@ -67,6 +67,14 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "fills-need-an-acknowledgement": {"LIFE-08"},
     "commissions-add-up": {"LIFE-09"},
     "reject-means-nothing-filled": {"LIFE-14[error-first]", "LIFE-14[status-first]"},
+    "host-local-fill-times": {
+        "EDGE-05[eastern]",
+        "EDGE-05[met]",
+        "EDGE-05[utc]",
+        "CONN-05",
+        "LIFE-05[after-reconnect]",
+    },
+    "snapshot-positions-only": {"RECON-03"},
     # a view built from the last orderStatus is wrong wherever statuses lag the fills
     "status-from-last-orderstatus": {
         "LIFE-17",
@@ -129,7 +137,7 @@ def test_every_behavioural_case_and_variant_catches_some_broken_engine() -> None
         "FAIL-06",
     }
     caught = set().union(*CAUGHT_BY.values(), earlier)
-    behavioural = ("CONN", "LIFE", "FAIL", "SEC", "EDGE")
+    behavioural = ("CONN", "LIFE", "FAIL", "RECON", "SEC", "EDGE")
     wanted = {t for t in variant_ids() if case(t).category in behavioural}
     assert wanted - caught == set()
     assert set(CAUGHT_BY) == set(BROKEN)

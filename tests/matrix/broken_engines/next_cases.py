@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from ibguard.engine.broker_errors import ErrorClass, classify_error
 from ibguard.engine.commands import CancelOrder, Command
@@ -18,6 +19,7 @@ from ibguard.engine.events import (
     ExecutionsSnapshot,
     OpenOrderReport,
     OrderStatusReport,
+    PositionReport,
 )
 from ibguard.engine.model import OrderSnapshot, Status
 from ibguard.engine.ports import BrokerPort
@@ -241,6 +243,28 @@ class StatusFromLastOrderStatus(_WatchingSubject):
         )
 
 
+class HostLocalFillTimes(FilteringPort):
+    """Reads an execution's wall-clock time in the host's zone (America/Chicago), as a
+    client that parses a time it cannot place does (ib_async#230): fills hours off."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, ExecutionReport):
+            wall = event.time.replace(tzinfo=None)
+            event = dataclasses.replace(event, time=wall.replace(tzinfo=_HOST_ZONE))
+        return [event]
+
+
+_HOST_ZONE = ZoneInfo("America/Chicago")
+
+
+class SnapshotPositionsOnly(FilteringPort):
+    """Reads positions only from a snapshot it asked for: a change the broker streams with
+    no execution (an assignment, an expiry) goes unseen until the next reconnect."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        return [] if isinstance(event, PositionReport) else [event]
+
+
 BROKEN_NEXT: dict[str, Callable[[], ReferenceSubject]] = {
     "corrections-add-up": _with_port(CorrectionsAddUp),
     "errors-cancel-orders": _with_port(ErrorsCancelOrders),
@@ -253,4 +277,6 @@ BROKEN_NEXT: dict[str, Callable[[], ReferenceSubject]] = {
     "commissions-add-up": _with_port(CommissionsAddUp),
     "reject-means-nothing-filled": RejectMeansNothingFilled,
     "status-from-last-orderstatus": StatusFromLastOrderStatus,
+    "host-local-fill-times": _with_port(HostLocalFillTimes),
+    "snapshot-positions-only": _with_port(SnapshotPositionsOnly),
 }

@@ -1,0 +1,77 @@
+"""EDGE and RECON cases beyond the seed (CASES-NEXT.md): execution times in the zone TWS
+prints them in, and positions that change at the broker with no execution."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from ibguard.kit.matrix.casebook import implements
+from ibguard.kit.matrix.cases_sec_ops import _health as health
+from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID, CaseNotPlayable, StageMaker
+from ibguard.kit.matrix.subject import HEALTH
+from ibguard.kit.sim.broker import BrokerConfig
+from ibguard.kit.sim.messages import Position
+
+__all__: list[str] = []
+
+# the zone TWS prints execution times in, per variant (TWS uses the login's zone setting)
+EXECUTION_ZONES = {"eastern": "US/Eastern", "met": "MET", "utc": "UTC"}
+
+
+@implements("EDGE-05")
+def execution_times_in_tws_zone(make: StageMaker) -> None:
+    zone = EXECUTION_ZONES[make.variant or "eastern"]
+    stage = make(broker=BrokerConfig(accounts=(ACCOUNT,), tws_time_zone=zone)).start()
+    stage.advance(3600 * 5 + 12)  # a time whose wall clock differs in every zone
+    stage.submit("o1", limit=None)
+    facts = stage.expect_status("o1", "FILLED", why="the broker filled it at the market")
+    if not facts.shows_fill_time:
+        raise CaseNotPlayable("the engine's order view shows no fill time (`last_fill_at`)")
+    executed = stage.broker.ledger.executions[-1].execution.time
+    stored = facts.last_fill_at
+    stage.expect(
+        stored is not None
+        and stored.tzinfo is not None
+        and abs(stored - executed) < timedelta(seconds=1),
+        f"o1's fill time is {stored}; the broker executed it at {executed} (printed in {zone}): "
+        "fill times hours off for audit, EOD and skew logic",
+    )
+
+
+@implements("RECON-03", HEALTH)
+def position_changes_without_execution(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1", limit=None)
+    stage.advance(1)
+    # overnight the position is delivered away (an assignment): the position stream says 0,
+    # and no execution exists for any order of ours
+    stage.advance_to(stage.now.replace(hour=7, minute=30) + timedelta(days=1))
+    mark = stage.broker.requests.mark()
+    stage.broker.force_position(ACCOUNT, "AAPL", Decimal(0))
+    listing = stage.broker.contracts.resolve("AAPL")
+    assert listing is not None  # AAPL is in the catalog
+    line = stage.broker.ledger.position_line(ACCOUNT, listing.contract)
+    update = Position(
+        account=ACCOUNT, contract=listing.contract, position=line.position, avgCost=line.avg_cost
+    )
+    stage.broker.post(stage.broker.session(CLIENT_ID), update)  # TWS's reqPositions stream
+    stage.broker.flush()
+    stage.advance(60, step=10)
+    facts = stage.order("o1")
+    stage.expect(
+        facts.filled == 100,
+        f"o1 filled {facts.filled} after a position change with no execution: a fill was made up",
+    )
+    placed = [r for r in stage.broker.requests.after_seq(mark) if r.request == "placeOrder"]
+    stage.expect(
+        not placed,
+        f"{len(placed)} order(s) placed to 'repair' a position the broker changed itself",
+    )
+    report = health(stage.subject)
+    stage.expect(
+        not report.healthy and "positions" in report.failed_checks(),
+        "health does not fail its positions check after the broker's AAPL went to 0 with no "
+        f"execution while the engine holds 100 (failed checks {report.failed_checks()})",
+    )
+    stage.expect_code("HEALTH_POSITION_MISMATCH")
