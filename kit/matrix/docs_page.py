@@ -25,7 +25,9 @@ def render_cases_page() -> str:
         "",
         f"{len(CASES)} cases. Every case runs by default; a team pins the set its gate runs in",
         '`[tool.ibguard]` (`cases = "seed-30"`, or a list of case ids) so that upgrading',
-        "ibguard never adds a case to its CI without its consent.",
+        "ibguard never adds a case to its CI without its consent. A case running longer than",
+        "`case-timeout` seconds (default 120) fails naming the subject method it hangs in; a",
+        "case that cannot be set up against a subject is skipped with the reason.",
     ]
     for category in CATEGORIES:
         lines += [
