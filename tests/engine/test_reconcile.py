@@ -8,6 +8,7 @@ from decimal import Decimal
 from ibguard.engine import LogCode, PlaceOrder, Status, TimeInForce
 from ibguard.engine.events import (
     CompletedOrdersSnapshot,
+    ConnectionLost,
     ConnectionRestored,
     ExecutionsSnapshot,
     NextValidId,
@@ -153,3 +154,39 @@ def test_snapshots_are_frozen(sc: Scenario) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         snapshot.status = Status.FILLED  # type: ignore[misc]
     assert [type(c) for c in sc.sent].count(PlaceOrder) == 1
+
+
+def test_FAIL_04_an_order_resent_during_the_reconcile_does_not_shield_older_orders(
+    sc: Scenario,
+) -> None:
+    sc.submit("retry")  # never answered: the first reconcile puts it back to NEW
+    _reconcile(sc)
+    assert sc.order("retry").status is Status.NEW
+    sc.working("gone")
+    sc.feed(Reconcile(reason="test"))
+    sc.submit("retry")  # sent again while the broker's answers are being taken
+    sc.feed(OpenOrdersSnapshot(), CompletedOrdersSnapshot(), ExecutionsSnapshot())
+    assert sc.order("retry").status is Status.SUBMITTED
+    assert sc.order("gone").status is Status.CANCELED
+
+
+def test_an_order_already_put_back_to_new_is_not_reported_again_by_a_later_reconcile(
+    sc: Scenario,
+) -> None:
+    sc.submit("retry")
+    _reconcile(sc)
+    _reconcile(sc)
+    assert sc.order("retry").status is Status.NEW
+    assert len(sc.records(LogCode.RECONCILE_NO_BROKER_RECORD)) == 1
+
+
+def test_a_reconcile_asked_for_while_disconnected_runs_on_reconnect_under_its_reason(
+    sc: Scenario,
+) -> None:
+    sc.feed(ConnectionLost(reason="socket closed"))
+    sc.feed(Reconcile(reason="operator asked"))
+    sc.feed(ConnectionRestored(data_lost=False))
+    sc.feed(ConnectionLost(reason="socket closed"))
+    sc.feed(ConnectionRestored(data_lost=True))
+    reasons = [r.reason for r in sc.records(LogCode.RECONCILE_STARTED)]  # type: ignore[attr-defined]
+    assert reasons[-2:] == ["operator asked", "connected"]
