@@ -238,3 +238,19 @@ def test_CONN_03_an_order_flagged_stale_and_filled_meanwhile_can_go_stale_again(
     sc.tick(2)
     assert sc.order("o1").pending_reconcile
     assert len(sc.records(LogCode.STATUS_STALE)) == 2
+
+
+def test_CONN_03_an_order_quiet_for_exactly_the_threshold_is_stale(sc: Scenario) -> None:
+    sc.working("o1")
+    sc.tick(300)  # stale_after is 5 minutes
+    assert sc.order("o1").pending_reconcile
+    assert LogCode.STATUS_STALE in sc.codes
+
+
+def test_CONN_03_the_oldest_quiet_order_goes_stale_while_younger_ones_wait(sc: Scenario) -> None:
+    sc.working("old")
+    sc.tick(100)
+    sc.working("young")
+    sc.tick(201)  # 301 s since "old" moved, 201 s since "young" did
+    assert sc.order("old").pending_reconcile
+    assert not sc.order("young").pending_reconcile
