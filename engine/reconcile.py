@@ -13,6 +13,7 @@ from enum import Enum
 
 from ibguard.engine.book import Book
 from ibguard.engine.commands import (
+    CancelOrder,
     Command,
     RequestCompletedOrders,
     RequestContractDetails,
@@ -23,6 +24,7 @@ from ibguard.engine.commands import (
 from ibguard.engine.decision_log import DecisionLog
 from ibguard.engine.lifecycle import Kind
 from ibguard.engine.logcodes import LogCode
+from ibguard.engine.model import Status
 
 __all__ = ["ReconcilePhase", "ReconcileRun", "Reconciler"]
 
@@ -40,6 +42,7 @@ class ReconcileRun:
     phase: ReconcilePhase = ReconcilePhase.OPEN_ORDERS
     seen: set[str] = field(default_factory=set)
     again: bool = False  # another reason to reconcile arrived while this run was going
+    after_reconnect: bool = False  # requests in flight at the disconnect may have been lost
 
 
 class Reconciler:
@@ -57,12 +60,15 @@ class Reconciler:
         self.epoch = 0  # orders sent in or after a run's epoch are left out of it
         self.run: ReconcileRun | None = None
         self.wanted: str | None = None  # asked for while disconnected
+        self._cancels_resent: set[str] = set()  # oms_ids whose lost cancel was sent again
 
     @property
     def running(self) -> bool:
         return self.run is not None
 
-    def start(self, reason: str, *, connected: bool) -> list[Command]:
+    def start(
+        self, reason: str, *, connected: bool, after_reconnect: bool = False
+    ) -> list[Command]:
         if not connected:
             self.wanted = reason
             return []
@@ -70,7 +76,7 @@ class Reconciler:
             self.run.again = True
             return []
         self.epoch += 1
-        self.run = ReconcileRun(reason=reason, epoch=self.epoch)
+        self.run = ReconcileRun(reason=reason, epoch=self.epoch, after_reconnect=after_reconnect)
         self._log.info(LogCode.RECONCILE_STARTED, "reconcile: asking the broker", reason=reason)
         return [RequestOpenOrders()]
 
@@ -80,7 +86,7 @@ class Reconciler:
         if not data_lost and wanted is None:
             return []
         self.run = None
-        return self.start(wanted or "connected", connected=True)
+        return self.start(wanted or "connected", connected=True, after_reconnect=True)
 
     def saw(self, oms_id: str | None) -> None:
         if self.run is not None and oms_id is not None:
@@ -106,6 +112,30 @@ class Reconciler:
         if to is ReconcilePhase.COMPLETED_ORDERS:
             return [RequestCompletedOrders()]
         return [RequestExecutions()]
+
+    def _resend_lost_cancels(self, run: ReconcileRun) -> list[Command]:
+        """A cancel in flight when the socket died may never have arrived (CONN-09): an
+        order the broker still works after the reconnect is cancelled once more, never twice."""
+        commands: list[Command] = []
+        for record in self._book.orders.values():
+            oms_id = record.oms_id
+            if (
+                record.status is not Status.CANCEL_PENDING
+                or oms_id not in run.seen
+                or oms_id in self._cancels_resent
+                or record.order_id is None
+            ):
+                continue
+            self._cancels_resent.add(oms_id)
+            self._log.info(
+                LogCode.CANCEL_REQUESTED,
+                "cancelOrder sent again: the first one's outcome was lost with the connection",
+                oms_id=oms_id,
+            )
+            commands.append(
+                CancelOrder(oms_id=oms_id, order_id=record.order_id, perm_id=record.perm_id)
+            )
+        return commands
 
     def _finish(self, run: ReconcileRun) -> list[Command]:
         self.run = None
@@ -134,7 +164,8 @@ class Reconciler:
                     oms_id=record.oms_id,
                 )
         self._log.info(LogCode.RECONCILE_DONE, "reconcile done", reason=run.reason)
-        commands: list[Command] = [RequestPositions()]
+        commands: list[Command] = self._resend_lost_cancels(run) if run.after_reconnect else []
+        commands.append(RequestPositions())
         # a corporate action overnight shows as a changed contract: check what we work
         live = {r.request.instrument for r in self._book.orders.values() if r.status.is_live}
         commands += [

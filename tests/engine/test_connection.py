@@ -6,6 +6,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from ibguard.engine import (
+    CancelOrder,
+    Command,
     LogCode,
     PlaceOrder,
     RequestCompletedOrders,
@@ -21,6 +23,7 @@ from ibguard.engine.events import (
     ConnectionRestored,
     ExecutionsSnapshot,
     OpenOrdersSnapshot,
+    RequestCancel,
     ServerTime,
 )
 
@@ -254,3 +257,55 @@ def test_CONN_03_the_oldest_quiet_order_goes_stale_while_younger_ones_wait(sc: S
     sc.tick(201)  # 301 s since "old" moved, 201 s since "young" did
     assert sc.order("old").pending_reconcile
     assert not sc.order("young").pending_reconcile
+
+
+def test_CONN_09_cancel_lost_with_the_socket_is_sent_again_once_when_the_broker_still_works_it(
+    sc: Scenario,
+) -> None:
+    sc.working("o1")
+    sc.feed(RequestCancel(oms_id="o1"))
+    sent = sc.commands(CancelOrder)
+    assert len(sent) == 1
+    sc.feed(ConnectionLost(reason="socket closed"))
+    assert sc.order("o1").status is Status.CANCEL_PENDING  # outcome unknown, nothing invented
+    commands = _reconnect_and_answer_collect(sc, open_orders=[sc.open_order("o1")])
+    again = [c for c in commands if isinstance(c, CancelOrder)]
+    assert [(c.oms_id, c.order_id) for c in again] == [("o1", sent[0].order_id)]
+    assert sc.order("o1").status is Status.CANCEL_PENDING
+    # a second reconnect with the order still live: the cancel is not sent a third time
+    sc.feed(ConnectionLost(reason="socket closed"))
+    commands = _reconnect_and_answer_collect(sc, open_orders=[sc.open_order("o1")])
+    assert not [c for c in commands if isinstance(c, CancelOrder)]
+
+
+def test_CONN_09_cancel_the_broker_applied_before_the_drop_is_not_sent_again(
+    sc: Scenario,
+) -> None:
+    sc.working("o1")
+    sc.feed(RequestCancel(oms_id="o1"))
+    sc.feed(ConnectionLost(reason="socket closed"))
+    commands = _reconnect_and_answer_collect(sc, completed=[sc.open_order("o1", "Cancelled")])
+    assert not [c for c in commands if isinstance(c, CancelOrder)]
+    assert sc.order("o1").status is Status.CANCELED
+
+
+def test_CONN_09_a_reconcile_without_a_reconnect_never_resends_a_pending_cancel(
+    sc: Scenario,
+) -> None:
+    sc.working("o1")
+    sc.feed(RequestCancel(oms_id="o1"))
+    sc.tick(301)  # a stale-order reconcile while the cancel is pending
+    commands = sc.feed(OpenOrdersSnapshot(orders=(sc.open_order("o1"),)))
+    commands += sc.feed(CompletedOrdersSnapshot(orders=()))
+    commands += sc.feed(ExecutionsSnapshot(executions=()))
+    assert len([c for c in sc.sent if isinstance(c, CancelOrder)]) == 1
+
+
+def _reconnect_and_answer_collect(
+    sc: Scenario, *, open_orders=(), completed=(), executions=()
+) -> list[Command]:
+    commands = sc.feed(ConnectionRestored(data_lost=True))
+    commands += sc.feed(OpenOrdersSnapshot(orders=tuple(open_orders)))
+    commands += sc.feed(CompletedOrdersSnapshot(orders=tuple(completed)))
+    commands += sc.feed(ExecutionsSnapshot(executions=tuple(executions)))
+    return commands
