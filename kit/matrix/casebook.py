@@ -30,6 +30,7 @@ _MODULES: Final = (
     "ibguard.kit.matrix.cases_boundary",
     "ibguard.kit.matrix.cases_perf",
     "ibguard.kit.matrix.cases_sec_ops",
+    "ibguard.kit.matrix.cases_ops_next",
     "ibguard.kit.matrix.cases_edge",
     "ibguard.kit.matrix.cases_recon_edge_next",
 )

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ibguard.kit.matrix.casebook import implements
 from ibguard.kit.matrix.stage import CLIENT_ID, Stage, StageMaker
+from ibguard.kit.sim.script import DropConnection
 
 __all__: list[str] = []
 
@@ -52,3 +53,32 @@ def connectivity_lost_then_restored(make: StageMaker) -> None:
     stage.expect(held == 140, f"position AAPL {held}, the broker's is 140")
     stage.expect_code("CONNECTION_LOST")
     stage.expect_code("CONNECTION_RESTORED", data_lost=data_lost)
+
+
+@implements("CONN-09")
+def cancel_in_flight_when_socket_dies(make: StageMaker) -> None:
+    applied = make.variant == "applied"
+    stage = make().start()
+    stage.submit("o1")
+    order = stage.broker_order("o1")
+    stage.broker.script.arm(DropConnection(request="cancelOrder", received=applied))
+    stage.subject.cancel("o1")  # the socket dies right after the cancel, before any answer
+    stage.expect_status(
+        "o1", "CANCEL_PENDING", why="the cancel's outcome is unknown: nothing is rejected or done"
+    )
+    stage.advance(1)  # the engine reconnects and asks the broker
+    stage.advance(1)
+    stage.advance(5, step=1)
+    live = [o for o in stage.broker_orders("o1") if o.is_live]
+    stage.expect(len(live) <= 1, f"{len(live)} live broker orders for o1")
+    if applied:
+        stage.expect_status("o1", "CANCELED", why="the broker had applied the cancel")
+    else:
+        stage.expect(
+            not order.is_live,
+            "o1 still works at the broker: the lost cancel was never sent again while the "
+            "strategy still wants it cancelled",
+        )
+        stage.expect_status("o1", "CANCELED", why="the re-sent cancel was confirmed")
+    cancels = [r for r in stage.broker.requests.cancels() if r.order_id == order.order_id]
+    stage.expect(len(cancels) <= 2, f"{len(cancels)} cancels sent for o1: at most one re-send")

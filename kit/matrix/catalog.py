@@ -143,6 +143,25 @@ CASES: Final[tuple[Case, ...]] = (
         seed=False,
     ),
     _c(
+        "CONN-09",
+        "Cancel in flight when the socket dies",
+        "cancelOrder is written and the socket drops before any reply; the broker applied"
+        " the cancel, or never got it.",
+        "No cancel rejection is invented: CANCEL_PENDING, outcome unknown. After "
+        "reconnect the reconcile decides: applied -> CANCELED; lost -> the cancel is "
+        "re-sent once (still wanted, order still live), then CANCELED. Never two live "
+        "broker orders.",
+        "",
+        "the strategy believes a stop was cancelled when it was not",
+        variants=("applied", "lost"),
+        evidence=(
+            "nautilus spec_exec_testing.md 'Ambiguous outcome failures' (TC-E75/E76); "
+            "QuantConnect/Lean.Brokerages.InteractiveBrokers#242"
+        ),
+        wire="yes: the reconnect and reconcile path of the client",
+        seed=False,
+    ),
+    _c(
         "LIFE-01",
         "Cancel already filled",
         "Cancel after the final fill; and the race: cancel sent, fill arrives, cancel refused.",
@@ -514,6 +533,22 @@ CASES: Final[tuple[Case, ...]] = (
         "alert raised.",
         "HEALTH_POSITION_MISMATCH",
         "blind trading",
+    ),
+    _c(
+        "OPS-03",
+        "Connection lost and never restored",
+        "At the Sunday gateway restart the socket closes, and every reconnect is refused "
+        "(the gateway is up but not logged in); 120 s of broker time pass.",
+        "Health fails its `connected` check with the reason; reconnects continue with "
+        "backoff; a new order stays NEW with no broker ids (refused with a code). No "
+        "healthy-while-disconnected state.",
+        "CONNECTION_LOST",
+        "three days of rejected orders with nothing reporting the loss",
+        evidence=(
+            "QuantConnect/Lean.Brokerages.InteractiveBrokers#246, described in #247 and #250"
+        ),
+        wire="yes: the reconnect path of the client",
+        seed=False,
     ),
     _c(
         "EDGE-01",

@@ -81,6 +81,7 @@ class SimBroker:
         self.requests = RequestLog()
         self.state = BrokerState.at_start(self.config, self.clock.broker_now())
         self._sessions: dict[int, ApiSession] = {}
+        self.refusing: str | None = None  # why every connect is refused (OPS-03), None: accept
         self._limiters: dict[int, RateLimiter] = {}
         valuer = Valuer(self.ledger, self.contracts, self.config)
         self.delivery = Delivery(
@@ -156,6 +157,11 @@ class SimBroker:
         """startApi. A clientId already connected is refused: error 326, then closed."""
         session = ApiSession(client_id, listener, intake=self, desk=self.desk, queries=self.queries)
         self.requests.record(time=self.clock.broker_now(), client_id=client_id, request="startApi")
+        if self.refusing is not None:  # the gateway is up but not logged in (OPS-03)
+            session.connected = False
+            self.delivery.post(session, Disconnected(reason=self.refusing), even_if_closed=True)
+            self.flush()
+            return session
         if client_id in self._sessions:
             text = (
                 "Unable to connect as the client id is already in use. "
@@ -178,6 +184,11 @@ class SimBroker:
                 self.post(session, Error(reqId=-1, errorCode=code, errorString=text))
         self.flush()
         return session
+
+    def refuse_connections(self, reason: str | None = "not logged in") -> None:
+        """From now on every connect is closed at once with no handshake answer (a gateway
+        up but not logged in, OPS-03); None accepts connections again."""
+        self.refusing = reason
 
     def sessions(self) -> tuple[ApiSession, ...]:
         return tuple(self._sessions.values())
@@ -218,10 +229,15 @@ class SimBroker:
         if not session.connected:
             raise ConnectionError(f"clientId {session.client_id} is not connected")
         drop = None
-        if request == "placeOrder" and not what_if:
-            drop = self.script.take(DropConnection, symbol=symbol, client_id=session.client_id)
+        if request in ("placeOrder", "cancelOrder") and not what_if:
+            drop = self.script.take(
+                DropConnection,
+                symbol=symbol,
+                client_id=session.client_id,
+                where=lambda rule: rule.request == request,
+            )
         if drop is not None and not drop.received:
-            self._close(session, "dropped before the broker received placeOrder")
+            self._close(session, f"dropped before the broker received {request}")
             self.flush()
             return
         now = self.clock.broker_now()
@@ -244,7 +260,7 @@ class SimBroker:
             self.post(session, Error(reqId=order_id or -1, errorCode=100, errorString=text))
         else:
             if drop is not None:
-                self._close(session, "dropped after the broker received placeOrder")
+                self._close(session, f"dropped after the broker received {request}")
             action()
         self.flush()
 

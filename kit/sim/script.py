@@ -45,10 +45,12 @@ class RejectOrder:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DropConnection:
-    """Drop the session right after its next placeOrder, before any answer.
-    `received`: the broker got the order (it lives on at the broker) or it was lost."""
+    """Drop the session right after its next `request` (placeOrder, or cancelOrder: CONN-09),
+    before any answer. `received`: the broker got it (the order lives on, or the cancel was
+    applied) or it was lost."""
 
     received: bool = True
+    request: str = "placeOrder"
     client_id: int | None = None
     times: int = 1
 

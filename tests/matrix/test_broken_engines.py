@@ -75,9 +75,14 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
         "LIFE-05[after-reconnect]",
     },
     "snapshot-positions-only": {"RECON-03"},
+    "healthy-while-disconnected": {"OPS-03"},
+    "invents-cancel-reject-on-drop": {"CONN-09[applied]", "CONN-09[lost]"},
+    "cancels-only-once": {"CONN-09[lost]"},
     # a view built from the last orderStatus is wrong wherever statuses lag the fills
     "status-from-last-orderstatus": {
         "LIFE-17",
+        "CONN-09[applied]",
+        "CONN-09[lost]",
         "LIFE-02",
         "LIFE-03[buy]",
         "LIFE-03[sell]",

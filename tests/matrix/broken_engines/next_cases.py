@@ -15,6 +15,7 @@ from ibguard.engine.events import (
     BrokerError,
     BrokerEvent,
     CommissionReport,
+    ConnectionLost,
     ExecutionReport,
     ExecutionsSnapshot,
     OpenOrderReport,
@@ -24,6 +25,7 @@ from ibguard.engine.events import (
 from ibguard.engine.model import OrderSnapshot, Status
 from ibguard.engine.ports import BrokerPort
 from ibguard.kit.matrix.reference import ReferenceSubject
+from ibguard.kit.matrix.subject import HEALTH_HTTP, HealthView
 
 from tests.matrix.broken_engines.filtering import FilteringPort
 
@@ -265,6 +267,58 @@ class SnapshotPositionsOnly(FilteringPort):
         return [] if isinstance(event, PositionReport) else [event]
 
 
+class HealthyWhileDisconnected(ReferenceSubject):
+    """Reports health as "the process is up": a lost broker connection is not a failure."""
+
+    capabilities = ReferenceSubject.capabilities - {HEALTH_HTTP}
+
+    def health(self) -> HealthView:
+        view = super().health()
+        failed = tuple(name for name in view.failed if name != "connected")
+        reasons = tuple(r for r in view.reasons if not r.startswith("connected"))
+        return HealthView(healthy=not failed, reasons=reasons, failed=failed)
+
+
+class InventsCancelRejectOnDrop(FilteringPort):
+    """Takes a socket dropped with a cancel in flight for the cancel's refusal: the order
+    goes back to working although the broker may have applied it."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.in_flight: set[int] = set()
+
+    def send(self, command: Command) -> None:
+        if isinstance(command, CancelOrder):
+            self.in_flight.add(command.order_id)
+        super().send(command)
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if not isinstance(event, ConnectionLost):
+            return [event]
+        refusals: list[BrokerEvent] = [
+            BrokerError(req_id=order_id, code=161, message="Cancel attempted: not cancellable")
+            for order_id in sorted(self.in_flight)
+        ]
+        self.in_flight.clear()
+        return [*refusals, event]
+
+
+class CancelsOnlyOnce(FilteringPort):
+    """Never sends a second cancel for an order: a cancel lost with the socket is not sent
+    again, and the order works on at the broker while the strategy believes it cancelled."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.cancelled: set[int] = set()
+
+    def send(self, command: Command) -> None:
+        if isinstance(command, CancelOrder):
+            if command.order_id in self.cancelled:
+                return
+            self.cancelled.add(command.order_id)
+        super().send(command)
+
+
 BROKEN_NEXT: dict[str, Callable[[], ReferenceSubject]] = {
     "corrections-add-up": _with_port(CorrectionsAddUp),
     "errors-cancel-orders": _with_port(ErrorsCancelOrders),
@@ -279,4 +333,7 @@ BROKEN_NEXT: dict[str, Callable[[], ReferenceSubject]] = {
     "status-from-last-orderstatus": StatusFromLastOrderStatus,
     "host-local-fill-times": _with_port(HostLocalFillTimes),
     "snapshot-positions-only": _with_port(SnapshotPositionsOnly),
+    "healthy-while-disconnected": HealthyWhileDisconnected,
+    "invents-cancel-reject-on-drop": _with_port(InventsCancelRejectOnDrop),
+    "cancels-only-once": _with_port(CancelsOnlyOnce),
 }
