@@ -9,7 +9,7 @@ from decimal import Decimal
 from ibguard.kit.matrix.casebook import implements
 from ibguard.kit.matrix.cases_sec_ops import _health as health
 from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID, CaseNotPlayable, StageMaker
-from ibguard.kit.matrix.subject import HEALTH
+from ibguard.kit.matrix.subject import HEALTH, RESTART
 from ibguard.kit.sim.broker import BrokerConfig
 from ibguard.kit.sim.messages import Position
 
@@ -75,3 +75,36 @@ def position_changes_without_execution(make: StageMaker) -> None:
         f"execution while the engine holds 100 (failed checks {report.failed_checks()})",
     )
     stage.expect_code("HEALTH_POSITION_MISMATCH")
+
+
+@implements("RECON-02", RESTART)
+def startup_snapshot_plus_execution_replay(make: StageMaker) -> None:
+    restart = make.variant == "restart"
+    stage = make().start()
+    stage.submit("o1", limit=None)  # E1
+    stage.submit("o2", limit=None)  # E2
+    stage.submit("o3")  # rests; it fills while the engine is away (E3)
+    third = stage.broker_order("o3")
+    stage.broker.refuse_connections("restarting")
+    stage.broker.drop(CLIENT_ID)
+    stage.broker.fill(third.perm_id, Decimal(100), Decimal("99.00"))
+    stage.broker.refuse_connections(None)
+    if restart:
+        stage.subject.restart()  # memory lost: positions, executions and commissions replay
+    stage.advance(1)
+    stage.advance(1)
+    stage.advance(5, step=1)
+    broker_held = stage.broker.position("AAPL")
+    held = stage.subject.position(stage.instrument("AAPL"))
+    stage.expect(
+        held == broker_held,
+        f"position AAPL {held}, the broker's is {broker_held}: replayed executions counted "
+        "again (or the one made while away missed)",
+    )
+    for oms_id in ("o1", "o2", "o3"):
+        facts = stage.expect_status(oms_id, "FILLED", why="the broker filled it")
+        stage.expect(
+            facts.filled == 100, f"{oms_id} filled {facts.filled} from one execution of 100"
+        )
+    if not restart:
+        stage.expect_code("FILL_DUPLICATE")

@@ -441,6 +441,26 @@ CASES: Final[tuple[Case, ...]] = (
         "forced liquidation",
     ),
     _c(
+        "RECON-02",
+        "Startup snapshot plus execution replay",
+        "Fills E1 and E2 are known; the engine goes away (a restart, or a reconnect whose"
+        " client caches reset) and E3 fills meanwhile; the startup sync returns positions"
+        " that include all three, completed orders and reqExecutions with E1, E2, E3 and "
+        "their commissions.",
+        "E1 and E2 are recognised by execId (FILL_DUPLICATE on a reconnect); E3 is "
+        "applied exactly once; positions from the snapshot are not increased again by "
+        "replayed executions: engine positions equal the broker's.",
+        "FILL_DUPLICATE",
+        "positions double after every restart or reconnect",
+        variants=("restart", "reconnect"),
+        evidence=(
+            "TWS-PROTOCOL.md (clients dedupe only within one session); ib_async wrapper.py "
+            "reset() clears fills; nautechsystems/nautilus_trader#5041, #4149"
+        ),
+        wire="required for the reconnect variant: the clients reset their caches",
+        seed=False,
+    ),
+    _c(
         "RECON-03",
         "Position changes with no execution",
         "Overnight the position stream reports AAPL 100 -> 0 (an assignment delivers the "

@@ -27,7 +27,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "no-stale-timer": {"CONN-03"},
     "retries-refused-cancels": {"LIFE-01", "LIFE-02", "LIFE-11"},
     "drops-fills-after-cancel": {"LIFE-03[buy]", "LIFE-03[sell]"},
-    "forgets-exec-ids-on-reconnect": {"LIFE-05[after-reconnect]"},
+    "forgets-exec-ids-on-reconnect": {"LIFE-05[after-reconnect]", "RECON-02[reconnect]"},
     "float-prices": {"LIFE-04", "LIFE-07[price]"},
     "zero-is-one-share": {"LIFE-06"},
     "retries-rejected-orders": {"FAIL-01", "FAIL-02", "FAIL-03"},
@@ -73,6 +73,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
         "EDGE-05[utc]",
         "CONN-05",
         "LIFE-05[after-reconnect]",
+        "RECON-02[reconnect]",
     },
     "snapshot-positions-only": {"RECON-03"},
     "healthy-while-disconnected": {"OPS-03"},
@@ -81,6 +82,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     # a view built from the last orderStatus is wrong wherever statuses lag the fills
     "status-from-last-orderstatus": {
         "LIFE-17",
+        "RECON-02[reconnect]",
         "CONN-09[applied]",
         "CONN-09[lost]",
         "LIFE-02",
@@ -113,7 +115,7 @@ def _failing(factory: Callable[[], Subject]) -> set[str]:
         pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05[live]"}, id="duplicate-exec-ids"),
         pytest.param(
             order_id_keys.make_subject,
-            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06", "LIFE-08"},
+            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06", "LIFE-08", "RECON-02[restart]"},
             id="keyed-by-order-id",
         ),
         pytest.param(
@@ -140,6 +142,8 @@ def test_every_behavioural_case_and_variant_catches_some_broken_engine() -> None
         "CONN-02",
         "FAIL-05",
         "FAIL-06",
+        "LIFE-08",
+        "RECON-02[restart]",
     }
     caught = set().union(*CAUGHT_BY.values(), earlier)
     behavioural = ("CONN", "LIFE", "FAIL", "RECON", "SEC", "EDGE")
