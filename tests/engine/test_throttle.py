@@ -25,3 +25,11 @@ def test_withdraw_takes_the_first_matching_waiting_message_only() -> None:
     assert throttle.withdraw(lambda m: m == "zzz") is None
     assert throttle.release(T0 + timedelta(seconds=1)) == ["c"]
     assert throttle.release(T0 + timedelta(seconds=2)) == ["b"]
+
+
+def test_the_window_slides_each_send_leaves_it_one_second_after_it_went() -> None:
+    throttle: MessageThrottle[int] = MessageThrottle(2)
+    assert throttle.submit([1], T0) == [1]
+    assert throttle.submit([2], T0 + timedelta(seconds=0.5)) == [2]
+    assert throttle.submit([3], T0 + timedelta(seconds=0.9)) == []
+    assert throttle.release(T0 + timedelta(seconds=1)) == [3]  # 1 left the window, 2 has not
