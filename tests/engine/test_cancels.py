@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from ibguard.engine import CancelOrder, LogCode, RequestOpenOrders, Status
-from ibguard.engine.events import BrokerError, RequestCancel
+from ibguard.engine.events import BrokerError, ConnectionLost, NextValidId, RequestCancel
 
 from tests.engine.scenario import AAPL, Scenario
 
@@ -172,3 +172,52 @@ def test_rate_exceeded_100_reconciles(sc: Scenario) -> None:
     commands = sc.feed(BrokerError(req_id=-1, code=100, message="Max rate of messages exceeded"))
     assert RequestOpenOrders() in commands
     assert LogCode.RATE_LIMIT in sc.codes
+
+
+def test_after_a_duplicate_order_id_the_next_submit_skips_it_even_if_next_valid_id_lags(
+    sc: Scenario,
+) -> None:
+    sc.submit("o1")
+    used = sc.placed("o1").order_id
+    sc.feed(NextValidId(order_id=used))  # an answer to reqIds that predates our placeOrder
+    _error(sc, "o1", 103, "Duplicate order id")
+    resent = sc.submit("o1")
+    assert resent[0].order_id == used + 1  # type: ignore[union-attr]
+
+
+def test_a_submit_while_disconnected_is_refused_and_kept_new(sc: Scenario) -> None:
+    sc.feed(ConnectionLost(reason="socket closed"))
+    assert sc.submit("o1") == []
+    assert sc.order("o1").status is Status.NEW
+    assert LogCode.ORDER_REFUSED in sc.codes
+
+
+def test_cancel_log_says_whether_it_was_local_or_already_pending(sc: Scenario) -> None:
+    sc.working("o1")
+    sc.feed(RequestCancel(oms_id="o1"), RequestCancel(oms_id="o1"))
+    sc.feed(ConnectionLost(reason="socket closed"))
+    sc.submit("never_sent")
+    sc.feed(RequestCancel(oms_id="never_sent"))
+    messages = [r.getMessage() for r in sc.records(LogCode.CANCEL_REQUESTED)]
+    assert messages == [
+        "cancelOrder sent",
+        "cancel already pending",
+        "canceled locally (never sent)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "logged"),
+    [
+        ("OrderId 100 cannot be cancelled, state: PreSubmitted.", "PreSubmitted"),
+        ("Cancel attempted when order is not in a cancellable state", ""),
+    ],
+)
+def test_a_refused_cancel_logs_the_state_the_broker_named(
+    sc: Scenario, message: str, logged: str
+) -> None:
+    sc.working("o1")
+    sc.feed(RequestCancel(oms_id="o1"))
+    _error(sc, "o1", 10148, message)
+    (record,) = sc.records(LogCode.CANCEL_REFUSED)
+    assert record.broker_state == logged  # type: ignore[attr-defined]
