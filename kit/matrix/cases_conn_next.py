@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ibguard.kit.matrix.casebook import implements
 from ibguard.kit.matrix.stage import CLIENT_ID, Stage, StageMaker
+from ibguard.kit.matrix.subject import RESTART
 from ibguard.kit.sim.script import DropConnection
 
 __all__: list[str] = []
@@ -82,3 +83,25 @@ def cancel_in_flight_when_socket_dies(make: StageMaker) -> None:
         stage.expect_status("o1", "CANCELED", why="the re-sent cancel was confirmed")
     cancels = [r for r in stage.broker.requests.cancels() if r.order_id == order.order_id]
     stage.expect(len(cancels) <= 2, f"{len(cancels)} cancels sent for o1: at most one re-send")
+
+
+@implements("CONN-08", RESTART)
+def client_id_stuck_after_a_crash(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1")
+    stage.submit("o2")
+    working = {o.perm_id for o in (stage.broker_order("o1"), stage.broker_order("o2"))}
+    stage.broker.drop(CLIENT_ID)  # kill -9: the socket dies ...
+    stage.broker.connect(CLIENT_ID, lambda message: None)  # ... the gateway keeps the id held
+    mark = stage.broker.requests.mark()
+    stage.subject.restart()
+    stage.advance(120, step=5)
+    stage.expect(stage.subject.halted, "the engine trades on after 326 at restart: no halt")
+    after = stage.broker.requests.after_seq(mark)
+    attempts = sum(1 for r in after if r.request == "startApi")
+    stage.expect(attempts <= 2, f"{attempts} connects with a clientId held: a reconnect loop")
+    sent = [r for r in after if r.request in ("placeOrder", "cancelOrder")]
+    stage.expect(not sent, f"{len(sent)} order request(s) sent with the clientId held")
+    live = {o.perm_id for o in stage.broker.live_orders()}
+    stage.expect(working <= live, "the two working orders are gone at the broker")
+    stage.expect_code("CONNECTION_STOLEN")

@@ -143,6 +143,23 @@ CASES: Final[tuple[Case, ...]] = (
         seed=False,
     ),
     _c(
+        "CONN-08",
+        "clientId stuck after a crash",
+        "The engine is killed with 2 working orders; on restart the gateway still holds "
+        "the configured clientId and answers 326 (no fallback clientId configured).",
+        "Halted: nothing sent, no reconnect loop on the stuck id (at most one retry), an "
+        "alert; the two working orders are left as they are at the broker (no duplicate "
+        "placed).",
+        "CONNECTION_STOLEN",
+        "working orders nobody can cancel; the gateway restarted under pressure",
+        evidence=(
+            "ib-api-reloaded/ib_async#152 (the gateway won't release the client id); nautilus"
+            " client/error.py (326); IB docs cancel_order.html"
+        ),
+        wire="required: 326 exists only as a closed socket and error text at the handshake",
+        seed=False,
+    ),
+    _c(
         "CONN-09",
         "Cancel in flight when the socket dies",
         "cancelOrder is written and the socket drops before any reply; the broker applied"

@@ -23,7 +23,7 @@ FAST = [t for t in variant_ids() if case(t).category not in ("PERF", "BOUNDARY")
 CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "trusts-host-clock": {"CONN-05"},
     "stamps-fills-locally": {"CONN-05"},
-    "ignores-326": {"CONN-04"},
+    "ignores-326": {"CONN-04", "CONN-08"},
     "no-stale-timer": {"CONN-03"},
     "retries-refused-cancels": {"LIFE-01", "LIFE-02", "LIFE-11"},
     "drops-fills-after-cancel": {"LIFE-03[buy]", "LIFE-03[sell]"},
