@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ibguard.errors import ConfigError
-from ibguard.kit.matrix.catalog import CASE_SETS, CASES, DEFAULT_CASE_SET
+from ibguard.kit.matrix.catalog import CASE_SETS, CASES, DEFAULT_CASE_SET, variant_ids
 from ibguard.kit.matrix.drivers import DEFAULT_DRIVER, DRIVERS
 from ibguard.kit.matrix.subject import ALL_CAPABILITIES, HEALTH_HTTP, LOG_RECORDS, Subject
 from ibguard.rules.settings import ibguard_table, read_config
@@ -113,8 +113,9 @@ def _parse(table: Mapping[str, Any], source: str) -> MatrixSettings:
     if "case-timeout" in table:
         values["case_timeout"] = float(table["case-timeout"])
     xfail = table.get("xfail", {})
+    test_ids = known | set(variant_ids())  # a case, or one variant of it: "LIFE-05[live]"
     for case_id in xfail:
-        if case_id not in known:
+        if case_id not in test_ids:
             errors.append(f"xfail: unknown case id {case_id!r}")
     values["xfail"] = dict(xfail)
     values["coverage"] = {k: float(v) for k, v in table.get("coverage", {}).items()}
