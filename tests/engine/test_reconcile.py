@@ -68,6 +68,17 @@ def test_FAIL_05_order_id_reused_after_midnight_never_touches_the_old_order(sc: 
     assert sc.order("yesterday").filled == Decimal(100)
 
 
+def test_FAIL_05_only_a_reused_order_id_is_logged_as_reuse_naming_the_older_order(
+    sc: Scenario,
+) -> None:
+    sc.working("yesterday")
+    sc.feed(NextValidId(order_id=sc.placed("yesterday").order_id))
+    sc.submit("today")
+    sc.submit("fresh")
+    (reuse,) = sc.records(LogCode.ORDER_ID_REUSE)
+    assert (reuse.oms_id, reuse.old_oms_id) == ("today", "yesterday")  # type: ignore[attr-defined]
+
+
 def test_FAIL_05_status_by_a_reused_order_id_with_another_perm_id_is_not_applied(
     sc: Scenario,
 ) -> None:
