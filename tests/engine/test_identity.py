@@ -1,8 +1,19 @@
-"""The order index: an alias (clientId, orderId) is dropped only for the order it points at."""
+"""Order identity: orderIds are handed out in turn, and the index drops an alias
+(clientId, orderId) only for the order it points at."""
 
 from __future__ import annotations
 
+from ibguard.engine.events import NextValidId
 from ibguard.engine.identity import OrderIndex
+
+from tests.engine.scenario import Scenario
+
+
+def test_order_ids_are_handed_out_one_after_another_from_next_valid_id(sc: Scenario) -> None:
+    sc.feed(NextValidId(order_id=500))
+    sc.submit("a")
+    sc.submit("b")
+    assert [sc.placed("a").order_id, sc.placed("b").order_id] == [500, 501]
 
 
 def test_dropping_an_alias_forgets_it() -> None:
