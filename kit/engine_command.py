@@ -175,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
         max_bytes=settings.log_max_bytes,
         backups=settings.log_backups,
         tz=settings.engine.exchange_tz,
+        level=settings.log_level,
         buffered=True,  # flushed after each batch of events
     )
     try:

@@ -17,6 +17,7 @@ A file looks like this; every key is optional except `account`:
     log_dir = "logs"
     log_max_bytes = 10485760
     log_backups = 14
+    log_level = "INFO"             # DEBUG adds a FILL_APPLIED line per execution
     exchange_tz = "America/New_York"
     eod_flatten_at = "15:50"       # exchange time; false (or "off") disables it
     overnight_check_at = "04:00"
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import importlib
+import logging
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -94,6 +96,7 @@ class ServiceSettings:
     log_dir: Path = Path("logs")
     log_max_bytes: int = 10 * 1024 * 1024
     log_backups: int = 14
+    log_level: int = logging.INFO
     tick_seconds: float = 1.0  # how often broker time is ticked into the engine
     source: str = ""  # where the settings came from, for messages
 
@@ -133,6 +136,16 @@ def _text(value: object, text: bool) -> object:
 
 def _path(value: object, text: bool) -> object:
     return Path(str(_text(value, text)))
+
+
+_LOG_LEVELS: Final = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING}
+
+
+def _log_level(value: object, text: bool) -> object:
+    level = _LOG_LEVELS.get(value.upper()) if isinstance(value, str) else None
+    if level is None:
+        raise _Invalid(f"must be {', '.join(_LOG_LEVELS)}, got {value!r}")
+    return level
 
 
 def _broker(value: object, text: bool) -> object:
@@ -200,6 +213,7 @@ SETTING_KEYS: Final[Mapping[str, _Key]] = {
     "log_dir": _Key(_path, "log_dir", False, "directory of the JSON log files"),
     "log_max_bytes": _Key(_integer(1), "log_max_bytes", False, "size cap of one log file"),
     "log_backups": _Key(_integer(0), "log_backups", False, "old log files kept"),
+    "log_level": _Key(_log_level, "log_level", False, "DEBUG (a line per fill), INFO, WARNING"),
     "exchange_tz": _Key(_text, "exchange_tz", True, "exchange time zone (IANA name)"),
     "eod_flatten_at": _Key(_time_of_day, "eod_flatten_at", True, "HH:MM, or off"),
     "overnight_check_at": _Key(_time_of_day, "overnight_check_at", True, "HH:MM, or off"),

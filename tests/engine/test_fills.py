@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 from ibguard.engine import Instrument, LogCode, Status
@@ -182,3 +183,19 @@ def test_an_exec_id_without_a_revision_replayed_is_a_duplicate_not_a_correction(
     replay = ledger.apply("plain", Decimal(5), Decimal(10), T0)
     assert replay.outcome is FillOutcome.DUPLICATE
     assert ledger.quantity == 5
+
+
+def test_each_fill_is_a_debug_record_and_the_order_filled_an_info_one(sc: Scenario) -> None:
+    # the journal holds every execution; at INFO an operator sees the order filled, not
+    # one line per execution (that line cost the service ten times `handle`)
+    sc.working("o1", "10")
+    sc.feed(sc.fill("o1", "4"), sc.fill("o1", "6"))  # the common path (known permId)
+    sc.feed(sc.fill("o1", "1", exec_id="a.b.01.01"))  # over the quantity: the general path
+    applied = sc.records(LogCode.FILL_APPLIED)
+    assert [r.levelno for r in applied] == [logging.DEBUG] * 3
+    assert [r.exec_id for r in applied][-1] == "a.b.01.01"  # type: ignore[attr-defined]
+    (partly,) = sc.records(LogCode.ORDER_ACKNOWLEDGED)[-1:]
+    assert partly.status == "PARTIALLY_FILLED"  # type: ignore[attr-defined]
+    (filled,) = sc.records(LogCode.ORDER_STATUS)  # once per order, as the general path
+    assert filled.levelno == logging.INFO
+    assert filled.filled == Decimal(10)  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from datetime import time, timedelta
 from pathlib import Path
 
@@ -29,6 +30,7 @@ health_port = 9200
 log_dir = "/var/log/ibguard"
 log_max_bytes = 1048576
 log_backups = 3
+log_level = "debug"
 exchange_tz = "Europe/London"
 eod_flatten_at = "16:20"
 overnight_check_at = 05:30:00
@@ -62,6 +64,7 @@ def test_a_full_file_fills_every_setting(tmp_path: Path):
     assert (settings.health_host, settings.health_port) == ("0.0.0.0", 9200)
     assert settings.log_dir == Path("/var/log/ibguard")
     assert (settings.log_max_bytes, settings.log_backups) == (1048576, 3)
+    assert settings.log_level == logging.DEBUG  # the per-fill FILL_APPLIED lines are on
     assert settings.source == str(path)
     assert settings.tick_seconds == 0.25
     engine = settings.engine
@@ -122,6 +125,7 @@ port = 70000
 health_port = "9180"
 log_max_bytes = 0
 log_backups = true
+log_level = "chatty"
 host = ""
 exchange_tz = "Mars/Olympus"
 namespace = "a:b"
@@ -143,6 +147,7 @@ max_messages_per_second = 1.5
     assert "0..65535" in by_key["health_port"]
     assert ">= 1" in by_key["log_max_bytes"]
     assert ">= 0" in by_key["log_backups"]
+    assert "DEBUG, INFO, WARNING" in by_key["log_level"]
     assert "non-empty" in by_key["host"]
     assert "time zone" in by_key["exchange_tz"]
     assert "namespace" in by_key
@@ -153,8 +158,8 @@ max_messages_per_second = 1.5
     assert "non-empty" in by_key["--log-dir"]
     assert "integer" in by_key["--client-id"]
     assert "account" in by_key  # missing, and said so in the same breath
-    assert len(error.errors) == 17
-    assert str(error).count(";") == 16  # one line for the CLI
+    assert len(error.errors) == 18
+    assert str(error).count(";") == 17  # one line for the CLI
 
 
 @pytest.mark.parametrize(
