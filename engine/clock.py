@@ -7,10 +7,12 @@ when a tick crosses its moment, once per exchange-local day.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = ["BrokerClock", "DailySchedule"]
+
+_DAY = timedelta(days=1)
 
 
 class BrokerClock:
@@ -36,7 +38,9 @@ class DailySchedule:
     """Fires when broker time crosses `at` (exchange-local) on a weekday.
 
     Crossing, not reaching: an engine started after the moment does not fire until the next
-    day, and a tick far past it fires once for today only.
+    day (its first tick has nothing before it). A tick far past the moment fires once, for
+    the latest moment it crossed: `crossed` names that moment's day, which is earlier than
+    today when the engine was down across a whole day boundary (a missed moment, late).
     """
 
     __slots__ = ("_at", "_last_seen", "_weekdays_only", "_zone")
@@ -48,9 +52,18 @@ class DailySchedule:
         self._last_seen: datetime | None = None
 
     def due(self, now: datetime) -> bool:
+        return self.crossed(now) is not None
+
+    def crossed(self, now: datetime) -> date | None:
+        """The exchange-local day of the latest moment in (the previous tick, now], or None."""
         previous, self._last_seen = self._last_seen, now
-        local = now.astimezone(self._zone)
-        if previous is None or (self._weekdays_only and local.weekday() >= 5):
-            return False
-        moment = datetime.combine(local.date(), self._at, tzinfo=self._zone)
-        return previous < moment <= now
+        if previous is None:
+            return None
+        day = now.astimezone(self._zone).date()
+        while True:  # back from today: at most a weekend and a day to the latest moment
+            moment = datetime.combine(day, self._at, tzinfo=self._zone)
+            if moment <= previous:
+                return None
+            if moment <= now and not (self._weekdays_only and day.weekday() >= 5):
+                return day
+            day -= _DAY

@@ -28,6 +28,7 @@ class Timekeeper:
         "_log",
         "_overnight",
         "_skew_tolerance",
+        "_zone",
         "fills_since_tick",
         "fills_total",
         "now",
@@ -37,7 +38,7 @@ class Timekeeper:
         self._log = log
         self._clock = BrokerClock()
         self._skew_tolerance = config.skew_tolerance
-        zone = config.zone
+        zone = self._zone = config.zone
         self._eod = DailySchedule(config.eod_flatten_at, zone) if config.eod_flatten_at else None
         self._overnight = (
             DailySchedule(config.overnight_check_at, zone) if config.overnight_check_at else None
@@ -60,9 +61,26 @@ class Timekeeper:
                 per_second=(fills / seconds).quantize(_TENTH),
             )
         self.fills_since_tick = 0
-        eod = self._eod is not None and self._eod.due(now)
+        eod = self._eod_due(now)
         overnight = self._overnight is not None and self._overnight.due(now)
         return eod, overnight
+
+    def _eod_due(self, now: datetime) -> bool:
+        if self._eod is None:
+            return False
+        day = self._eod.crossed(now)
+        if day is None:
+            return False
+        if day < now.astimezone(self._zone).date():
+            # down across a whole day boundary: that day's flatten is not lost, it runs late
+            # (once, whatever the number of days missed), once the session is up and
+            # reconciled; until it is done /health reports the flatten pending
+            self._log.alert(
+                LogCode.FLATTEN_LATE,
+                "the EOD flatten was missed while the engine was down: flattening now",
+                missed_day=day.isoformat(),
+            )
+        return True
 
     def server_time(self, event: ServerTime) -> None:
         skew = self._clock.measure(event.broker_time, event.local_time)

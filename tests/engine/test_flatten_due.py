@@ -334,3 +334,89 @@ def test_a_second_restart_replays_the_first_restart_where_it_happened() -> None:
     again = [c for c in third.sent[len(second.sent) :] if isinstance(c, PlaceOrder)]
     assert [c.oms_id for c in again] == [place.oms_id]
     assert not [c for c in third.sent[len(second.sent) :] if isinstance(c, RequestWhatIf)]
+
+
+# --- down across a whole day boundary (issue 11, finding 1) ------------------------------------
+
+NEXT_MORNING = datetime(2026, 11, 25, 14, 0, tzinfo=timezone.utc)  # Wednesday 09:00 New York
+
+
+def test_down_across_a_day_boundary_the_missed_eod_flatten_runs_late_once_reconciled() -> None:
+    first = JournaledScenario()
+    first.hold("a", "100")
+    first.feed(Tick(now=BEFORE_EOD))  # the last tick before the process died, Tuesday
+    second = _restart(first)
+    second.now = NEXT_MORNING
+    second.feed(Tick(now=NEXT_MORNING))  # back on Wednesday: Tuesday's 15:50 was missed
+    assert not _what_ifs(second)[len(_what_ifs(first)) :]  # nothing on a session not up
+    assert second.engine.flatten_pending == "eod"
+    assert "flatten" in {check.name for check in second.engine.health().failures}
+    (late,) = second.records(LogCode.FLATTEN_LATE)
+    assert late.missed_day == "2026-11-24"  # type: ignore[attr-defined]
+    assert LogCode.FLATTEN_LATE in second.alerts.codes
+    second.connect(next_id=600)  # up and reconciled: the flatten starts
+    (what_if,) = _what_ifs(second)
+    second.feed(WhatIfResult(request_id=what_if.request_id, margin_ok=True))
+    (place,) = _places(second)
+    assert (place.request.side, place.request.quantity) == (Side.SELL, 100)
+    second.fill_place(place)
+    assert second.engine.positions() == ()
+    assert second.engine.health().healthy
+    second.feed(Tick(now=NEXT_MORNING + timedelta(hours=1)))
+    assert len(_what_ifs(second)) == 1  # once: the late flatten is not repeated
+
+
+def test_down_for_days_the_missed_flattens_run_once_not_once_per_day() -> None:
+    first = JournaledScenario()
+    first.hold("a", "100")
+    first.feed(Tick(now=BEFORE_EOD))  # Tuesday
+    second = _restart(first)
+    monday = datetime(2026, 11, 30, 14, 0, tzinfo=timezone.utc)
+    second.now = monday
+    second.feed(Tick(now=monday))
+    (late,) = second.records(LogCode.FLATTEN_LATE)
+    assert late.missed_day == "2026-11-27"  # the latest missed: Friday  # type: ignore[attr-defined]
+    assert LogCode.FLATTEN_RECURSION not in second.codes
+    second.connect(next_id=600)
+    assert len(_what_ifs(second)) == 1
+
+
+def test_down_over_a_weekend_after_fridays_flatten_misses_nothing() -> None:
+    first = JournaledScenario()
+    friday_evening = datetime(2026, 11, 27, 22, 0, tzinfo=timezone.utc)  # after Friday's EOD
+    first.now = friday_evening
+    first.feed(Tick(now=friday_evening))
+    first.hold("a", "100")  # bought after the close: held over the weekend on purpose
+    second = _restart(first)
+    monday = datetime(2026, 11, 30, 14, 0, tzinfo=timezone.utc)
+    second.now = monday
+    second.feed(Tick(now=monday))
+    second.connect(next_id=600)
+    assert LogCode.FLATTEN_LATE not in second.codes
+    assert second.engine.flatten_pending is None
+    assert not _what_ifs(second)
+
+
+def test_a_replayed_late_flatten_is_rebuilt_from_the_journal_not_fired_again() -> None:
+    first = JournaledScenario()
+    first.hold("a", "100")
+    first.feed(Tick(now=BEFORE_EOD))
+    first.now = NEXT_MORNING
+    first.feed(Tick(now=NEXT_MORNING))  # late flatten due, the session is up: what-if asked
+    assert len(_what_ifs(first)) == 1
+    second = _restart(first)  # killed before the answer
+    assert second.engine.flatten_pending == "eod"
+    assert LogCode.FLATTEN_LATE not in second.codes  # said by the first process already
+    second.connect(next_id=600)
+    assert len(_what_ifs(second)) == 2  # asked again on the new session, not a second run
+    assert LogCode.FLATTEN_RECURSION not in second.codes
+
+
+def test_a_fresh_engine_started_the_next_morning_does_not_flatten() -> None:
+    sc = Scenario(connect=False)  # no journal: it knows nothing of yesterday
+    sc.now = NEXT_MORNING
+    sc.connect()
+    sc.hold("a", "100")
+    sc.tick(3600)
+    assert sc.engine.flatten_pending is None
+    assert LogCode.FLATTEN_LATE not in sc.codes
