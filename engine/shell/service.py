@@ -88,10 +88,10 @@ class EngineService:
         # them once the read is done, as one batch (one journal transaction, one log flush).
         if self._closed:
             return  # the service has stopped: the next start reconciles with the broker
-        self._last_event_at = self._clock.now()
         self._pump.enqueue(event)
         if self._drain_scheduled:
-            return
+            return  # same socket read as the batch's first event: its time stands for all
+        self._last_event_at = self._clock.now()
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # called outside the loop (tests, a synchronous connector)
