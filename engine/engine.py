@@ -364,6 +364,8 @@ class Engine:
     def _on_connection_lost(self, event: ConnectionLost) -> list[Command]:
         self._session.move(SessionMove.LOST)
         self._outbox.drop()
+        if event == RESTARTED:  # journaled: a replay sees each restart where it happened
+            self._time.restarted()
         self._log.warning(LogCode.CONNECTION_LOST, "connection lost", reason=event.reason)
         self._flattener.connection_lost()
         if self._desk.connection_lost():  # even a restore that kept its data must settle them

@@ -27,6 +27,7 @@ class Timekeeper:
         "_eod",
         "_log",
         "_overnight",
+        "_restarted",
         "_skew_tolerance",
         "_zone",
         "fills_since_tick",
@@ -44,6 +45,7 @@ class Timekeeper:
             DailySchedule(config.overnight_check_at, zone) if config.overnight_check_at else None
         )
         self.now: datetime | None = None  # the latest broker time seen (from ticks)
+        self._restarted = False  # a new process took over since the latest tick
         self.fills_since_tick = 0  # counted by the engine per applied fill
         self.fills_total = 0
 
@@ -65,21 +67,31 @@ class Timekeeper:
         overnight = self._overnight is not None and self._overnight.due(now)
         return eod, overnight
 
+    def restarted(self) -> None:
+        """A new process replayed the journal: the time to the next tick is time it was down."""
+        self._restarted = True
+
     def _eod_due(self, now: datetime) -> bool:
+        restarted, self._restarted = self._restarted, False
         if self._eod is None:
             return False
         day = self._eod.crossed(now)
         if day is None:
             return False
-        if day < now.astimezone(self._zone).date():
-            # down across a whole day boundary: that day's flatten is not lost, it runs late
-            # (once, whatever the number of days missed), once the session is up and
-            # reconciled; until it is done /health reports the flatten pending
-            self._log.alert(
-                LogCode.FLATTEN_LATE,
-                "the EOD flatten was missed while the engine was down: flattening now",
-                missed_day=day.isoformat(),
-            )
+        if day == now.astimezone(self._zone).date():
+            return True
+        if not restarted:
+            # a running process that was not ticked across a day (a harness moving time):
+            # it was up, so the day's flatten was its own; as before, nothing runs late
+            return False
+        # down across a whole day boundary: that day's flatten is not lost, it runs late
+        # (once, whatever the number of days missed), once the session is up and
+        # reconciled; until it is done /health reports the flatten pending
+        self._log.alert(
+            LogCode.FLATTEN_LATE,
+            "the EOD flatten was missed while the engine was down: flattening now",
+            missed_day=day.isoformat(),
+        )
         return True
 
     def server_time(self, event: ServerTime) -> None:

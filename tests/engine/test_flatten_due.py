@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from ibguard.engine import (
     CancelOrder,
     Command,
+    EngineConfig,
     LogCode,
     PlaceOrder,
     RequestWhatIf,
@@ -401,15 +402,25 @@ def test_a_replayed_late_flatten_is_rebuilt_from_the_journal_not_fired_again() -
     first = JournaledScenario()
     first.hold("a", "100")
     first.feed(Tick(now=BEFORE_EOD))
-    first.now = NEXT_MORNING
-    first.feed(Tick(now=NEXT_MORNING))  # late flatten due, the session is up: what-if asked
-    assert len(_what_ifs(first)) == 1
-    second = _restart(first)  # killed before the answer
-    assert second.engine.flatten_pending == "eod"
-    assert LogCode.FLATTEN_LATE not in second.codes  # said by the first process already
+    # the second process: replays the first's journal (and journals RESTARTED after it, as
+    # the service does), back in the morning, connects: the late flatten asks its what-if
+    second = JournaledScenario()
+    second.journal = [*first.journal, RESTARTED]
+    second.engine = type(second.engine)(second.config, alerts=second.alerts, logger=second.logger)
+    second.engine.replay(first.journal)
+    second.sent = list(first.sent)
+    second._exec = first._exec + 1000
+    second.now = NEXT_MORNING
+    second.feed(Tick(now=NEXT_MORNING))
     second.connect(next_id=600)
-    assert len(_what_ifs(second)) == 2  # asked again on the new session, not a second run
-    assert LogCode.FLATTEN_RECURSION not in second.codes
+    assert len(_what_ifs(second)) == 1
+    assert LogCode.FLATTEN_LATE in second.codes
+    third = _restart(second)  # killed before the answer
+    assert third.engine.flatten_pending == "eod"
+    assert LogCode.FLATTEN_LATE not in third.codes  # said by the second process already
+    third.connect(next_id=700)
+    assert len(_what_ifs(third)) == 2  # asked again on the new session, not a second run
+    assert LogCode.FLATTEN_RECURSION not in third.codes
 
 
 def test_a_fresh_engine_started_the_next_morning_does_not_flatten() -> None:
@@ -420,3 +431,27 @@ def test_a_fresh_engine_started_the_next_morning_does_not_flatten() -> None:
     sc.tick(3600)
     assert sc.engine.flatten_pending is None
     assert LogCode.FLATTEN_LATE not in sc.codes
+
+
+def test_a_running_process_not_ticked_across_a_day_flattens_nothing_late() -> None:
+    # no restart between the ticks: the process was up and the day was its own (FAIL-05's
+    # working GTC order after midnight); only a restart makes the gap time it was down
+    first = JournaledScenario()
+    first.hold("a", "100")
+    first.feed(Tick(now=BEFORE_EOD))
+    first.now = NEXT_MORNING
+    first.feed(Tick(now=NEXT_MORNING))
+    assert LogCode.FLATTEN_LATE not in first.codes
+    assert first.engine.flatten_pending is None
+
+
+def test_with_the_eod_flatten_off_a_restart_across_days_flattens_nothing() -> None:
+    config = EngineConfig(account=ACCOUNT, client_id=7, eod_flatten_at=None)
+    first = Scenario(config)
+    journal: list[Event] = [Tick(now=BEFORE_EOD)]
+    first.feed(*journal)
+    second = Scenario(config, connect=False)
+    second.engine.replay(journal)
+    second.feed(Tick(now=NEXT_MORNING))
+    assert LogCode.FLATTEN_LATE not in second.codes
+    assert second.engine.flatten_pending is None

@@ -131,9 +131,7 @@ def test_OPS_02_foreign_fills_are_expected_in_broker_positions(sc: Scenario) -> 
     assert sc.engine.health().healthy
 
 
-def test_OPS_02_not_flat_at_0400_is_unhealthy_until_flat() -> None:
-    # no EOD flatten configured: otherwise the jump over Tuesday's 15:50 flattens (late)
-    sc = Scenario(EngineConfig(account=ACCOUNT, client_id=7, eod_flatten_at=None))
+def test_OPS_02_not_flat_at_0400_is_unhealthy_until_flat(sc: Scenario) -> None:
     sc.working("o1")
     sc.feed(sc.fill("o1", "100"))
     sc.feed(Tick(now=datetime(2026, 11, 25, 8, 59, tzinfo=timezone.utc)))
