@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from ibguard.engine import CancelOrder, Instrument, LogCode, PlaceOrder, RequestWhatIf, Side, Status
 from ibguard.engine.events import BrokerError, FlattenAll, Tick, WhatIfResult
+from ibguard.engine.flatten import flatten_orders
 
 from tests.engine.scenario import AAPL, TSLA, Scenario
 
@@ -182,3 +183,34 @@ def test_what_if_asked_on_a_dead_session_waits_for_the_next_ready_session(sc: Sc
     assert len(sc.commands(RequestWhatIf)) == 1
     sc.connect(next_id=200)
     assert len(sc.commands(RequestWhatIf)) == 2  # asked again once up and reconciled
+
+
+def test_a_long_position_of_one_share_is_closed_with_a_sell() -> None:
+    (order,) = flatten_orders({AAPL.key: Decimal(1)}, {AAPL.key: AAPL}, "eod")
+    assert (order.side, order.quantity) == (Side.SELL, Decimal(1))
+
+
+def test_a_what_if_answer_to_another_request_is_ignored_while_one_is_pending(
+    sc: Scenario,
+) -> None:
+    _long(sc, "a", "100")
+    (what_if,) = sc.feed(FlattenAll(reason="eod"))
+    assert isinstance(what_if, RequestWhatIf)
+    stale = WhatIfResult(request_id=what_if.request_id + 1, margin_ok=True)
+    assert sc.feed(stale) == []
+    assert sc.codes[-1] is LogCode.EVENT_REJECTED
+
+
+def test_a_flatten_asked_on_a_ready_session_is_not_reported_as_waiting(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    sc.feed(FlattenAll(reason="eod"))
+    assert LogCode.FLATTEN_DUE not in sc.codes
+
+
+def test_a_flatten_whose_orders_all_fill_logs_no_recursion_warning(sc: Scenario) -> None:
+    _long(sc, "a", "100")
+    for place in _flatten(sc):
+        _fill_flatten(sc, place)
+    assert sc.engine.last_flatten is not None
+    assert sc.engine.last_flatten.complete
+    assert LogCode.FLATTEN_RECURSION not in sc.codes

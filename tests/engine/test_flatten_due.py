@@ -455,3 +455,35 @@ def test_with_the_eod_flatten_off_a_restart_across_days_flattens_nothing() -> No
     second.feed(Tick(now=NEXT_MORNING))
     assert LogCode.FLATTEN_LATE not in second.codes
     assert second.engine.flatten_pending is None
+
+
+def test_two_flatten_orders_never_placed_are_both_given_up_and_the_flatten_ends(
+    sc: Scenario,
+) -> None:
+    sc.hold("a", "100")
+    sc.hold("t", "5", TSLA)
+    sc.flatten()
+    for _ in range(3):  # every placeOrder answered with 103: not placed, each time
+        for place in _places(sc)[-2:]:
+            sc.feed(BrokerError(req_id=place.order_id, code=103, message="Duplicate order id"))
+    (summary,) = sc.records(LogCode.FLATTEN_SUMMARY)
+    assert summary.failures.count("not placed") == 2  # type: ignore[attr-defined]
+    reasons = {check.name: check.reason for check in sc.engine.health().failures}
+    assert "flatten-1-1: not placed; flatten-1-2: not placed" in reasons["flatten"]
+
+
+def test_a_given_up_flatten_order_does_not_hold_back_the_resend_of_the_others(
+    sc: Scenario,
+) -> None:
+    sc.hold("a", "100")
+    sc.hold("t", "5", TSLA)
+    sc.flatten()
+    for _ in range(2):  # the first flatten order is refused twice: its third place goes out
+        (place,) = [p for p in _places(sc) if p.oms_id == "flatten-1-1"][-1:]
+        sc.feed(BrokerError(req_id=place.order_id, code=103, message="Duplicate order id"))
+    sc.feed(ConnectionLost(reason="socket"))  # both unanswered: NEW until reconcile
+    sc.connect(next_id=300)
+    resent = [p.oms_id for p in _places(sc) if p.order_id >= 300]
+    assert resent == ["flatten-1-2"]  # flatten-1-1 is given up; flatten-1-2 goes at once
+    reasons = {check.name: check.reason for check in sc.engine.health().failures}
+    assert "flatten pending" in reasons["flatten"]
