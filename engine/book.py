@@ -375,7 +375,10 @@ class Book:
                 broker_status=broker_status,
             )
         else:
-            self._log.info(
+            # a first partial fill is one of the fills' story (DEBUG, as FILL_APPLIED); the
+            # order's milestones (acknowledged, filled, canceled, rejected) are INFO
+            emit = self._log.debug if after is Status.PARTIALLY_FILLED else self._log.info
+            emit(
                 LogCode.ORDER_ACKNOWLEDGED,
                 "order acknowledged by the broker",
                 oms_id=record.oms_id,

@@ -196,6 +196,7 @@ def test_each_fill_is_a_debug_record_and_the_order_filled_an_info_one(sc: Scenar
     assert [r.exec_id for r in applied][-1] == "a.b.01.01"  # type: ignore[attr-defined]
     (partly,) = sc.records(LogCode.ORDER_ACKNOWLEDGED)[-1:]
     assert partly.status == "PARTIALLY_FILLED"  # type: ignore[attr-defined]
+    assert partly.levelno == logging.DEBUG  # the first fill's consequence, not a milestone
     (filled,) = sc.records(LogCode.ORDER_STATUS)  # once per order, as the general path
     assert filled.levelno == logging.INFO
     assert filled.filled == Decimal(10)  # type: ignore[attr-defined]
