@@ -109,7 +109,7 @@ def _failing(factory: Callable[[], object]) -> set[str]:
         pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05[live]"}, id="duplicate-exec-ids"),
         pytest.param(
             order_id_keys.make_subject,
-            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06"},
+            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06", "LIFE-08", "RECON-02[restart]"},
             id="keyed-by-order-id",
         ),
         pytest.param(

@@ -3,9 +3,12 @@ so a broken engine is the reference engine with one realistic bug and nothing el
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ibguard.engine.commands import Command
 from ibguard.engine.events import BrokerEvent
 from ibguard.engine.ports import BrokerPort, EventHandler
+from ibguard.kit.matrix.reference import ReferenceSubject
 
 
 class FilteringPort(BrokerPort):
@@ -27,3 +30,13 @@ class FilteringPort(BrokerPort):
 
     def events(self, event: BrokerEvent) -> list[BrokerEvent]:
         return [event]
+
+
+def with_port(port: Callable[[BrokerPort], BrokerPort]) -> Callable[[], ReferenceSubject]:
+    """The reference engine talking through `port` (a broken engine's one bug)."""
+
+    class Broken(ReferenceSubject):
+        def wrap_port(self, inner: BrokerPort) -> BrokerPort:
+            return port(inner)
+
+    return Broken

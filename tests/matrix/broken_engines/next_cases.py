@@ -27,17 +27,9 @@ from ibguard.engine.ports import BrokerPort
 from ibguard.kit.matrix.reference import ReferenceSubject
 from ibguard.kit.matrix.subject import HEALTH_HTTP, HealthView
 
-from tests.matrix.broken_engines.filtering import FilteringPort
+from tests.matrix.broken_engines.filtering import FilteringPort, with_port
 
 __all__ = ["BROKEN_NEXT"]
-
-
-def _with_port(port: Callable[[BrokerPort], BrokerPort]) -> Callable[[], ReferenceSubject]:
-    class Broken(ReferenceSubject):
-        def wrap_port(self, inner: BrokerPort) -> BrokerPort:
-            return port(inner)
-
-    return Broken
 
 
 class CorrectionsAddUp(FilteringPort):
@@ -320,20 +312,20 @@ class CancelsOnlyOnce(FilteringPort):
 
 
 BROKEN_NEXT: dict[str, Callable[[], ReferenceSubject]] = {
-    "corrections-add-up": _with_port(CorrectionsAddUp),
-    "errors-cancel-orders": _with_port(ErrorsCancelOrders),
-    "only-requested-cancels": _with_port(OnlyRequestedCancels),
-    "one-broker-order-per-ref": _with_port(OneBrokerOrderPerRef),
-    "deaf-during-outage": _with_port(DeafDuringOutage),
-    "ignores-1101": _with_port(Ignores1101),
-    "refused-cancel-is-done": _with_port(RefusedCancelIsDone),
-    "fills-need-an-acknowledgement": _with_port(FillsNeedAnAcknowledgement),
-    "commissions-add-up": _with_port(CommissionsAddUp),
+    "corrections-add-up": with_port(CorrectionsAddUp),
+    "errors-cancel-orders": with_port(ErrorsCancelOrders),
+    "only-requested-cancels": with_port(OnlyRequestedCancels),
+    "one-broker-order-per-ref": with_port(OneBrokerOrderPerRef),
+    "deaf-during-outage": with_port(DeafDuringOutage),
+    "ignores-1101": with_port(Ignores1101),
+    "refused-cancel-is-done": with_port(RefusedCancelIsDone),
+    "fills-need-an-acknowledgement": with_port(FillsNeedAnAcknowledgement),
+    "commissions-add-up": with_port(CommissionsAddUp),
     "reject-means-nothing-filled": RejectMeansNothingFilled,
     "status-from-last-orderstatus": StatusFromLastOrderStatus,
-    "host-local-fill-times": _with_port(HostLocalFillTimes),
-    "snapshot-positions-only": _with_port(SnapshotPositionsOnly),
+    "host-local-fill-times": with_port(HostLocalFillTimes),
+    "snapshot-positions-only": with_port(SnapshotPositionsOnly),
     "healthy-while-disconnected": HealthyWhileDisconnected,
-    "invents-cancel-reject-on-drop": _with_port(InventsCancelRejectOnDrop),
-    "cancels-only-once": _with_port(CancelsOnlyOnce),
+    "invents-cancel-reject-on-drop": with_port(InventsCancelRejectOnDrop),
+    "cancels-only-once": with_port(CancelsOnlyOnce),
 }

@@ -33,17 +33,9 @@ from ibguard.engine.ports import BrokerPort
 from ibguard.kit.matrix.reference import ReferenceSubject
 from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID
 
-from tests.matrix.broken_engines.filtering import FilteringPort
+from tests.matrix.broken_engines.filtering import FilteringPort, with_port
 
 __all__ = ["BROKEN"]
-
-
-def _with_port(port: Callable[[BrokerPort], BrokerPort]) -> Callable[[], ReferenceSubject]:
-    class Broken(ReferenceSubject):
-        def wrap_port(self, inner: BrokerPort) -> BrokerPort:
-            return port(inner)
-
-    return Broken
 
 
 class TrustsHostClock(FilteringPort):
@@ -327,24 +319,24 @@ class FlattensWithGlobalCancel(ReferenceSubject):
 
 
 BROKEN: dict[str, Callable[[], ReferenceSubject]] = {
-    "trusts-host-clock": _with_port(TrustsHostClock),
-    "stamps-fills-locally": _with_port(StampsFillsLocally),
-    "ignores-326": _with_port(Ignores326),
-    "retries-refused-cancels": _with_port(RetriesRefusedCancels),
-    "drops-fills-after-cancel": _with_port(DropsFillsAfterCancel),
-    "forgets-exec-ids-on-reconnect": _with_port(ForgetsExecIdsOnReconnect),
-    "float-prices": _with_port(FloatPrices),
-    "zero-is-one-share": _with_port(ZeroIsOneShare),
-    "retries-rejected-orders": _with_port(RetriesRejectedOrders),
-    "cached-open-orders": _with_port(CachedOpenOrders),
-    "ignores-what-if": _with_port(IgnoresWhatIf),
-    "every-order-is-ours": _with_port(EveryOrderIsOurs),
-    "ignores-account": _with_port(IgnoresAccount),
-    "ignores-contract-changes": _with_port(IgnoresContractChanges),
-    "no-order-id-wrap": _with_port(NoOrderIdWrap),
+    "trusts-host-clock": with_port(TrustsHostClock),
+    "stamps-fills-locally": with_port(StampsFillsLocally),
+    "ignores-326": with_port(Ignores326),
+    "retries-refused-cancels": with_port(RetriesRefusedCancels),
+    "drops-fills-after-cancel": with_port(DropsFillsAfterCancel),
+    "forgets-exec-ids-on-reconnect": with_port(ForgetsExecIdsOnReconnect),
+    "float-prices": with_port(FloatPrices),
+    "zero-is-one-share": with_port(ZeroIsOneShare),
+    "retries-rejected-orders": with_port(RetriesRejectedOrders),
+    "cached-open-orders": with_port(CachedOpenOrders),
+    "ignores-what-if": with_port(IgnoresWhatIf),
+    "every-order-is-ours": with_port(EveryOrderIsOurs),
+    "ignores-account": with_port(IgnoresAccount),
+    "ignores-contract-changes": with_port(IgnoresContractChanges),
+    "no-order-id-wrap": with_port(NoOrderIdWrap),
     "codes-without-fields": CodesWithoutFields,
     "flattens-with-global-cancel": FlattensWithGlobalCancel,
-    "assumes-unanswered-orders-dead": _with_port(AssumesUnansweredOrdersDead),
+    "assumes-unanswered-orders-dead": with_port(AssumesUnansweredOrdersDead),
     # configuration bugs: the rule exists but is switched off
     "no-stale-timer": functools.partial(ReferenceSubject, stale_after=timedelta(days=7)),
     "stocks-may-go-negative": functools.partial(
