@@ -74,3 +74,10 @@ def test_a_correction_keeps_the_commission_of_the_execution_it_replaces() -> Non
     assert view.exec_id == "0000e0d5.0001.01.02"
     assert view.commission == Decimal("1.25")
     assert not ledger.set_commission("0000e0d5.0001.01.01", Decimal(2))
+
+
+def test_an_order_move_is_stamped_with_the_broker_time_of_the_event(sc: Scenario) -> None:
+    sc.working("o1")
+    sc.tick(10)
+    sc.feed(sc.fill("o1", "10"))
+    assert sc.order("o1").updated_at == sc.now

@@ -200,3 +200,10 @@ def test_each_fill_is_a_debug_record_and_the_order_filled_an_info_one(sc: Scenar
     (filled,) = sc.records(LogCode.ORDER_STATUS)  # once per order, as the general path
     assert filled.levelno == logging.INFO
     assert filled.filled == Decimal(10)  # type: ignore[attr-defined]
+
+
+def test_EDGE_01_a_fill_below_one_dollar_is_a_normal_fill(sc: Scenario) -> None:
+    sc.working("o1", "100")
+    sc.feed(sc.fill("o1", "10", "0.50"))
+    assert sc.order("o1").filled == 10
+    assert LogCode.NEGATIVE_PRICE not in sc.alerts.codes
