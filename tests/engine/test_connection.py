@@ -309,3 +309,15 @@ def _reconnect_and_answer_collect(
     commands += sc.feed(CompletedOrdersSnapshot(orders=tuple(completed)))
     commands += sc.feed(ExecutionsSnapshot(executions=tuple(executions)))
     return commands
+
+
+def test_CONN_03_health_counts_the_orders_awaiting_reconcile_and_clears_after_it(
+    sc: Scenario,
+) -> None:
+    sc.working("o1")
+    sc.tick(301)
+    reasons = {check.name: check.reason for check in sc.engine.health().failures}
+    assert reasons["stale_orders"] == "1 order(s) awaiting reconcile"
+    sc.feed(OpenOrdersSnapshot(orders=(sc.open_order("o1"),)))
+    sc.feed(CompletedOrdersSnapshot(), ExecutionsSnapshot())
+    assert "stale_orders" not in {check.name for check in sc.engine.health().failures}

@@ -205,5 +205,16 @@ def test_each_fill_is_a_debug_record_and_the_order_filled_an_info_one(sc: Scenar
 def test_EDGE_01_a_fill_below_one_dollar_is_a_normal_fill(sc: Scenario) -> None:
     sc.working("o1", "100")
     sc.feed(sc.fill("o1", "10", "0.50"))
+    sc.feed(sc.fill("ghost", "10", "0.50", order_id=55, perm_id=4242))  # the general path
     assert sc.order("o1").filled == 10
+    assert sc.order("ghost").filled == 10
+    assert LogCode.NEGATIVE_PRICE not in sc.alerts.codes
+
+
+def test_EDGE_01_a_fill_at_a_price_of_zero_is_counted(sc: Scenario) -> None:
+    sc.working("o1", "100")
+    sc.feed(sc.fill("o1", "10", "0"))
+    sc.feed(sc.fill("ghost", "10", "0", order_id=55, perm_id=4242))  # the general path
+    assert sc.order("o1").filled == 10
+    assert sc.order("ghost").filled == 10
     assert LogCode.NEGATIVE_PRICE not in sc.alerts.codes
