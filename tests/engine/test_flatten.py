@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from ibguard.engine import CancelOrder, Instrument, LogCode, PlaceOrder, RequestWhatIf, Side, Status
 from ibguard.engine.events import BrokerError, FlattenAll, Tick, WhatIfResult
-from ibguard.engine.flatten import flatten_orders
+from ibguard.engine.flatten import describe_exposure, flatten_orders
 
 from tests.engine.scenario import AAPL, TSLA, Scenario
 
@@ -214,3 +214,11 @@ def test_a_flatten_whose_orders_all_fill_logs_no_recursion_warning(sc: Scenario)
     assert sc.engine.last_flatten is not None
     assert sc.engine.last_flatten.complete
     assert LogCode.FLATTEN_RECURSION not in sc.codes
+
+
+def test_exposure_names_a_one_share_long_and_a_fractional_short_rightly() -> None:
+    instruments = {AAPL.key: AAPL, TSLA.key: TSLA}
+    positions = {AAPL.key: Decimal(1), TSLA.key: Decimal("-0.5")}
+    assert sorted(describe_exposure(positions, instruments)) == ["AAPL long 1", "TSLA short 0.5"]
+    sides = {o.instrument.symbol: o.side for o in flatten_orders(positions, instruments, "eod")}
+    assert sides == {"AAPL": Side.SELL, "TSLA": Side.BUY}
