@@ -221,3 +221,22 @@ def test_a_refused_cancel_logs_the_state_the_broker_named(
     _error(sc, "o1", 10148, message)
     (record,) = sc.records(LogCode.CANCEL_REFUSED)
     assert record.broker_state == logged  # type: ignore[attr-defined]
+
+
+def test_a_cancel_confirmed_by_status_is_not_called_redundant_and_is_logged_once(
+    sc: Scenario,
+) -> None:
+    sc.working("o1")
+    sc.feed(RequestCancel(oms_id="o1"))
+    sc.feed(sc.status("o1", "Cancelled"), sc.status("o1", "Cancelled"))
+    assert sc.order("o1").status is Status.CANCELED
+    assert LogCode.CANCEL_REDUNDANT not in sc.codes
+    assert len(sc.records(LogCode.ORDER_CANCELED)) == 1
+
+
+def test_inactive_while_a_cancel_is_pending_is_an_already_gone_order(sc: Scenario) -> None:
+    sc.working("o1")
+    sc.feed(RequestCancel(oms_id="o1"))
+    sc.feed(sc.status("o1", "Inactive"))
+    assert sc.order("o1").status is Status.CANCELED
+    assert LogCode.CANCEL_REDUNDANT in sc.codes
