@@ -49,7 +49,8 @@ class _VersionAction(argparse.Action):
             found = version("ibguard")
         except PackageNotFoundError:  # running from a source tree that was never installed
             found = "unknown"
-        parser.exit(message=f"ibguard {found}\n")
+        print(f"ibguard {found}")  # on stdout, as argparse's own version action does
+        parser.exit()
 
 
 def _parser(chosen: str | None) -> argparse.ArgumentParser:

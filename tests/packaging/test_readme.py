@@ -1,5 +1,6 @@
 """The README: the generated 30-case tables are current, its links resolve, and the
-quickstart keeps its two command lines."""
+quickstart keeps its two command lines. (The docs subject pages are played through the whole
+matrix in tests/matrix/test_doc_subjects.py.)"""
 
 from __future__ import annotations
 
@@ -35,15 +36,3 @@ def test_the_quickstart_has_exactly_two_command_lines() -> None:
         "pip install . && ibguard matrix",
         "pip install -e '.[dev]' && pytest",
     ]
-
-
-def test_the_ib_async_subject_example_is_a_complete_subject() -> None:
-    from ibguard.kit.matrix.subject import Subject
-
-    page = (README.parent / "docs" / "ib-async-subject.md").read_text(encoding="utf-8")
-    (source,) = re.findall(r"```python\n(.*?)```", page, re.S)
-    namespace: dict[str, object] = {"__name__": "ibguard_subject"}
-    exec(compile(source, "ib-async-subject.md", "exec"), namespace)
-    subject = namespace["make_subject"]()  # type: ignore[operator]
-    assert isinstance(subject, Subject)  # every abstract method is implemented
-    assert subject.capabilities == {"flatten", "restart", "log_records"}
