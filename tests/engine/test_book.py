@@ -129,7 +129,6 @@ def test_a_reconnect_does_not_call_an_acknowledged_order_recovered(sc: Scenario)
     assert sc.order("o1").status is Status.WORKING
 
 
-
 def test_an_order_the_broker_rejected_shows_its_broker_order_id(sc: Scenario) -> None:
     from ibguard.engine.events import BrokerError
 
@@ -144,3 +143,10 @@ def test_an_order_synthesized_from_a_fill_shows_its_broker_ids(sc: Scenario) -> 
     sc.feed(sc.fill("ghost", "10", order_id=55, perm_id=4242))
     assert sc.order("ghost").broker_order_id == 55
     assert sc.order("ghost").client_id == sc.config.client_id
+
+
+def test_a_fill_with_an_orderid_for_a_recovered_order_binds_the_alias(sc: Scenario) -> None:
+    sc.feed(sc.open_order("r", "Submitted", order_id=0, perm_id=4242))
+    sc.feed(sc.fill("r", "40", perm_id=4242, order_id=321))
+    assert sc.order("r").broker_order_id == 321
+    assert sc.order("r").filled == 40

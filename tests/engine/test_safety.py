@@ -258,3 +258,16 @@ def test_queued_cancel_for_an_order_settled_meanwhile_changes_nothing() -> None:
     sc.feed(sc.fill("o1", "100"))  # filled before the cancel could leave
     sc.feed(ConnectionLost(reason="socket"))
     assert sc.order("o1").status is Status.FILLED
+
+
+def test_EDGE_02_a_symbol_taken_over_from_an_older_contract_carries_the_new_conid(
+    sc: Scenario,
+) -> None:
+    old_holder = Instrument(symbol="AAPL2", con_id=111)  # the symbol's former contract
+    sc.feed(ContractDetails(instrument=old_holder))
+    renamed = Instrument(symbol="AAPL2", con_id=AAPL.con_id)
+    sc.hold("o1", "100")
+    sc.feed(ContractDetails(instrument=renamed))
+    (position,) = sc.engine.positions()
+    assert position.quantity == 100
+    assert position.instrument.con_id == AAPL.con_id  # the contract now behind the symbol
