@@ -36,6 +36,7 @@ from ibguard.engine.events import (
     Tick,
     WhatIfResult,
 )
+from ibguard.engine.model import Instrument
 from ibguard.engine.session import SessionState
 
 from tests.engine.scenario import ACCOUNT, TSLA, Scenario
@@ -487,3 +488,29 @@ def test_a_given_up_flatten_order_does_not_hold_back_the_resend_of_the_others(
     assert resent == ["flatten-1-2"]  # flatten-1-1 is given up; flatten-1-2 goes at once
     reasons = {check.name: check.reason for check in sc.engine.health().failures}
     assert "flatten pending" in reasons["flatten"]
+
+
+def test_flatten_orders_dropped_from_the_rate_queue_go_out_after_the_reconnect() -> None:
+    """More closing orders than the rate limit lets out at once: the rest wait in the queue,
+    the socket dies and the queue is dropped. Those orders were never sent, so while the
+    session is down no place attempt is spent on them; once it is back and reconciled every
+    closing order of the run goes out."""
+    sc = Scenario()
+    for i in range(50):
+        sc.hold(f"h{i}", "10", instrument=Instrument(symbol=f"S{i}", con_id=1000 + i))
+        if i % 20 == 19:
+            sc.tick(2)  # let the rate window pass
+    sc.tick(2)
+    sent_at_once = {place.oms_id for place in sc.flatten()}
+    sc.feed(ConnectionLost(reason="socket"))
+    for _ in range(5):  # broker time goes on while the session is down
+        sc.tick(1)
+    closing = {o.oms_id for o in sc.engine.orders() if o.oms_id.startswith("flatten-")}
+    assert sent_at_once < closing  # some closing orders were still queued at the disconnect
+    before_reconnect = len(sc.sent)
+    sc.connect(next_id=5000)
+    for _ in range(10):
+        sc.tick(1)
+    placed_again = {c.oms_id for c in sc.sent[before_reconnect:] if isinstance(c, PlaceOrder)}
+    assert placed_again == closing
+    assert not sc.records(LogCode.FLATTEN_SUMMARY)  # nothing given up
