@@ -81,6 +81,9 @@ class GatewayThread:
         try:
             await self.gateway.start()
         except BaseException as exc:  # hand any bind failure to the starting thread
+            # nothing to stop now, and this loop closes as soon as we return: clear the event
+            # first, so a stop() right after the failed start() never posts to a closed loop
+            self._stop = None
             self._ready.set_exception(exc)
             return
         self._ready.set_result(self.gateway.port)

@@ -46,3 +46,15 @@ def test_bind_failure_is_raised_in_the_starting_thread() -> None:
         with pytest.raises(OSError, match=str(first.port)):
             second.start()
         second.stop()
+
+
+def test_stop_right_after_a_failed_start_never_posts_to_the_closed_loop() -> None:
+    # a race: the failed thread's loop closes while stop() runs. Before the fix a few cycles
+    # in a hundred raised "Event loop is closed" (it failed a full CI run once); 200 catch it.
+    with GatewayThread(SimBroker()) as first:
+        for _ in range(200):
+            second = GatewayThread(SimBroker(), port=first.port)
+            with pytest.raises(OSError, match=str(first.port)):
+                second.start()
+            second.stop()
+            assert not second._thread.is_alive()
