@@ -174,43 +174,54 @@ def _open_order(place: PlaceOrder, perm_id: int, status: str = "Submitted") -> O
     )
 
 
-def _fills(open_orders: int, batch: int, rep: int) -> list[ExecutionReport]:
+def _touched(open_orders: int, batch: int) -> list[int]:
+    """The order numbers a batch touches: spread evenly over the whole book."""
     step = max(1, open_orders // batch)
-    out = []
-    for i in range(batch):
-        number = (i * step) % open_orders
-        out.append(
-            ExecutionReport(
-                exec_id=f"0000e0d5.{rep:04x}{i:08x}.01.01",
-                order_id=number + 1,
-                client_id=CLIENT_ID,
-                perm_id=_perm(number),
-                order_ref=f"ibg:o{number}",
-                instrument=_instrument(number % SYMBOLS),
-                side=Side.BUY,
-                shares=ONE,
-                price=PRICE,
-                time=T0,
-                account=ACCOUNT,
-            )
+    return [(i * step) % open_orders for i in range(batch)]
+
+
+def _fills_of(numbers: Sequence[int], rep: int) -> list[ExecutionReport]:
+    """One fill of one share for each order number (execIds unique per `rep`)."""
+    return [
+        ExecutionReport(
+            exec_id=f"0000e0d5.{rep:04x}{i:08x}.01.01",
+            order_id=number + 1,
+            client_id=CLIENT_ID,
+            perm_id=_perm(number),
+            order_ref=f"ibg:o{number}",
+            instrument=_instrument(number % SYMBOLS),
+            side=Side.BUY,
+            shares=ONE,
+            price=PRICE,
+            time=T0,
+            account=ACCOUNT,
         )
-    return out
+        for i, number in enumerate(numbers)
+    ]
 
 
-def _statuses(open_orders: int, batch: int) -> list[OrderStatusReport]:
-    step = max(1, open_orders // batch)
+def _statuses_of(numbers: Sequence[int]) -> list[OrderStatusReport]:
+    """One partly-filled Submitted status for each order number."""
     return [
         OrderStatusReport(
-            order_id=(i * step) % open_orders + 1,
+            order_id=number + 1,
             client_id=CLIENT_ID,
-            perm_id=_perm((i * step) % open_orders),
+            perm_id=_perm(number),
             status="Submitted",
             filled=ONE,
             remaining=QUANTITY - ONE,
             avg_fill_price=PRICE,
         )
-        for i in range(batch)
+        for number in numbers
     ]
+
+
+def _fills(open_orders: int, batch: int, rep: int) -> list[ExecutionReport]:
+    return _fills_of(_touched(open_orders, batch), rep)
+
+
+def _statuses(open_orders: int, batch: int) -> list[OrderStatusReport]:
+    return _statuses_of(_touched(open_orders, batch))
 
 
 def _timed(action: Callable[[Event], object], events: Sequence[Event]) -> float:

@@ -24,66 +24,24 @@ import statistics
 from collections.abc import Callable, Sequence
 
 from bench_engine import (
-    ACCOUNT,
-    CLIENT_ID,
-    ONE,
-    PRICE,
-    QUANTITY,
-    SYMBOLS,
-    T0,
     _dict_book_with,
     _engine_with,
-    _instrument,
-    _perm,
+    _fills_of,
+    _statuses_of,
     _timed,
+    _touched,
 )
-from ibguard.engine.events import Event, ExecutionReport, OrderStatusReport
-from ibguard.engine.model import Side
+from ibguard.engine.events import Event
 
 SIZES = (1_000, 10_000, 100_000)
 TOUCHED = 1_000  # orders touched per batch in the equalised patterns
 
 
 def _numbers(pattern: str, open_orders: int, batch: int) -> list[int]:
-    if pattern == "bench":  # bench_engine._fills/_statuses
-        step = max(1, open_orders // batch)
-        return [(i * step) % open_orders for i in range(batch)]
+    if pattern == "bench":
+        return _touched(open_orders, batch)
     step = open_orders // TOUCHED if pattern == "spread" else 1
     return [(i % TOUCHED) * step for i in range(batch)]
-
-
-def _fills(numbers: Sequence[int], rep: int) -> list[ExecutionReport]:
-    return [
-        ExecutionReport(
-            exec_id=f"0000e0d5.{rep:04x}{i:08x}.01.01",
-            order_id=number + 1,
-            client_id=CLIENT_ID,
-            perm_id=_perm(number),
-            order_ref=f"ibg:o{number}",
-            instrument=_instrument(number % SYMBOLS),
-            side=Side.BUY,
-            shares=ONE,
-            price=PRICE,
-            time=T0,
-            account=ACCOUNT,
-        )
-        for i, number in enumerate(numbers)
-    ]
-
-
-def _statuses(numbers: Sequence[int]) -> list[OrderStatusReport]:
-    return [
-        OrderStatusReport(
-            order_id=number + 1,
-            client_id=CLIENT_ID,
-            perm_id=_perm(number),
-            status="Submitted",
-            filled=ONE,
-            remaining=QUANTITY - ONE,
-            avg_fill_price=PRICE,
-        )
-        for number in numbers
-    ]
 
 
 def _calls_per_event(action: Callable[[Event], object], events: Sequence[Event]) -> float:
@@ -111,8 +69,8 @@ def main() -> None:
         for rep in range(args.reps):
             for pattern in patterns:  # interleaved: a busy moment hits every side alike
                 numbers = _numbers(pattern, size, args.batch)
-                fills = _fills(numbers, rep * len(patterns) + patterns.index(pattern))
-                statuses = _statuses(numbers)
+                fills = _fills_of(numbers, rep * len(patterns) + patterns.index(pattern))
+                statuses = _statuses_of(numbers)
                 for side, action, events in (
                     ("engine fill", engine.handle, fills),
                     ("dict fill", book.fill, fills),
@@ -125,8 +83,8 @@ def main() -> None:
             us[(pattern, size, side)] = statistics.median(values) * 1e6
         numbers = _numbers("bench", size, args.batch)
         gc.collect()
-        calls[(size, "fill")] = _calls_per_event(engine.handle, _fills(numbers, 9_999))
-        calls[(size, "status")] = _calls_per_event(engine.handle, _statuses(numbers))
+        calls[(size, "fill")] = _calls_per_event(engine.handle, _fills_of(numbers, 9_999))
+        calls[(size, "status")] = _calls_per_event(engine.handle, _statuses_of(numbers))
         del engine, book
         gc.collect()
 
