@@ -2,7 +2,7 @@
 completedOrder(101), completedOrdersEnd(102).
 
 openOrder and completedOrder are positional lists of ~100 fields whose layout depends on the
-server version (faProfile below 177; duration from 159, postToAts from 160, autoCancelParent
+server version (faProfile below 177; duration from 158, postToAts from 160, autoCancelParent
 from 162, five PEG fields from 170) and on the order itself: optional blocks (delta-neutral,
 combo legs, scale, hedge, algo params, conditions, PEG BENCH) are announced by the field before
 them. The gateway never uses those features, so it writes each announcing field as "absent"
@@ -79,9 +79,10 @@ def _fa_fields(server_version: int) -> Fields:
     return ("", "", "", "") if server_version < 177 else ("", "", "")
 
 
-def _order_tail_from_159(server_version: int) -> Fields:
+def _order_tail_from_158(server_version: int) -> Fields:
     fields: Fields = ()
-    if server_version >= 159:
+    if server_version >= 158:
+        # IBKR's MIN_SERVER_VER_DURATION; ib_async/ib_insync read it from 159 (their bug)
         fields += (_UI,)  # duration
     if server_version >= 160:
         fields += (_UI,)  # postToAts
@@ -199,7 +200,7 @@ def encode_open_order(m: OpenOrder, server_version: int) -> Fields:
         _NO,  # isOmsContainer
         _NO,  # discretionaryUpToLimitPrice
         _NO,  # usePriceMgmtAlgo
-        *_order_tail_from_159(server_version),
+        *_order_tail_from_158(server_version),
     )
     if server_version >= 170:
         fields += _PEG_FIELDS_170

@@ -52,11 +52,13 @@ def test_one_field_off_fails_the_roundtrip(
     assert _fails(pair, sample, MUTATIONS[mutation](fields))
 
 
-# The versions at which a field appears or disappears.
+# The versions at which a field appears or disappears for these two decoders. Order.duration
+# appears at 158 on the wire (IBKR's gate); they read it from 159, so at 158 they leave it
+# unread (test_outbound_roundtrip) and it is no gate of theirs: ibapi 10.x has its teeth.
 VERSION_GATED = {
     "error": [166],
-    "openOrder": [159, 160, 162, 170, 177],
-    "openOrder-whatIf": [159, 177],
+    "openOrder": [160, 162, 170, 177],
+    "openOrder-whatIf": [177],
     "completedOrder": [170, 177],
     "execDetails": [178],
     "contractDetails": [163, 164],
