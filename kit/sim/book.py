@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import TypeVar
 
 from ibguard.errors import UsageError
+from ibguard.kit.sim.margins import multiplier_of
 from ibguard.kit.sim.messages import (
     CommissionReport,
     Contract,
@@ -139,7 +140,17 @@ class PositionLine:
     contract: Contract
     position: Decimal = Decimal(0)
     avg_cost: Decimal = Decimal(0)
-    realized_pnl: Decimal = Decimal(0)  # price moves of closed shares, before commissions
+    realized_pnl: Decimal = Decimal(0)  # price moves of closed units, before commissions
+
+    @property
+    def multiplier(self) -> Decimal:
+        """Units per contract: 100 for an equity option, 50 for ES, 1 for a stock."""
+        return multiplier_of(self.contract.multiplier)
+
+    @property
+    def average_cost(self) -> Decimal:
+        """IB's averageCost/avgCost: per contract, so an option bought at 2.50 costs 250."""
+        return self.avg_cost * self.multiplier
 
     def apply(self, signed_qty: Decimal, price: Decimal) -> None:
         new = self.position + signed_qty

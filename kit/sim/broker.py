@@ -99,6 +99,7 @@ class SimBroker:
             ledger=self.ledger,
             script=self.script,
             delivery=self.delivery,
+            valuer=valuer,
         )
         self.market_data = MarketDataDesk(
             clock=self.clock,
@@ -132,7 +133,7 @@ class SimBroker:
         return self.state.accounts
 
     @property
-    def what_if(self) -> WhatIfAnswer:
+    def what_if(self) -> WhatIfAnswer | None:
         return self.state.what_if
 
     @property
@@ -321,7 +322,8 @@ class SimBroker:
         self.post_all(ManagedAccounts(accountsList=",".join(self.accounts)))
         self.flush()
 
-    def set_what_if(self, answer: WhatIfAnswer) -> None:
+    def set_what_if(self, answer: WhatIfAnswer | None) -> None:
+        """Script the what-if answer; None goes back to answers computed from the account."""
         self.state.what_if = answer
 
     def new_day(self, when: datetime | None = None) -> None:

@@ -1,13 +1,17 @@
 """The simulated broker's settings: fixed at start (`BrokerConfig`, `WhatIfAnswer`) and the
 few a case changes while it runs (`BrokerState`).
 
+What-if checks are answered from the account by default (`what_if.py`, the Reg T model of
+`margins.py`); a `WhatIfAnswer` set in the config or by a case overrides them with scripted
+numbers (FAIL-07: margin_ok=False).
+
 Every part of the SimBroker (desk, queries, delivery, account valuation) reads its settings
 from here, handed in by the broker, so none of them needs the broker itself.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +23,7 @@ __all__ = ["BrokerConfig", "BrokerState", "WhatIfAnswer"]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WhatIfAnswer:
-    """How the broker answers what-if checks (FAIL-07: margin_ok=False)."""
+    """A scripted what-if answer, instead of the computed one (FAIL-07: margin_ok=False)."""
 
     margin_ok: bool = True
     equity_with_loan: Decimal = Decimal("1000000")
@@ -39,7 +43,7 @@ class BrokerConfig:
     start: datetime = DEFAULT_START
     auto_match: bool = True
     working_status: str = "Submitted"  # or "PreSubmitted" (held by IB's simulated types)
-    what_if: WhatIfAnswer = field(default_factory=WhatIfAnswer)
+    what_if: WhatIfAnswer | None = None  # None: computed from the account
     # the account's money (see `account.py`): cash at start, one currency, Reg T rates
     start_cash: Decimal = Decimal("1000000")
     base_currency: str = "USD"
@@ -56,6 +60,13 @@ class BrokerConfig:
     # setting), as "YYYYMMDD HH:MM:SS US/Eastern"
     tws_time_zone: str = "US/Eastern"
 
+    def commission(self, shares: Decimal) -> Decimal:
+        """IB's fixed per-share commission for one execution of ``shares`` (none for 0)."""
+        if not shares:
+            return Decimal("0.00")
+        amount = max(self.min_commission, abs(shares) * self.commission_per_share)
+        return amount.quantize(Decimal("0.01"))
+
 
 @dataclass(slots=True, kw_only=True)
 class BrokerState:
@@ -64,7 +75,7 @@ class BrokerState:
     (a new day forgets yesterday's executions and completed orders)."""
 
     accounts: tuple[str, ...]
-    what_if: WhatIfAnswer
+    what_if: WhatIfAnswer | None
     auto_match: bool
     day_started_at: datetime
     day_first_exec: int = 0

@@ -115,7 +115,7 @@ class Delivery:
             account=line.account,
             contract=line.contract,
             position=line.position,
-            avgCost=line.avg_cost,
+            avgCost=line.average_cost,
         )
         for session in self._sessions.values():
             if session.positions_subscribed:

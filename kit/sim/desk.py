@@ -17,6 +17,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from ibguard.errors import UsageError
+from ibguard.kit.sim.account import Valuer
 from ibguard.kit.sim.book import BookedExecution, Ledger, SimOrder
 from ibguard.kit.sim.brackets import Chains
 from ibguard.kit.sim.clock import VirtualClock
@@ -24,6 +25,7 @@ from ibguard.kit.sim.config import BrokerConfig, BrokerState
 from ibguard.kit.sim.contracts import ContractBook, HaltMode, Listing
 from ibguard.kit.sim.delivery import Client, Delivery
 from ibguard.kit.sim.ids import MAX_ORDER_ID, IdAllocator, bump_exec_correction
+from ibguard.kit.sim.instruments import NO_SECURITY_DEFINITION
 from ibguard.kit.sim.messages import (
     CommissionReport,
     Contract,
@@ -33,14 +35,12 @@ from ibguard.kit.sim.messages import (
     Message,
     OpenOrder,
     Order,
-    OrderState,
 )
 from ibguard.kit.sim.order_checks import check_modify, check_new_order
 from ibguard.kit.sim.script import FillPlan, LateFillOnCancel, RefuseCancel, RejectOrder, Script
+from ibguard.kit.sim.what_if import WhatIfDesk
 
 __all__ = ["OrderDesk"]
-
-NO_SECURITY = "No security definition has been found for the request"
 
 
 class OrderDesk:
@@ -58,6 +58,7 @@ class OrderDesk:
         ledger: Ledger,
         script: Script,
         delivery: Delivery,
+        valuer: Valuer,
     ) -> None:
         self._config = config
         self._state = state
@@ -69,13 +70,15 @@ class OrderDesk:
         self._delivery = delivery
         self._zone = ZoneInfo(config.tws_time_zone)  # TWS's zone for execution times
         self._chains = Chains(ledger)
+        self._what_if = WhatIfDesk(config=config, state=state, contracts=contracts, valuer=valuer)
 
     # --- placeOrder ---------------------------------------------------------------------
 
     def place(self, session: Client, order_id: int, contract: Contract, order: Order) -> None:
         cid = session.client_id
         if order.whatIf:
-            self._what_if(session, order_id, contract, order)
+            answer = self._what_if.answer(order_id, cid, contract, order)
+            self._delivery.post(session, answer)
             return
         if not 1 <= order_id <= MAX_ORDER_ID:
             self._error(
@@ -98,7 +101,7 @@ class OrderDesk:
             return
         listing = self._contracts.lookup(contract)
         if listing is None:
-            self._error(session, order_id, 200, NO_SECURITY)
+            self._error(session, order_id, 200, NO_SECURITY_DEFINITION)
             return
         refusal = check_new_order(
             order, sec_type=listing.contract.secType, min_tick=_min_tick(listing)
@@ -284,7 +287,7 @@ class OrderDesk:
             signed = shares if sim.action == "BUY" else -shares
             line = self._ledger.position_line(sim.account, sim.contract)
             line.apply(signed, price)
-            self._ledger.move_cash(sim.account, -signed * price)
+            self._ledger.move_cash(sim.account, -signed * price * line.multiplier)
             if sim.filled >= sim.quantity and (sim.is_live or sim.status == "Cancelled"):
                 sim.complete("Filled", self._clock.broker_now())
         execution = Execution(
@@ -336,13 +339,8 @@ class OrderDesk:
                 self._start_working(child)
 
     def _commission(self, execution: Execution) -> CommissionReport:
-        cfg = self._config
-        amount = Decimal(0)
-        if execution.shares:
-            amount = max(cfg.min_commission, abs(execution.shares) * cfg.commission_per_share)
-        return CommissionReport(
-            execId=execution.execId, commission=amount.quantize(Decimal("0.01"))
-        )
+        amount = self._config.commission(execution.shares)
+        return CommissionReport(execId=execution.execId, commission=amount)
 
     def replay(self, exec_id: str) -> None:
         booked = self._ledger.execution(exec_id)
@@ -363,7 +361,9 @@ class OrderDesk:
         line.apply(sign * new_shares, new_price)
         self._ledger.move_cash(
             sim.account,
-            sign * (old.execution.shares * old.execution.price - new_shares * new_price),
+            sign
+            * (old.execution.shares * old.execution.price - new_shares * new_price)
+            * line.multiplier,
         )
         sim.filled += new_shares - old.execution.shares
         sim.notional += new_shares * new_price - old.execution.shares * old.execution.price
@@ -479,37 +479,6 @@ class OrderDesk:
         self._ledger.add_order(sim)
         self._announce(sim)
         return sim
-
-    # --- what-if ------------------------------------------------------------------------
-
-    def _what_if(self, session: Client, order_id: int, contract: Contract, order: Order) -> None:
-        answer = self._state.what_if
-        init_after = answer.init_margin_after
-        if not answer.margin_ok and init_after <= answer.equity_with_loan:
-            init_after = answer.equity_with_loan * Decimal("1.25")
-        warning = answer.warning or (
-            "" if answer.margin_ok else "YOUR ORDER IS NOT ACCEPTED: INSUFFICIENT MARGIN"
-        )
-        # The clients finish a what-if request only when initMarginChange is set; "before"
-        # is an empty account, so the change is the after.
-        maint_after = init_after * Decimal("0.8")
-        state = OrderState(
-            status="PreSubmitted",
-            initMarginBefore=Decimal(0),
-            maintMarginBefore=Decimal(0),
-            equityWithLoanBefore=answer.equity_with_loan,
-            initMarginChange=init_after,
-            maintMarginChange=maint_after,
-            equityWithLoanChange=Decimal(0),
-            initMarginAfter=init_after,
-            maintMarginAfter=maint_after,
-            equityWithLoanAfter=answer.equity_with_loan,
-            warningText=warning,
-        )
-        echoed = replace(order, orderId=order_id, clientId=session.client_id)
-        self._delivery.post(
-            session, OpenOrder(orderId=order_id, contract=contract, order=echoed, orderState=state)
-        )
 
     def _error(self, session: Client, req_id: int, code: int, text: str) -> None:
         self._delivery.post(session, Error(reqId=req_id, errorCode=code, errorString=text))

@@ -61,6 +61,9 @@ class Instrument:
     under_sec_type: str = ""
     isin: str = ""
     time_zone_id: str = "US/Eastern"
+    # futures: the exchange's margin per contract, in the contract's currency (margins.py)
+    initial_margin: Decimal | None = None
+    maintenance_margin: Decimal | None = None
     trading: Sessions
     liquid: Sessions
     price: PriceParams

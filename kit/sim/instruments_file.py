@@ -14,7 +14,8 @@ file for complete examples)::
     price = { start = "185.60", drift = "0.08", volatility = "0.24", spread_ticks = 1,
               volume = 1000000, seed = 7 }
     [[future]]              # symbol, exchange, currency, multiplier, contracts =
-                            # [[conId, "YYYYMMDD"], ...] and the instrument keys above
+                            # [[conId, "YYYYMMDD"], ...] and the instrument keys above;
+                            # initial_margin, maintenance_margin per contract optional
     [[option_chain]]        # underlying, trading_class, expiries, strike_step,
                             # strikes_each_side, volatility
 """
@@ -52,7 +53,7 @@ _COMMON: Final = {
     "market_name", "price", "order_types",
 }  # fmt: skip
 _FUTURE: Final = (_COMMON - {"con_id", "sec_type", "local_symbol"}) | {
-    "multiplier", "contracts", "under_con_id",
+    "multiplier", "contracts", "under_con_id", "initial_margin", "maintenance_margin",
 }  # fmt: skip
 _CHAIN: Final = {
     "underlying", "trading_class", "expiries", "strike_step", "strikes_each_side", "volatility",
@@ -178,6 +179,8 @@ def _instrument(t: Mapping[str, Any], p: _Problems, where: str, **fixed: Any) ->
         stock_type=_text(t, "stock_type"),
         contract_month=fixed.get("last_trade_date", "")[:6],
         under_con_id=fixed.get("under_con_id", 0),
+        initial_margin=fixed.get("initial_margin"),
+        maintenance_margin=fixed.get("maintenance_margin"),
         under_symbol=symbol if sec_type == "FUT" else "",
         under_sec_type="IND" if sec_type == "FUT" else "",
         isin=_text(t, "isin"),
@@ -202,6 +205,12 @@ def _futures(t: Mapping[str, Any], p: _Problems, where: str) -> list[Instrument]
         raise UsageError('contracts must be a list of [conId, "YYYYMMDD"] pairs')
     multiplier = str(_number(t, "multiplier"))
     under = _int(t, "under_con_id", 0)
+    margins = {
+        key: _number(t, key) if key in t else None
+        for key in ("initial_margin", "maintenance_margin")
+    }
+    if any(m is not None and m < 0 for m in margins.values()):
+        raise UsageError("initial_margin and maintenance_margin must be >= 0")
     out = []
     for pair in contracts:
         if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)):
@@ -219,6 +228,7 @@ def _futures(t: Mapping[str, Any], p: _Problems, where: str) -> list[Instrument]
                 last_trade_date=f"{expiry:%Y%m%d}",
                 multiplier=multiplier,
                 under_con_id=under,
+                **margins,
             )
         )
     return out

@@ -172,7 +172,7 @@ class Queries:
                     account=line.account,
                     contract=line.contract,
                     position=line.position,
-                    avgCost=line.avg_cost,
+                    avgCost=line.average_cost,
                 ),
             )
         self._delivery.post(session, PositionEnd())
