@@ -38,6 +38,13 @@ CREATE TABLE IF NOT EXISTS events (
 )
 """
 _INSERT: Final = "INSERT INTO events (kind, body) VALUES (?, ?)"
+# A batch goes in as multi-row INSERTs of up to this many rows: one statement per batch
+# size, each prepared once and kept (SQLite steps one statement instead of one per row).
+_ROWS_PER_INSERT: Final = 100
+_INSERTS: Final = {
+    n: "INSERT INTO events (kind, body) VALUES " + ",".join(["(?,?)"] * n)
+    for n in range(1, _ROWS_PER_INSERT + 1)
+}
 
 
 class SqliteJournal(Journal):
@@ -45,7 +52,9 @@ class SqliteJournal(Journal):
         self.path = Path(path)
         if not self.path.exists():
             _create(self.path)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db = sqlite3.connect(
+            self.path, isolation_level=None, cached_statements=_ROWS_PER_INSERT + 32
+        )
         try:
             _check_is_journal(self._db, self.path)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -61,14 +70,21 @@ class SqliteJournal(Journal):
 
     def append_all(self, events: Sequence[Event]) -> None:
         """Store `events` in order in one transaction (one commit for the whole batch)."""
-        if len(events) == 1:
-            self.append(events[0])
+        count = len(events)
+        if not count:
             return
-        rows = [(type(event).__name__, encode_event(event)) for event in events]
+        values: list[str] = []
+        for event in events:
+            values += (type(event).__name__, encode_event(event))
         db = self._db
+        if count <= _ROWS_PER_INSERT:  # one statement: a transaction of its own
+            db.execute(_INSERTS[count], values)
+            return
         db.execute("BEGIN")
         try:
-            db.executemany(_INSERT, rows)
+            for start in range(0, count, _ROWS_PER_INSERT):
+                rows = values[2 * start : 2 * (start + _ROWS_PER_INSERT)]
+                db.execute(_INSERTS[len(rows) // 2], rows)
         except BaseException:
             db.execute("ROLLBACK")
             raise

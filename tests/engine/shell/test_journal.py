@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import timedelta
+from datetime import timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from ibguard.engine import Engine, LogCode, OrderRequest, OrderType, Side, Status
@@ -285,13 +286,41 @@ def test_a_field_type_the_codec_has_no_shape_for_is_an_internal_error() -> None:
         event_codec._decoder(set[int])
 
 
-def test_a_failed_batch_write_leaves_nothing_half_written(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", [2, 250])  # one INSERT statement; several in a transaction
+def test_a_failed_batch_write_leaves_nothing_half_written(tmp_path: Path, size: int) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite")
     journal.append(NextValidId(order_id=1))
     with sqlite3.connect(tmp_path / "j.sqlite") as other:
         other.execute("ALTER TABLE events RENAME TO moved")  # the write below fails
     with pytest.raises(sqlite3.OperationalError):
-        journal.append_all([NextValidId(order_id=2), NextValidId(order_id=3)])
+        journal.append_all([NextValidId(order_id=n) for n in range(2, 2 + size)])
     with sqlite3.connect(tmp_path / "j.sqlite") as other:
         assert other.execute("SELECT COUNT(*) FROM moved").fetchone() == (1,)
     journal.close()
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 250])
+def test_a_batch_of_any_size_is_stored_whole_and_in_order(tmp_path: Path, size: int) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    journal.append(NextValidId(order_id=1))
+    batch = [NextValidId(order_id=n) for n in range(2, 2 + size)]
+    journal.append_all(batch)
+    assert list(journal.events()) == [NextValidId(order_id=1), *batch]
+    journal.close()
+
+
+def test_a_time_keeps_its_offset_even_next_to_the_same_instant_in_utc(sc: Scenario) -> None:
+    # the encoder reuses the text of the last UTC time: an equal instant in another zone,
+    # or the next second, must still be written as itself
+    new_york = T0.astimezone(ZoneInfo("America/New_York"))
+    times = [T0, T0, new_york, T0, T0 + timedelta(seconds=1), new_york, T0]
+    rows = [encode_event(sc.fill("o1", "1", time=when)) for when in times]
+    decoded = [decode_event(row) for row in rows]
+    offsets = [e.time.utcoffset() for e in decoded]  # type: ignore[union-attr]
+    assert offsets == [when.utcoffset() for when in times]
+    assert [e.time for e in decoded] == times  # type: ignore[union-attr]
+    assert '"2026-11-24T15:00:00+00:00"' in rows[0]
+    assert '"2026-11-24T10:00:00-05:00"' in rows[2]
+    late = ServerTime(broker_time=T0 + timedelta(seconds=2), local_time=new_york)
+    assert decode_event(encode_event(late)) == late
+    assert T0.tzinfo is timezone.utc  # what the connector produces, and what is reused
