@@ -55,8 +55,10 @@ class Recorder(EWrapper, EClient):
 
 
 @contextmanager
-def session() -> Iterator[tuple[Recorder, SimBroker, GatewayThread]]:
-    broker = SimBroker(BrokerConfig(market_prices=True, create_unknown_contracts=False))
+def session(
+    broker: SimBroker | None = None,
+) -> Iterator[tuple[Recorder, SimBroker, GatewayThread]]:
+    broker = broker or SimBroker(BrokerConfig(market_prices=True, create_unknown_contracts=False))
     with GatewayThread(broker) as gateway:
         app = Recorder()
         app.connect("127.0.0.1", gateway.port, 31)
