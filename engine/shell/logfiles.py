@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 from ibguard.engine.errors import UsageError
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import Clock
+from ibguard.engine.shell.record_time import RecordTime
 
 __all__ = [
     "InstalledLogging",
@@ -85,6 +86,7 @@ _AS_TEXT: Final[dict[type, Callable[[Any], object]]] = {
 }
 # one encoder for every line (json.dumps with options builds a new one per call)
 _JSON: Final = json.JSONEncoder(default=_jsonable, ensure_ascii=False)
+_record_time: Final = RecordTime().text  # the "time" of every line
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -101,7 +103,7 @@ class JsonLineFormatter(logging.Formatter):
     def _general_line(self, record: logging.LogRecord) -> str:
         code = getattr(record, "code", None)
         payload: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+            "time": _record_time(record.created),
             "level": record.levelname,
             "logger": record.name,
             "code": code.value if isinstance(code, Enum) else code,
@@ -140,7 +142,7 @@ def _simple_line(record: logging.LogRecord) -> str | None:
     quote = _QUOTE
     parts = [
         '{"time": "',
-        datetime.fromtimestamp(record.created, timezone.utc).isoformat(),
+        _record_time(record.created),
         '", "level": ',
         quote(record.levelname),
         ', "logger": ',
