@@ -13,6 +13,11 @@ Commands (JSON on stdin, JSON on stdout):
   connected to the gateway, asked for contract details, placed an order and streamed quotes.
 - ``tour``: the same, for the other requests a bot makes (positions, orders, account, executions,
   history, lookups, snapshot, tick-by-tick, bars, an unknown contract, a modify and a cancel).
+- ``serve``: ``{"port": p, "client_id": c}``, then one JSON request per line, one JSON answer
+  per line: an EClient app driven call by call by the test (`ibapi_apps.Remote10`).
+  ``{"call": method, "args": [...]}`` calls the app's EClient method (objects given as
+  ``{"$new": "Contract", "fields": {...}}``, see `build`); ``{"since": n}`` answers the EWrapper
+  calls recorded from the n-th on; ``{"close": true}`` disconnects and ends.
 """
 
 from __future__ import annotations
@@ -274,6 +279,66 @@ def tour(request: dict[str, Any]) -> dict[str, Any]:
     return {"order_id": order_id, "steps": steps, "calls": t.seen}
 
 
+# The request objects a test may build, by class name: module of the official client.
+BUILDABLE = {
+    "Contract": "ibapi.contract",
+    "ComboLeg": "ibapi.contract",
+    "Order": "ibapi.order",
+    "OrderCancel": "ibapi.order_cancel",
+    "ExecutionFilter": "ibapi.execution",
+    "TagValue": "ibapi.tag_value",
+}
+
+
+def build(value: Any) -> Any:
+    """A request argument from JSON data: Decimals, and objects of the client's own classes
+    with only attributes that class has (an attribute the client lacks is never sent: fail)."""
+    import importlib
+
+    if isinstance(value, list):
+        return [build(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "$decimal" in value:
+        return Decimal(value["$decimal"])
+    if "$new" in value:
+        name = value["$new"]
+        obj = getattr(importlib.import_module(BUILDABLE[name]), name)()
+        for key, field in value["fields"].items():
+            if not hasattr(obj, key):
+                raise AttributeError(f"this ibapi's {name} has no attribute {key!r}")
+            setattr(obj, key, build(field))
+        return obj
+    return {k: build(v) for k, v in value.items()}
+
+
+def serve(request: dict[str, Any]) -> dict[str, Any]:
+    """Serve one app to the test, line by line, until it says close (or stdin ends)."""
+    t = Tour(int(request["port"]), int(request["client_id"]))
+    t.wait("nextValidId")
+    answer: dict[str, Any] = {"server_version": t.app.serverVersion()}
+    while True:
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            break
+        asked = json.loads(line)
+        if "since" in asked:
+            with t.changed:
+                answer = {"calls": t.seen[int(asked["since"]) :]}
+        elif "call" in asked:
+            try:
+                getattr(t.app, asked["call"])(*build(asked["args"]))
+                answer = {"ok": True}
+            except Exception as exc:  # the test shows what the client refused
+                answer = {"raised": repr(exc)}
+        else:
+            break
+    t.close()
+    return {"closed": True}
+
+
 def version() -> dict[str, Any]:
     import ibapi
     from ibapi import server_versions
@@ -290,13 +355,16 @@ def version() -> dict[str, Any]:
 
 def main() -> None:
     command = sys.argv[1]
-    request = json.loads(sys.stdin.read() or "{}")
+    request = {} if command == "serve" else json.loads(sys.stdin.read() or "{}")
     if command == "decode":
         answer: Any = decode(request)
     elif command == "session":
         answer = session(request)
     elif command == "tour":
         answer = tour(request)
+    elif command == "serve":
+        request = json.loads(sys.stdin.readline())
+        answer = serve(request)
     else:
         answer = version()
     sys.stdout.write(json.dumps(answer))

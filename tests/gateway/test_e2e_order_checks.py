@@ -1,26 +1,24 @@
-"""Orders as TWS checks them, end to end with ib_async, ib_insync and IBKR's official `ibapi`
-(9.81, EClient/EWrapper): each refusal answers the order's id with TWS's error code and books
-nothing; a modify by orderId changes the live order; execution and completed-order times
-come in TWS's time zone. Codes and sources: docs/tws-order-errors.md."""
+"""Orders as TWS checks them, end to end with ib_async and ib_insync (the official clients, 9.81
+and 10.x: test_e2e_orders_ibapi.py, which shares CASES): each refusal answers the order's id
+with TWS's error code and books nothing; a modify by orderId changes the live order, and the
+modifies TWS refuses get its codes; brackets and OCA groups; execution and completed-order
+times come in TWS's time zone. Codes and sources: docs/tws-order-errors.md."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from ibguard.kit.gateway.thread_host import GatewayThread
 from ibguard.kit.sim import BrokerConfig, SimBroker
 
 from tests.support.scenarios import run
 
 from .e2e_support import CLIENTS, rig
 from .raw_client import RawClient, gateway
+
+UNSET_DOUBLE = 1.7976931348623157e308  # IB's "no price": the clients send it empty
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,8 @@ CASES = [
     Case("tif-incompatible-with-type", {"orderType": "STP", "auxPrice": 95.0, "tif": "OPG"}, 111),
     Case("e-trade-only", {"eTradeOnly": True}, 10268),
     Case("firm-quote-only", {"firmQuoteOnly": True}, 10269),
+    Case("missing-limit-price", {"lmtPrice": UNSET_DOUBLE}, 107),
+    Case("unmanaged-account", {"account": "DU999"}, 321),
 ]
 ORDER_ID = 50
 
@@ -101,6 +101,55 @@ def test_modify_by_order_id_changes_price_quantity_and_tif_and_refuses_what_tws_
 
 
 @pytest.mark.parametrize("client", CLIENTS)
+def test_a_modify_with_refused_terms_or_of_a_cancelled_order_gets_tws_codes(client: str) -> None:
+    broker = SimBroker(BrokerConfig(farm_status_messages=False))
+
+    async def scenario() -> list[int]:
+        async with rig(client, broker) as r:
+            trade = r.ib.placeOrder(r.stock(), r.lib.LimitOrder("BUY", 10, 50.0))
+            await r.until(lambda: trade.orderStatus.status == "Submitted")
+            order_id = trade.order.orderId
+            r.ib.client.placeOrder(order_id, r.stock(), r.lib.LimitOrder("BUY", 0, 50.0))
+            await r.until(lambda: (order_id, 434) in r.errors)  # as a new order would be
+            r.ib.cancelOrder(trade.order)
+            await r.until(lambda: trade.orderStatus.status == "Cancelled")
+            r.ib.client.placeOrder(order_id, r.stock(), r.lib.LimitOrder("BUY", 10, 51.0))
+            await r.until(lambda: len([e for e in r.errors if e[0] == order_id]) == 3)
+            return [code for req, code in r.errors if req == order_id]
+
+    assert run(scenario) == [434, 202, 103]  # refused terms; the cancel; a used id
+    assert [(o.status, o.lmt_price) for o in broker.orders()] == [("Cancelled", Decimal(50))]
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_an_oca_group_cancelling_a_parent_and_a_missing_parent(client: str) -> None:
+    """Two orders of one OCA group: one fills, the other is cancelled. A resting parent
+    cancelled takes its child with it. A child of an order that does not exist: 10006."""
+    broker = SimBroker(BrokerConfig(farm_status_messages=False))
+
+    async def scenario() -> None:
+        async with rig(client, broker) as r:
+            lib = r.lib
+            rests = r.ib.placeOrder(r.stock(), lib.LimitOrder("BUY", 10, 90.0, ocaGroup="g1"))
+            fills = r.ib.placeOrder(r.stock(), lib.LimitOrder("BUY", 10, 110.0, ocaGroup="g1"))
+            await r.until(lambda: rests.orderStatus.status == "Cancelled")
+            assert fills.orderStatus.status == "Filled"
+            parent = lib.LimitOrder("BUY", 10, 90.0, transmit=False)
+            parent_trade = r.ib.placeOrder(r.stock(), parent)
+            child = lib.LimitOrder("SELL", 10, 120.0, parentId=parent.orderId)
+            child_trade = r.ib.placeOrder(r.stock(), child)
+            await r.until(lambda: parent_trade.orderStatus.status == "Submitted")
+            r.ib.cancelOrder(parent)
+            await r.until(lambda: child_trade.orderStatus.status == "Cancelled")
+            assert parent_trade.orderStatus.status == "Cancelled"
+            orphan = r.ib.placeOrder(r.stock(), lib.LimitOrder("BUY", 1, 90.0, parentId=999))
+            await r.until(lambda: (orphan.order.orderId, 10006) in r.errors)
+
+    run(scenario)
+    assert broker.position("AAPL") == Decimal(10)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
 def test_a_bracket_order_works_like_tws(client: str) -> None:
     """bracketOrder: the parent waits for the stop's transmit, fills; the children start
     working; the take-profit's fill cancels the stop (one OCA group)."""
@@ -140,101 +189,3 @@ def test_execution_and_completed_order_times_are_in_tws_time_zone() -> None:
     assert exec_time.endswith(" US/Eastern")
     assert exec_time == "20240102 09:30:00 US/Eastern"  # DEFAULT_START, 14:30 UTC
     assert completed_time == "20240102 09:30:00 US/Eastern"
-
-
-# --- the official client ----------------------------------------------------------------
-
-ibapi = pytest.importorskip("ibapi")
-from ibapi.client import EClient  # noqa: E402 - after the importorskip
-from ibapi.contract import Contract  # noqa: E402
-from ibapi.order import Order  # noqa: E402
-from ibapi.wrapper import EWrapper  # noqa: E402
-
-
-class Official(EWrapper, EClient):
-    """ibapi's EClient/EWrapper, recording errors and the first nextValidId."""
-
-    def __init__(self) -> None:
-        EWrapper.__init__(self)
-        EClient.__init__(self, wrapper=self)
-        self.errors: list[tuple[int, int]] = []
-        self.ready = threading.Event()
-        self.changed = threading.Condition()
-
-    def nextValidId(self, orderId: int) -> None:
-        self.ready.set()
-
-    def error(self, reqId: int, errorCode: int, errorString: str, *rest: Any) -> None:
-        with self.changed:
-            self.errors.append((reqId, errorCode))
-            self.changed.notify_all()
-
-    def wait(self, predicate: Callable[[], bool]) -> None:
-        """Until ``predicate()``: woken by each error, and re-checked every 10 ms for state
-        the broker changes on the gateway's thread."""
-        deadline = time.monotonic() + 10
-        with self.changed:
-            while not predicate():
-                assert time.monotonic() < deadline, self.errors
-                self.changed.wait(0.01)
-
-
-@contextmanager
-def official(broker: SimBroker) -> Iterator[Official]:
-    with GatewayThread(broker) as gw:
-        app = Official()
-        app.connect("127.0.0.1", gw.port, 41)
-        reader = threading.Thread(target=app.run, daemon=True)
-        reader.start()
-        try:
-            assert app.ready.wait(10)
-            yield app
-        finally:
-            app.disconnect()
-            reader.join(5)
-
-
-def _ibapi_order(case: Case) -> Order:
-    order = Order()
-    order.action, order.totalQuantity, order.orderType = "BUY", 10, "LMT"
-    order.lmtPrice, order.tif = 100.0, "DAY"
-    # ibapi 9.81 defaults both to True, which TWS 983+ refuses (the two cases below)
-    order.eTradeOnly = order.firmQuoteOnly = False
-    for name, value in case.fields.items():
-        setattr(order, name, value)
-    return order
-
-
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
-def test_the_official_client_gets_the_same_codes(case: Case) -> None:
-    broker = SimBroker(BrokerConfig(farm_status_messages=False))
-    stock = Contract()
-    stock.symbol, stock.secType, stock.exchange, stock.currency = "AAPL", "STK", "SMART", "USD"
-    with official(broker) as app:
-        app.placeOrder(ORDER_ID, stock, _ibapi_order(case))
-        app.wait(lambda: any(req == ORDER_ID for req, _ in app.errors))
-        codes = [code for req, code in app.errors if req == ORDER_ID]
-    assert codes == [case.code]
-    assert broker.orders() == ()
-
-
-def test_the_official_client_modifies_by_order_id_and_gets_the_modify_codes() -> None:
-    broker = SimBroker(BrokerConfig(farm_status_messages=False))
-    stock = Contract()
-    stock.symbol, stock.secType, stock.exchange, stock.currency = "AAPL", "STK", "SMART", "USD"
-    resting = Case("rests", {"lmtPrice": 50.0}, 0)
-    with official(broker) as app:
-        app.placeOrder(ORDER_ID, stock, _ibapi_order(resting))
-        app.wait(lambda: len(broker.orders()) == 1)  # read across threads: a plain snapshot
-        booked = broker.orders()[0]
-        app.placeOrder(ORDER_ID, stock, _ibapi_order(Case("modify", {"lmtPrice": 51.5}, 0)))
-        app.wait(lambda: booked.lmt_price == Decimal("51.5"))
-        app.placeOrder(ORDER_ID, stock, _ibapi_order(Case("side", {"action": "SELL"}, 0)))
-        app.wait(lambda: len(app.errors) == 1)
-        app.placeOrder(
-            ORDER_ID + 1, stock, _ibapi_order(Case("nan", {"lmtPrice": float("nan")}, 0))
-        )
-        app.wait(lambda: len(app.errors) == 2)
-        codes = app.errors
-    assert codes == [(ORDER_ID, 105), (ORDER_ID + 1, 320)]
-    assert len(broker.orders()) == 1
