@@ -130,24 +130,19 @@ class _Reader:
 
     def arguments(self, tree: ast.Module) -> None:
         """What calls pass to the project's functions and classes: `Strategy(account, ib)`
-        after `ib = IB()` records `arg:app.Strategy#1` -> `call:ib_async.IB`."""
-        scopes: list[list[ast.stmt]] = [tree.body]
-        scopes += [
-            node.body
-            for node in ast.walk(tree)
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        ]
-        for body in scopes:
-            statements = list(_own_statements(body))
-            assigned = {**self.module_calls, **_module_calls(statements)}
-            seen: set[int] = set()
-            for statement in statements:
-                if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    continue
-                for node in ast.walk(statement):
-                    if isinstance(node, ast.Call) and id(node) not in seen:
-                        seen.add(id(node))
-                        self._call_arguments(node, assigned)
+        after `ib = IB()` records `arg:app.Strategy#1` -> `call:ib_async.IB`.
+
+        A scope (the module, each function) reads the calls under its top-level statements
+        other than definitions, the module first, then the functions in breadth-first order,
+        each scope's calls in breadth-first order (the first value recorded wins).
+        """
+        bodies, calls = _scope_calls(tree)
+        for body, found in zip(bodies, calls, strict=True):
+            if not found:
+                continue
+            assigned = {**self.module_calls, **_module_calls(list(_own_statements(body)))}
+            for call in found:
+                self._call_arguments(call, assigned)
 
     def _call_arguments(self, call: ast.Call, assigned: Mapping[str, ast.expr]) -> None:
         callee = self.type_of(call.func)
@@ -243,6 +238,61 @@ class _Reader:
             if kind is not None:
                 return kind
         return None
+
+
+_DEFINITIONS: Final = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+# The (scope, top-level statement) pairs a node is under, as indexes.
+_Where = tuple[tuple[int, int], ...]
+
+
+def _scope_calls(tree: ast.Module) -> tuple[list[list[ast.stmt]], list[list[ast.Call]]]:
+    """The body of the module and of each function (breadth-first order), and per body the
+    calls under its top-level statements that are not definitions: statement by statement,
+    breadth-first under each.
+
+    One pass over the tree: each node carries the (scope, statement) pairs whose statements
+    contain it, which is what walking every scope's statements separately (`ast.walk`) found,
+    at a fraction of the cost (`ast.walk` dominated building the project index).
+    """
+    bodies: list[list[ast.stmt]] = [tree.body]
+    found: list[list[tuple[int, ast.Call]]] = [[]]
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    node_base = ast.AST
+    level: list[tuple[ast.AST, _Where]] = [(tree, ())]
+    while level:  # breadth-first, one depth at a time: the order `ast.walk` gives
+        below: list[tuple[ast.AST, _Where]] = []
+        add = below.append
+        for node, where in level:
+            node_type = type(node)
+            if node_type is ast.Call:
+                for scope, statement in where:
+                    found[scope].append((statement, node))  # type: ignore[arg-type]
+            owner = -1
+            if node_type in functions:
+                owner = len(bodies)
+                bodies.append(node.body)  # type: ignore[attr-defined]
+                found.append([])
+            elif node is tree:
+                owner = 0
+            for name in node._fields:
+                if name == "ctx":  # Load/Store/Del: no children
+                    continue
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    if owner >= 0 and name == "body":
+                        for number, item in enumerate(value):
+                            definition = isinstance(item, _DEFINITIONS)
+                            add((item, where if definition else (*where, (owner, number))))
+                        continue
+                    for item in value:
+                        if isinstance(item, node_base):
+                            add((item, where))
+                elif isinstance(value, node_base):
+                    add((value, where))
+        level = below
+    # statement by statement (a stable sort keeps breadth-first order within each)
+    calls = [[call for _, call in sorted(pairs, key=lambda pair: pair[0])] for pairs in found]
+    return bodies, calls
 
 
 def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
