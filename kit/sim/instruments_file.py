@@ -10,7 +10,8 @@ file for complete examples)::
                             # required; primary_exchange, local_symbol, trading_class,
                             # long_name, min_tick, time_zone_id, trading_hours, liquid_hours
                             # (["0930-1600 MO-FR"]), valid_exchanges, industry, category,
-                            # subcategory, stock_type, isin, market_name optional
+                            # subcategory, stock_type, isin, market_name optional;
+                            # calendar = "NYSE" | "CME" | "" (holidays; default: by exchange)
     price = { start = "185.60", drift = "0.08", volatility = "0.24", spread_ticks = 1,
               volume = 1000000, seed = 7 }
     [[future]]              # symbol, exchange, currency, multiplier, contracts =
@@ -36,7 +37,7 @@ from typing import Any, Final
 
 from ibguard.errors import ConfigError, UsageError
 from ibguard.kit.sim.instruments import Catalog, Instrument
-from ibguard.kit.sim.instruments_hours import parse_sessions
+from ibguard.kit.sim.instruments_hours import calendar_for, parse_sessions
 from ibguard.kit.sim.instruments_options import OptionChainSpec, monthly_expiries, option_chain
 from ibguard.kit.sim.prices import DEFAULT_ANCHOR, PriceParams, PricePath
 
@@ -50,7 +51,7 @@ _COMMON: Final = {
     "symbol", "sec_type", "con_id", "exchange", "currency", "primary_exchange", "local_symbol",
     "trading_class", "long_name", "min_tick", "time_zone_id", "trading_hours", "liquid_hours",
     "valid_exchanges", "industry", "category", "subcategory", "stock_type", "isin",
-    "market_name", "price", "order_types",
+    "market_name", "price", "order_types", "calendar",
 }  # fmt: skip
 _FUTURE: Final = (_COMMON - {"con_id", "sec_type", "local_symbol"}) | {
     "multiplier", "contracts", "under_con_id", "initial_margin", "maintenance_margin",
@@ -155,6 +156,7 @@ def _instrument(t: Mapping[str, Any], p: _Problems, where: str, **fixed: Any) ->
     params = _price(t.get("price", {}), p, where)
     primary = _text(t, "primary_exchange")
     exchange = _text(t, "exchange")
+    calendar = _text(t, "calendar", calendar_for(sec_type, exchange, primary))
     trading_class = _text(t, "trading_class", symbol)
     local_symbol = fixed.get("local_symbol") or _text(t, "local_symbol", symbol)
     routed = ["SMART", primary] if exchange == "SMART" and primary else [exchange]
@@ -185,8 +187,8 @@ def _instrument(t: Mapping[str, Any], p: _Problems, where: str, **fixed: Any) ->
         under_sec_type="IND" if sec_type == "FUT" else "",
         isin=_text(t, "isin"),
         time_zone_id=zone,
-        trading=parse_sessions(zone, trading_specs),
-        liquid=parse_sessions(zone, liquid_specs),
+        trading=parse_sessions(zone, trading_specs).with_calendar(calendar),
+        liquid=parse_sessions(zone, liquid_specs).with_calendar(calendar),
         price=PriceParams(
             start=params.start,
             drift=params.drift,

@@ -42,7 +42,7 @@ def test_daily_bars_are_one_per_trading_day_and_consistent(client: str) -> None:
             days = [b.date for b in bars]
             assert all(isinstance(d, dt.date) and d.weekday() < 5 for d in days)
             assert days == sorted(set(days))
-            assert 19 <= len(bars) <= 23  # 30 calendar days of weekdays (no holidays modelled)
+            assert 19 <= len(bars) <= 23  # 30 calendar days of weekdays, less NYSE's holidays
             assert _consistent(bars)
             assert all(b.volume > 0 and b.barCount > 0 for b in bars)
 
@@ -54,7 +54,7 @@ def test_intraday_bars_in_both_date_formats_name_the_same_moments(client: str) -
     async def scenario() -> None:
         async with rig(client, _paper()) as r:
             contract = await _aapl(r)
-            end = "20240101 16:00:00 US/Eastern"  # explicit end: a Monday (no holidays)
+            end = "20231229 16:00:00 US/Eastern"  # explicit end: a Friday, not a holiday
             zoned = await r.ib.reqHistoricalDataAsync(
                 contract, end, "1 D", "30 mins", "MIDPOINT", True, formatDate=1
             )
@@ -78,7 +78,7 @@ def test_bid_bars_sit_under_ask_bars(client: str) -> None:
         async with rig(client, _paper()) as r:
             contract = await _aapl(r)
             kw: dict[str, Any] = {"useRTH": True, "formatDate": 2}
-            end = "20240101 16:00:00 US/Eastern"
+            end = "20231229 16:00:00 US/Eastern"  # New Year's Day 2024 is closed
             bid = await r.ib.reqHistoricalDataAsync(contract, end, "1 D", "1 hour", "BID", **kw)
             ask = await r.ib.reqHistoricalDataAsync(contract, end, "1 D", "1 hour", "ASK", **kw)
             mid = await r.ib.reqHistoricalDataAsync(
