@@ -50,6 +50,11 @@ class WrapperTap:
         # everything the engine does not consume stays the library's business
         return getattr(self._fallback, name)
 
+    @property
+    def defaultTimezone(self) -> Any:
+        # the decoder reads it for every execDetails: a property, not a miss into __getattr__
+        return self._fallback.defaultTimezone
+
     # --- session -------------------------------------------------------------------------
 
     def nextValidId(self, reqId: int) -> None:
