@@ -14,6 +14,10 @@ SimBroker and the gateway's `WireFaults`. Every problem in a file is reported at
     [prices]                        # symbol = price (strings keep decimals exact)
     AAPL = "187.25"
 
+    [what_if]                       # a scripted what-if answer instead of the computed one
+    margin_ok = false               # (docs/margins.md); equity_with_loan = "1000000",
+                                    # init_margin_after = "250000", warning = "..."
+
     [[halt]]
     symbol = "TSLA"
     mode = "reject"                 # or "no_fill": accepted, never filled
@@ -46,7 +50,7 @@ from typing import Any, Final, final
 
 from ibguard.errors import ConfigError, UsageError
 from ibguard.kit.gateway.wire_faults import WireFaults
-from ibguard.kit.sim.broker import SimBroker
+from ibguard.kit.sim.broker import SimBroker, WhatIfAnswer
 from ibguard.kit.sim.contracts import HaltMode
 from ibguard.kit.sim.script import (
     DropConnection,
@@ -70,7 +74,8 @@ _ACCOUNT_KEYS: Final = {
     "default_price",
     "commission_per_share",
 }
-_TOP_KEYS: Final = {"account", "prices", "halt", "broker_fault", "wire_fault"}
+_TOP_KEYS: Final = {"account", "prices", "what_if", "halt", "broker_fault", "wire_fault"}
+_WHAT_IF_KEYS: Final = {"margin_ok", "equity_with_loan", "init_margin_after", "warning"}
 MAX_SKEW_SECONDS: Final = 366 * 86400  # the broker clock starts at now + skew: keep it a date
 MAX_NUMBER: Final = Decimal("1e12")  # prices, quantities: far beyond any real one, still exact
 
@@ -85,6 +90,7 @@ class GatewayScript:
     commission_per_share: Decimal = Decimal("0.005")
     prices: tuple[tuple[str, Decimal], ...] = ()
     halts: tuple[tuple[str, HaltMode], ...] = ()
+    what_if: WhatIfAnswer | None = None  # None: answers computed from the account
     broker_faults: tuple[Rule, ...] = ()
     wire_faults: tuple[Callable[[WireFaults], None], ...] = field(default=(), compare=False)
 
@@ -94,6 +100,8 @@ class GatewayScript:
             broker.set_price(symbol, price)
         for symbol, mode in self.halts:
             broker.halt(symbol, mode)
+        if self.what_if is not None:
+            broker.set_what_if(self.what_if)
         for rule in self.broker_faults:
             broker.script.arm(rule)
         for arm in self.wire_faults:
@@ -177,6 +185,8 @@ def parse_script(text: str, *, source: str = "<script>") -> GatewayScript:
         if (price := _price(symbol, raw, errors)) is not None
     )
     values["halts"] = tuple(_halts(doc.get("halt", []), errors))
+    if "what_if" in doc:
+        values["what_if"] = _what_if(doc["what_if"], errors)
     values["broker_faults"] = tuple(_broker_faults(doc.get("broker_fault", []), errors))
     values["wire_faults"] = tuple(_wire_faults(doc.get("wire_fault", []), errors))
     if errors.items:
@@ -224,6 +234,23 @@ def _account(table: Mapping[str, Any], values: dict[str, Any], errors: _Errors) 
             errors.add("[account] commission_per_share", f"must be >= 0, got {commission}")
         elif commission is not None:
             values["commission_per_share"] = commission
+
+
+def _what_if(raw: object, errors: _Errors) -> WhatIfAnswer | None:
+    table = errors.table("[what_if]", raw, _WHAT_IF_KEYS)
+    fields: dict[str, Any] = {}
+    checks: dict[str, _Check] = {
+        "margin_ok": _flag,
+        "equity_with_loan": _amount,
+        "init_margin_after": _amount,
+        "warning": _text,
+    }
+    for key, raw_value in table.items():
+        check = checks.get(key)
+        value = check(errors, f"[what_if] {key}", raw_value) if check is not None else _BAD
+        if value is not _BAD:
+            fields[key] = value
+    return WhatIfAnswer(**fields) if len(fields) == len(table) else None
 
 
 def _items(raw: object, name: str, errors: _Errors) -> list[tuple[str, Mapping[str, Any]]]:

@@ -8,7 +8,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from ibguard.kit.sim import BrokerConfig, SimBroker
+from ibguard.errors import ConfigError
+from ibguard.kit.gateway.script_file import parse_script
+from ibguard.kit.gateway.wire_faults import WireFaults
+from ibguard.kit.sim import BrokerConfig, SimBroker, WhatIfAnswer
 from ibguard.kit.sim.instruments import Instrument
 
 from tests.support.scenarios import run
@@ -60,6 +63,29 @@ def test_what_if_answers_reg_t_numbers_and_the_accounts_position_moves_them(clie
 
     run(scenario)
     assert len(broker.requests.placed()) == 1  # the what-ifs placed nothing
+
+
+def test_a_gateway_script_scripts_the_what_if_answer() -> None:
+    script = parse_script('[what_if]\nmargin_ok = false\nequity_with_loan = "5000"\n')
+    assert script.what_if == WhatIfAnswer(margin_ok=False, equity_with_loan=D(5000))
+    broker = SimBroker()
+    script.apply(broker, WireFaults())
+
+    async def scenario() -> None:
+        async with rig("ib_async", broker) as r:
+            state = await r.ib.whatIfOrderAsync(r.stock(), r.lib.MarketOrder("BUY", 1))
+            assert float(state.equityWithLoanAfter) == 5000
+            assert "INSUFFICIENT MARGIN" in state.warningText
+
+    run(scenario)
+    assert parse_script("[account]\n").what_if is None  # no table: computed answers
+
+
+def test_every_bad_what_if_field_in_a_script_is_reported_together() -> None:
+    bad = '[what_if]\nmargin_ok = "no"\nequity_with_loan = -1\nwarning = 3\ncolour = 1\n'
+    with pytest.raises(ConfigError) as info:
+        parse_script(bad, source="case.toml")
+    assert len(info.value.errors) == 4
 
 
 def _option(broker: SimBroker) -> Instrument:
