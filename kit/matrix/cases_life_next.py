@@ -12,9 +12,10 @@ from decimal import Decimal
 
 from ibguard.engine.model import Side
 from ibguard.kit.matrix.casebook import implements
-from ibguard.kit.matrix.stage import CLIENT_ID, CaseNotPlayable, Stage, StageMaker
+from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID, CaseNotPlayable, Stage, StageMaker
+from ibguard.kit.sim.broker import BrokerConfig
 from ibguard.kit.sim.messages import CommissionReport, Error, Message, OrderStatus
-from ibguard.kit.sim.script import FillPlan
+from ibguard.kit.sim.script import FillPlan, RefuseCancel
 
 __all__: list[str] = []
 
@@ -163,22 +164,50 @@ def overfill(make: StageMaker) -> None:
 
 @implements("LIFE-11")
 def cancel_refused(make: StageMaker) -> None:
+    code = int(make.variant or "10148")
+    if code == 161:
+        _cancel_refused_while_presubmitted(make)
+        return
     stage = make().start()
     stage.submit("o1")
     order = stage.broker_order("o1")
-    stage.broker.stall(order.perm_id)  # the broker fills it and the news is late
+    stage.broker.stall(order.perm_id)  # the broker fills it and the news is lost
     stage.broker.fill(order.perm_id, Decimal(100), Decimal("99.00"))
-    stage.subject.cancel("o1")  # answered 10148 "cannot be cancelled, state: Filled"
+    if code == 10147:  # TWS no longer knows the order it filled
+        stage.broker.script.arm(RefuseCancel(code=10147))
+    stage.subject.cancel("o1")  # 10148 "cannot be cancelled, state: Filled" or 10147
     stage.broker.stall(order.perm_id, False)
     stage.advance(10, step=1)
     facts = stage.expect_status(
-        "o1", "FILLED", why="the broker refused the cancel because the order had filled"
+        "o1", "FILLED", why=f"the broker refused the cancel ({code}) because the order had filled"
     )
     stage.expect(facts.filled == 100, f"o1 filled {facts.filled}, the broker executed 100")
     held = _position(stage)
     stage.expect(held == 100, f"position AAPL {held}, the broker filled 100: unhedged")
     sent = _cancels_sent(stage)
     stage.expect(sent == 1, f"{sent} cancels sent for o1 after the broker refused: cancel spam")
+
+
+def _cancel_refused_while_presubmitted(make: StageMaker) -> None:
+    """161: the order is held (PreSubmitted) and cannot be cancelled now; it works on and
+    fills later."""
+    stage = make(broker=BrokerConfig(accounts=(ACCOUNT,), working_status="PreSubmitted")).start()
+    stage.submit("o1")
+    order = stage.broker_order("o1")
+    stage.broker.script.arm(RefuseCancel(code=161))
+    stage.subject.cancel("o1")
+    stage.advance(1)
+    stage.expect_status(
+        "o1", "WORKING", why="161 refused the cancel: the broker still works the order"
+    )
+    stage.broker.fill(order.perm_id, Decimal(100), Decimal("99.00"))
+    stage.advance(5, step=1)
+    facts = stage.expect_status("o1", "FILLED", why="the order the cancel could not stop filled")
+    stage.expect(facts.filled == 100, f"o1 filled {facts.filled}, the broker executed 100")
+    held = _position(stage)
+    stage.expect(held == 100, f"position AAPL {held}, the broker filled 100: unhedged")
+    sent = _cancels_sent(stage)
+    stage.expect(sent <= 2, f"{sent} cancels sent for o1 after a 161: at most one retry")
 
 
 @implements("LIFE-08")

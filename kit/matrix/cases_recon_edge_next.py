@@ -3,7 +3,7 @@ prints them in, and positions that change at the broker with no execution."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from ibguard.kit.matrix.casebook import implements
@@ -17,12 +17,15 @@ __all__: list[str] = []
 
 # the zone TWS prints execution times in, per variant (TWS uses the login's zone setting)
 EXECUTION_ZONES = {"eastern": "US/Eastern", "met": "MET", "utc": "UTC"}
+SUMMER_OPEN = datetime(2026, 8, 24, 13, 30, tzinfo=timezone.utc)  # 09:30 New York (EDT)
 
 
 @implements("EDGE-05")
 def execution_times_in_tws_zone(make: StageMaker) -> None:
     zone = EXECUTION_ZONES[make.variant or "eastern"]
-    stage = make(broker=BrokerConfig(accounts=(ACCOUNT,), tws_time_zone=zone)).start()
+    # a summer day: US/Eastern prints daylight time, which a fixed offset gets wrong
+    summer = BrokerConfig(accounts=(ACCOUNT,), tws_time_zone=zone, start=SUMMER_OPEN)
+    stage = make(broker=summer).start()
     stage.advance(3600 * 5 + 12)  # a time whose wall clock differs in every zone
     stage.submit("o1", limit=None)
     facts = stage.expect_status("o1", "FILLED", why="the broker filled it at the market")

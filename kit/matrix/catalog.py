@@ -304,17 +304,23 @@ CASES: Final[tuple[Case, ...]] = (
     ),
     _c(
         "LIFE-11",
-        "Cancel refused: the order had filled (10148)",
-        "The broker fills an order and the news is late; the strategy's cancel is refused "
-        "with 10148 'cannot be cancelled, state: Filled', then the execution arrives.",
-        "Never CANCELED: FILLED with its fill and the position; the same cancel is not repeated.",
+        "Cancel refused: 10148 / 10147 / 161",
+        "The strategy's cancel is refused: 10148 'cannot be cancelled, state: Filled' (the "
+        "broker filled it and the news was lost); 10147 'OrderId ... not found' for an order "
+        "the broker filled earlier; 161 'not in a cancellable state' while the order is "
+        "PreSubmitted, which then works and fills.",
+        "Never CANCELED: 10148 and 10147 resolve to FILLED with the fill and the position "
+        "(the broker is asked), the cancel not repeated; 161 leaves the order live (WORKING), "
+        "then FILLED, with at most one retry.",
         "",
-        "an order believed cancelled while it filled leaves an unhedged position",
+        "an order believed cancelled while it filled leaves an unhedged position; cancel spam",
+        variants=("10148", "10147", "161"),
         evidence=(
             "erdewit/ib_insync#656, #690; QuantConnect/Lean.Brokerages.InteractiveBrokers#248; "
-            "IB error table (10147, 10148, 161)"
+            "deephaven-examples/deephaven-ib#59; wboayue/rust-ibapi#312; IB error table "
+            "(10147, 10148, 161)"
         ),
-        wire="required: ib_async sets Cancelled on 10148",
+        wire="required: ib_async sets Cancelled on 10148, 10147 and 161",
         seed=False,
     ),
     _c(
@@ -624,8 +630,8 @@ CASES: Final[tuple[Case, ...]] = (
         "EDGE-05",
         "Execution times in TWS's zone",
         "TWS prints execution times as 'YYYYMMDD HH:MM:SS <zone>' in the zone of its "
-        "login: US/Eastern, MET or UTC; the fill is at a time whose wall clock differs in"
-        " each.",
+        "login: US/Eastern, MET or UTC; the fill is on a summer day (daylight time) at a "
+        "time whose wall clock differs in each.",
         "The fill time is stored as the right instant, an aware broker time, whatever "
         "zone TWS printed and whatever the host's zone.",
         "",

@@ -37,7 +37,14 @@ from ibguard.kit.sim.messages import (
     Order,
 )
 from ibguard.kit.sim.order_checks import check_modify, check_new_order
-from ibguard.kit.sim.script import FillPlan, LateFillOnCancel, RefuseCancel, RejectOrder, Script
+from ibguard.kit.sim.script import (
+    CANCEL_REFUSALS,
+    FillPlan,
+    LateFillOnCancel,
+    RefuseCancel,
+    RejectOrder,
+    Script,
+)
 from ibguard.kit.sim.what_if import WhatIfDesk
 
 __all__ = ["OrderDesk"]
@@ -391,16 +398,33 @@ class OrderDesk:
 
     def cancel(self, session: Client, order_id: int) -> None:
         sim = self._ledger.live_order(session.client_id, order_id)
+        known = sim or self._ledger.latest_order(session.client_id, order_id)
+        refused = self._script.take(
+            RefuseCancel,
+            symbol=known.contract.symbol if known else "",
+            client_id=session.client_id,
+            where=lambda rule: rule.code != 10148,  # 10148 is the fill's race, below
+        )
+        if refused is not None:  # the order is left as it is
+            perm_id = known.perm_id if known else 0
+            text = CANCEL_REFUSALS[refused.code].format(order_id=order_id, perm_id=perm_id)
+            self._error(session, order_id, refused.code, text)
+            return
         if sim is None:
             known = self._ledger.latest_order(session.client_id, order_id)
             if known is None:
-                text = f"OrderId {order_id} that needs to be cancelled is not found."
+                text = CANCEL_REFUSALS[10147].format(order_id=order_id)
                 self._error(session, order_id, 10147, text)
             else:
                 self._cannot_cancel(session, known)
             return
         symbol = sim.contract.symbol
-        refuse = self._script.take(RefuseCancel, symbol=symbol, client_id=session.client_id)
+        refuse = self._script.take(
+            RefuseCancel,
+            symbol=symbol,
+            client_id=session.client_id,
+            where=lambda rule: rule.code == 10148,
+        )
         if refuse is not None:
             listing = self._contracts.by_con_id(sim.contract.conId)
             at_market = self._contracts.touch(listing, sim.action) if listing else None
@@ -415,10 +439,7 @@ class OrderDesk:
             self.execute(sim, late.shares, late.price, time=when)
 
     def _cannot_cancel(self, session: Client, sim: SimOrder) -> None:
-        text = (
-            f"OrderId {sim.order_id} that needs to be cancelled cannot be cancelled, "
-            f"state: {sim.status}."
-        )
+        text = CANCEL_REFUSALS[10148].format(order_id=sim.order_id, state=sim.status)
         self._error(session, sim.order_id, 10148, text)
 
     def cancel_order(self, sim: SimOrder, reason: str) -> None:

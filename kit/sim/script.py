@@ -22,6 +22,7 @@ from typing import TypeVar
 from ibguard.errors import UsageError
 
 __all__ = [
+    "CANCEL_REFUSALS",
     "DropConnection",
     "FillPlan",
     "LateFillOnCancel",
@@ -75,12 +76,28 @@ class FillPlan:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RefuseCancel:
-    """The fill races the next cancel: the order fills completely (at `price`, default the
-    symbol's price), then the cancel is refused with 10148 naming the state Filled."""
+    """Refuse the next cancel with `code`. 10148 (the default): the fill races the cancel,
+    the order fills completely (at `price`, default the symbol's price), then the cancel is
+    refused naming the state Filled. 10147 ("not found": TWS no longer knows the order) and
+    161 ("not in a cancellable state", e.g. PreSubmitted) refuse it and change nothing."""
 
+    code: int = 10148
     price: Decimal | None = None
     symbol: str | None = None
     times: int = 1
+
+    def __post_init__(self) -> None:
+        if self.code not in CANCEL_REFUSALS:
+            known = ", ".join(map(str, sorted(CANCEL_REFUSALS)))
+            raise UsageError(f"RefuseCancel code must be one of {known}, got {self.code}")
+
+
+CANCEL_REFUSALS = {
+    10147: "OrderId {order_id} that needs to be cancelled is not found.",
+    10148: "OrderId {order_id} that needs to be cancelled cannot be cancelled, state: {state}.",
+    161: "Cancel attempted when order is not in a cancellable state. Order permId ={perm_id}",
+}
+"""TWS's texts for a refused cancel (IB error table; 10148 names the order's state)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -3,6 +3,7 @@ bug is about."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import pytest
@@ -14,9 +15,10 @@ from ibguard.kit.matrix.subject import Subject
 
 from tests.matrix.broken_engines import duplicate_exec_ids, order_id_keys, resubmit_on_reconnect
 from tests.matrix.broken_engines.next_cases import BROKEN_NEXT
+from tests.matrix.broken_engines.one_case import BROKEN_ALONE
 from tests.matrix.broken_engines.variants import BROKEN as BROKEN_SEED
 
-BROKEN = {**BROKEN_SEED, **BROKEN_NEXT}
+BROKEN = {**BROKEN_SEED, **BROKEN_NEXT, **BROKEN_ALONE}
 
 FAST = [t for t in variant_ids() if case(t).category not in ("PERF", "BOUNDARY")]
 
@@ -25,7 +27,13 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "stamps-fills-locally": {"CONN-05"},
     "ignores-326": {"CONN-04", "CONN-08"},
     "no-stale-timer": {"CONN-03"},
-    "retries-refused-cancels": {"LIFE-01", "LIFE-02", "LIFE-11"},
+    "retries-refused-cancels": {
+        "LIFE-01",
+        "LIFE-02",
+        "LIFE-11[10148]",
+        "LIFE-11[10147]",
+        "LIFE-11[161]",
+    },
     "drops-fills-after-cancel": {"LIFE-03[buy]", "LIFE-03[sell]"},
     "forgets-exec-ids-on-reconnect": {"LIFE-05[after-reconnect]", "RECON-02[reconnect]"},
     "float-prices": {"LIFE-04", "LIFE-07[price]"},
@@ -63,7 +71,12 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "one-broker-order-per-ref": {"LIFE-18"},
     "deaf-during-outage": {"CONN-06[data-lost]", "CONN-06[data-maintained]"},
     "ignores-1101": {"CONN-06[data-lost]"},
-    "refused-cancel-is-done": {"LIFE-11", "LIFE-02"},
+    "refused-cancel-is-done": {
+        "LIFE-11[10148]",
+        "LIFE-11[10147]",
+        "LIFE-11[161]",
+        "LIFE-02",
+    },
     "fills-need-an-acknowledgement": {"LIFE-08"},
     "commissions-add-up": {"LIFE-09"},
     "reject-means-nothing-filled": {"LIFE-14[error-first]", "LIFE-14[status-first]"},
@@ -90,42 +103,71 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
         "LIFE-03[sell]",
         "LIFE-07[price]",
         "LIFE-07[shares]",
-        "LIFE-11",
+        "LIFE-11[10148]",
+        "LIFE-11[10147]",
         "LIFE-18",
         "FAIL-04",
         "FAIL-05",
         "EDGE-01",
     },
+    # one bug, one test id (#13: each new case and variant fails alone on some engine)
+    "reconcile-matches-by-acked-ids": {"CONN-01[received]"},
+    "late-buys-have-no-cash": {"LIFE-03[buy]"},
+    "late-sells-need-inventory": {"LIFE-03[sell]"},
+    "skips-replays-with-nothing-new": {"LIFE-05[after-reconnect]"},
+    "replays-only-confirm": {"RECON-02[reconnect]"},
+    "recovered-fills-counted-twice": {"RECON-02[restart]"},
+    "waits-1101-to-end-outage": {"CONN-06[data-maintained]"},
+    "recovery-ignores-errors": {"CONN-08"},
+    "cancel-confirmed-only-by-status": {"CONN-09[applied]"},
+    "corrections-keep-the-price": {"LIFE-07[price]"},
+    "corrections-are-price-revisions": {"LIFE-07[shares]"},
+    "notices-without-10349": {"LIFE-10[10349]"},
+    "notices-without-404": {"LIFE-10[404]"},
+    "notices-without-2109": {"LIFE-10[2109]"},
+    "filled-state-closes-the-order": {"LIFE-11[10148]"},
+    "not-found-means-cancelled": {"LIFE-11[10147]"},
+    "not-cancellable-means-cancelled": {"LIFE-11[161]"},
+    "reuses-refused-ids": {"LIFE-12"},
+    "reject-ends-a-live-order": {"LIFE-14[error-first]"},
+    "last-word-wins": {"LIFE-14[status-first]"},
+    "eastern-is-est": {"EDGE-05[eastern]"},
+    "area-city-zones-only": {"EDGE-05[met]"},
+    "strptime-zone": {"EDGE-05[utc]"},
+    "tops-up-unsolicited-cancels": {"LIFE-16"},
+    "filled-zero-means-nothing": {"LIFE-17"},
 }
 
 
-def _failing(factory: Callable[[], Subject]) -> set[str]:
+@functools.cache
+def _failing(factory: Callable[[], Subject]) -> frozenset[str]:
+    """The fast cases `factory`'s engine fails in-process: played once per engine and shared
+    by every test here."""
     failed = set()
     for test_id in FAST:
         try:
             play(test_id, factory, InProcessDriver)
         except CaseFailure:
             failed.add(test_id)
-    return failed
+    return frozenset(failed)
 
 
-@pytest.mark.parametrize(
-    ("factory", "expected"),
-    [
-        pytest.param(duplicate_exec_ids.make_subject, {"LIFE-05[live]"}, id="duplicate-exec-ids"),
-        pytest.param(
-            order_id_keys.make_subject,
-            {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06", "LIFE-08", "RECON-02[restart]"},
-            id="keyed-by-order-id",
-        ),
-        pytest.param(
-            resubmit_on_reconnect.make_subject,
-            {"CONN-01[received]", "CONN-01[lost]"},
-            id="resubmit-on-reconnect",
-        ),
-    ],
-)
-def test_broken_engine_fails_exactly(factory: Callable[[], Subject], expected: set[str]) -> None:
+EARLIER: dict[str, tuple[Callable[[], Subject], set[str]]] = {  # their own modules
+    "duplicate-exec-ids": (duplicate_exec_ids.make_subject, {"LIFE-05[live]"}),
+    "keyed-by-order-id": (
+        order_id_keys.make_subject,
+        {"CONN-01[received]", "CONN-02", "FAIL-05", "FAIL-06", "LIFE-08", "RECON-02[restart]"},
+    ),
+    "resubmit-on-reconnect": (
+        resubmit_on_reconnect.make_subject,
+        {"CONN-01[received]", "CONN-01[lost]"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EARLIER))
+def test_broken_engine_fails_exactly(name: str) -> None:
+    factory, expected = EARLIER[name]
     assert _failing(factory) == expected
 
 
@@ -135,21 +177,20 @@ def test_small_broken_engine_fails_exactly(name: str) -> None:
 
 
 def test_every_behavioural_case_and_variant_catches_some_broken_engine() -> None:
-    earlier = {  # the three above
-        "LIFE-05[live]",
-        "CONN-01[received]",
-        "CONN-01[lost]",
-        "CONN-02",
-        "FAIL-05",
-        "FAIL-06",
-        "LIFE-08",
-        "RECON-02[restart]",
-    }
-    caught = set().union(*CAUGHT_BY.values(), earlier)
+    caught = set().union(*CAUGHT_BY.values(), *(expected for _, expected in EARLIER.values()))
     behavioural = ("CONN", "LIFE", "FAIL", "RECON", "SEC", "EDGE")
     wanted = {t for t in variant_ids() if case(t).category in behavioural}
     assert wanted - caught == set()
     assert set(CAUGHT_BY) == set(BROKEN)
+
+
+def test_each_new_case_and_variant_has_a_broken_engine_that_fails_exactly_it() -> None:
+    """#13: a case beyond the seed's 30, or a variant of any case, is proved by an engine
+    whose one bug only it catches (played, not read from CAUGHT_BY)."""
+    wanted = [t for t in variant_ids() if not case(t).seed or "[" in t]
+    factories = [*BROKEN.values(), *(factory for factory, _ in EARLIER.values())]
+    alone = {next(iter(failed)) for failed in map(_failing, factories) if len(failed) == 1}
+    assert [t for t in wanted if t not in alone] == []
 
 
 def test_reference_engine_passes_the_fast_cases() -> None:

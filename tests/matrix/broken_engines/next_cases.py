@@ -28,6 +28,7 @@ from ibguard.kit.matrix.reference import ReferenceSubject
 from ibguard.kit.matrix.subject import HEALTH_HTTP, HealthView
 
 from tests.matrix.broken_engines.filtering import FilteringPort, with_port
+from tests.matrix.broken_engines.watching import Watching, WatchingSubject
 
 __all__ = ["BROKEN_NEXT"]
 
@@ -171,45 +172,14 @@ class CommissionsAddUp(FilteringPort):
         return [event]
 
 
-class _Watching(FilteringPort):
-    """Remembers the broker's errors and statuses per orderId for a view that reads them."""
-
-    def __init__(self, inner: BrokerPort) -> None:
-        super().__init__(inner)
-        self.rejected: set[int] = set()
-        self.last_status: dict[int, OrderStatusReport] = {}
-
-    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
-        if isinstance(event, BrokerError) and event.code == 201:
-            self.rejected.add(event.req_id)
-        elif isinstance(event, OrderStatusReport):
-            self.last_status[event.order_id] = event
-        return [event]
-
-
-class _WatchingSubject(ReferenceSubject):
-    watching: _Watching | None = None
-
-    def wrap_port(self, port: BrokerPort) -> BrokerPort:
-        self.watching = _Watching(port)
-        return self.watching
-
-    def _seen(self, oms_id: str) -> tuple[OrderSnapshot, _Watching, int] | None:
-        view = super().order(oms_id)
-        if view is None or self.watching is None or view.broker_order_id is None:
-            return None
-        return view, self.watching, view.broker_order_id
-
-
-class RejectMeansNothingFilled(_WatchingSubject):
+class RejectMeansNothingFilled(WatchingSubject):
     """Shows an order the broker rejected (201) as REJECTED with nothing filled, even when
     part of it had filled before the reject."""
 
-    def order(self, oms_id: str) -> OrderSnapshot | None:
-        seen = self._seen(oms_id)
-        if seen is None or seen[2] not in seen[1].rejected:
-            return super().order(oms_id)
-        return dataclasses.replace(seen[0], status=Status.REJECTED, filled=Decimal(0))
+    def seen(self, view: OrderSnapshot, watching: Watching, order_id: int) -> OrderSnapshot:
+        if order_id not in watching.rejected:
+            return view
+        return dataclasses.replace(view, status=Status.REJECTED, filled=Decimal(0))
 
 
 _STATUS_OF = {
@@ -221,16 +191,15 @@ _STATUS_OF = {
 }
 
 
-class StatusFromLastOrderStatus(_WatchingSubject):
+class StatusFromLastOrderStatus(WatchingSubject):
     """Shows an order as its last orderStatus says: status, filled and average price."""
 
-    def order(self, oms_id: str) -> OrderSnapshot | None:
-        seen = self._seen(oms_id)
-        report = seen[1].last_status.get(seen[2]) if seen is not None else None
-        if seen is None or report is None or report.status not in _STATUS_OF:
-            return super().order(oms_id)
+    def seen(self, view: OrderSnapshot, watching: Watching, order_id: int) -> OrderSnapshot:
+        report = watching.last_status.get(order_id)
+        if report is None or report.status not in _STATUS_OF:
+            return view
         return dataclasses.replace(
-            seen[0],
+            view,
             status=_STATUS_OF[report.status],
             filled=report.filled,
             avg_fill_price=report.avg_fill_price,

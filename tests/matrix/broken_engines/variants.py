@@ -33,7 +33,7 @@ from ibguard.engine.ports import BrokerPort
 from ibguard.kit.matrix.reference import ReferenceSubject
 from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID
 
-from tests.matrix.broken_engines.filtering import FilteringPort, with_port
+from tests.matrix.broken_engines.filtering import AfterCancelPort, FilteringPort, with_port
 
 __all__ = ["BROKEN"]
 
@@ -93,19 +93,11 @@ class RetriesRefusedCancels(FilteringPort):
         return [event]
 
 
-class DropsFillsAfterCancel(FilteringPort):
+class DropsFillsAfterCancel(AfterCancelPort):
     """Discards executions that arrive after the broker confirmed the order cancelled."""
 
-    def __init__(self, inner: BrokerPort) -> None:
-        super().__init__(inner)
-        self.cancelled: set[int] = set()
-
-    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
-        if isinstance(event, OrderStatusReport) and event.status == "Cancelled":
-            self.cancelled.add(event.perm_id)
-        if isinstance(event, ExecutionReport) and event.perm_id in self.cancelled:
-            return []
-        return [event]
+    def late_fill(self, execution: ExecutionReport) -> list[BrokerEvent]:
+        return []
 
 
 class ForgetsExecIdsOnReconnect(FilteringPort):
