@@ -212,8 +212,9 @@ class Remote10(Recorded):
 
     def close(self) -> None:
         with contextlib.suppress(AssertionError):  # it ended already
-            self._ask({"close": True})
-        self._proc.wait(10)
+            self._ask({"close": True})  # answered once the app has disconnected
+        self._proc.kill()  # rather than wait out 10.x's reader thread
+        self._proc.communicate(timeout=10)
 
 
 App = Local981 | Remote10

@@ -250,3 +250,18 @@ def test_an_order_for_an_unknown_contract_is_error_200_and_books_nothing(client:
             assert r.broker.orders() == ()
 
     run(scenario)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_market_depth_is_not_served_and_answered_321(client: str) -> None:
+    """Nothing is silently dropped: a request the paper TWS does not serve gets 321 for its
+    id (docs/tws-order-errors.md) and the session goes on."""
+
+    async def scenario() -> None:
+        async with rig(client, _paper()) as r:
+            contract = await _aapl(r)
+            r.ib.reqMktDepth(contract, 5)
+            await r.until(lambda: any(code == 321 for _, code in r.errors))
+            assert await r.ib.reqCurrentTimeAsync() == r.broker.clock.broker_now()
+
+    run(scenario)

@@ -18,6 +18,7 @@ from tests.support.scenarios import run
 from .e2e_support import CLIENTS, Rig, rig
 
 NEW_YORK = dt.timezone(dt.timedelta(hours=-5))  # January: EST
+END = "20240101 16:00:00 US/Eastern"  # an explicit end: a Monday (no holidays)
 
 
 def _paper() -> SimBroker:
@@ -130,6 +131,7 @@ def test_history_errors_are_tws_codes(client: str) -> None:
             (eur,) = await r.ib.qualifyContractsAsync(r.lib.Forex("EURUSD"))
             unknown = r.lib.Contract(conId=1, exchange="SMART")
             history = r.ib.reqHistoricalDataAsync
+            live: dict[str, Any] = {"keepUpToDate": True, "timeout": 0.5}
             r.broker.script.arm(PacingViolation(symbol="AAPL"))
             refused = [
                 await history(contract, "", "1 D", "1 min", "TRADES", True),  # pacing: 162
@@ -138,9 +140,12 @@ def test_history_errors_are_tws_codes(client: str) -> None:
                 await history(unknown, "", "1 D", "1 hour", "TRADES", True),  # unknown: 200
                 # 321 is a warning to ib_async: the request waits for its timeout, as on TWS
                 await history(contract, "", "1 D", "7 mins", "TRADES", True, timeout=0.5),
+                # live updates need an empty end: 321 ("End date not supported with live
+                # updates"), a warning to the clients too
+                await history(contract, END, "1 D", "1 min", "TRADES", True, **live),
             ]
-            assert [len(bars) for bars in refused] == [0] * 5
-            assert [code for _, code in r.errors] == [162, 162, 162, 200, 321]
+            assert [len(bars) for bars in refused] == [0] * 6
+            assert [code for _, code in r.errors] == [162, 162, 162, 200, 321, 321]
             assert len(await history(eur, "", "1 D", "1 hour", "MIDPOINT", False)) > 0
 
     run(scenario)

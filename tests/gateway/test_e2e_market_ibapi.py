@@ -156,6 +156,15 @@ def test_history_head_timestamp_symbols_and_option_parameters(official: Session)
     stamps = [int(a[1].date) for a in app.of("historicalData", 14)]
     assert len(stamps) == 13  # 09:30 .. 15:30
     assert all(b - a == 1800 for a, b in itertools.pairwise(stamps))
+    for req_id, kind in ((15, "BID"), (16, "ASK")):
+        app.request("reqHistoricalData", req_id, contract(), end, "1 D", "1 hour", kind, 1, 2,
+                    False, [])  # fmt: skip
+    app.until(
+        lambda: bool(app.of("historicalDataEnd", 15)) and bool(app.of("historicalDataEnd", 16))
+    )
+    bid_bars, ask_bars = ([a[1] for a in app.of("historicalData", r)] for r in (15, 16))
+    assert len(bid_bars) == len(ask_bars) > 0
+    assert all(b.close < a.close for b, a in zip(bid_bars, ask_bars, strict=True))
     app.request("reqHeadTimeStamp", 10, contract(), "TRADES", 1, 1)
     app.request("reqMatchingSymbols", 11, "QQ")
     app.request("reqSecDefOptParams", 12, "SPY", "", "STK", 756733)
@@ -264,3 +273,14 @@ def test_a_halted_instrument_ticks_halted_until_it_resumes(official: Session) ->
     assert not app.of("tickPrice", 60)
     gateway.call(broker.resume, "AAPL")
     app.until(lambda: (60, 49, 0.0) in app.of("tickGeneric", 60) and bool(app.of("tickPrice", 60)))
+
+
+def test_a_request_the_gateway_does_not_serve_is_answered_321_and_the_session_goes_on(
+    official: Session,
+) -> None:
+    app, _, _ = official
+    app.request("reqMktDepth", 70, contract(), 5, False, [])
+    app.request("reqCurrentTime")
+    app.until(lambda: bool(app.of("error", 70)) and bool(app.of("currentTime")))
+    assert app.codes(70) == [321]
+    assert not app.of("updateMktDepth")

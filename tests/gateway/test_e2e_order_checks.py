@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from ibguard.kit.sim import BrokerConfig, SimBroker
+from ibguard.kit.sim.clock import DEFAULT_START
 
 from tests.support.scenarios import run
 
@@ -42,6 +43,7 @@ CASES = [
     Case("firm-quote-only", {"firmQuoteOnly": True}, 10269),
     Case("missing-limit-price", {"lmtPrice": UNSET_DOUBLE}, 107),
     Case("unmanaged-account", {"account": "DU999"}, 321),
+    Case("not-a-number-price", {"lmtPrice": float("nan")}, 320),
 ]
 ORDER_ID = 50
 
@@ -170,6 +172,20 @@ def test_a_bracket_order_works_like_tws(client: str) -> None:
 
     assert run(scenario) == ["Filled", "Filled", "Cancelled"]
     assert broker.position("AAPL") == 0
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_the_clients_read_the_execution_time_as_the_brokers_moment(client: str) -> None:
+    """Both parse TWS's `yyyymmdd hh:mm:ss <zone>` (their completed-order Trade keeps no
+    completedTime: the wire form is checked below)."""
+
+    async def scenario() -> Any:
+        async with rig(client) as r:
+            trade = r.ib.placeOrder(r.stock(), r.lib.MarketOrder("BUY", 1))
+            await r.until(lambda: len(trade.fills) == 1)
+            return trade.fills[0].execution.time
+
+    assert run(scenario) == DEFAULT_START
 
 
 def test_execution_and_completed_order_times_are_in_tws_time_zone() -> None:
