@@ -159,9 +159,9 @@ def test_short_option_margin_is_premium_plus_the_greater_of_ibs_two_amounts(
 
 
 def test_futures_margin_is_per_contract_from_the_catalog_and_holds_no_gross_value() -> None:
-    money = account_margin(D(100_000), (es("2"),), RATES)
-    assert (money.initial, money.maintenance) == (26_604, 24_184)
-    assert money.gross_position_value == 0
+    money = account_margin(D(100_000), (es("2"), stock("100", "50")), RATES)
+    assert (money.initial, money.maintenance) == (26_604 + 2_500, 24_184 + 1_250)
+    assert money.gross_position_value == 5_000  # the stock's; futures are left out
 
 
 def test_a_future_without_catalog_figures_needs_a_share_of_its_notional() -> None:

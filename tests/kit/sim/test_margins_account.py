@@ -166,3 +166,21 @@ def test_a_future_holds_no_cash_and_needs_its_catalog_margin_per_contract() -> N
     assert values["NetLiquidation"] == D("99999.00")
     assert values["GrossPositionValue"] == 0
     assert values["InitMarginReq"] == D("26604.00")
+
+
+def test_a_short_call_what_if_takes_the_underlyings_price_from_the_model() -> None:
+    broker = quiet(market_prices=True, start_cash=D(100_000))
+    rec = Recorder()
+    s = broker.connect(7, rec)
+    contract = _aapl_option(broker)
+    option = broker.contracts.lookup(contract)
+    underlying = broker.contracts.resolve("AAPL")
+    assert option is not None
+    assert underlying is not None
+    spot, premium = broker.contracts.mark(underlying), broker.contracts.mark(option)
+    out_of_money = max(option.contract.strike - spot, D(0))
+    assert option.contract.strike != spot  # the strike standing in for it would differ
+    per_share = premium + max(D("0.20") * spot - out_of_money, D("0.10") * spot)
+    state = what_if(s, rec, contract, market("SELL", 2))
+    assert state.initMarginChange == (2 * 100 * per_share).quantize(D("0.01"))
+    assert state.maintMarginChange == state.initMarginChange
