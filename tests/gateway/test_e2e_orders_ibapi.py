@@ -18,6 +18,7 @@ import pytest
 from ibguard.kit.gateway.thread_host import GatewayThread
 from ibguard.kit.sim import BrokerConfig, SimBroker
 
+from .ibapi10 import Ibapi10
 from .ibapi_apps import OFFICIAL, SERVER_VERSION, App, contract, official_app, order
 from .test_e2e_order_checks import CASES, Case
 
@@ -176,3 +177,22 @@ def test_an_oca_group_cancelling_a_parent_and_a_missing_parent(session: Session)
     app.until(lambda: bool(app.of("error", orphan)))
     assert app.codes(orphan) == [10006]
     assert gateway.call(broker.position, "AAPL") == Decimal(10)
+
+
+def test_the_official_10x_client_gets_the_reg_t_what_if_numbers(ibapi10: Ibapi10) -> None:
+    """The 9.81 side and the model's numbers: test_e2e_what_if.py (docs/margins.md)."""
+    broker = SimBroker(BrokerConfig(start_cash=Decimal(100_000), farm_status_messages=False))
+    with (
+        GatewayThread(broker) as gateway,
+        official_app("ibapi-10", gateway.port, 41, ibapi10) as app,
+    ):
+        app.request("placeOrder", ORDER_ID, contract(),
+                    order(quantity=100, order_type="MKT", whatIf=True))  # fmt: skip
+        app.until(lambda: bool(app.of("openOrder", ORDER_ID)))
+        ((_, _, echoed, state),) = app.of("openOrder", ORDER_ID)
+    names = ("initMarginBefore", "initMarginChange", "initMarginAfter", "maintMarginAfter",
+             "equityWithLoanBefore", "equityWithLoanAfter")  # fmt: skip
+    assert echoed.whatIf
+    assert tuple(float(getattr(state, n)) for n in names) == (0, 5000, 5000, 2500, 100_000, 99_999)
+    assert (float(state.commissionAndFees), state.commissionAndFeesCurrency) == (1.0, "USD")
+    assert broker.orders() == ()  # the gateway has stopped: read directly
