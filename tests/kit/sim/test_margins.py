@@ -221,15 +221,18 @@ def holdings(draw: st.DrawFn) -> Holding:
     return Holding(sec_type=kind, quantity=quantity, price=price)
 
 
-@given(held=holdings(), percent=st.integers(min_value=0, max_value=100), cash=_prices)
+@given(
+    held=holdings(),
+    others=st.lists(holdings(), max_size=3),
+    percent=st.integers(min_value=0, max_value=100),
+    cash=_prices,
+)
 def test_closing_part_or_all_of_a_position_never_raises_margin(
-    held: Holding, percent: int, cash: Decimal
+    held: Holding, others: list[Holding], percent: int, cash: Decimal
 ) -> None:
     closing = -(held.quantity * percent / 100).to_integral_value(rounding=ROUND_DOWN)
-    w = what_if(
-        cash=cash, others=(), position=held, trade=Trade(quantity=closing, price=held.price),
-        rates=RATES,
-    )  # fmt: skip
+    trade = Trade(quantity=closing, price=held.price)
+    w = what_if(cash=cash, others=others, position=held, trade=trade, rates=RATES)
     assert w.after.initial <= w.before.initial
     assert w.after.maintenance <= w.before.maintenance
     assert w.accepted
