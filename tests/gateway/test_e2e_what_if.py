@@ -65,6 +65,20 @@ def test_what_if_answers_reg_t_numbers_and_the_accounts_position_moves_them(clie
     assert len(broker.requests.placed()) == 1  # the what-ifs placed nothing
 
 
+@pytest.mark.parametrize("client", CLIENTS)
+def test_a_what_if_for_an_unknown_contract_answers_200_at_once(client: str) -> None:
+    broker = SimBroker(BrokerConfig(create_unknown_contracts=False))
+
+    async def scenario() -> None:
+        async with rig(client, broker) as r:
+            order = r.lib.MarketOrder("BUY", 1)
+            state = await r.ib.whatIfOrderAsync(r.stock("ZZZZ"), order)
+            assert not state  # the client ends the request on the error: no OrderState
+            assert [code for _, code in r.errors] == [200]
+
+    run(scenario)
+
+
 def test_a_gateway_script_scripts_the_what_if_answer() -> None:
     script = parse_script('[what_if]\nmargin_ok = false\nequity_with_loan = "5000"\n')
     assert script.what_if == WhatIfAnswer(margin_ok=False, equity_with_loan=D(5000))
