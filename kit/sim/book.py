@@ -3,23 +3,32 @@
 Owns the broker's truth, the thing the engine is reconciled against. `SimOrder` is the
 broker's mutable record of one order and renders itself as IB messages; `Ledger` holds
 every order (by permId), every execution (by execId, corrections included) and the
-positions per (account, conId). Invariants: `filled` and `avg_fill_price` of an order are
-derived from the executions booked against it; positions move only by booked executions
-(or an explicit `force_position` a case uses to make the books disagree); an order's status
-changes only through `SimOrder.complete`, which keeps the ledger's index of live orders (by
-symbol) exact, so matching on a price move or answering reqOpenOrders costs the live orders
-only, however many orders were ever booked.
+positions per (account, conId). The live orders are objects; finished orders and executions
+are objects until more than `keep` gather, then move to the day's archive (`archive.py`) as
+rows at the end of a broker operation (`settle`), so a long day costs bounded memory. A
+lookup by permId or by orderId takes an archived order back out as an object (the very
+object a caller still holds, if one does), so changes to it (a late fill) are kept.
+Invariants: `filled` and `avg_fill_price` of an order are derived from the executions
+booked against it; positions move only by booked executions (or an explicit
+`force_position` a case uses to make the books disagree); an order's status changes only
+through `SimOrder.complete`, which keeps the ledger's index of live orders (by symbol)
+exact, so matching on a price move or answering reqOpenOrders costs the live orders only,
+however many orders were ever booked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import heapq
+import itertools
+import weakref
+from collections.abc import Callable, Iterator, Mapping, Sequence, ValuesView
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from ibguard.errors import UsageError
+from ibguard.kit.sim.archive import DayArchive, micros
 from ibguard.kit.sim.margins import multiplier_of
 from ibguard.kit.sim.messages import (
     CommissionReport,
@@ -37,7 +46,7 @@ _K = TypeVar("_K")
 LIVE_STATUSES = frozenset({"PendingSubmit", "PreSubmitted", "Submitted", "PendingCancel"})
 
 
-@dataclass(slots=True)
+@dataclass  # not slotted: the ledger keeps weak references to archived orders
 class SimOrder:
     order_id: int
     client_id: int
@@ -167,31 +176,99 @@ class PositionLine:
         self.position = new
 
 
-@dataclass
 class Ledger:
-    orders: dict[int, SimOrder] = field(default_factory=dict)  # by permId
-    executions: list[BookedExecution] = field(default_factory=list)
-    positions: dict[tuple[str, int], PositionLine] = field(default_factory=dict)
-    # cash moved by executions and commissions per account (the start cash is the broker's)
-    cash_moves: dict[str, Decimal] = field(default_factory=dict)
-    _by_client_order: dict[tuple[int, int], list[int]] = field(default_factory=dict)
-    _by_ref: dict[str, list[int]] = field(default_factory=dict)
-    _exec_index: dict[str, int] = field(default_factory=dict)
-    # the live orders in booking order, all and per symbol (kept by `_restatus`)
-    _live: dict[int, SimOrder] = field(default_factory=dict)
-    _live_by_symbol: dict[str, dict[int, SimOrder]] = field(default_factory=dict)
-    # the live members of a bracket or an OCA group: what a fill or cancel may touch, so
-    # finding them never walks every live order (PERF-01's 10k book)
-    _live_grouped: dict[int, SimOrder] = field(default_factory=dict)
+    """The books; finished orders and executions beyond ``keep`` move to ``archive``."""
+
+    def __init__(self, archive: DayArchive | None = None, *, keep: int = 500) -> None:
+        self.archive = archive or DayArchive()
+        self.keep = keep
+        self.positions: dict[tuple[str, int], PositionLine] = {}
+        # cash moved by executions and commissions per account (the start cash is the broker's)
+        self.cash_moves: dict[str, Decimal] = {}
+        # the orders held as objects (the live ones, and finished ones not archived yet or
+        # taken back out of the archive to be changed), by permId, and indexed
+        self._held: dict[int, SimOrder] = {}
+        self._by_client_order: dict[tuple[int, int], list[int]] = {}
+        self._by_ref: dict[str, list[int]] = {}
+        # archived orders some caller still holds: a lookup hands back that very object
+        self._handles: weakref.WeakValueDictionary[int, SimOrder] = weakref.WeakValueDictionary()
+        # the live orders in booking order, all and per symbol (kept by `_restatus`)
+        self._live: dict[int, SimOrder] = {}
+        self._live_by_symbol: dict[str, dict[int, SimOrder]] = {}
+        # the live members of a bracket or an OCA group: what a fill or cancel may touch, so
+        # finding them never walks every live order (PERF-01's 10k book)
+        self._live_grouped: dict[int, SimOrder] = {}
+        # executions not archived yet (the newest), after `_archived_executions` archived ones
+        self._recent_executions: list[BookedExecution] = []
+        self._archived_executions = 0
+        self._next_exec_seq = 0
+        self.orders: Mapping[int, SimOrder] = _OrdersView(self)
+        self.executions: Sequence[BookedExecution] = _ExecutionsView(self)
+
+    # --- orders -------------------------------------------------------------------------
 
     def add_order(self, order: SimOrder) -> None:
-        self.orders[order.perm_id] = order
-        self._by_client_order.setdefault((order.client_id, order.order_id), []).append(
-            order.perm_id
-        )
-        self._by_ref.setdefault(order.order_ref, []).append(order.perm_id)
-        order.on_status = self._restatus
+        self._hold(order)
         self._restatus(order)
+
+    def _hold(self, order: SimOrder) -> None:
+        perm_id = order.perm_id
+        self._held[perm_id] = order
+        self._by_client_order.setdefault((order.client_id, order.order_id), []).append(perm_id)
+        self._by_ref.setdefault(order.order_ref, []).append(perm_id)
+        order.on_status = self._restatus
+
+    def _release(self, order: SimOrder) -> None:
+        perm_id = order.perm_id
+        del self._held[perm_id]
+        _remove(self._by_client_order, (order.client_id, order.order_id), perm_id)
+        _remove(self._by_ref, order.order_ref, perm_id)
+        order.on_status = None
+
+    def order(self, perm_id: int) -> SimOrder:
+        """The order booked as ``perm_id``, held as an object from now on so a change to it
+        is kept (an archived one comes back out until the next `settle`). KeyError if none."""
+        order = self._held.get(perm_id)
+        if order is not None:
+            return order
+        order = self._handles.get(perm_id)
+        if order is None:
+            body = self.archive.order_body(perm_id)
+            if body is None:
+                raise KeyError(perm_id)
+            order = self._decode_order(body)
+        self._hold(order)
+        return order
+
+    def peek(self, perm_id: int) -> SimOrder | None:
+        """The order booked as ``perm_id`` to read (not to change), or None."""
+        order = self._held.get(perm_id) or self._handles.get(perm_id)
+        if order is None:
+            body = self.archive.order_body(perm_id)
+            order = None if body is None else self._decode_order(body)
+        return order
+
+    def _decode_order(self, body: bytes) -> SimOrder:
+        order = SimOrder(*self.archive.decode(body))
+        self._handles[order.perm_id] = order
+        return order
+
+    def _read(self, perm_id: int, body: bytes) -> SimOrder:
+        """An archived row as an order: the object in memory if there is one."""
+        order = self._held.get(perm_id) or self._handles.get(perm_id)
+        return order if order is not None else self._decode_order(body)
+
+    def all_orders(self) -> Iterator[SimOrder]:
+        """Every order on the books, held or archived, in booking (permId) order."""
+        held = self._held
+        archived = ((p, b) for p, b in self.archive.orders() if p not in held)
+        merged = heapq.merge(((p, b"") for p in sorted(held)), archived, key=_first)
+        for perm_id, body in merged:
+            yield held[perm_id] if not body else self._read(perm_id, body)
+
+    def order_count(self) -> int:
+        held = self._held
+        return len(held) + sum(1 for p in self.archive.order_ids() if p not in held)
 
     def live_orders(self, symbol: str | None = None) -> list[SimOrder]:
         """The live orders (of `symbol`, or all) in booking order: a snapshot, so a caller
@@ -206,7 +283,7 @@ class Ledger:
 
     def _restatus(self, order: SimOrder) -> None:
         perm_id = order.perm_id
-        if self.orders.get(perm_id) is not order:
+        if self._held.get(perm_id) is not order:
             return  # a copy of a booked order, or one forgotten: not the books' to index
         if order.is_live:
             self._live[perm_id] = order
@@ -225,15 +302,57 @@ class Ledger:
             if not same_symbol:
                 del self._live_by_symbol[order.contract.symbol]
 
+    def settle(self) -> None:
+        """The end of a broker operation: once more than ``keep`` finished orders (or
+        executions) are held as objects, they move to the archive as rows."""
+        if len(self._held) - len(self._live) > self.keep:
+            finished = [o for o in self._held.values() if not o.is_live]
+            encode = self.archive.encode
+            self.archive.put_orders(
+                [
+                    (
+                        o.perm_id,
+                        o.client_id,
+                        o.order_id,
+                        o.order_ref,
+                        None if o.completed_time is None else micros(o.completed_time),
+                        encode(tuple(getattr(o, name) for name in _ORDER_FIELDS)),
+                    )
+                    for o in finished
+                ]
+            )
+            for order in finished:
+                self._release(order)
+                self._handles[order.perm_id] = order  # the same object while someone holds it
+            if not self._held:  # fresh tables: a dict keeps its capacity after deletions
+                self._held, self._by_client_order, self._by_ref = {}, {}, {}
+        if len(self._recent_executions) > self.keep:
+            encode = self.archive.encode
+            first = self._next_exec_seq - len(self._recent_executions)
+            self.archive.put_executions(
+                [
+                    (first + i, b.execution.execId, b.execution.permId, encode(b))
+                    for i, b in enumerate(self._recent_executions)
+                ]
+            )
+            self._archived_executions += len(self._recent_executions)
+            self._recent_executions = []
+
+    def objects_held(self) -> tuple[int, int]:
+        """(orders, executions) held as objects: the live orders, and what awaits `settle`."""
+        return len(self._held), len(self._recent_executions)
+
     def forget_order(self, perm_id: int) -> SimOrder:
         """Erase an order and its executions from the books (FAIL-04: no record at all)."""
-        order = self.orders.pop(perm_id)
-        order.on_status = None
+        order = self.order(perm_id)
+        self._release(order)
         self._unlive(order)
-        self._by_client_order[(order.client_id, order.order_id)].remove(perm_id)
-        self._by_ref[order.order_ref].remove(perm_id)
-        self.executions = [e for e in self.executions if e.execution.permId != perm_id]
-        self._exec_index = {e.execution.execId: i for i, e in enumerate(self.executions)}
+        self._handles.pop(perm_id, None)
+        self.archive.drop_order(perm_id)
+        self._recent_executions = [
+            e for e in self._recent_executions if e.execution.permId != perm_id
+        ]
+        self._archived_executions = self.archive.execution_count()
         return order
 
     def prune_before(self, day_start: datetime) -> None:
@@ -242,31 +361,68 @@ class Ledger:
         live orders and positions stay. Keeps memory bounded by one day's activity."""
         gone = [
             o
-            for o in self.orders.values()
+            for o in self._held.values()
             if not o.is_live and o.completed_time is not None and o.completed_time <= day_start
         ]
         for order in gone:
-            del self.orders[order.perm_id]
-            order.on_status = None
-            _remove(self._by_client_order, (order.client_id, order.order_id), order.perm_id)
-            _remove(self._by_ref, order.order_ref, order.perm_id)
+            self._release(order)
+        for perm_id in self.archive.drop_orders_done_by(micros(day_start)):
+            self._handles.pop(perm_id, None)
         # fresh tables: a dict keeps its capacity after deletions
-        self.orders = dict(self.orders)
+        self._held = dict(self._held)
         self._by_client_order = dict(self._by_client_order)
         self._by_ref = dict(self._by_ref)
-        self.executions = []
-        self._exec_index = {}
+        self.archive.drop_executions()
+        self._recent_executions = []
+        self._archived_executions = 0
+
+    # --- executions ---------------------------------------------------------------------
 
     def add_execution(self, booked: BookedExecution) -> None:
-        self._exec_index[booked.execution.execId] = len(self.executions)
-        self.executions.append(booked)
+        self._recent_executions.append(booked)
+        self._next_exec_seq += 1
+
+    def all_executions(self, start: int = 0) -> Iterator[BookedExecution]:
+        """The executions booked today from the ``start``-th on, in booking order."""
+        archived = self._archived_executions
+        if start < archived:
+            decode = self.archive.decode
+            bodies = itertools.islice(self.archive.executions(), start, None)
+            yield from (decode(body) for body in bodies)
+        yield from self._recent_executions[max(start - archived, 0) :]
+
+    def execution(self, exec_id: str) -> BookedExecution:
+        for booked in reversed(self._recent_executions):
+            if booked.execution.execId == exec_id:
+                return booked
+        body = self.archive.execution_body(exec_id)
+        if body is None:
+            raise UsageError(f"no execution {exec_id}")
+        archived: BookedExecution = self.archive.decode(body)
+        return archived
+
+    def execution_at(self, index: int) -> BookedExecution:
+        archived = self._archived_executions
+        count = archived + len(self._recent_executions)
+        position = index + count if index < 0 else index
+        if not 0 <= position < count:
+            raise IndexError(index)
+        if position >= archived:
+            return self._recent_executions[position - archived]
+        booked: BookedExecution = self.archive.decode(self.archive.execution_at(position))
+        return booked
+
+    def execution_count(self) -> int:
+        return self._archived_executions + len(self._recent_executions)
+
+    # --- money and positions ------------------------------------------------------------
 
     def move_cash(self, account: str, amount: Decimal) -> None:
         self.cash_moves[account] = self.cash_moves.get(account, Decimal(0)) + amount
 
     def _same_ids(self, client_id: int, order_id: int) -> list[SimOrder]:
         perm_ids = self._by_client_order.get((client_id, order_id), [])
-        return [self.orders[p] for p in perm_ids]
+        return [self._held[p] for p in perm_ids]
 
     def live_order(self, client_id: int, order_id: int) -> SimOrder | None:
         """The live order this client knows as `order_id` (the newest if reused)."""
@@ -274,16 +430,21 @@ class Ledger:
         return live[-1] if live else None
 
     def latest_order(self, client_id: int, order_id: int) -> SimOrder | None:
-        same = self._same_ids(client_id, order_id)
-        return same[-1] if same else None
+        """The newest order this client placed as `order_id`, live or finished."""
+        held = self._by_client_order.get((client_id, order_id), [])
+        newest = max(held, default=None)
+        archived = self.archive.latest_perm_id(client_id, order_id)
+        if archived is not None and (newest is None or archived > newest):
+            newest = archived
+        return None if newest is None else self.order(newest)
 
     def by_ref(self, order_ref: str) -> list[SimOrder]:
-        return [self.orders[p] for p in self._by_ref.get(order_ref, [])]
-
-    def execution(self, exec_id: str) -> BookedExecution:
-        if exec_id not in self._exec_index:
-            raise UsageError(f"no execution {exec_id}")
-        return self.executions[self._exec_index[exec_id]]
+        held = self._by_ref.get(order_ref, [])
+        found = {p: self._held[p] for p in held}
+        for perm_id, body in self.archive.orders_by_ref(order_ref):
+            if perm_id not in found:
+                found[perm_id] = self._read(perm_id, body)
+        return [found[p] for p in sorted(found)]
 
     def position_line(self, account: str, contract: Contract) -> PositionLine:
         key = (account, contract.conId)
@@ -303,6 +464,70 @@ class Ledger:
             ),
             Decimal(0),
         )
+
+
+class _OrdersView(Mapping[int, SimOrder]):
+    """Every order on the books by permId, held or archived; a lookup holds the order so a
+    change to it is kept (`Ledger.order`), a walk only reads."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    def __getitem__(self, perm_id: int) -> SimOrder:
+        return self._ledger.order(perm_id)
+
+    def __iter__(self) -> Iterator[int]:
+        return (o.perm_id for o in self._ledger.all_orders())
+
+    def __len__(self) -> int:
+        return self._ledger.order_count()
+
+    def __contains__(self, perm_id: object) -> bool:
+        return isinstance(perm_id, int) and self._ledger.peek(perm_id) is not None
+
+    def values(self) -> ValuesView[SimOrder]:
+        return _OrderValues(self, self._ledger)
+
+
+class _OrderValues(ValuesView[SimOrder]):
+    """A walk of every order that reads each (no lookup, so nothing is held)."""
+
+    def __init__(self, view: _OrdersView, ledger: Ledger) -> None:
+        super().__init__(view)
+        self._ledger = ledger
+
+    def __iter__(self) -> Iterator[SimOrder]:
+        return self._ledger.all_orders()
+
+
+class _ExecutionsView(Sequence[BookedExecution]):
+    """Every execution booked today, held or archived, in booking order."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self._ledger = ledger
+
+    @overload
+    def __getitem__(self, index: int) -> BookedExecution: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[BookedExecution]: ...
+    def __getitem__(self, index: int | slice) -> BookedExecution | list[BookedExecution]:
+        if isinstance(index, slice):
+            return list(self._ledger.all_executions())[index]
+        return self._ledger.execution_at(index)
+
+    def __iter__(self) -> Iterator[BookedExecution]:
+        return self._ledger.all_executions()
+
+    def __len__(self) -> int:
+        return self._ledger.execution_count()
+
+
+# what an archived order's row holds, in SimOrder's field order (the ledger's hook is not data)
+_ORDER_FIELDS = tuple(f.name for f in fields(SimOrder) if f.name != "on_status")
+
+
+def _first(item: tuple[int, bytes]) -> int:
+    return item[0]
 
 
 def _remove(index: dict[_K, list[int]], key: _K, perm_id: int) -> None:

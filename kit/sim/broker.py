@@ -77,8 +77,8 @@ class SimBroker:
             clock=self.clock,
             create_unknown=self.config.create_unknown_contracts,
         )
-        self.ledger = Ledger()
-        self.requests = RequestLog()
+        self.ledger = Ledger(keep=self.config.objects_per_archive_batch)
+        self.requests = RequestLog(self.ledger.archive, keep=self.config.objects_per_archive_batch)
         self.state = BrokerState.at_start(self.config, self.clock.broker_now())
         self._sessions: dict[int, ApiSession] = {}
         self.refusing: str | None = None  # why every connect is refused (OPS-03), None: accept
@@ -275,6 +275,9 @@ class SimBroker:
 
     def flush(self) -> None:
         self.delivery.flush()
+        # the end of an operation: what the day finished may move to the day's archive
+        self.ledger.settle()
+        self.requests.settle()
 
     # --- market and account controls ---------------------------------------------------
 

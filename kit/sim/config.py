@@ -59,6 +59,10 @@ class BrokerConfig:
     # TWS prints execution and completed-order times in the zone it runs in (its login
     # setting), as "YYYYMMDD HH:MM:SS US/Eastern"
     tws_time_zone: str = "US/Eastern"
+    # the day's finished orders, executions and received requests are kept (TWS answers for
+    # the whole day) as objects until more than this many gather, then as rows in a private
+    # SQLite file (`archive.py`): bounded memory however long the day
+    objects_per_archive_batch: int = 500
 
     def commission(self, shares: Decimal) -> Decimal:
         """IB's fixed per-share commission for one execution of ``shares`` (none for 0)."""

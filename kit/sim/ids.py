@@ -9,6 +9,8 @@ a fixed prefix, a per-execution counter, and a correction number in the last `.N
 
 from __future__ import annotations
 
+import bisect
+
 from ibguard.errors import UsageError
 
 __all__ = ["MAX_ORDER_ID", "IdAllocator", "bump_exec_correction"]
@@ -22,7 +24,7 @@ class IdAllocator:
     ) -> None:
         self._next_perm_id = first_perm_id
         self._next_order_id: dict[int, int] = {}
-        self._used_today: dict[int, set[int]] = {}
+        self._used_today: dict[int, _IdRuns] = {}
         self._exec_prefix = exec_prefix
         self._exec_seq = 0x6553A1B4
 
@@ -46,10 +48,14 @@ class IdAllocator:
         self._next_order_id[client_id] = order_id
 
     def is_used_today(self, client_id: int, order_id: int) -> bool:
-        return order_id in self._used_today.get(client_id, set())
+        runs = self._used_today.get(client_id)
+        return runs is not None and order_id in runs
 
     def mark_used(self, client_id: int, order_id: int) -> None:
-        self._used_today.setdefault(client_id, set()).add(order_id)
+        runs = self._used_today.get(client_id)
+        if runs is None:
+            runs = self._used_today[client_id] = _IdRuns()
+        runs.add(order_id)
         if order_id >= self.next_order_id(client_id) and order_id < MAX_ORDER_ID:
             self._next_order_id[client_id] = order_id + 1
 
@@ -62,6 +68,37 @@ class IdAllocator:
     def new_exec_id(self) -> str:
         self._exec_seq += 1
         return f"{self._exec_prefix}.{self._exec_seq:08x}.01.01"
+
+
+class _IdRuns:
+    """A set of ints kept as sorted, disjoint runs [start, end): clients count their
+    orderIds up one by one, so a day of orders is a run or a few, not an int each."""
+
+    def __init__(self) -> None:
+        self._starts: list[int] = []
+        self._ends: list[int] = []
+
+    def __contains__(self, value: int) -> bool:
+        i = bisect.bisect_right(self._starts, value) - 1
+        return i >= 0 and value < self._ends[i]
+
+    def add(self, value: int) -> None:
+        starts, ends = self._starts, self._ends
+        i = bisect.bisect_right(starts, value) - 1  # the run starting at or before value
+        if i >= 0 and value < ends[i]:
+            return
+        joins_left = i >= 0 and ends[i] == value
+        joins_right = i + 1 < len(starts) and starts[i + 1] == value + 1
+        if joins_left and joins_right:
+            ends[i] = ends[i + 1]
+            del starts[i + 1], ends[i + 1]
+        elif joins_left:
+            ends[i] = value + 1
+        elif joins_right:
+            starts[i + 1] = value
+        else:
+            starts.insert(i + 1, value)
+            ends.insert(i + 1, value + 1)
 
 
 def bump_exec_correction(exec_id: str) -> str:

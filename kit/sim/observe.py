@@ -4,6 +4,7 @@ Owns the request journal a case asserts on without asking the engine anything: "
 cancel sent", "nothing sent after the halt", "never more than N requests per second",
 "one placeOrder per orderRef". Invariants: records are appended in arrival order with
 the broker time of arrival and never change (a new trading day drops the previous day's);
+past a few hundred they live as rows in the day's archive (`archive.py`), read back in order;
 a request the rate limiter dropped is still recorded (`accepted=False`), since the client did
 send it.
 """
@@ -14,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from ibguard.kit.sim.archive import DayArchive, micros
 
 __all__ = ["RequestLog", "RequestRecord"]
 
@@ -32,8 +35,13 @@ class RequestRecord:
 
 
 class RequestLog:
-    def __init__(self) -> None:
-        self._records: list[RequestRecord] = []
+    """The journal; beyond ``keep`` records it moves them to ``archive`` as rows (`settle`)."""
+
+    def __init__(self, archive: DayArchive | None = None, *, keep: int = 500) -> None:
+        self._archive = archive or DayArchive()
+        self._keep = keep
+        self._records: list[RequestRecord] = []  # the newest, not archived yet
+        self._archived = 0
         self._next_seq = 0
 
     def record(
@@ -63,25 +71,39 @@ class RequestLog:
         self._next_seq += 1
         return rec
 
+    def settle(self) -> None:
+        """The end of a broker operation: more than ``keep`` records move to the archive."""
+        if len(self._records) > self._keep:
+            encode = self._archive.encode
+            self._archive.put_requests([(r.seq, micros(r.time), encode(r)) for r in self._records])
+            self._archived += len(self._records)
+            self._records = []
+
     def prune_before(self, day_start: datetime) -> None:
         """A new trading day: earlier requests leave the journal (bounded by one day's
         traffic); sequence numbers keep counting, so older bookmarks stay valid."""
         self._records = [r for r in self._records if r.time >= day_start]
+        if self._archived:
+            self._archive.drop_requests_before(micros(day_start))
+            self._archived = self._archive.request_count()
 
     def __iter__(self) -> Iterator[RequestRecord]:
-        return iter(self._records)
+        if self._archived:
+            decode = self._archive.decode
+            yield from (decode(body) for body in self._archive.requests())
+        yield from self._records
 
     def __len__(self) -> int:
-        return len(self._records)
+        return self._archived + len(self._records)
 
     def all(self) -> tuple[RequestRecord, ...]:
-        return tuple(self._records)
+        return tuple(self)
 
     def of(self, request: str, *, client_id: int | None = None) -> tuple[RequestRecord, ...]:
         """Records of one request kind (optionally from one client), in arrival order."""
         return tuple(
             r
-            for r in self._records
+            for r in self
             if r.request == request and (client_id is None or r.client_id == client_id)
         )
 
@@ -93,10 +115,10 @@ class RequestLog:
         return self.of("cancelOrder", client_id=client_id)
 
     def since(self, when: datetime) -> tuple[RequestRecord, ...]:
-        return tuple(r for r in self._records if r.time >= when)
+        return tuple(r for r in self if r.time >= when)
 
     def after_seq(self, seq: int) -> tuple[RequestRecord, ...]:
-        return tuple(r for r in self._records if r.seq > seq)
+        return tuple(r for r in self if r.seq > seq)
 
     def mark(self) -> int:
         """A bookmark: pass it to `after_seq` to see only later requests."""
@@ -112,7 +134,7 @@ class RequestLog:
         which TWS does not pace, is not counted."""
         times = [
             r.time
-            for r in self._records
+            for r in self
             if r.request != "startApi" and (client_id is None or r.client_id == client_id)
         ]
         best = 0

@@ -102,7 +102,7 @@ class Queries:
 
     def completed_orders(self, session: Client, api_only: bool) -> None:
         since = self._state.day_started_at
-        for sim in self._ledger.orders.values():
+        for sim in self._ledger.all_orders():
             if sim.is_live or sim.completed_time is None or sim.completed_time < since:
                 continue
             if api_only and sim.client_id == 0:
@@ -136,7 +136,7 @@ class Queries:
     ) -> None:
         cid = session.client_id
         everyone = cid == self._config.master_client_id
-        for booked in self._ledger.executions[self._state.day_first_exec :]:
+        for booked in self._ledger.all_executions(self._state.day_first_exec):
             ex = booked.execution
             # TWS shows a client the executions of its own orders and of manual TWS orders
             # (clientId 0); only the master client sees other API clients' executions. An
@@ -161,7 +161,7 @@ class Queries:
         self._delivery.post(session, ExecDetailsEnd(reqId=req_id))
 
     def _broadcast(self, perm_id: int) -> bool:
-        order = self._ledger.orders.get(perm_id)
+        order = self._ledger.peek(perm_id)
         return order is not None and order.broadcast
 
     def positions(self, session: Client) -> None:

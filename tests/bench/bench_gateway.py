@@ -1,7 +1,8 @@
 """Benchmark: the gateway codec against the raw ib_async decoder/encoder, side by side; the
 gateway's orders per second and p99 latency at 1, 10 and 50 clients; memory over 20k orders.
 
-Run: `python tests/bench/bench_gateway.py [--messages N] [--orders N] [--memory-orders N]`.
+Run: `python tests/bench/bench_gateway.py [--messages N] [--orders N] [--memory-orders N]
+[--memory-only]`.
 Everything is measured side by side in one process and printed as rates and ratios; nothing
 is asserted (timings depend on the machine).
 
@@ -20,27 +21,36 @@ round's orders are filled; orders per second of the whole round and the p50/p99 
 placeOrder to Filled; sides interleaved (1, 10, 50, 1, 10, 50, ...) and the median of the
 repetitions reported, with each N's ratio to one client.
 
-Memory: one session places market orders in process (the broker and the gateway's encoders,
-no sockets); tracemalloc's traced size at each quarter of a run in one trading day (bytes per
-order: the day's finished orders are kept), then at the end of each of several trading days
-carrying the same orders (yesterday pruned at `new_day`: flat).
+Memory, all within ONE trading day (the day's finished orders and executions are all kept,
+for reqCompletedOrders and reqExecutions): one session places market orders in process (the
+broker and the gateway's encoders, no sockets), measured at 0, 1/4, 1/2 and all of the orders
+by tracemalloc and, in a second untraced run, by RSS; then one raw socket client through the
+gateway, tracemalloc counting only ibguard's kit code. Each prints bytes per order so far and
+the slope after warm-up (first quarter to the end; ~0 is flat). Then the same orders spread
+over several trading days (yesterday pruned at `new_day`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
+import os
 import statistics
 import struct
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from ibguard.kit.gateway.framing import Frame, FrameReader, encode
+from ibguard.kit.gateway.framing import Frame, FrameReader, encode, encode_client_hello
 from ibguard.kit.gateway.inbound import PlaceOrder, decode_request
 from ibguard.kit.gateway.registry import encode_message
 from ibguard.kit.gateway.server import Gateway
@@ -147,8 +157,8 @@ def server_to_client(n: int) -> tuple[float, float]:
     return _rate(n, gateway_encode), _rate(n, ib_async_decode)
 
 
-def client_to_server(n: int) -> tuple[float, float]:
-    import ib_async
+def _ib_async_writer() -> tuple[Any, list[bytes]]:
+    """An ib_async `Client` at VERSION whose requests land, framed, in the returned list."""
     from ib_async.client import Client
 
     chunks: list[bytes] = []
@@ -157,6 +167,13 @@ def client_to_server(n: int) -> tuple[float, float]:
     client.connState = Client.CONNECTED
     client._serverVersion = VERSION
     client.MaxRequests = 0
+    return client, chunks
+
+
+def client_to_server(n: int) -> tuple[float, float]:
+    import ib_async
+
+    client, chunks = _ib_async_writer()
     contract = ib_async.Stock("AAPL", "SMART", "USD", conId=8314)
     order = ib_async.LimitOrder("BUY", 100, 187.25, orderRef="oms:abc-1", account="DU1234567")
 
@@ -276,25 +293,54 @@ def _place(session: Any, n: int) -> None:
     session.place_order(n, sim.Contract(symbol="AAPL"), order)
 
 
-def memory_per_order(orders: int, days: int) -> tuple[list[tuple[int, float]], list[float]]:
-    """Traced KiB after each quarter of ``orders`` placed in one trading day, and at the end
-    of each of ``days`` trading days carrying ``orders // days`` orders each (the day's
-    finished orders are what reqCompletedOrders and reqExecutions must answer)."""
-    import gc
+def _rss() -> int:
+    """Resident set size now (Linux), in bytes; 0 where /proc is missing."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")
 
+
+def memory_one_day(orders: int, *, traced: bool) -> list[tuple[int, float]]:
+    """Bytes grown (tracemalloc's traced size, or RSS) at 0, 1/4, 1/2 and all of ``orders``
+    market orders placed in ONE trading day by one in-process session (broker + the
+    gateway's encoders): the day's finished orders and executions are all kept, since
+    reqCompletedOrders and reqExecutions answer for the whole day."""
     broker, session = _memory_session()
+    marks = sorted({0, orders // 4, orders // 2, orders})
     gc.collect()
-    tracemalloc.start()
-    base = tracemalloc.get_traced_memory()[0]
-    marks: list[tuple[int, float]] = []
-    quarter = max(orders // 4, 1)
-    for n in range(1, orders + 1):
-        _place(session, n)
-        if n % quarter == 0:
-            gc.collect()
-            marks.append((n, (tracemalloc.get_traced_memory()[0] - base) / 1024))
-    tracemalloc.stop()
+    if traced:
+        tracemalloc.start()
+    measure = (lambda: tracemalloc.get_traced_memory()[0]) if traced else _rss
+    base, placed, out = measure(), 0, []
+    for mark in marks:
+        while placed < mark:
+            placed += 1
+            _place(session, placed)
+        gc.collect()
+        out.append((placed, float(measure() - base)))
+    if traced:
+        tracemalloc.stop()
+    del broker, session
+    return out
 
+
+def memory_one_day_rss(orders: int) -> list[tuple[int, float]]:
+    """`memory_one_day` by RSS, in a fresh interpreter: arenas freed by an earlier
+    measurement in this one would be reused and hide growth."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--rss-day", str(orders)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return [(int(n), float(grown)) for n, grown in json.loads(done.stdout)]
+
+
+def memory_over_days(orders: int, days: int) -> list[float]:
+    """Traced KiB at the end of each of ``days`` trading days of ``orders // days`` orders
+    (yesterday pruned at `new_day`)."""
     broker, session = _memory_session()
     gc.collect()
     tracemalloc.start()
@@ -308,7 +354,76 @@ def memory_per_order(orders: int, days: int) -> tuple[list[tuple[int, float]], l
         broker.advance(3600)
         broker.new_day()
     tracemalloc.stop()
-    return marks, day_ends
+    return day_ends
+
+
+async def _wire_memory(orders: int, batch: int = 100) -> list[tuple[int, float]]:
+    """One raw socket client (no client library: its own books would dwarf the gateway's)
+    places ``orders`` market orders through the gateway in batches, each closed by a
+    reqCurrentTime round trip; tracemalloc counts what ibguard's kit code holds (gateway
+    connection, frame cache, session, broker) at 0, 1/4, 1/2 and all of the orders."""
+    import ib_async
+
+    client, chunks = _ib_async_writer()
+    stock = ib_async.Stock("AAPL", "SMART", "USD")
+
+    def place_bytes(first: int, count: int) -> bytes:
+        chunks.clear()
+        for order_id in range(first, first + count):
+            side = "BUY" if order_id % 2 else "SELL"
+            client.placeOrder(order_id, stock, ib_async.MarketOrder(side, 1))
+        return b"".join(chunks)
+
+    kit_only = [tracemalloc.Filter(True, "*kit/*")]
+
+    def kit_bytes() -> float:
+        gc.collect()
+        snapshot = tracemalloc.take_snapshot().filter_traces(kit_only)
+        return float(sum(stat.size for stat in snapshot.statistics("filename")))
+
+    async with Gateway(_quiet_broker()) as gateway:
+        reader, writer = await asyncio.open_connection("127.0.0.1", gateway.port)
+        frames = FrameReader(expect_hello=False)
+
+        async def until(msg_id: str) -> None:
+            while True:
+                message = frames.next_message()
+                if isinstance(message, Frame):
+                    if message.fields[0] == msg_id:
+                        return
+                    continue
+                frames.feed(await reader.read(1 << 16))
+
+        writer.write(encode_client_hello(VERSION, VERSION))
+        await until(str(VERSION))  # the handshake reply: server version, time
+        writer.write(encode(["71", "2", "1", ""]))
+        await until("9")  # nextValidId
+        marks = sorted({0, orders // 4, orders // 2, orders})
+        tracemalloc.start()
+        base, placed, out = kit_bytes(), 0, []
+        try:
+            for mark in marks:
+                while placed < mark:
+                    count = min(batch, mark - placed)
+                    writer.write(place_bytes(placed + 1, count) + encode(["49", "1"]))
+                    await until("49")
+                    placed += count
+                out.append((placed, kit_bytes() - base))
+        finally:
+            tracemalloc.stop()
+            writer.close()
+    return out
+
+
+def _print_marks(title: str, marks: list[tuple[int, float]]) -> None:
+    """Growth at each mark, bytes per order so far, and the slope after warm-up (from the
+    first mark past 0 to the last): ~0 B/order is flat."""
+    print(f"  {title}:")
+    for count, grown in marks:
+        per = f"{grown / count:8,.0f} B/order so far" if count else ""
+        print(f"    after {count:>6,} orders: {grown / 1024:9,.0f} KiB  {per}")
+    (n0, b0), (n1, b1) = marks[1], marks[-1]
+    print(f"    slope from {n0:,} to {n1:,} orders: {(b1 - b0) / (n1 - n0):,.1f} B/order")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -318,7 +433,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--memory-orders", type=int, default=20_000)
     parser.add_argument("--days", type=int, default=4, help="trading days the orders span")
+    parser.add_argument("--memory-only", action="store_true", help="only the memory part")
+    parser.add_argument("--rss-day", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rss_day:  # the child of `memory_one_day_rss`
+        print(json.dumps(memory_one_day(args.rss_day, traced=False)))
+        return
+    if not args.memory_only:
+        codec_and_clients(args)
+    memory(args)
+
+
+def codec_and_clients(args: argparse.Namespace) -> None:
     n = args.messages
     enc, dec = server_to_client(n)
     print(f"server -> client, {n:,} order messages at server version {VERSION}:")
@@ -341,12 +467,25 @@ def main(argv: list[str] | None = None) -> None:
             f"  {clients:>3} clients: {rate:8,.0f} orders/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
             f"  {rate / single:6.0%} of 1 client"
         )
-    marks, day_ends = memory_per_order(args.memory_orders, args.days)
-    print(f"memory, {args.memory_orders:,} orders (tracemalloc, broker + gateway encoders, KiB):")
-    print("  in one trading day (every finished order kept for reqCompletedOrders/Executions):")
-    for count, kib in marks:
-        print(f"    after {count:>6,} orders: {kib:9,.0f} KiB  {kib * 1024 / count:7,.0f} B/order")
-    per_day = args.memory_orders // args.days
+
+
+def memory(args: argparse.Namespace) -> None:
+    orders = args.memory_orders
+    print(
+        f"memory, {orders:,} market orders in ONE trading day (every finished order and "
+        "execution kept for reqCompletedOrders/reqExecutions):"
+    )
+    _print_marks(
+        "traced (tracemalloc), broker + gateway encoders in process",
+        memory_one_day(orders, traced=True),
+    )
+    _print_marks("RSS, the same run untraced (fresh interpreter)", memory_one_day_rss(orders))
+    _print_marks(
+        "traced kit code over the wire (gateway + broker, raw socket client)",
+        asyncio.run(_wire_memory(orders)),
+    )
+    day_ends = memory_over_days(orders, args.days)
+    per_day = orders // args.days
     print(f"  over {args.days} trading days of {per_day:,} orders (yesterday pruned at new_day):")
     for day, kib in enumerate(day_ends, start=1):
         print(f"    end of day {day} ({day * per_day:>6,} orders so far): {kib:9,.0f} KiB")

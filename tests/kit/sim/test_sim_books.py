@@ -87,14 +87,13 @@ def test_ten_thousand_orders_place_and_cancel_without_quadratic_cost() -> None:
     assert broker.requests.placements_per_ref().most_common(1)[0][1] == 1
 
 
-class _NoScan(dict[int, SimOrder]):
-    """The ledger's every-order-ever dict, made to fail if anything walks it whole."""
+def _no_scan(broker: SimBroker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the ledger's walk of every order ever booked (held or archived) fail."""
 
-    def values(self) -> NoReturn:
+    def walked() -> NoReturn:
         raise AssertionError("walked every order ever booked")
 
-    def __iter__(self) -> NoReturn:
-        raise AssertionError("walked every order ever booked")
+    monkeypatch.setattr(broker.ledger, "all_orders", walked)
 
 
 def _busy_books() -> tuple[SimBroker, Recorder]:
@@ -126,7 +125,7 @@ def test_a_price_move_examines_only_the_live_orders_of_that_symbol(
         real_match(sim)
 
     monkeypatch.setattr(broker.desk, "_match", spy)
-    monkeypatch.setattr(broker.ledger, "orders", _NoScan(broker.ledger.orders))
+    _no_scan(broker, monkeypatch)
     broker.set_price("AAPL", D(89))
     assert examined == [3_001, 3_003]  # booking order; MSFT and the done orders untouched
     assert [m.execution.orderId for m in rec.of(ib.ExecDetails)] == [3_001]
@@ -135,7 +134,7 @@ def test_a_price_move_examines_only_the_live_orders_of_that_symbol(
 
 def test_open_orders_walk_only_the_live_orders(monkeypatch: pytest.MonkeyPatch) -> None:
     broker, rec = _busy_books()
-    monkeypatch.setattr(broker.ledger, "orders", _NoScan(broker.ledger.orders))
+    _no_scan(broker, monkeypatch)
     broker.session(7).req_open_orders()
     assert [m.orderId for m in rec.of(ib.OpenOrder)] == [3_001, 3_002, 3_003]
     assert rec.kinds()[-1] == "OpenOrderEnd"
@@ -189,7 +188,7 @@ def test_a_new_day_prunes_yesterdays_finished_orders_executions_and_requests() -
     broker.advance(3600)
     broker.new_day()
     assert broker.orders() == (gtc,)  # the live GTC order stays
-    assert broker.ledger.executions == []
+    assert list(broker.ledger.executions) == []
     assert len(broker.requests) == 0
     assert broker.position("AAPL") == D(50)  # positions are not history
     session.req_current_time()
