@@ -18,7 +18,7 @@ from tests.support.scenarios import run
 from .e2e_support import CLIENTS, Rig, rig
 
 NEW_YORK = dt.timezone(dt.timedelta(hours=-5))  # January: EST
-END = "20240101 16:00:00 US/Eastern"  # an explicit end: a Monday (no holidays)
+END = "20231229 16:00:00 US/Eastern"  # an explicit end: a Friday, not a holiday
 
 
 def _paper() -> SimBroker:

@@ -144,7 +144,7 @@ def test_real_time_bars_come_every_five_seconds_and_cancel(official: Session) ->
 def test_history_head_timestamp_symbols_and_option_parameters(official: Session) -> None:
     app, _, _ = official
     app.request("reqHistoricalData", 9, contract(), "", "1 M", "1 day", "TRADES", 1, 1, False, [])
-    end = "20240101 16:00:00 US/Eastern"  # explicit end, epoch dates (formatDate 2)
+    end = "20231229 16:00:00 US/Eastern"  # explicit end (a trading Friday), epoch dates
     app.request("reqHistoricalData", 14, contract(), end, "1 D", "30 mins", "MIDPOINT", 1, 2,
                 False, [])  # fmt: skip
     app.until(
