@@ -108,7 +108,7 @@ class IBConnector(BrokerPort):
         self.ib: Any = self._lib.ib()
         self._tap = WrapperTap(self.ib.wrapper, self._deliver, clock)
         # the library's decoder now calls the tap; the tap falls back to the library's wrapper
-        self.ib.client.decoder.wrapper = self._tap
+        self._tap.install(self.ib.client.decoder)
         self._reader = FrameReader(self.ib.client)  # frames a ready session's bytes
         self.ib.disconnectedEvent += self._on_disconnected
         self._request_ids = itertools.count(_FIRST_REQUEST_ID)

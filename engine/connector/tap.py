@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Final
 
 from ibguard.engine.connector import translate as tr
 from ibguard.engine.connector.answers import Answers, Emit
@@ -36,6 +36,8 @@ __all__ = ["WrapperTap"]
 
 log = logging.getLogger("ibguard.engine.connector")
 
+_ORDER_STATUS: Final = 3  # the incoming message id of orderStatus
+
 
 class WrapperTap:
     """Raw wrapper callbacks in, engine events out (through `emit`)."""
@@ -45,6 +47,13 @@ class WrapperTap:
         self._emit = emit
         self._clock = clock
         self.answers = Answers(emit)  # the connector registers its requests here
+
+    def install(self, decoder: Any) -> None:
+        """Become `decoder`'s wrapper, and its handler of orderStatus: that message comes
+        after every fill, and the clients' generic handler reads its sizes and prices as
+        floats, which then cost a conversion back to Decimal (and may lose digits)."""
+        decoder.wrapper = self
+        decoder.handlers[_ORDER_STATUS] = self.order_status_message
 
     def __getattr__(self, name: str) -> Any:
         # everything the engine does not consume stays the library's business
@@ -102,27 +111,12 @@ class WrapperTap:
             return _rejected("openOrder", exc, order_id=orderId)
         self.answers.open_order(report)
 
-    def orderStatus(  # noqa: PLR0917 - the library calls it positionally
-        self,
-        orderId: int,
-        status: str,
-        filled: Any,
-        remaining: Any,
-        avgFillPrice: Any,
-        permId: int,
-        parentId: int = 0,
-        lastFillPrice: Any = 0.0,
-        clientId: int = 0,
-        whyHeld: str = "",
-        mktCapPrice: Any = 0.0,
-    ) -> None:
-        raw = tr.RawStatus(
-            int(orderId), status, filled, remaining, avgFillPrice, int(permId), int(clientId)
-        )
+    def order_status_message(self, fields: list[str]) -> None:
+        """orderStatus, the decoder's handler for its message (see `install`)."""
         try:
-            report = tr.order_status_report(raw)
+            report = tr.order_status_of_fields(fields)
         except Exception as exc:
-            return _rejected("orderStatus", exc, order_id=orderId)
+            return _rejected("orderStatus", exc, order_id=fields[1] if len(fields) > 1 else None)
         self.answers.order_status(report)
 
     def openOrderEnd(self) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "open_order_report",
     "optional_decimal",
     "order_fields",
+    "order_status_of_fields",
     "order_status_report",
     "parse_ib_time",
     "position_report",
@@ -128,6 +129,10 @@ def optional_decimal(value: object) -> Decimal | None:
             return known
         if value == UNSET_DOUBLE:
             return None
+    elif type(value) is str:  # the wire's own text (orderStatus): remembered the same way
+        known = _TEXTS.get(value)
+        if known is not None:
+            return known
     elif isinstance(value, Decimal):  # sizes: the library made it from the wire's text
         return None if value == _UNSET_DECIMAL else _bounded(value, value)
     if value is None or value in ("", UNSET_DOUBLE):
@@ -141,13 +146,16 @@ def optional_decimal(value: object) -> Decimal | None:
     if number == _UNSET_DECIMAL:  # the sentinel printed as text (OrderState fields)
         return None
     number = _bounded(number, value)
-    if isinstance(value, float) and value and len(_FLOATS) < _FLOATS_KEPT:  # not +-0.0
+    if isinstance(value, float) and value and len(_FLOATS) < _KEPT:  # not +-0.0
         _FLOATS[value] = number
+    elif type(value) is str and len(_TEXTS) < _KEPT:
+        _TEXTS[value] = number
     return number
 
 
 _FLOATS: dict[float, Decimal] = {}
-_FLOATS_KEPT: Final = 4096
+_TEXTS: dict[str, Decimal] = {}
+_KEPT: Final = 4096  # per kind: enough for a day's prices and sizes, bounded
 
 
 def _bounded(number: Decimal, value: object) -> Decimal:
@@ -312,6 +320,23 @@ def open_order_report(
         filled=filled,
         remaining=remaining,
         time=parse_ib_time(getattr(state, "completedTime", "")),
+    )
+
+
+def order_status_of_fields(fields: Sequence[str]) -> OrderStatusReport:
+    """An orderStatus message as framed: msgId, orderId, status, filled, remaining,
+    avgFillPrice, permId, parentId, lastFillPrice, clientId, whyHeld, mktCapPrice (every
+    server version both clients speak). Sizes and prices read from their text, exactly;
+    empty numbers are 0, as the clients read them."""
+    _, order_id, status, filled, remaining, avg_fill_price, perm_id, _, _, client_id = fields[:10]
+    return OrderStatusReport(
+        order_id=int(order_id or 0),
+        client_id=int(client_id or 0),
+        perm_id=int(perm_id or 0),
+        status=status,
+        filled=decimal_of("filled", filled or "0"),
+        remaining=decimal_of("remaining", remaining or "0"),
+        avg_fill_price=optional_decimal(avg_fill_price) or Decimal(0),
     )
 
 

@@ -65,7 +65,7 @@ def feed(name: str) -> Feed:
     ib = lib.IB()
     events: list[BrokerEvent] = []
     tap = WrapperTap(ib.wrapper, events.append, FixedClock())
-    ib.client.decoder.wrapper = tap
+    tap.install(ib.client.decoder)
     ib.client.decoder.serverVersion = SERVER_VERSION[name]
     return Feed(lib=lib, ib=ib, tap=tap, events=events)
 

@@ -333,7 +333,7 @@ def test_untranslatable_messages_are_logged_and_skipped(
     f.tap.completedOrder(
         lib.Contract(symbol="AAPL"), lib.Order(orderType="TRAIL"), lib.OrderState()
     )
-    f.tap.orderStatus(3, "Submitted", None, 100.0, 0.0, 1, 0, 0.0, 7, "", 0.0)
+    f.wire(("3", "3", "Submitted", "none", "100", "0", "1", "0", "0", "7", "", "0"))
     f.tap.execDetails(-1, lib.Contract(symbol="AAPL"), lib.Execution(side="SSHORT"))
     f.tap.commissionReport(lib.CommissionReport(execId="x", commission=UNSET_DOUBLE))
     f.tap.position("DU1", lib.Contract(symbol="AAPL"), UNSET_DOUBLE, 0.0)
@@ -341,7 +341,8 @@ def test_untranslatable_messages_are_logged_and_skipped(
     f.tap.currentTime(10**20)
     f.tap.answers.expect_open_orders()
     open_order(f)
-    f.tap.orderStatus(3, "Submitted", "n/a", 100.0, 0.0, 1104000003, 0, 0.0, 7, "", 0.0)
+    f.wire(("3", "3", "Submitted", "n/a", "100", "0", "1104000003", "0", "0", "7", "", "0"))
+    f.wire(("3",))  # cut short: nothing to read
     assert f.take() == []
     kinds = [r.message_kind for r in caplog.records]  # type: ignore[attr-defined]
     assert kinds == [
@@ -353,6 +354,7 @@ def test_untranslatable_messages_are_logged_and_skipped(
         "position",
         "contractDetails",
         "currentTime",
+        "orderStatus",
         "orderStatus",
     ]
     assert {r.code for r in caplog.records} == {LogCode.EVENT_REJECTED}  # type: ignore[attr-defined]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from ibguard.engine.connector import translate as tr
-from ibguard.engine.events import BrokerError, WhatIfResult
+from ibguard.engine.events import BrokerError, OrderStatusReport, WhatIfResult
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 from ibguard.errors import BrokerProtocolError
 
@@ -321,6 +321,43 @@ def test_remembered_numbers_keep_their_exact_digits_and_sign() -> None:
         assert str(tr.optional_decimal(D("1.0"))) == "1.0"
         assert str(tr.optional_decimal(D("1"))) == "1"
         assert tr.optional_decimal(tr.UNSET_DOUBLE) is None
+        assert str(tr.optional_decimal("100.50")) == "100.50"  # the wire's text, exactly
+        assert str(tr.optional_decimal("-0")) == "-0"
+        assert tr.optional_decimal(str(tr.UNSET_DOUBLE)) is None
+        assert tr.optional_decimal("") is None
+
+
+def test_numbers_beyond_the_remembered_ones_still_translate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tr, "_KEPT", 0)
+    assert tr.optional_decimal("12345.678901") == D("12345.678901")
+    assert "12345.678901" not in tr._TEXTS
+    assert tr.optional_decimal(12345.678901) == D("12345.678901")
+    assert 12345.678901 not in tr._FLOATS
+
+
+def test_an_order_status_is_read_from_its_wire_text_exactly() -> None:
+    fields = ["3", "3", "Filled", "0.5", "99.5", "101.123456789", "11", "0", "0", "7", "", "0"]
+    assert tr.order_status_of_fields(fields) == OrderStatusReport(
+        order_id=3,
+        client_id=7,
+        perm_id=11,
+        status="Filled",
+        filled=D("0.5"),
+        remaining=D("99.5"),
+        avg_fill_price=D("101.123456789"),  # more digits than a float carries
+    )
+    empty = ["3", "", "PreSubmitted", "", "", str(tr.UNSET_DOUBLE), "", "", "", "", "", ""]
+    assert tr.order_status_of_fields(empty) == OrderStatusReport(
+        order_id=0,
+        client_id=0,
+        perm_id=0,
+        status="PreSubmitted",
+        filled=D(0),
+        remaining=D(0),
+        avg_fill_price=D(0),
+    )
 
 
 def test_one_instrument_per_contract_and_a_changed_contract_is_a_new_one(lib) -> None:  # type: ignore[no-untyped-def]
