@@ -95,7 +95,11 @@ class IBConnector(BrokerPort):
         backoff: Backoff | None = None,
         sleep: Sleep = asyncio.sleep,
         jitter_seed: int | None = None,
+        tws_time_zone: str = "",
     ) -> None:
+        """`tws_time_zone`: the zone TWS is logged in with; an execution time TWS prints with
+        no zone is read in it (the library's `TimezoneTWS`). Empty: the library reads such a
+        time in the host's zone, wrong wherever the host and TWS differ (EDGE-05)."""
         self.host = host
         self.port = port
         self.client_id = client_id
@@ -106,6 +110,7 @@ class IBConnector(BrokerPort):
         self._jitter = random.Random(jitter_seed)  # None: seeded from the OS
         self._lib: BrokerLibrary = load_library(library)
         self.ib: Any = self._lib.ib()
+        self.ib.TimezoneTWS = tws_time_zone
         self._tap = WrapperTap(self.ib.wrapper, self._deliver, clock)
         # the library's decoder now calls the tap; the tap falls back to the library's wrapper
         self._tap.install(self.ib.client.decoder)

@@ -3,8 +3,8 @@ commissionReport(59).
 
 Live executions carry reqId -1 (a request id would let a pending reqExecutions swallow them).
 Execution times go out as ``YYYYMMDD HH:MM:SS <zone>`` (`wire_values.tws_time`), the form both
-clients parse into an aware datetime. pendingPriceRevision exists on the wire from server
-version 178.
+clients parse into an aware datetime, or with no zone when the SimBroker's TWS prints none.
+pendingPriceRevision exists on the wire from server version 178.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def encode_exec_details(m: ExecDetails, server_version: int) -> Fields:
         text(ex.orderId),
         *contract_block(m.contract),
         ex.execId,
-        tws_time(ex.time),
+        tws_time(ex.time, zone_printed=ex.zone_printed),
         ex.acctNumber,
         ex.exchange,
         ex.side,

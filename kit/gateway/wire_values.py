@@ -69,16 +69,19 @@ def integer(value: int | None) -> str:
     return UNSET_INTEGER if value is None else text(value)
 
 
-def tws_time(when: datetime | None) -> str:
+def tws_time(when: datetime | None, *, zone_printed: bool = True) -> str:
     """``YYYYMMDD HH:MM:SS <zone>``, the form TWS prints execution and completed-order times
     in and both clients parse into an aware datetime; None is the empty field. Only IANA zone
-    names survive the trip, so other offsets are sent as the same instant in UTC."""
+    names survive the trip, so other offsets are sent as the same instant in UTC. Without
+    `zone_printed`, the wall clock in `when`'s zone and no zone, as older TWS builds print
+    execution times (in their login zone: a client must be told which)."""
     if when is None:
         return ""
     zone = when.tzinfo
     if not isinstance(zone, ZoneInfo):
         when, zone = when.astimezone(timezone.utc), _UTC
-    return when.strftime("%Y%m%d %H:%M:%S ") + zone.key
+    wall = when.strftime("%Y%m%d %H:%M:%S")
+    return f"{wall} {zone.key}" if zone_printed else wall
 
 
 _UTC: Final = ZoneInfo("UTC")

@@ -11,20 +11,27 @@ from ibguard.kit.matrix.cases_sec_ops import _health as health
 from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID, CaseNotPlayable, StageMaker
 from ibguard.kit.matrix.subject import HEALTH, RESTART
 from ibguard.kit.sim.broker import BrokerConfig
+from ibguard.kit.sim.config import TWS_TIME_ZONE
 from ibguard.kit.sim.messages import Position
 
 __all__: list[str] = []
 
 # the zone TWS prints execution times in, per variant (TWS uses the login's zone setting)
-EXECUTION_ZONES = {"eastern": "US/Eastern", "met": "MET", "utc": "UTC"}
+EXECUTION_ZONES = {"eastern": "US/Eastern", "met": "MET", "utc": "UTC", "no-zone": TWS_TIME_ZONE}
 SUMMER_OPEN = datetime(2026, 8, 24, 13, 30, tzinfo=timezone.utc)  # 09:30 New York (EDT)
 
 
 @implements("EDGE-05")
 def execution_times_in_tws_zone(make: StageMaker) -> None:
     zone = EXECUTION_ZONES[make.variant or "eastern"]
-    # a summer day: US/Eastern prints daylight time, which a fixed offset gets wrong
-    summer = BrokerConfig(accounts=(ACCOUNT,), tws_time_zone=zone, start=SUMMER_OPEN)
+    # a summer day: US/Eastern prints daylight time, which a fixed offset gets wrong;
+    # no-zone: TWS prints "YYYYMMDD HH:MM:SS" in its login zone, which the engine is told
+    summer = BrokerConfig(
+        accounts=(ACCOUNT,),
+        tws_time_zone=zone,
+        tws_prints_zone=make.variant != "no-zone",
+        start=SUMMER_OPEN,
+    )
     stage = make(broker=summer).start()
     stage.advance(3600 * 5 + 12)  # a time whose wall clock differs in every zone
     stage.submit("o1", limit=None)
@@ -37,7 +44,8 @@ def execution_times_in_tws_zone(make: StageMaker) -> None:
         stored is not None
         and stored.tzinfo is not None
         and abs(stored - executed) < timedelta(seconds=1),
-        f"o1's fill time is {stored}; the broker executed it at {executed} (printed in {zone}): "
+        f"o1's fill time is {stored}; the broker executed it at {executed} (printed in {zone}"
+        f"{'' if make.variant != 'no-zone' else ', with no zone'}): "
         "fill times hours off for audit, EOD and skew logic",
     )
 

@@ -630,15 +630,20 @@ CASES: Final[tuple[Case, ...]] = (
         "EDGE-05",
         "Execution times in TWS's zone",
         "TWS prints execution times as 'YYYYMMDD HH:MM:SS <zone>' in the zone of its "
-        "login: US/Eastern, MET or UTC; the fill is on a summer day (daylight time) at a "
-        "time whose wall clock differs in each.",
+        "login: US/Eastern, MET or UTC, or (no-zone, older TWS builds) as 'YYYYMMDD "
+        "HH:MM:SS' with no zone, in its login zone (US/Eastern, the zone the engine is "
+        "configured with); the fill is on a summer day (daylight time) at a time whose wall "
+        "clock differs in each.",
         "The fill time is stored as the right instant, an aware broker time, whatever "
-        "zone TWS printed and whatever the host's zone.",
+        "zone TWS printed (a zone-less time in TWS's zone, never UTC or the host's) and "
+        "whatever the host's zone.",
         "",
         "fill times hours off (audit, EOD and skew logic); fills dropped",
-        variants=("eastern", "met", "utc"),
+        variants=("eastern", "met", "utc", "no-zone"),
         evidence=(
-            "ib-api-reloaded/ib_async#230, #232; erdewit/ib_insync#287, #671; "
+            "ib-api-reloaded/ib_async#230, #232; erdewit/ib_insync#287 (zone-less times in "
+            "the TWS login's zone), #671; wboayue/rust-ibapi#387 (no zone below server "
+            "version 200); "
             "nautechsystems/nautilus_trader#4397 (MET)"
         ),
         wire=("required: the zone is in the clients' decoders"),

@@ -48,6 +48,7 @@ from ibguard.kit.matrix.subject import (
     Subject,
     WireEndpoint,
 )
+from ibguard.kit.sim.config import TWS_TIME_ZONE
 from ibguard.kit.sim.inprocess import SimConnector
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ class ReferenceSubject(Subject):
                 endpoint.port,
                 endpoint.client_id,
                 clock=EndpointClock(endpoint.local_clock),
+                tws_time_zone=TWS_TIME_ZONE,  # the matrix's TWS login zone (its operator knows it)
             )
             port: BrokerPort = self._wire
         else:

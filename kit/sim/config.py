@@ -15,10 +15,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Final
 
 from ibguard.kit.sim.clock import DEFAULT_START
 
-__all__ = ["BrokerConfig", "BrokerState", "WhatIfAnswer"]
+__all__ = ["TWS_TIME_ZONE", "BrokerConfig", "BrokerState", "WhatIfAnswer"]
+
+TWS_TIME_ZONE: Final = "US/Eastern"
+"""The zone the simulated TWS is logged in with unless a case says otherwise: an engine
+configured with its TWS's zone (ib_async's `IB.TimezoneTWS`) is configured with this one."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,7 +63,10 @@ class BrokerConfig:
     create_unknown_contracts: bool = True
     # TWS prints execution and completed-order times in the zone it runs in (its login
     # setting), as "YYYYMMDD HH:MM:SS US/Eastern"
-    tws_time_zone: str = "US/Eastern"
+    tws_time_zone: str = TWS_TIME_ZONE
+    # False: execution times go out as "YYYYMMDD HH:MM:SS" with no zone, in `tws_time_zone`,
+    # as TWS builds before the zone suffix print them (EDGE-05[no-zone])
+    tws_prints_zone: bool = True
     # the day's finished orders, executions and received requests are kept (TWS answers for
     # the whole day) as objects until more than this many gather, then as rows in a private
     # SQLite file (`archive.py`): bounded memory however long the day

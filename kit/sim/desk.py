@@ -311,6 +311,7 @@ class OrderDesk:
             cumQty=sim.filled,
             avgPrice=sim.avg_fill_price,
             orderRef=sim.order_ref,
+            zone_printed=self._config.tws_prints_zone,
         )
         booked = BookedExecution(
             contract=sim.contract, execution=execution, commission=self._commission(execution)

@@ -204,6 +204,7 @@ class Execution:
     modelCode: str = ""
     lastLiquidity: int = 1
     pendingPriceRevision: bool = False  # on the wire from server version 178
+    zone_printed: bool = True  # False: TWS prints `time` with no zone, in its login zone
 
     def __post_init__(self) -> None:
         if self.time.tzinfo is None or self.time.utcoffset() is None:

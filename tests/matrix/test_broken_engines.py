@@ -84,6 +84,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
         "EDGE-05[eastern]",
         "EDGE-05[met]",
         "EDGE-05[utc]",
+        "EDGE-05[no-zone]",
         "CONN-05",
         "LIFE-05[after-reconnect]",
         "RECON-02[reconnect]",
@@ -134,6 +135,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "eastern-is-est": {"EDGE-05[eastern]"},
     "area-city-zones-only": {"EDGE-05[met]"},
     "strptime-zone": {"EDGE-05[utc]"},
+    "zoneless-is-utc": {"EDGE-05[no-zone]"},
     "tops-up-unsolicited-cancels": {"LIFE-16"},
     "filled-zero-means-nothing": {"LIFE-17"},
 }

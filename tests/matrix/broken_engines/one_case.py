@@ -387,11 +387,16 @@ class _PrintedTimes(FilteringPort):
             return [event]
         zone = broker.config.tws_time_zone
         wall = event.time.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
-        read = self.read(wall, zone)
+        read = self.read(wall, zone) if broker.config.tws_prints_zone else self.zoneless(wall)
         return [event if read is None else dataclasses.replace(event, time=read)]
 
     def read(self, wall: datetime, zone: str) -> datetime | None:
-        return None  # read right
+        """`wall` printed with `zone`; None: read right."""
+        return None
+
+    def zoneless(self, wall: datetime) -> datetime | None:
+        """`wall` printed with no zone (in TWS's login zone); None: read right."""
+        return None
 
 
 class EasternIsEst(_PrintedTimes):
@@ -400,6 +405,15 @@ class EasternIsEst(_PrintedTimes):
 
     def read(self, wall: datetime, zone: str) -> datetime | None:
         return wall.replace(tzinfo=timezone(timedelta(hours=-5))) if zone == "US/Eastern" else None
+
+
+class ZonelessIsUtc(_PrintedTimes):
+    """Reads an execution time printed with no zone as UTC (right for IB's
+    'YYYYMMDD-HH:MM:SS' form), though older TWS builds print 'YYYYMMDD HH:MM:SS' in their
+    login zone."""
+
+    def zoneless(self, wall: datetime) -> datetime | None:
+        return wall.replace(tzinfo=timezone.utc)
 
 
 class AreaCityZonesOnly(_PrintedTimes):
@@ -445,6 +459,7 @@ BROKEN_ALONE: dict[str, Callable[[], ReferenceSubject]] = {
     "reuses-refused-ids": with_port(ReusesRefusedIds),
     "eastern-is-est": with_port(EasternIsEst),
     "area-city-zones-only": with_port(AreaCityZonesOnly),
+    "zoneless-is-utc": with_port(ZonelessIsUtc),
     "strptime-zone": with_port(StrptimeZone),
     "tops-up-unsolicited-cancels": with_port(TopsUpUnsolicitedCancels),
     "reject-ends-a-live-order": RejectEndsALiveOrder,
