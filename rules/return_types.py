@@ -296,17 +296,22 @@ def _scope_calls(tree: ast.Module) -> tuple[list[list[ast.stmt]], list[list[ast.
 
 
 def _own_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
-    """The statements of a function body, in nested blocks too, but not in nested defs."""
-    for statement in body:
+    """The statements of a function body, in nested blocks too, but not in nested defs
+    (depth first, in source order; a stack, so deep nesting costs no recursion)."""
+    todo = body[::-1]
+    while todo:
+        statement = todo.pop()
         yield statement
-        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(statement, _DEFINITIONS):
             continue
+        nested: list[ast.stmt] = []
         for name in ("body", "orelse", "finalbody"):
-            yield from _own_statements(getattr(statement, name, []) or [])
+            nested += getattr(statement, name, []) or []
         for handler in getattr(statement, "handlers", []) or []:
-            yield from _own_statements(handler.body)
+            nested += handler.body
         for case in getattr(statement, "cases", []) or []:
-            yield from _own_statements(case.body)
+            nested += case.body
+        todo += nested[::-1]
 
 
 def _dotted(node: ast.expr) -> str:

@@ -248,6 +248,8 @@ def check_project(
         workers = 1
     workers = min(workers, len(todo))
     if todo:
+        # The largest files first: a large one started last would leave the other workers idle.
+        todo.sort(key=lambda task: len(task[1]), reverse=True)
         import ibguard.rules.checking  # noqa: F401 - imported once here, shared by forked workers
 
         outcomes = run_isolated(

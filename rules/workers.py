@@ -24,11 +24,11 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.context import ForkContext, SpawnContext
 from multiprocessing.process import BaseProcess
-from typing import Generic, TypeVar
+from typing import Final, TypeVar
 
 __all__ = ["Died", "Raised", "TimedOut", "run_isolated"]
 
@@ -67,18 +67,26 @@ class TimedOut:
     seconds: float
 
 
-def _serve(connection: Connection, work: Callable[..., object], shared: tuple[object, ...]) -> None:
+def _serve(
+    connection: Connection,
+    work: Callable[..., object],
+    shared: tuple[object, ...],
+    items: Sequence[object] | None,
+) -> None:
+    """Do items until told to stop. With `items` (inherited through fork) the parent sends
+    positions in it, else the items themselves."""
     faulthandler.disable()  # a crash is reported as the item's outcome, not as a stack dump
     # What a forked worker inherits is never garbage: keep the collector off it (scanning it
     # made every worker several times slower and copied the parent's pages).
     gc.freeze()
     while True:
         try:
-            item = connection.recv()
+            message = connection.recv()
         except EOFError:
             return
-        if item is None:
+        if message is None:
             return
+        item = message if items is None else items[message]
         try:
             outcome: object = (work(item, *shared),)
         except Exception as error:  # reported for the item, not raised
@@ -87,10 +95,11 @@ def _serve(connection: Connection, work: Callable[..., object], shared: tuple[ob
 
 
 @dataclass(eq=False, slots=True)
-class _Worker(Generic[Item]):
+class _Worker:
     process: BaseProcess
     connection: Connection
-    task: tuple[int, Item] | None = None
+    # positions sent and not answered yet, in order: the first is the one being worked on
+    tasks: deque[int] = field(default_factory=deque)
     deadline: float = 0.0  # monotonic time of the next look at the item's cost
     wall_deadline: float = 0.0  # past this, the item is stopped whatever its CPU time
     cpu_at_start: float | None = None
@@ -113,7 +122,7 @@ def _cpu_seconds(pid: int | None) -> float | None:
         return None
 
 
-def _over_limit(worker: _Worker[Item], now: float, time_limit: float) -> TimedOut | None:
+def _over_limit(worker: _Worker, now: float, time_limit: float) -> TimedOut | None:
     """TimedOut if the worker's item has used up its time, else None (and a later look)."""
     used = _cpu_seconds(worker.process.pid)
     if used is None or worker.cpu_at_start is None or now >= worker.wall_deadline:
@@ -123,6 +132,10 @@ def _over_limit(worker: _Worker[Item], now: float, time_limit: float) -> TimedOu
         return TimedOut(time_limit)
     worker.deadline = min(now + left, worker.wall_deadline)
     return None
+
+
+# Items sent to a forked worker ahead of its answer (positions only; see `run_isolated`).
+_IN_FLIGHT: Final = 2
 
 
 def _context() -> ForkContext | SpawnContext:
@@ -146,51 +159,65 @@ def run_isolated(
     the item's `Raised` outcome.
     """
     context = _context()
-    pending = deque(enumerate(items))
-    workers: list[_Worker[Item]] = []
+    forked = isinstance(context, ForkContext)
+    # Forked workers inherit `items` and are sent positions: a few bytes, so a second one can
+    # wait in the pipe and a worker never idles until the parent is scheduled again (on a
+    # loaded machine that wait cost as much as small files take). Spawned workers are sent
+    # each item, one at a time: a large item could fill the pipe and block the parent.
+    in_flight = _IN_FLIGHT if forked else 1
+    pending = deque(range(len(items)))
+    workers: list[_Worker] = []
 
-    def start() -> _Worker[Item]:
+    def start() -> _Worker:
         parent, child = context.Pipe()
-        process = context.Process(target=_serve, args=(child, work, shared), daemon=True)
+        inherited = items if forked else None
+        process = context.Process(target=_serve, args=(child, work, shared, inherited), daemon=True)
         process.start()
         child.close()
         return _Worker(process, parent)
 
-    def give(worker: _Worker[Item]) -> None:
-        if not pending:
-            worker.task = None
-            return
-        worker.task = pending.popleft()
+    def begin(worker: _Worker) -> None:
+        """The worker's first task starts being timed now."""
         now = time.monotonic()
         worker.deadline = now + time_limit
         worker.wall_deadline = now + time_limit * _WALL_FACTOR
         worker.cpu_at_start = _cpu_seconds(worker.process.pid)
-        with contextlib.suppress(OSError):  # died between items: the sentinel reports it
-            worker.connection.send(worker.task[1])
 
-    def retire(worker: _Worker[Item]) -> None:
+    def give(worker: _Worker) -> None:
+        while pending and len(worker.tasks) < in_flight:
+            position = pending.popleft()
+            worker.tasks.append(position)
+            if len(worker.tasks) == 1:
+                begin(worker)
+            with contextlib.suppress(OSError):  # died between items: the sentinel reports it
+                worker.connection.send(position if forked else items[position])
+
+    def retire(worker: _Worker) -> None:
         worker.process.kill()
         worker.process.join()
         worker.connection.close()
         workers.remove(worker)
+        # The items sent after the lost one were not started: they go to another worker.
+        worker.tasks.popleft()
+        pending.extendleft(reversed(worker.tasks))
 
     try:
         for _ in range(min(processes, len(items))):
             worker = start()
             workers.append(worker)
             give(worker)
-        while any(w.task is not None for w in workers):
-            busy = [w for w in workers if w.task is not None]
+        while any(w.tasks for w in workers):
+            busy = [w for w in workers if w.tasks]
             timeout = max(0.0, min(w.deadline for w in busy) - time.monotonic())
             ready = set(
                 wait([w.connection for w in busy] + [w.process.sentinel for w in busy], timeout)
             )
             now = time.monotonic()
             for worker in busy:
-                assert worker.task is not None
-                position = worker.task[0]
+                position = worker.tasks[0]
                 outcome: tuple[Result] | Raised | Died | TimedOut | None = None
-                if worker.connection in ready:
+                # An answer sent just before the worker died is still read first.
+                if worker.connection in ready or worker.connection.poll():
                     try:
                         outcome = worker.connection.recv()
                     except (EOFError, OSError):
@@ -212,6 +239,9 @@ def run_isolated(
                         give(replacement)
                     yield position, outcome
                 else:
+                    worker.tasks.popleft()
+                    if worker.tasks:  # the next one is already under way
+                        begin(worker)
                     give(worker)
                     yield position, outcome if isinstance(outcome, Raised) else outcome[0]
     finally:
