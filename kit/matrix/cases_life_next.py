@@ -23,6 +23,8 @@ __all__: list[str] = []
 NOTICES = {
     "10349": "Order TIF was set to DAY based on order preset.",
     "404": "Order held while securities are located.",
+    "399": "Order Message:\nBUY 100 AAPL NASDAQ.NMS\nWarning: your order will not be placed "
+    "at the exchange until 2024-01-02 09:30:00 US/Eastern",
     "2109": "Order Event Warning: Attribute 'Outside Regular Trading Hours' is ignored.",
 }
 

@@ -289,17 +289,19 @@ CASES: Final[tuple[Case, ...]] = (
         "LIFE-10",
         "Informational codes never end an order",
         "Right after placeOrder the broker sends a notice with the order's id (10349 TIF set "
-        "to DAY, 404 held for a locate, 2109 outsideRth ignored); the order works, then fills.",
+        "to DAY, 404 held for a locate, 399 order message: not placed at the exchange until "
+        "the open, 2109 outsideRth ignored); the order works, then fills.",
         "The order stays WORKING, the fill is applied, no resubmit; only a Cancelled/Inactive "
         "status or a reject code ends an order.",
         "",
         "the client marks the order Cancelled; a resubmit got 15 fills for a 1-lot intent",
-        variants=("10349", "404", "2109"),
+        variants=("10349", "404", "399", "2109"),
         evidence=(
             "ib-api-reloaded/ib_async#191, #217 (10349 -> Cancelled while the order fills); "
             "erdewit/ib_insync#328 (404); QuantConnect/Lean#1026"
         ),
-        wire="required: ib_async sets Cancelled on each of these codes",
+        wire="required: ib_async sets Cancelled on 10349 (its warning list has 399, 404 and "
+        "2100-2199)",
         seed=False,
     ),
     _c(

@@ -66,7 +66,13 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     },
     # the cases beyond the seed (next_cases.py)
     "corrections-add-up": {"LIFE-07[price]", "LIFE-07[shares]"},
-    "errors-cancel-orders": {"LIFE-10[10349]", "LIFE-10[404]", "LIFE-10[2109]", "LIFE-12"},
+    "errors-cancel-orders": {
+        "LIFE-10[10349]",
+        "LIFE-10[404]",
+        "LIFE-10[399]",
+        "LIFE-10[2109]",
+        "LIFE-12",
+    },
     "only-requested-cancels": {"LIFE-16", "FAIL-05"},  # FAIL-05's DAY order ends overnight
     "one-broker-order-per-ref": {"LIFE-18"},
     "deaf-during-outage": {"CONN-06[data-lost]", "CONN-06[data-maintained]"},
@@ -125,6 +131,7 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "corrections-are-price-revisions": {"LIFE-07[shares]"},
     "notices-without-10349": {"LIFE-10[10349]"},
     "notices-without-404": {"LIFE-10[404]"},
+    "notices-without-399": {"LIFE-10[399]"},
     "notices-without-2109": {"LIFE-10[2109]"},
     "filled-state-closes-the-order": {"LIFE-11[10148]"},
     "not-found-means-cancelled": {"LIFE-11[10147]"},

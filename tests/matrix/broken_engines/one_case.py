@@ -450,6 +450,7 @@ BROKEN_ALONE: dict[str, Callable[[], ReferenceSubject]] = {
     "corrections-are-price-revisions": with_port(CorrectionsArePriceRevisions),
     "notices-without-10349": with_port(_notice_table_without(10349)),
     "notices-without-404": with_port(_notice_table_without(404)),
+    "notices-without-399": with_port(_notice_table_without(399)),
     "notices-without-2109": with_port(_notice_table_without(2109)),
     "filled-state-closes-the-order": with_port(FilledStateClosesTheOrder),
     "not-found-means-cancelled": with_port(_refusal_read_as_done(10147, "order not found")),
