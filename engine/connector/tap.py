@@ -36,7 +36,8 @@ __all__ = ["WrapperTap"]
 
 log = logging.getLogger("ibguard.engine.connector")
 
-_ORDER_STATUS: Final = 3  # the incoming message id of orderStatus
+_ORDER_STATUS: Final = 3  # incoming message ids
+_COMMISSION_REPORT: Final = 59
 
 
 class WrapperTap:
@@ -49,11 +50,12 @@ class WrapperTap:
         self.answers = Answers(emit)  # the connector registers its requests here
 
     def install(self, decoder: Any) -> None:
-        """Become `decoder`'s wrapper, and its handler of orderStatus: that message comes
-        after every fill, and the clients' generic handler reads its sizes and prices as
-        floats, which then cost a conversion back to Decimal (and may lose digits)."""
+        """Become `decoder`'s wrapper, and its handler of orderStatus and commissionReport:
+        those come with every fill, and the clients read their numbers as floats, which
+        then cost a conversion back to Decimal (and may lose digits)."""
         decoder.wrapper = self
         decoder.handlers[_ORDER_STATUS] = self.order_status_message
+        decoder.handlers[_COMMISSION_REPORT] = self.commission_message
 
     def __getattr__(self, name: str) -> Any:
         # everything the engine does not consume stays the library's business
@@ -144,12 +146,13 @@ class WrapperTap:
     def execDetailsEnd(self, reqId: int) -> None:
         self.answers.executions_end(int(reqId))
 
-    def commissionReport(self, commissionReport: Any) -> None:
+    def commission_message(self, fields: list[str]) -> None:
+        """commissionReport, the decoder's handler for its message (see `install`)."""
         try:
-            report = tr.commission_report(commissionReport)
+            report = tr.commission_of_fields(fields)
         except Exception as exc:
             return _rejected(
-                "commissionReport", exc, exec_id=getattr(commissionReport, "execId", None)
+                "commissionReport", exc, exec_id=fields[2] if len(fields) > 2 else None
             )
         self.answers.commission(report)
 

@@ -44,6 +44,7 @@ __all__ = [
     "OrderFields",
     "RawStatus",
     "broker_error",
+    "commission_of_fields",
     "commission_report",
     "contract_fields",
     "decimal_of",
@@ -369,6 +370,18 @@ def execution_report(contract: Any, execution: Any) -> ExecutionReport:
         account=execution.acctNumber or "",
         cum_qty=optional_decimal(execution.cumQty) or Decimal(0),
         avg_price=optional_decimal(execution.avgPrice) or Decimal(0),
+    )
+
+
+def commission_of_fields(fields: Sequence[str]) -> CommissionReport:
+    """A commissionReport message as framed: msgId, version, execId, commission, currency,
+    realizedPNL, yield, yieldRedemptionDate. Numbers read from their text, exactly."""
+    _, _, exec_id, commission, currency, realized_pnl = fields[:6]
+    return CommissionReport(
+        exec_id=exec_id,
+        commission=decimal_of("commission", commission or "0"),
+        currency=currency or "USD",
+        realized_pnl=optional_decimal(realized_pnl),
     )
 
 

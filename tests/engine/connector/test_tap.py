@@ -335,7 +335,7 @@ def test_untranslatable_messages_are_logged_and_skipped(
     )
     f.wire(("3", "3", "Submitted", "none", "100", "0", "1", "0", "0", "7", "", "0"))
     f.tap.execDetails(-1, lib.Contract(symbol="AAPL"), lib.Execution(side="SSHORT"))
-    f.tap.commissionReport(lib.CommissionReport(execId="x", commission=UNSET_DOUBLE))
+    f.wire(("59", "1", "x", str(UNSET_DOUBLE), "USD", "", "", ""))  # no commission
     f.tap.position("DU1", lib.Contract(symbol="AAPL"), UNSET_DOUBLE, 0.0)
     f.tap.contractDetails(9, lib.ContractDetails(contract=None))
     f.tap.currentTime(10**20)
@@ -343,6 +343,7 @@ def test_untranslatable_messages_are_logged_and_skipped(
     open_order(f)
     f.wire(("3", "3", "Submitted", "n/a", "100", "0", "1104000003", "0", "0", "7", "", "0"))
     f.wire(("3",))  # cut short: nothing to read
+    f.wire(("59", "1"))
     assert f.take() == []
     kinds = [r.message_kind for r in caplog.records]  # type: ignore[attr-defined]
     assert kinds == [
@@ -356,6 +357,7 @@ def test_untranslatable_messages_are_logged_and_skipped(
         "currentTime",
         "orderStatus",
         "orderStatus",
+        "commissionReport",
     ]
     assert {r.code for r in caplog.records} == {LogCode.EVENT_REJECTED}  # type: ignore[attr-defined]
 

@@ -8,7 +8,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from ibguard.engine.connector import translate as tr
-from ibguard.engine.events import BrokerError, OrderStatusReport, WhatIfResult
+from ibguard.engine.events import (
+    BrokerError,
+    CommissionReport,
+    OrderStatusReport,
+    WhatIfResult,
+)
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 from ibguard.errors import BrokerProtocolError
 
@@ -335,6 +340,18 @@ def test_numbers_beyond_the_remembered_ones_still_translate(
     assert "12345.678901" not in tr._TEXTS
     assert tr.optional_decimal(12345.678901) == D("12345.678901")
     assert 12345.678901 not in tr._FLOATS
+
+
+def test_a_commission_is_read_from_its_wire_text_exactly() -> None:
+    unset = str(tr.UNSET_DOUBLE)
+    fields = ["59", "1", "e.01", "1.0000005", "", unset, unset, "0"]
+    assert tr.commission_of_fields(fields) == CommissionReport(
+        exec_id="e.01", commission=D("1.0000005"), currency="USD", realized_pnl=None
+    )
+    closing = ["59", "1", "e.02", "", "EUR", "-12.345678901", unset, "0"]
+    assert tr.commission_of_fields(closing) == CommissionReport(
+        exec_id="e.02", commission=D(0), currency="EUR", realized_pnl=D("-12.345678901")
+    )
 
 
 def test_an_order_status_is_read_from_its_wire_text_exactly() -> None:
