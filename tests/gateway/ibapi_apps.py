@@ -106,7 +106,7 @@ class Local981(Recorded):
         seen: list[Call] = []
         lock = threading.Lock()
 
-        class App(EWrapper, EClient):  # type: ignore[misc]
+        class App(EWrapper, EClient):
             def __init__(self) -> None:
                 EWrapper.__init__(self)
                 EClient.__init__(self, wrapper=self)

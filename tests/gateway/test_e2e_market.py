@@ -99,6 +99,23 @@ def test_delayed_data_is_fifteen_minutes_old_and_says_so(client: str) -> None:
 
 
 @pytest.mark.parametrize("client", CLIENTS)
+def test_market_data_types_two_and_four_label_the_data_and_five_is_321(client: str) -> None:
+    async def scenario() -> None:
+        async with rig(client, _paper()) as r:
+            contract = await _aapl(r)
+            r.broker.advance(3600)
+            for data_type in (2, 4):
+                r.ib.reqMarketDataType(data_type)
+                (ticker,) = await r.ib.reqTickersAsync(contract)
+                assert ticker.marketDataType == data_type
+                assert not math.isnan(ticker.bid)
+            r.ib.reqMarketDataType(5)
+            await r.until(lambda: (-1, 321) in r.errors)
+
+    run(scenario)
+
+
+@pytest.mark.parametrize("client", CLIENTS)
 def test_a_cancelled_subscription_hears_nothing_more(client: str) -> None:
     async def scenario() -> None:
         async with rig(client, _paper()) as r:

@@ -284,3 +284,19 @@ def test_a_request_the_gateway_does_not_serve_is_answered_321_and_the_session_go
     app.until(lambda: bool(app.of("error", 70)) and bool(app.of("currentTime")))
     assert app.codes(70) == [321]
     assert not app.of("updateMktDepth")
+
+
+def test_market_data_types_two_and_four_label_the_data_and_five_is_321(official: Session) -> None:
+    """2 (frozen) answers like live data, 4 (delayed frozen) like delayed, each labelled with
+    its type; a type outside 1..4 is 321 for no request (-1)."""
+    app, broker, gateway = official
+    gateway.call(broker.advance, 3600)
+    for req_id, data_type in ((80, 2), (81, 4)):
+        app.request("reqMarketDataType", data_type)
+        app.request("reqMktData", req_id, contract(), "", True, False, [])
+        app.until(lambda r=req_id: bool(app.of("tickSnapshotEnd", r)))
+    assert (app.of("marketDataType", 80), app.of("marketDataType", 81)) == ([(80, 2)], [(81, 4)])
+    assert {1, 2} <= {a[1] for a in app.of("tickPrice", 80)}  # live bid, ask
+    assert {66, 67} <= {a[1] for a in app.of("tickPrice", 81)}  # delayed bid, ask
+    app.request("reqMarketDataType", 5)
+    app.until(lambda: 321 in app.codes(-1))

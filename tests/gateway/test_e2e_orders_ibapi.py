@@ -95,7 +95,7 @@ def test_modify_by_order_id_changes_the_order_and_refuses_what_tws_refuses(
     ]
     for n, refused in enumerate(refusals, 1):
         app.request("placeOrder", ORDER_ID, contract(), refused)
-        app.until(lambda n=n: len(app.codes(ORDER_ID)) == n)  # type: ignore[misc]
+        app.until(lambda n=n: len(app.codes(ORDER_ID)) == n)
     gateway.call(broker.fill, booked.perm_id, Decimal(5), Decimal("51.5"))  # now filled
     app.request("placeOrder", ORDER_ID, contract(), order(quantity=30, lmtPrice=52.0))
     app.until(lambda: len(app.codes(ORDER_ID)) == 4)
