@@ -17,6 +17,7 @@ it does in-process, where a broker call reaches the engine before it returns.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -78,11 +79,17 @@ class Settled:
     settle again. Values read through it (a view, the broker's request log) are the real
     objects; only the access itself is a synchronisation point."""
 
-    __slots__ = ("_settle", "_target")
+    __slots__ = ("_calling", "_settle", "_target")
 
-    def __init__(self, target: object, settle: Callable[[], None]) -> None:
+    def __init__(
+        self,
+        target: object,
+        settle: Callable[[], None],
+        calling: Callable[[], AbstractContextManager[None]] = nullcontext,
+    ) -> None:
         object.__setattr__(self, "_target", target)
         object.__setattr__(self, "_settle", settle)
+        object.__setattr__(self, "_calling", calling)  # the context a call runs in
 
     def __getattr__(self, name: str) -> Any:
         settle = self._settle
@@ -90,9 +97,11 @@ class Settled:
         value = getattr(self._target, name)
         if not callable(value) or isinstance(value, type):
             return value
+        calling = self._calling
 
         def settled(*args: Any, **kwargs: Any) -> Any:
-            result = value(*args, **kwargs)
+            with calling():
+                result = value(*args, **kwargs)
             settle()
             return result
 
@@ -127,11 +136,12 @@ class Stage:
         self.broker = self._broker = SimBroker(config, clock=clock)
         # every subject call is logged: an exception or a hang names the method it came from
         subject = cast(Subject, Tracked(subject, calls or CallLog()))
-        self.subject = subject
+        self.subject = self._tracked = subject
         self.driver = driver
         if not driver.synchronous:
             self.broker = cast(SimBroker, Settled(self._broker, driver.settle))
-            self.subject = cast(Subject, Settled(subject, driver.settle))
+            # a subject call runs with the gateway serving (threaded mode: see WireDriver)
+            self.subject = cast(Subject, Settled(subject, driver.settle, driver.calling))
         self.figures: dict[str, str] = {}
         self.started = False
         self.stopped = False
@@ -139,7 +149,9 @@ class Stage:
     # --- setup and time -----------------------------------------------------------------
 
     def start(self) -> Stage:
-        endpoint = self.driver.endpoint(self._broker, client_id=CLIENT_ID, account=ACCOUNT)
+        endpoint = self.driver.endpoint(
+            self._broker, client_id=CLIENT_ID, account=ACCOUNT, subject=self._tracked
+        )
         try:
             self.subject.start(endpoint)
         except SubjectError as raised:

@@ -17,6 +17,11 @@ its code (CONN-05's measured skew, FAIL-01's failures and exposure, EDGE-04's qu
 without it those cases check codes only and say so in the report.
 
 Capabilities: a case needing one the subject does not declare is skipped with the reason.
+
+`blocking_client = True` (a class attribute, not a capability: it changes how the case is
+driven, not which cases run) says the engine's broker client blocks its caller and reads
+on threads of its own, as IBKR's ibapi does: the wire driver then serves the gateway from a
+thread and calls `catch_up()` at every step (drivers.py, `WireDriver`).
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, final
+from typing import TYPE_CHECKING, ClassVar, Final, final
 
 from ibguard.engine.model import Instrument, OrderRequest
 from ibguard.engine.ports import BrokerPort
@@ -139,6 +144,7 @@ class Subject(ABC):
     """One engine under test. A fresh subject is built for every case."""
 
     capabilities: frozenset[str] = frozenset()
+    blocking_client: ClassVar[bool] = False  # see the module doc and catch_up()
 
     @abstractmethod
     def start(self, endpoint: Endpoint) -> None:
@@ -176,6 +182,19 @@ class Subject(ABC):
 
     def stop(self) -> None:  # noqa: B027 - optional hook
         """Release what start() acquired (connections, files). Called after every case."""
+
+    def catch_up(self, messages: int) -> None:
+        """Subjects with `blocking_client = True` only. The gateway has written `messages`
+        API messages on the subject's newest connection since its handshake (the server
+        version, which the client's connect reads itself), the connection's end counting as
+        one more once it is closed: return once the engine has handled every one of them,
+        waiting for the client's reader thread where it has not queued them yet (a connection
+        the subject closed itself has nothing more to wait for). Called on the test thread
+        at every step of the case."""
+        raise NotImplementedError(
+            "blocking_client subjects implement catch_up(messages): the kit cannot see "
+            "into the client's threads (see docs/ibapi-subject.md)"
+        )
 
     # --- optional, each behind a capability -------------------------------------------
 

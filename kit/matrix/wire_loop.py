@@ -30,6 +30,12 @@ by round until it has been at rest for `QUIET_ROUNDS` rounds in a row: the gatew
 every request, the client has decoded every answer, and the engine has reacted to all of
 it, including the answers to the commands its reactions sent. It never waits on a clock and
 is bounded by `MAX_ROUNDS` (`WireQuiescenceError` says what was still moving).
+
+Threaded mode (`WireLoop(threaded=True)`, for clients that block and read on threads of
+their own, e.g. ibapi): only the gateway is on this loop, run from a thread of its own
+(wire_thread.py). There is no idle jump (nothing foreign waits on this loop), quiescence
+covers the gateway's side, and the gateway's ends count the API frames they write so the
+driver can tell the subject how many it must have handled (`frames_since_hello`).
 """
 
 from __future__ import annotations
@@ -63,13 +69,34 @@ class WireQuiescenceError(RuntimeError):
 
 @dataclass(slots=True)
 class _Meter:
-    """One end of one TCP connection on the loop."""
+    """One end of one TCP connection on the loop. A server end also counts the API frames it
+    wrote (each is a 4-byte big-endian length, then that many bytes)."""
 
     local: Address
     peer: Address
+    server: bool = False
     sent: int = 0
     received: int = 0
     closed: bool = False
+    frames: int = 0
+    _frame_left: int = 0  # bytes of the frame being written that are still to come
+    _prefix: bytes = b""  # a length prefix cut by a write boundary
+
+    def count_frames(self, data: bytes | bytearray | memoryview) -> None:
+        view, at = memoryview(data), 0
+        while at < len(view):
+            if self._frame_left:
+                step = min(self._frame_left, len(view) - at)
+                self._frame_left -= step
+                at += step
+                continue
+            take = min(4 - len(self._prefix), len(view) - at)
+            self._prefix += bytes(view[at : at + take])
+            at += take
+            if len(self._prefix) == 4:
+                self.frames += 1
+                self._frame_left = int.from_bytes(self._prefix, "big")
+                self._prefix = b""
 
 
 def _address(value: object) -> Address:
@@ -79,15 +106,17 @@ def _address(value: object) -> Address:
 class _MeteredProtocol(asyncio.Protocol):
     """Counts the bytes of `inner`'s connection both ways and delegates everything."""
 
-    def __init__(self, inner: asyncio.BaseProtocol, loop: WireLoop) -> None:
+    def __init__(self, inner: asyncio.BaseProtocol, loop: WireLoop, *, server: bool) -> None:
         self.inner = inner
         self._loop = loop
+        self._server = server
         self.meter: _Meter | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         meter = _Meter(
             local=_address(transport.get_extra_info("sockname")),
             peer=_address(transport.get_extra_info("peername")),
+            server=self._server,
         )
         self.meter = meter
         self._loop.track(meter)
@@ -96,6 +125,8 @@ class _MeteredProtocol(asyncio.Protocol):
         def metered_write(data: bytes | bytearray | memoryview) -> None:
             if not transport.is_closing():
                 meter.sent += len(data)
+                if meter.server and self._loop.counts_frames:
+                    meter.count_frames(data)
             write(data)
 
         def metered_writelines(chunks: Any) -> None:
@@ -165,15 +196,23 @@ class _IdleJumpSelector(selectors.BaseSelector):
 
 
 class WireLoop(asyncio.SelectorEventLoop):
-    """A selector event loop whose clock is the case's and whose sockets are metered."""
+    """A selector event loop whose clock is the case's and whose sockets are metered.
 
-    def __init__(self, start: float) -> None:
+    `threaded=True` is the loop of a gateway serving clients on other threads (the wire
+    driver's threaded mode): no idle jump (nothing foreign blocks this loop; its timers wait
+    for the case's clock), and the gateway's ends count the frames they write
+    (`frames_since_hello`)."""
+
+    def __init__(self, start: float, *, threaded: bool = False) -> None:
         self._origin = start  # the case's clock at the start, in seconds
         self._case = start
         self._drift = 0.0
         self._now = 0.0
-        super().__init__(_IdleJumpSelector(selectors.DefaultSelector(), self._jump))
+        inner = selectors.DefaultSelector()
+        super().__init__(inner if threaded else _IdleJumpSelector(inner, self._jump))
+        self.counts_frames = threaded
         self._meters: list[_Meter] = []
+        self._newest_server: _Meter | None = None
         self.errors: list[dict[str, Any]] = []
         self.set_exception_handler(self._record_error)
 
@@ -198,28 +237,43 @@ class WireLoop(asyncio.SelectorEventLoop):
         self, protocol_factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
     ) -> tuple[asyncio.Transport, asyncio.BaseProtocol]:
         transport, protocol = await super().create_connection(
-            self._metered(protocol_factory), *args, **kwargs
+            self._metered(protocol_factory, server=False), *args, **kwargs
         )
         return transport, getattr(protocol, "inner", protocol)
 
     async def create_server(
         self, protocol_factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
     ) -> asyncio.Server:
-        return await super().create_server(self._metered(protocol_factory), *args, **kwargs)
+        return await super().create_server(
+            self._metered(protocol_factory, server=True), *args, **kwargs
+        )
 
     def _metered(
-        self, factory: Callable[[], asyncio.BaseProtocol]
+        self, factory: Callable[[], asyncio.BaseProtocol], *, server: bool
     ) -> Callable[[], asyncio.BaseProtocol]:
         def make() -> asyncio.BaseProtocol:
             inner = factory()
             if isinstance(inner, asyncio.BufferedProtocol):
                 return inner  # not metered (neither the gateway nor the IB clients use one)
-            return _MeteredProtocol(inner, self)
+            return _MeteredProtocol(inner, self, server=server)
 
         return make
 
     def track(self, meter: _Meter) -> None:
         self._meters.append(meter)
+        if meter.server:
+            self._newest_server = meter
+
+    def frames_since_hello(self) -> int | None:
+        """API messages the server wrote on its newest connection after the first frame
+        (the handshake's server-version answer, which a client reads inside its connect),
+        plus one for the connection's end once it is closed (a client sees the end of the
+        stream too); kept after the close, until a newer connection is accepted. None before
+        the first connection."""
+        meter = self._newest_server
+        if meter is None:
+            return None
+        return max(meter.frames - 1, 0) + meter.closed
 
     def _pairs(self) -> tuple[list[tuple[_Meter, _Meter]], list[_Meter]]:
         ends = {(m.local, m.peer): m for m in self._meters}

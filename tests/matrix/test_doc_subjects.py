@@ -47,7 +47,24 @@ def test_the_ib_async_page_lays_out_an_engine_a_subject_and_its_config() -> None
     }
 
 
-@pytest.mark.parametrize("page", ["ib-async-subject.md"])
+def test_the_ibapi_page_lays_out_events_a_connector_an_engine_a_subject_and_its_config() -> None:
+    files = doc_files("ibapi-subject.md")
+    assert set(files) == {
+        "trader/events.py",
+        "trader/connector.py",
+        "trader/engine.py",
+        "ibguard_subject.py",
+        "pyproject.toml",
+    }
+    # the boundary the kit preaches: only the connector imports the broker library
+    importers = {
+        path for path, text in files.items() if re.search(r"^(from|import) ibapi", text, re.M)
+    }
+    assert importers == {"trader/connector.py"}
+    assert "blocking_client = True" in files["ibguard_subject.py"]
+
+
+@pytest.mark.parametrize("page", ["ib-async-subject.md", "ibapi-subject.md"])
 def test_the_docs_subject_passes_the_whole_matrix_over_the_wire(
     page: str, pytester: pytest.Pytester
 ) -> None:

@@ -5,6 +5,8 @@ the same things as the in-process one."""
 from __future__ import annotations
 
 import asyncio
+import queue
+import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
@@ -293,7 +295,8 @@ def test_an_inprocess_subject_on_the_wire_is_told_which_driver_it_needs() -> Non
 def test_wire_driver_without_a_tws_client_library_is_a_usage_error_saying_what_to_do(
     tmp_path,
 ) -> None:
-    """No ib_async and no ib_insync: exit 2 with one line naming the fix, not 30 red cases."""
+    """No ib_async, ib_insync or ibapi: exit 2 with one line naming the fix, not 30 red
+    cases."""
     import subprocess
     import sys
 
@@ -302,7 +305,7 @@ def test_wire_driver_without_a_tws_client_library_is_a_usage_error_saying_what_t
         "import sys\n"
         "class _NoTwsClient:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('ib_async', 'ib_insync'):\n"
+        "        if name.split('.')[0] in ('ib_async', 'ib_insync', 'ibapi'):\n"
         "            raise ModuleNotFoundError(name)\n"
         "        return None\n"
         "sys.meta_path.insert(0, _NoTwsClient())\n"
@@ -319,3 +322,103 @@ def test_wire_driver_without_a_tws_client_library_is_a_usage_error_saying_what_t
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "--driver inprocess" in lines[0]
+
+
+# --- threaded mode: a blocking client (ibapi) ------------------------------------------------
+
+
+def test_frames_are_counted_whatever_the_write_boundaries() -> None:
+    from ibguard.kit.matrix.wire_loop import _Meter
+
+    frames = b"".join(len(body).to_bytes(4, "big") + body for body in (b"a", b"", b"xyz" * 500))
+    for cut in (1, 2, 3, 5, 7, len(frames)):
+        meter = _Meter(local=("a",), peer=("b",), server=True)
+        for at in range(0, len(frames), cut):
+            meter.count_frames(frames[at : at + cut])
+        assert meter.frames == 3, cut
+
+
+class BlockingSubject(ReferenceSubject):
+    """An engine on ibapi whose message loop runs on the calling thread: the smallest
+    subject of the threaded mode (docs/ibapi-subject.md has the whole one)."""
+
+    blocking_client = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        from ibapi.client import EClient
+        from ibapi.wrapper import EWrapper
+
+        statuses: dict[int, str] = {}
+        self.statuses, self.handled, self.next_id = statuses, 0, 0
+
+        class App(EWrapper, EClient):  # type: ignore[misc]  # ibapi is untyped
+            def __init__(app) -> None:
+                EWrapper.__init__(app)
+                EClient.__init__(app, wrapper=app)
+
+            def nextValidId(app, orderId: int) -> None:
+                self.next_id = orderId
+
+            def orderStatus(app, orderId: int, status: str, *rest: object) -> None:
+                statuses[orderId] = status
+
+            def error(app, *args: object) -> None:
+                pass
+
+        self.app = App()
+
+    def start(self, endpoint: object) -> None:
+        assert isinstance(endpoint, WireEndpoint)
+        assert threading.current_thread() is threading.main_thread()
+        self.app.connect(endpoint.host, endpoint.port, endpoint.client_id)  # blocks: served
+
+    def catch_up(self, messages: int) -> None:
+        from ibapi import comm
+
+        deadline = time.monotonic() + 10
+        while self.handled < messages and self.app.isConnected():
+            assert time.monotonic() < deadline, f"{messages - self.handled} never came"
+            try:
+                text = self.app.msg_queue.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            self.handled += 1
+            self.app.decoder.interpret(comm.read_fields(text))
+
+    def submit(self, oms_id: str, request: object) -> None:
+        from ibapi.contract import Contract
+        from ibapi.order import Order
+
+        contract, order = Contract(), Order()
+        contract.symbol, contract.secType, contract.exchange = "AAPL", "STK", "SMART"
+        contract.currency = "USD"
+        order.action, order.totalQuantity, order.orderType, order.lmtPrice = "BUY", 100, "LMT", 99
+        order.orderRef, order.eTradeOnly, order.firmQuoteOnly = oms_id, False, False
+        self.app.placeOrder(self.next_id, contract, order)
+
+    def tick(self, local_time: object) -> None:
+        pass
+
+    def stop(self) -> None:
+        self.app.disconnect()
+
+
+def test_a_blocking_client_connects_and_every_step_ends_caught_up() -> None:
+    pytest.importorskip("ibapi")
+    subject = BlockingSubject()
+    driver = WireDriver()
+    stage = Stage(subject, driver).start()
+    try:
+        assert driver.threaded
+        assert subject.next_id > 0  # the handshake and startApi were served during start()
+        stage.submit("o1")
+        at_broker = stage.broker_order("o1")  # the placeOrder crossed the socket
+        assert subject.statuses[at_broker.order_id] == "Submitted"  # and its answer is in
+        stage.broker.fill(at_broker.perm_id, Decimal(100), Decimal("99.00"))
+        assert subject.statuses[at_broker.order_id] == "Filled"  # no tick, no wait
+        stage.broker.drop(7)
+        assert not subject.app.isConnected()  # the close is a step's end too
+    finally:
+        stage.close()
+    assert not [t for t in threading.enumerate() if t.name == "ibguard-wire-gateway"]
