@@ -63,7 +63,10 @@ CONFIG = EngineConfig(account=ACCOUNT, client_id=CLIENT_ID, max_messages_per_sec
 
 
 def _workload(orders: int, fills_per_order: int) -> tuple[list[Event], list[Event]]:
-    """(priming events, fills): N acknowledged orders, then K one-share fills each."""
+    """(priming events, fills): N acknowledged orders, then K one-share fills each, in
+    rounds (every order's k-th fill, then the next round); a round's fills share one broker
+    time, as IB stamps executions to the second (the journal reuses the text of the last
+    UTC time: a burst where every fill has its own second costs ~0.9 us more per fill)."""
     prime: list[Event] = [
         Tick(now=T0),
         NextValidId(order_id=100),
@@ -216,6 +219,8 @@ def main() -> None:
     parser.add_argument("--judged", type=int, default=20, help="the burst the line is judged on")
     parser.add_argument("--repeat", type=int, default=7)
     args = parser.parse_args()
+    if args.repeat < 5:
+        parser.error("--repeat must be at least 5 (a median needs company)")
     bursts = sorted({int(b) for b in args.bursts.split(",")} | {args.judged})
     prime, fills = _workload(args.orders, args.fills_per_order)
     logging.getLogger("ibguard").setLevel(logging.WARNING)  # the bare core logs nothing
