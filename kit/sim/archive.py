@@ -10,29 +10,36 @@ batches at the end of a broker operation; reads decode rows on demand, in bookin
 
 Invariants: the file lives in a fresh private temporary directory, is created on first use
 (a small case never touches the disk) and is removed when the archive is closed or
-collected; rows are pickles that only this process writes and reads; a contract is stored
-once (an index into the archive's own list), since every order of a symbol shares one; the
+collected; a row is a dataclass's fields as plain values, marshalled (`FlatCodec`): only this
+process writes and reads them; a contract is stored once (rows hold an index into the
+archive's own list), since every order of a symbol shares one; the
 page cache is capped (`_CACHE_KIB`), so the archive's memory does not grow with its rows.
 Durability is not a goal: the file dies with the broker (no journal, no fsync).
 """
 
 from __future__ import annotations
 
-import io
-import pickle
+import marshal
+import operator
 import shutil
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from ibguard.kit.sim.messages import Contract
 
-__all__ = ["DayArchive", "micros"]
+__all__ = ["DayArchive", "FlatCodec", "micros"]
+
+T = TypeVar("T")
 
 # SQLite's page cache for the file (negative: KiB): what the archive may hold in memory
 _CACHE_KIB: Final = 1024
@@ -60,23 +67,101 @@ def micros(when: datetime) -> int:
     return (aware - _EPOCH) // _MICROSECOND
 
 
-class _Pickler(pickle.Pickler):
-    def __init__(self, buffer: io.BytesIO, archive: DayArchive) -> None:
-        super().__init__(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-        self._archive = archive
+class FlatCodec(Generic[T]):
+    """One dataclass as a row body: its fields as plain values (Decimal as its exact text,
+    a datetime as microseconds since the epoch and its zone, a contract as the archive's
+    index for it, a dataclass field named in ``nested`` by its own codec), marshalled.
+    Plain, so writing calls back into Python only for those; built once per class from
+    the field annotations."""
 
-    def persistent_id(self, obj: Any) -> int | None:
-        return self._archive.contract_key(obj) if type(obj) is Contract else None
+    def __init__(
+        self,
+        cls: type[T],
+        *,
+        skip: tuple[str, ...] = (),
+        nested: dict[str, FlatCodec[Any]] | None = None,
+    ) -> None:
+        self._cls = cls
+        nested = nested or {}
+        kept = [f for f in fields(cls) if f.name not in skip]  # type: ignore[arg-type]
+        self._names = tuple(f.name for f in kept)
+        self._read = operator.attrgetter(*self._names)
+        kinds = ((i, nested.get(f.name) or _kind(str(f.type))) for i, f in enumerate(kept))
+        self._kinds = tuple((i, kind) for i, kind in kinds if kind is not None)
+
+    def encode(self, value: T, archive: DayArchive) -> tuple[Any, ...]:
+        got = self._read(value)
+        values: list[Any] = list(got) if len(self._names) > 1 else [got]
+        for i, kind in self._kinds:
+            item = values[i]
+            if item is None:
+                continue
+            if kind is _Kind.DECIMAL:
+                values[i] = str(item)
+            elif kind is _Kind.TIME:
+                values[i] = _time_out(item)
+            elif kind is _Kind.CONTRACT:
+                values[i] = archive.contract_key(item)
+            else:
+                values[i] = kind.encode(item, archive)
+        return tuple(values)
+
+    def decode(self, flat: Sequence[Any], archive: DayArchive) -> T:
+        values = list(flat)
+        for i, kind in self._kinds:
+            item = values[i]
+            if item is None:
+                continue
+            if kind is _Kind.DECIMAL:
+                values[i] = Decimal(item)
+            elif kind is _Kind.TIME:
+                values[i] = _time_in(item)
+            elif kind is _Kind.CONTRACT:
+                values[i] = archive.contract(item)
+            else:
+                values[i] = kind.decode(item, archive)
+        return self._cls(**dict(zip(self._names, values, strict=True)))
 
 
-class _Unpickler(pickle.Unpickler):
-    def __init__(self, data: bytes, contracts: list[Contract]) -> None:
-        super().__init__(io.BytesIO(data))
-        self._contracts = contracts
+class _Kind(Enum):
+    DECIMAL = "Decimal"
+    TIME = "datetime"
+    CONTRACT = "Contract"
 
-    def persistent_load(self, pid: Any) -> Contract:
-        contract: Contract = self._contracts[pid]
-        return contract
+
+def _kind(annotation: str) -> _Kind | None:
+    """What a field holds that marshal cannot: by its annotation (``X`` or ``X | None``)."""
+    for kind in _Kind:
+        if annotation in (kind.value, f"{kind.value} | None"):
+            return kind
+    return None
+
+
+def _time_out(when: datetime) -> tuple[int, str | int | None]:
+    """(microseconds since the epoch, zone): a ZoneInfo by key, UTC as "", another fixed
+    offset in microseconds, None for a naive time."""
+    zone = when.tzinfo
+    if zone is None:
+        return micros(when), None
+    if zone is timezone.utc:
+        return micros(when), ""
+    if isinstance(zone, ZoneInfo):
+        return micros(when), zone.key
+    offset = when.utcoffset()
+    assert offset is not None
+    return micros(when), offset // _MICROSECOND
+
+
+def _time_in(flat: tuple[int, str | int | None]) -> datetime:
+    us, zone = flat
+    instant = _EPOCH + timedelta(microseconds=us)
+    if zone is None:
+        return instant.replace(tzinfo=None)
+    if zone == "":
+        return instant
+    if isinstance(zone, str):
+        return instant.astimezone(ZoneInfo(zone))
+    return instant.astimezone(timezone(timedelta(microseconds=zone)))
 
 
 class DayArchive:
@@ -90,6 +175,7 @@ class DayArchive:
     # --- encoding -----------------------------------------------------------------------
 
     def contract_key(self, contract: Contract) -> int:
+        """A small int standing for ``contract`` in rows (`contract` turns it back)."""
         key = self._contract_keys.get(id(contract))
         if key is None:
             key = len(self._contracts)
@@ -97,13 +183,14 @@ class DayArchive:
             self._contract_keys[id(contract)] = key
         return key
 
-    def encode(self, value: object) -> bytes:
-        buffer = io.BytesIO()
-        _Pickler(buffer, self).dump(value)
-        return buffer.getvalue()
+    def contract(self, key: int) -> Contract:
+        return self._contracts[key]
 
-    def decode(self, body: bytes) -> Any:
-        return _Unpickler(body, self._contracts).load()
+    def encode(self, codec: FlatCodec[T], value: T) -> bytes:
+        return marshal.dumps(codec.encode(value, self))
+
+    def decode(self, codec: FlatCodec[T], body: bytes) -> T:
+        return codec.decode(marshal.loads(body), self)
 
     # --- the file -----------------------------------------------------------------------
 

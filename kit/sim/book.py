@@ -22,13 +22,13 @@ import heapq
 import itertools
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence, ValuesView
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar, overload
 
 from ibguard.errors import UsageError
-from ibguard.kit.sim.archive import DayArchive, micros
+from ibguard.kit.sim.archive import DayArchive, FlatCodec, micros
 from ibguard.kit.sim.margins import multiplier_of
 from ibguard.kit.sim.messages import (
     CommissionReport,
@@ -249,9 +249,12 @@ class Ledger:
         return order
 
     def _decode_order(self, body: bytes) -> SimOrder:
-        order = SimOrder(*self.archive.decode(body))
+        order = self.archive.decode(_ORDER_ROW, body)
         self._handles[order.perm_id] = order
         return order
+
+    def _decode_execution(self, body: bytes) -> BookedExecution:
+        return self.archive.decode(_EXECUTION_ROW, body)
 
     def _read(self, perm_id: int, body: bytes) -> SimOrder:
         """An archived row as an order: the object in memory if there is one."""
@@ -316,7 +319,7 @@ class Ledger:
                         o.order_id,
                         o.order_ref,
                         None if o.completed_time is None else micros(o.completed_time),
-                        encode(tuple(getattr(o, name) for name in _ORDER_FIELDS)),
+                        encode(_ORDER_ROW, o),
                     )
                     for o in finished
                 ]
@@ -331,7 +334,12 @@ class Ledger:
             first = self._next_exec_seq - len(self._recent_executions)
             self.archive.put_executions(
                 [
-                    (first + i, b.execution.execId, b.execution.permId, encode(b))
+                    (
+                        first + i,
+                        b.execution.execId,
+                        b.execution.permId,
+                        encode(_EXECUTION_ROW, b),
+                    )
                     for i, b in enumerate(self._recent_executions)
                 ]
             )
@@ -386,9 +394,8 @@ class Ledger:
         """The executions booked today from the ``start``-th on, in booking order."""
         archived = self._archived_executions
         if start < archived:
-            decode = self.archive.decode
             bodies = itertools.islice(self.archive.executions(), start, None)
-            yield from (decode(body) for body in bodies)
+            yield from (self._decode_execution(body) for body in bodies)
         yield from self._recent_executions[max(start - archived, 0) :]
 
     def execution(self, exec_id: str) -> BookedExecution:
@@ -398,8 +405,7 @@ class Ledger:
         body = self.archive.execution_body(exec_id)
         if body is None:
             raise UsageError(f"no execution {exec_id}")
-        archived: BookedExecution = self.archive.decode(body)
-        return archived
+        return self._decode_execution(body)
 
     def execution_at(self, index: int) -> BookedExecution:
         archived = self._archived_executions
@@ -409,8 +415,7 @@ class Ledger:
             raise IndexError(index)
         if position >= archived:
             return self._recent_executions[position - archived]
-        booked: BookedExecution = self.archive.decode(self.archive.execution_at(position))
-        return booked
+        return self._decode_execution(self.archive.execution_at(position))
 
     def execution_count(self) -> int:
         return self._archived_executions + len(self._recent_executions)
@@ -522,8 +527,12 @@ class _ExecutionsView(Sequence[BookedExecution]):
         return self._ledger.execution_count()
 
 
-# what an archived order's row holds, in SimOrder's field order (the ledger's hook is not data)
-_ORDER_FIELDS = tuple(f.name for f in fields(SimOrder) if f.name != "on_status")
+# what archived rows hold (an order's status hook is the ledger's, not data)
+_ORDER_ROW = FlatCodec(SimOrder, skip=("on_status",))
+_EXECUTION_ROW = FlatCodec(
+    BookedExecution,
+    nested={"execution": FlatCodec(Execution), "commission": FlatCodec(CommissionReport)},
+)
 
 
 def _first(item: tuple[int, bytes]) -> int:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ibguard.kit.sim.archive import DayArchive, micros
+from ibguard.kit.sim.archive import DayArchive, FlatCodec, micros
 
 __all__ = ["RequestLog", "RequestRecord"]
 
@@ -32,6 +32,9 @@ class RequestRecord:
     symbol: str = ""
     what_if: bool = False
     accepted: bool = True
+
+
+_REQUEST_ROW = FlatCodec(RequestRecord)
 
 
 class RequestLog:
@@ -75,7 +78,9 @@ class RequestLog:
         """The end of a broker operation: more than ``keep`` records move to the archive."""
         if len(self._records) > self._keep:
             encode = self._archive.encode
-            self._archive.put_requests([(r.seq, micros(r.time), encode(r)) for r in self._records])
+            self._archive.put_requests(
+                [(r.seq, micros(r.time), encode(_REQUEST_ROW, r)) for r in self._records]
+            )
             self._archived += len(self._records)
             self._records = []
 
@@ -90,7 +95,7 @@ class RequestLog:
     def __iter__(self) -> Iterator[RequestRecord]:
         if self._archived:
             decode = self._archive.decode
-            yield from (decode(body) for body in self._archive.requests())
+            yield from (decode(_REQUEST_ROW, body) for body in self._archive.requests())
         yield from self._records
 
     def __len__(self) -> int:

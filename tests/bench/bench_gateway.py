@@ -198,11 +198,18 @@ def client_to_server(n: int) -> tuple[float, float]:
 
 
 WINDOW = 5  # market orders each client keeps in flight
+ARCHIVE_BATCH = BrokerConfig().objects_per_archive_batch  # the SimBroker's default
 CLIENT_COUNTS = (1, 10, 50)
 
 
-def _quiet_broker() -> SimBroker:
-    return SimBroker(BrokerConfig(rate_limit_per_second=10**9, farm_status_messages=False))
+def _quiet_broker(archive_batch: int = ARCHIVE_BATCH) -> SimBroker:
+    return SimBroker(
+        BrokerConfig(
+            rate_limit_per_second=10**9,
+            farm_status_messages=False,
+            objects_per_archive_batch=archive_batch,
+        )
+    )
 
 
 async def _client_orders(ib: Any, orders: int, latencies: list[float]) -> None:
@@ -233,12 +240,14 @@ async def _client_orders(ib: Any, orders: int, latencies: list[float]) -> None:
     ib.orderStatusEvent -= on_status
 
 
-async def _round(clients: int, total_orders: int) -> tuple[float, float, float]:
+async def _round(
+    clients: int, total_orders: int, archive_batch: int = ARCHIVE_BATCH
+) -> tuple[float, float, float]:
     """orders/s, p50 and p99 latency (ms) of one round of ``total_orders``."""
     import ib_async
 
     per_client = max(total_orders // clients, 1)
-    async with Gateway(_quiet_broker()) as gateway:
+    async with Gateway(_quiet_broker(archive_batch)) as gateway:
         ibs = []
         try:
             for cid in range(1, clients + 1):
@@ -273,10 +282,12 @@ def clients_side_by_side(total_orders: int, repeats: int) -> dict[int, tuple[flo
     }
 
 
-def _memory_session() -> tuple[SimBroker, Any]:
+def _memory_session(
+    archive_batch: int = ARCHIVE_BATCH,
+) -> tuple[SimBroker, Any]:
     from ibguard.kit.gateway.framing import encode as frame
 
-    broker = _quiet_broker()
+    broker = _quiet_broker(archive_batch)
 
     def to_wire(message: sim.Message) -> None:
         if isinstance(message, sim.TwsMessage):
@@ -324,6 +335,20 @@ def memory_one_day(orders: int, *, traced: bool) -> list[tuple[int, float]]:
         tracemalloc.stop()
     del broker, session
     return out
+
+
+def archive_cost_side_by_side(orders: int, repeats: int) -> tuple[float, float]:
+    """In-process orders/s (one session, broker + encoders) with the day archived in batches
+    and with every finished order kept in memory, interleaved; medians of ``repeats``."""
+    rates: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(repeats):
+        for archived in (True, False):
+            _, session = _memory_session(ARCHIVE_BATCH if archived else orders + 1)
+            started = time.perf_counter()
+            for n in range(1, orders + 1):
+                _place(session, n)
+            rates[archived].append(orders / (time.perf_counter() - started))
+    return statistics.median(rates[True]), statistics.median(rates[False])
 
 
 def memory_one_day_rss(orders: int) -> list[tuple[int, float]]:
@@ -483,6 +508,12 @@ def memory(args: argparse.Namespace) -> None:
     _print_marks(
         "traced kit code over the wire (gateway + broker, raw socket client)",
         asyncio.run(_wire_memory(orders)),
+    )
+    archived, in_memory = archive_cost_side_by_side(min(orders, 10_000), args.repeats)
+    print(
+        f"  cost of archiving, in process, {min(orders, 10_000):,} orders, median of "
+        f"{args.repeats}: {archived:,.0f} orders/s archived vs {in_memory:,.0f} all in memory "
+        f"({archived / in_memory:.2f}x)"
     )
     day_ends = memory_over_days(orders, args.days)
     per_day = orders // args.days

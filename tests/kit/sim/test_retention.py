@@ -7,11 +7,14 @@ archives (a batch larger than the day) is the reference each answer is compared 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from ibguard.kit.sim import LateFillOnCancel, RejectOrder, SimBroker
 from ibguard.kit.sim import messages as ib
+from ibguard.kit.sim.archive import DayArchive, FlatCodec
+from ibguard.kit.sim.observe import RequestRecord
 from sim_recording import Recorder, limit, market, quiet, stock
 
 D = Decimal
@@ -211,3 +214,32 @@ def test_order_ids_used_out_of_order_are_duplicates_until_the_next_day() -> None
     rec.clear()
     session.place_order(3, stock("MSFT"), limit("BUY", 1, "1"))
     assert rec.errors() == []
+
+
+def test_an_archived_row_reads_back_exactly_zones_and_decimal_places_included() -> None:
+    archive = DayArchive()
+    codec = FlatCodec(RequestRecord)
+    times = [
+        datetime(2024, 3, 10, 6, 59, 59, 999_999, tzinfo=timezone.utc),
+        datetime(2024, 11, 3, 1, 30, fold=1, tzinfo=ZoneInfo("US/Eastern")),
+        datetime(2024, 1, 2, 9, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(2024, 1, 2, 9, 30),
+    ]
+    for when in times:
+        record = RequestRecord(seq=1, time=when, client_id=7, request="placeOrder", order_id=None)
+        back = archive.decode(codec, archive.encode(codec, record))
+        assert back == record
+        assert (back.time.tzinfo, back.time.fold, back.time.utcoffset()) == (
+            when.tzinfo,
+            when.fold,
+            when.utcoffset(),
+        )
+    broker = _broker(0)
+    broker.connect(7, Recorder()).place_order(1, stock(), limit("BUY", "1.50", "100.010"))
+    assert broker.ledger.objects_held() == (0, 0)  # filled, and read back from its row
+    (order,) = broker.orders()
+    assert (str(order.quantity), str(order.lmt_price), order.status) == (
+        "1.50",
+        "100.010",
+        "Filled",
+    )
