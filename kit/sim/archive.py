@@ -25,12 +25,11 @@ import shutil
 import sqlite3
 import tempfile
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from enum import Enum
 from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
@@ -86,55 +85,44 @@ class FlatCodec(Generic[T]):
         kept = [f for f in fields(cls) if f.name not in skip]  # type: ignore[arg-type]
         self._names = tuple(f.name for f in kept)
         self._read = operator.attrgetter(*self._names)
-        kinds = ((i, nested.get(f.name) or _kind(str(f.type))) for i, f in enumerate(kept))
-        self._kinds = tuple((i, kind) for i, kind in kinds if kind is not None)
+        self._turns: tuple[tuple[int, _Turn], ...] = tuple(
+            (i, turn)
+            for i, f in enumerate(kept)
+            if (turn := _nested_turn(nested[f.name]) if f.name in nested else _turn(f.type))
+        )
 
     def encode(self, value: T, archive: DayArchive) -> tuple[Any, ...]:
         got = self._read(value)
         values: list[Any] = list(got) if len(self._names) > 1 else [got]
-        for i, kind in self._kinds:
-            item = values[i]
-            if item is None:
-                continue
-            if kind is _Kind.DECIMAL:
-                values[i] = str(item)
-            elif kind is _Kind.TIME:
-                values[i] = _time_out(item)
-            elif kind is _Kind.CONTRACT:
-                values[i] = archive.contract_key(item)
-            else:
-                values[i] = kind.encode(item, archive)
+        self._convert(values, archive, _OUT)
         return tuple(values)
 
     def decode(self, flat: Sequence[Any], archive: DayArchive) -> T:
         values = list(flat)
-        for i, kind in self._kinds:
-            item = values[i]
-            if item is None:
-                continue
-            if kind is _Kind.DECIMAL:
-                values[i] = Decimal(item)
-            elif kind is _Kind.TIME:
-                values[i] = _time_in(item)
-            elif kind is _Kind.CONTRACT:
-                values[i] = archive.contract(item)
-            else:
-                values[i] = kind.decode(item, archive)
+        self._convert(values, archive, _IN)
         return self._cls(**dict(zip(self._names, values, strict=True)))
 
+    def _convert(self, values: list[Any], archive: DayArchive, side: int) -> None:
+        for i, turn in self._turns:
+            if values[i] is not None:
+                values[i] = turn[side](values[i], archive)
 
-class _Kind(Enum):
-    DECIMAL = "Decimal"
-    TIME = "datetime"
-    CONTRACT = "Contract"
+
+# how a field that marshal cannot hold is turned into a plain value (_OUT) and back (_IN)
+_Turn = tuple[Callable[[Any, "DayArchive"], Any], Callable[[Any, "DayArchive"], Any]]
+_OUT, _IN = 0, 1
 
 
-def _kind(annotation: str) -> _Kind | None:
-    """What a field holds that marshal cannot: by its annotation (``X`` or ``X | None``)."""
-    for kind in _Kind:
-        if annotation in (kind.value, f"{kind.value} | None"):
-            return kind
+def _turn(annotation: object) -> _Turn | None:
+    """By the field's annotation, ``X`` or ``X | None``: None when marshal holds it as is."""
+    for name, turn in _TURNS.items():
+        if annotation in (name, f"{name} | None"):
+            return turn
     return None
+
+
+def _nested_turn(codec: FlatCodec[Any]) -> _Turn:
+    return (codec.encode, codec.decode)
 
 
 def _time_out(when: datetime) -> tuple[int, str | int | None]:
@@ -162,6 +150,16 @@ def _time_in(flat: tuple[int, str | int | None]) -> datetime:
     if isinstance(zone, str):
         return instant.astimezone(ZoneInfo(zone))
     return instant.astimezone(timezone(timedelta(microseconds=zone)))
+
+
+_TURNS: Final[dict[str, _Turn]] = {
+    "Decimal": (lambda value, _: str(value), lambda text, _: Decimal(text)),
+    "datetime": (lambda when, _: _time_out(when), lambda flat, _: _time_in(flat)),
+    "Contract": (
+        lambda contract, archive: archive.contract_key(contract),
+        lambda key, archive: archive.contract(key),
+    ),
+}
 
 
 class DayArchive:
