@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from ibguard.errors import UsageError
 from ibguard.kit.sim import (
     ApiSession,
     BrokerConfig,
@@ -125,6 +126,29 @@ def test_refused_cancel_because_the_fill_raced_it(broker: SimBroker) -> None:
     err = rec.of(ib.Error)[0]
     assert err.errorCode == 10148
     assert "Filled" in err.errorString
+
+
+@pytest.mark.parametrize(("code", "says"), [(10147, "is not found"), (161, "cancellable state")])
+def test_a_cancel_refused_with_10147_or_161_leaves_the_order_as_it_was(
+    broker: SimBroker, code: int, says: str
+) -> None:
+    broker.script.arm(RefuseCancel(code=code))
+    s, rec = connected(broker)
+    s.place_order(1, stock(), limit("BUY", 10, "50"))
+    rec.clear()
+    s.cancel_order(1)
+    assert rec.kinds() == ["Error"]
+    err = rec.of(ib.Error)[0]
+    assert (err.reqId, err.errorCode) == (1, code)
+    assert says in err.errorString
+    assert [o.order_id for o in broker.live_orders()] == [1]  # still works
+    s.cancel_order(1)  # the refusal was for one cancel only
+    assert rec.of(ib.OrderStatus)[-1].status == "Cancelled"
+
+
+def test_refuse_cancel_names_the_codes_it_can_play() -> None:
+    with pytest.raises(UsageError, match="161, 10147, 10148"):
+        RefuseCancel(code=202)
 
 
 def test_late_fill_after_cancel_confirmed(broker: SimBroker) -> None:
