@@ -282,7 +282,10 @@ class RotatingJsonFileHandler(logging.Handler):
         if day is None or self._stream is None or not self._day_starts <= now < self._day_ends:
             day = now.astimezone(self.zone).date()
             start = datetime.combine(day, time(), self.zone)
-            self._day_starts, self._day_ends = start, start + timedelta(days=1)
+            # kept in UTC: comparing to the clock's UTC now is then a plain field compare
+            end = start + timedelta(days=1)  # wall-clock midnight, across a DST change too
+            self._day_starts = start.astimezone(timezone.utc)
+            self._day_ends = end.astimezone(timezone.utc)
         if self._stream is None or day != self._day:
             self._open_newest(day)
         if self._size > 0 and self._size + len(data) > self.max_bytes:

@@ -132,6 +132,25 @@ def test_OPS_01_rotates_by_size_and_across_the_day_boundary_losing_nothing(tmp_p
         assert all(s < 60 for s in seqs) == ("2024-03-08" in path.name)
 
 
+def test_OPS_01_a_day_of_23_hours_ends_at_its_own_midnight(tmp_path: Path):
+    # New York springs forward on 10 March 2024: that day runs from 05:00 to 04:00 UTC
+    clock = ManualClock(datetime(2024, 3, 10, 4, 30, tzinfo=timezone.utc))  # 9 Mar 23:30
+    handler = RotatingJsonFileHandler(
+        tmp_path, max_bytes=10_000, backups=10, tz=NEW_YORK, clock=clock
+    )
+    for hours, step in ((0, 1), (1, 22), (23, 1), (24, 0)):
+        # 9 Mar 23:30, 10 Mar 00:30, 10 Mar 23:30 (EDT), 11 Mar 00:30
+        handler.handle(make_record("at %d", (hours,), hours=hours))
+        clock.advance(hours=step)
+    handler.close()
+    by_day = {path.name.split(".")[1]: read_lines([path]) for path in handler.files()}
+    assert {day: [r["hours"] for r in lines] for day, lines in by_day.items()} == {
+        "2024-03-09": [0],
+        "2024-03-10": [1, 23],
+        "2024-03-11": [24],
+    }
+
+
 def test_OPS_01_keeps_a_bounded_number_of_files_holding_the_newest_records(tmp_path: Path):
     clock = ManualClock(datetime(2024, 3, 9, 4, 0, tzinfo=timezone.utc))
     handler = RotatingJsonFileHandler(
