@@ -81,6 +81,8 @@ MODULES: Final = (
     "ibguard.kit.gateway.outbound_market",
     "ibguard.kit.gateway.outbound_history",
     "ibguard.kit.gateway.inbound_market",
+    "ibguard.kit.gateway.outbound_pnl",
+    "ibguard.kit.gateway.inbound_pnl",
 )
 
 

@@ -36,6 +36,7 @@ from ibguard.kit.sim.messages import (
     NextValidId,
 )
 from ibguard.kit.sim.observe import RequestLog
+from ibguard.kit.sim.pnl import PnLDesk
 from ibguard.kit.sim.queries import Queries
 from ibguard.kit.sim.ratelimit import RateLimiter
 from ibguard.kit.sim.script import DropConnection, Script
@@ -114,6 +115,13 @@ class SimBroker:
             market=self.market,
             delivery=self.delivery,
             script=self.script,
+        )
+        self.pnl = PnLDesk(
+            clock=self.clock,
+            ledger=self.ledger,
+            valuer=valuer,
+            delivery=self.delivery,
+            accounts=lambda: self.state.accounts,
         )
         self.queries = Queries(
             config=self.config,
@@ -290,6 +298,7 @@ class SimBroker:
                 self.desk.match_resting(symbol)
         self.market_data.publish()
         self.history.publish()
+        self.pnl.publish()
         self.delivery.refresh_accounts()
         self.flush()
         return now
@@ -339,6 +348,7 @@ class SimBroker:
         self.ledger.prune_before(self.state.day_started_at)
         self.requests.prune_before(self.state.day_started_at)
         self.state.day_first_exec = len(self.ledger.executions)
+        self.pnl.start_day()  # the market stands at the previous close: the day's P&L baseline
         for order in self.ledger.live_orders():
             if order.tif == "DAY":
                 order.complete("Cancelled", self.day_started_at, "Cancelled by TWS at session end")

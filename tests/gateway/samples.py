@@ -18,6 +18,7 @@ from ibguard.kit.sim.messages import Contract, Execution, Order, OrderState
 
 from .client_decoders import Call
 from .samples_market import market_samples
+from .samples_pnl_ticks import PNL_TICK_CHECKS, PNL_TICK_MESSAGES
 
 UNSET_DOUBLE = 1.7976931348623157e308
 UNSET_INTEGER = 2**31 - 1
@@ -507,4 +508,5 @@ SAMPLES: list[Sample] = [
         "contractDetailsEnd", m.ContractDetailsEnd(reqId=42), _expect("contractDetailsEnd", 42)
     ),
     *market_samples(Sample),
+    *(_sample(name, msg, PNL_TICK_CHECKS[name]) for name, msg in PNL_TICK_MESSAGES.items()),
 ]

@@ -128,8 +128,8 @@ def test_unserved_requests_are_answered_with_an_error_and_logged_at_warning_by_n
             client = await RawClient.open(gw.port)
             await client.start(3)
             client.send("24", "1")  # reqScannerParameters: not served, no request id
-            client.send("92", "17", "DU1234567", "")  # reqPnL 17: not served
-            client.send("93", "17")  # cancelPnL: nothing to answer
+            client.send("10", "5", "17")  # reqMktDepth 17: not served
+            client.send("11", "1", "17")  # cancelMktDepth: nothing to answer
             client.send("49", "1")
             frames = await client.until(Out.CURRENT_TIME)
             client.close()
@@ -145,8 +145,8 @@ def test_unserved_requests_are_answered_with_an_error_and_logged_at_warning_by_n
     ]
     assert [(r.levelno, getattr(r, "request", None)) for r in unknown] == [
         (logging.WARNING, "reqScannerParameters"),
-        (logging.WARNING, "reqPnL"),
-        (logging.WARNING, "cancelPnL"),
+        (logging.WARNING, "reqMktDepth"),
+        (logging.WARNING, "cancelMktDepth"),
     ]
 
 
