@@ -33,7 +33,7 @@ from ibguard.engine.instruments import InstrumentRegistry
 from ibguard.engine.lifecycle import BY_KIND, Kind, advance, broker_status_moves
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, Status
-from ibguard.engine.orders import OrderRecord
+from ibguard.engine.orders import OrderRecord, book_key
 
 __all__ = ["Book", "Sighting"]
 
@@ -81,7 +81,7 @@ class Book:
         self.instruments: Final[Mapping[str, Instrument]] = self._instruments.by_key
         self._foreign = ForeignActivity(config, log, self._instruments)
         self.foreign_positions: Final[Mapping[str, Decimal]] = self._foreign.positions
-        self._exec_owner: dict[str, str] = {}
+        self._exec_owner: dict[str, OrderRecord] = {}
         self._untimed: list[OrderRecord] = []
         self._flatten_moves: list[OrderRecord] = []
         self._following_flatten = False
@@ -189,7 +189,7 @@ class Book:
     def renew(self, record: OrderRecord, request: OrderRequest) -> None:
         """A NEW order submitted again: it takes the request it is submitted with now."""
         record.request = request
-        record.key = request.instrument.key
+        record.key = book_key(request)
         self.know(request.instrument)
 
     def adopt(self, oms_id: str, request: OrderRequest) -> OrderRecord:
@@ -424,7 +424,6 @@ class Book:
         record = self._perm_get(report.perm_id)
         if record is None:
             return None
-        oms_id = record.oms_id
         shares = report.shares
         price = report.price
         if (
@@ -440,7 +439,7 @@ class Book:
         filled = record.ledger.add_new(report.exec_id, shares, price, report.time, request.quantity)
         if filled is None:
             return None
-        self._exec_owner[report.exec_id] = oms_id
+        self._exec_owner[report.exec_id] = record
         key = record.key
         if key not in self.instruments:
             self._instruments.know(request.instrument)
@@ -467,7 +466,7 @@ class Book:
                 shares=shares,
                 price=price,
                 filled=filled,
-                oms_id=oms_id,
+                oms_id=record.oms_id,
                 exec_id=report.exec_id,
             )
         return record
@@ -515,7 +514,7 @@ class Book:
         if result.outcome is FillOutcome.STALE_CORRECTION:
             self._log.info(LogCode.FILL_DUPLICATE, "older revision of a correction", **ids)
             return _NOTHING
-        self._exec_owner[report.exec_id] = record.oms_id
+        self._exec_owner[report.exec_id] = record
         if record.synthesized:
             # an orphan's size is known only from its executions: each one may raise it
             size = max(record.quantity, record.filled, report.cum_qty)
@@ -580,10 +579,10 @@ class Book:
             self._positions[new.key] = self._positions.get(new.key, _ZERO) + quantity
 
     def apply_commission(self, exec_id: str, commission: Decimal) -> bool:
-        oms_id = self._exec_owner.get(exec_id)
-        if oms_id is None:
+        record = self._exec_owner.get(exec_id)
+        if record is None:
             return False
-        return self._orders[oms_id].ledger.set_commission(exec_id, commission)
+        return record.ledger.set_commission(exec_id, commission)
 
     def _negative_allowed(self, instrument: Instrument) -> bool:
         return (

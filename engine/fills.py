@@ -57,13 +57,15 @@ _Fill = tuple[str, int, Decimal, Decimal, datetime]
 class FillLedger:
     """The accepted executions of one order, keyed by execId without its revision."""
 
-    __slots__ = ("_commissions", "_entries", "_notional", "_quantity")
+    # the total quantity is kept as fills come; the notional is summed when a view asks
+    # for the VWAP (exactly as before, from the same entries): a fill then reads and
+    # replaces one Decimal of the order, not two
+    __slots__ = ("_commissions", "_entries", "_quantity")
 
     def __init__(self) -> None:
         self._entries: dict[str, _Fill] = {}
         self._commissions: dict[str, Decimal] | None = None
         self._quantity = _ZERO
-        self._notional = _ZERO
 
     @property
     def quantity(self) -> Decimal:
@@ -73,7 +75,8 @@ class FillLedger:
     def avg_price(self) -> Decimal | None:
         if not self._quantity:
             return None
-        return self._notional / self._quantity
+        notional = sum((entry[2] * entry[3] for entry in self._entries.values()), _ZERO)
+        return notional / self._quantity
 
     def __contains__(self, exec_id: str) -> bool:
         entry = self._entries.get(split_exec_id(exec_id)[0])
@@ -98,7 +101,6 @@ class FillLedger:
             return None
         entries[base] = (exec_id, revision, quantity, price, time)
         self._quantity = total
-        self._notional += quantity * price
         return total
 
     def apply(
@@ -109,7 +111,7 @@ class FillLedger:
         entry = self._entries.get(base)
         if entry is None:
             self._entries[base] = (exec_id, revision, quantity, price, time)
-            self._add(quantity, price, 1)
+            self._quantity += quantity
             return LedgerResult(outcome=FillOutcome.APPLIED, quantity_delta=quantity)
         old_exec_id, old_revision, old_quantity, old_price, old_time = entry
         if revision == old_revision:
@@ -117,9 +119,8 @@ class FillLedger:
             return LedgerResult(outcome=FillOutcome.DUPLICATE if same else FillOutcome.CONFLICT)
         if revision < old_revision:
             return LedgerResult(outcome=FillOutcome.STALE_CORRECTION)
-        self._add(old_quantity, old_price, -1)
         self._entries[base] = (exec_id, revision, quantity, price, time)
-        self._add(quantity, price, 1)
+        self._quantity += quantity - old_quantity
         commissions = self._commissions
         if commissions is not None and old_exec_id in commissions:
             commissions[exec_id] = commissions.pop(old_exec_id)  # the correction keeps it
@@ -150,7 +151,3 @@ class FillLedger:
             )
             for exec_id, _, quantity, price, time in self._entries.values()
         )
-
-    def _add(self, quantity: Decimal, price: Decimal, sign: int) -> None:
-        self._quantity += sign * quantity
-        self._notional += sign * quantity * price

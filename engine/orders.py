@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -9,32 +10,50 @@ from decimal import Decimal
 from ibguard.engine.fills import FillLedger
 from ibguard.engine.model import OrderRequest, OrderSnapshot, Status
 
-__all__ = ["OrderRecord"]
+__all__ = ["OrderRecord", "book_key"]
 
 
-@dataclass(slots=True, eq=False)
-class OrderRecord:
-    oms_id: str
-    request: OrderRequest
+def book_key(request: OrderRequest) -> str:
+    """The request's instrument key, one string object per key however many orders use it
+    (a position lookup by it then matches by identity, without reading another copy)."""
+    return sys.intern(request.instrument.key)
+
+
+# CPython lays out a class's slots sorted by name, after those of its base classes. The
+# fields an orderStatus touches come first, then those a fill adds, so that the common
+# broker event reads one or two cache lines of the record and not all of it: with 100k
+# open orders nearly every record an event touches is out of the cache.
+@dataclass(slots=True, eq=False, kw_only=True)
+class _StatusFields:
     status: Status = Status.NEW
     order_id: int | None = None  # the orderId it was sent with: a provisional alias
-    client_id: int | None = None
-    perm_id: int | None = None
     acknowledged: bool = False  # the broker confirmed it exists (openOrder/orderStatus)
-    recovered: bool = False
-    pending_reconcile: bool = False
-    overfilled: bool = False
-    synthesized: bool = False  # built from an orphan execution: its quantity is a floor
-    sent_epoch: int = -1  # reconcile epoch in which it was last sent
     timed: bool = False  # a stale-order timer runs for it (stale.py)
-    key: str = field(init=False)  # the instrument's book key, computed once
-    created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+@dataclass(slots=True, eq=False, kw_only=True)
+class _FillFields(_StatusFields):
+    request: OrderRequest
+    perm_id: int | None = None
+    synthesized: bool = False  # built from an orphan execution: its quantity is a floor
+    key: str = field(init=False)  # the instrument's book key, computed once, shared
     last_fill_at: datetime | None = None
     ledger: FillLedger = field(default_factory=FillLedger)
 
+
+@dataclass(slots=True, eq=False, kw_only=True)
+class OrderRecord(_FillFields):
+    oms_id: str
+    client_id: int | None = None
+    recovered: bool = False
+    pending_reconcile: bool = False
+    overfilled: bool = False
+    sent_epoch: int = -1  # reconcile epoch in which it was last sent
+    created_at: datetime | None = None
+
     def __post_init__(self) -> None:
-        self.key = self.request.instrument.key
+        self.key = book_key(self.request)
 
     @property
     def quantity(self) -> Decimal:

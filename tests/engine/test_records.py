@@ -13,6 +13,8 @@ import pytest
 
 # the engine's own working state, mutated in place by the module that owns it and never handed out
 _INTERNAL_STATE = {"FlattenRun", "OrderRecord", "ReconcileRun"}
+# OrderRecord's base classes: its fields in the order the per-event paths want them in memory
+_INTERNAL_STATE |= {"_StatusFields", "_FillFields"}
 
 
 def _core_records() -> list[type]:
