@@ -33,8 +33,10 @@ import itertools
 import logging
 import random
 from collections.abc import Awaitable, Callable
+from datetime import timezone, tzinfo
 from enum import Enum
 from typing import Any, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ibguard.engine.commands import (
     CancelOrder,
@@ -97,9 +99,12 @@ class IBConnector(BrokerPort):
         jitter_seed: int | None = None,
         tws_time_zone: str = "",
     ) -> None:
-        """`tws_time_zone`: the zone TWS is logged in with; an execution time TWS prints with
-        no zone is read in it (the library's `TimezoneTWS`). Empty: the library reads such a
-        time in the host's zone, wrong wherever the host and TWS differ (EDGE-05)."""
+        """`tws_time_zone`: the zone TWS is logged in with; an execution or completed time TWS
+        prints with no zone is read in it (the library's `TimezoneTWS` for executions, the
+        tap for completed orders). Empty: the library reads such an execution time in the
+        host's zone and the tap a completed time as UTC, wrong wherever they differ from
+        TWS's (EDGE-05)."""
+        tws_zone = _zone_named(tws_time_zone)
         self.host = host
         self.port = port
         self.client_id = client_id
@@ -111,7 +116,7 @@ class IBConnector(BrokerPort):
         self._lib: BrokerLibrary = load_library(library)
         self.ib: Any = self._lib.ib()
         self.ib.TimezoneTWS = tws_time_zone
-        self._tap = WrapperTap(self.ib.wrapper, self._deliver, clock)
+        self._tap = WrapperTap(self.ib.wrapper, self._deliver, clock, tws_zone)
         # the library's decoder now calls the tap; the tap falls back to the library's wrapper
         self._tap.install(self.ib.client.decoder)
         self._reader = FrameReader(self.ib.client)  # frames a ready session's bytes
@@ -337,3 +342,12 @@ class IBConnector(BrokerPort):
         if self._on_event is None:
             return
         self._on_event(event)
+
+
+def _zone_named(name: str) -> tzinfo:
+    if not name:
+        return timezone.utc
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"tws_time_zone {name!r} is not an IANA time zone") from None

@@ -23,7 +23,7 @@ into the decoder or the engine.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from typing import Any, Final
 
 from ibguard.engine.connector import translate as tr
@@ -43,8 +43,11 @@ _COMMISSION_REPORT: Final = 59
 class WrapperTap:
     """Raw wrapper callbacks in, engine events out (through `emit`)."""
 
-    def __init__(self, fallback: Any, emit: Emit, clock: Clock) -> None:
+    def __init__(
+        self, fallback: Any, emit: Emit, clock: Clock, tws_zone: tzinfo = timezone.utc
+    ) -> None:
         self._fallback = fallback
+        self._tws_zone = tws_zone  # where TWS's zone-less times are (EDGE-05)
         self._emit = emit
         self._clock = clock
         self.answers = Answers(emit)  # the connector registers its requests here
@@ -108,7 +111,7 @@ class WrapperTap:
                 )
             return
         try:
-            report = tr.open_order_report(contract, order, orderState)
+            report = tr.open_order_report(contract, order, orderState, tws_zone=self._tws_zone)
         except Exception as exc:
             return _rejected("openOrder", exc, order_id=orderId)
         self.answers.open_order(report)
@@ -126,7 +129,7 @@ class WrapperTap:
 
     def completedOrder(self, contract: Any, order: Any, orderState: Any) -> None:
         try:
-            report = tr.open_order_report(contract, order, orderState)
+            report = tr.open_order_report(contract, order, orderState, tws_zone=self._tws_zone)
         except Exception as exc:
             return _rejected("completedOrder", exc, perm_id=getattr(order, "permId", None))
         self.answers.completed_order(report)

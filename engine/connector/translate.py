@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final, NamedTuple, TypedDict
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -185,9 +185,10 @@ def utc(when: datetime) -> datetime:
     return when.astimezone(timezone.utc)
 
 
-def parse_ib_time(text: object) -> datetime | None:
+def parse_ib_time(text: object, tws_zone: tzinfo = timezone.utc) -> datetime | None:
     """IB's text times ("20240105 14:30:00 America/New_York", "20240105-14:30:00" in UTC,
-    epoch seconds) -> aware UTC; empty -> None."""
+    epoch seconds) -> aware UTC; empty -> None. TWS prints "20240105 14:30:00" with no zone
+    in the zone it is logged in with: `tws_zone` (EDGE-05)."""
     if isinstance(text, datetime):
         return utc(text)
     if not isinstance(text, str) or not text.strip():
@@ -197,12 +198,13 @@ def parse_ib_time(text: object) -> datetime | None:
         return datetime.fromtimestamp(int(s), timezone.utc)
     if s[8:9] == "-":  # "yyyymmdd-hh:mm:ss" is UTC
         s = s[:8] + " " + s[9:]
+        tws_zone = timezone.utc
     parts = s.split(" ", 2)
     if len(parts) < 2:
         raise BrokerProtocolError(f"unreadable broker time {text!r}")
     try:
         naive = datetime.strptime(parts[0] + " " + parts[1], "%Y%m%d %H:%M:%S")  # noqa: DTZ007
-        zone = ZoneInfo(parts[2]) if len(parts) == 3 else timezone.utc
+        zone = ZoneInfo(parts[2]) if len(parts) == 3 else tws_zone
     except (ValueError, ZoneInfoNotFoundError):
         raise BrokerProtocolError(f"unreadable broker time {text!r}") from None
     return naive.replace(tzinfo=zone).astimezone(timezone.utc)
@@ -294,9 +296,14 @@ _INSTRUMENTS_KEPT: Final = 4096
 
 
 def open_order_report(
-    contract: Any, order: Any, state: Any, status: RawStatus | None = None
+    contract: Any,
+    order: Any,
+    state: Any,
+    status: RawStatus | None = None,
+    tws_zone: tzinfo = timezone.utc,
 ) -> OpenOrderReport:
-    """openOrder or completedOrder, with the orderStatus that followed it when there was one."""
+    """openOrder or completedOrder, with the orderStatus that followed it when there was one;
+    a completed time printed with no zone is in `tws_zone`."""
     quantity = decimal_of("totalQuantity", order.totalQuantity)
     order_type = _order_type(order.orderType)
     if status is not None:
@@ -320,7 +327,7 @@ def open_order_report(
         status=status.status if status is not None else state.status,
         filled=filled,
         remaining=remaining,
-        time=parse_ib_time(getattr(state, "completedTime", "")),
+        time=parse_ib_time(getattr(state, "completedTime", ""), tws_zone),
     )
 
 

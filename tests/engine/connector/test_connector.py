@@ -281,6 +281,18 @@ def test_start_needs_a_loop_and_happens_once() -> None:
     run(twice)
 
 
+def test_a_tws_time_zone_that_is_no_iana_zone_is_refused_at_construction() -> None:
+    with pytest.raises(UsageError, match="'Eastern' is not an IANA time zone"):
+        IBConnector(
+            "127.0.0.1",
+            1,
+            7,
+            clock=FixedClock(),
+            library=library("ib_async"),
+            tws_time_zone="Eastern",
+        )
+
+
 def test_stop_before_start_and_a_stray_disconnect_event() -> None:
     connector = IBConnector("127.0.0.1", 1, 7, clock=FixedClock(), library=library("ib_async"))
     connector.ib.disconnectedEvent.emit()  # not connected: nothing to report

@@ -6,8 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from ibguard.engine.connector.tap import WrapperTap
 from ibguard.engine.connector.translate import UNSET_DOUBLE
 from ibguard.engine.events import (
     BrokerError,
@@ -31,7 +33,7 @@ from ibguard.engine.model import Instrument
 from ibguard.kit.gateway.registry import encode_message
 from ibguard.kit.sim import messages as wire
 
-from .support import CLIENTS, LOCAL_NOW, Feed, feed
+from .support import CLIENTS, LOCAL_NOW, Feed, FixedClock, feed
 
 D = Decimal
 UTC = timezone.utc
@@ -220,6 +222,23 @@ def test_completed_orders_snapshot(f: Feed) -> None:
     )
     send(f, wire.CompletedOrdersEnd())
     assert f.take() == [CompletedOrdersSnapshot()]
+
+
+def test_a_completed_time_printed_without_a_zone_is_in_the_taps_tws_zone(f: Feed) -> None:
+    tap = WrapperTap(f.ib.wrapper, f.events.append, FixedClock(), ZoneInfo("America/New_York"))
+    tap.answers.expect_completed_orders()
+    state = f.lib.OrderState(status="Filled", completedTime="20260824 15:30:00")
+    contract = f.lib.Contract(
+        conId=8314, symbol="AAPL", secType="STK", exchange="SMART", currency="USD"
+    )
+    order = f.lib.Order(
+        action="BUY", totalQuantity=100, orderType="MKT", permId=1104000003, tif="DAY"
+    )
+    tap.completedOrder(contract, order, state)
+    tap.completedOrdersEnd()
+    (snapshot,) = f.take()
+    assert isinstance(snapshot, CompletedOrdersSnapshot)
+    assert snapshot.orders[0].time == datetime(2026, 8, 24, 19, 30, tzinfo=UTC)
 
 
 def test_executions_snapshot_collects_its_commissions_and_lets_live_ones_through(f: Feed) -> None:

@@ -94,6 +94,15 @@ def test_parse_ib_time(text: object, expected: datetime | None) -> None:
     assert tr.parse_ib_time(text) == expected
 
 
+def test_a_zoneless_time_is_read_in_the_zone_tws_is_logged_in_with() -> None:
+    new_york = ZoneInfo("America/New_York")
+    summer = datetime(2026, 8, 24, 19, 30, tzinfo=UTC)  # 15:30 EDT
+    assert tr.parse_ib_time("20260824 15:30:00", new_york) == summer
+    # the dash form is UTC whatever TWS's zone, and a printed zone wins over it
+    assert tr.parse_ib_time("20260824-19:30:00", new_york) == summer
+    assert tr.parse_ib_time("20260824 19:30:00 UTC", new_york) == summer
+
+
 @pytest.mark.parametrize("text", ["garbage", "2024010X 14:30:00", "20240102 14:30:00 Mars/Olympus"])
 def test_parse_ib_time_refuses_unreadable_times(text: str) -> None:
     with pytest.raises(BrokerProtocolError):
