@@ -198,6 +198,7 @@ class Ledger:
         # the live members of a bracket or an OCA group: what a fill or cancel may touch, so
         # finding them never walks every live order (PERF-01's 10k book)
         self._live_grouped: dict[int, SimOrder] = {}
+        self._broadcast: set[int] = set()  # permIds of orders injected with broadcast (few)
         # executions not archived yet (the newest), after `_archived_executions` archived ones
         self._recent_executions: list[BookedExecution] = []
         self._archived_executions = 0
@@ -210,6 +211,12 @@ class Ledger:
     def add_order(self, order: SimOrder) -> None:
         self._hold(order)
         self._restatus(order)
+        if order.broadcast:
+            self._broadcast.add(order.perm_id)
+
+    def is_broadcast(self, perm_id: int) -> bool:
+        """Whether the order was injected for every session to hear (without reading it)."""
+        return perm_id in self._broadcast
 
     def _hold(self, order: SimOrder) -> None:
         perm_id = order.perm_id
@@ -356,6 +363,7 @@ class Ledger:
         self._release(order)
         self._unlive(order)
         self._handles.pop(perm_id, None)
+        self._broadcast.discard(perm_id)
         self.archive.drop_order(perm_id)
         self._recent_executions = [
             e for e in self._recent_executions if e.execution.permId != perm_id
@@ -372,10 +380,13 @@ class Ledger:
             for o in self._held.values()
             if not o.is_live and o.completed_time is not None and o.completed_time <= day_start
         ]
+        pruned = [o.perm_id for o in gone]
         for order in gone:
             self._release(order)
-        for perm_id in self.archive.drop_orders_done_by(micros(day_start)):
+        pruned += self.archive.drop_orders_done_by(micros(day_start))
+        for perm_id in pruned:  # a caller's object of a pruned order is not the books' any more
             self._handles.pop(perm_id, None)
+            self._broadcast.discard(perm_id)
         # fresh tables: a dict keeps its capacity after deletions
         self._held = dict(self._held)
         self._by_client_order = dict(self._by_client_order)

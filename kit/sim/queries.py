@@ -142,7 +142,7 @@ class Queries:
             # (clientId 0); only the master client sees other API clients' executions. An
             # order injected with broadcast is everyone's.
             own = ex.clientId in (cid, 0)
-            if not (everyone or own or self._broadcast(ex.permId)):
+            if not (everyone or own or self._ledger.is_broadcast(ex.permId)):
                 continue
             if client_id and ex.clientId != client_id:
                 continue
@@ -159,10 +159,6 @@ class Queries:
             )
             self._delivery.post(session, booked.commission)
         self._delivery.post(session, ExecDetailsEnd(reqId=req_id))
-
-    def _broadcast(self, perm_id: int) -> bool:
-        order = self._ledger.peek(perm_id)
-        return order is not None and order.broadcast
 
     def positions(self, session: Client) -> None:
         for line in self._ledger.positions.values():

@@ -3,11 +3,13 @@ second round of 10 x 300 under tracemalloc.
 
 Nothing may be lost: every order is filled exactly once, counted at the broker (one execution
 per order, every order Filled) and at each client (one Trade per order, Filled, one Fill).
-Memory: each round trades against a fresh SimBroker behind the same gateway (the broker's
-ledger and the clients keep every order by design); tracemalloc then measures what the traced
-round left behind once its clients, connections and broker are gone: gateway code must hold
-(almost) nothing, so per-order or per-frame leaks show. The message rate is printed (`-s`) and
-written as JSON to $IBGUARD_SOAK_JSON when set; nothing is asserted on time.
+Memory: each round trades against a fresh SimBroker behind the same gateway (the clients keep
+every order by design; the broker keeps the day's, most of them as rows in its archive file);
+tracemalloc then measures what the traced round left behind once its clients, connections and
+broker are gone: gateway code must hold (almost) nothing, so per-order or per-frame leaks show.
+Bytes per order within one trading day are measured by tests/bench/bench_gateway.py. The
+message rate is printed (`-s`) and written as JSON to $IBGUARD_SOAK_JSON when set; nothing is
+asserted on time.
 `IBGUARD_SOAK_ORDERS` / `IBGUARD_SOAK_TRACED_ORDERS` scale the rounds (orders per client).
 
 No wall-clock bound: each client waits on its own trade events, the round on the gateway's
@@ -159,8 +161,8 @@ def _gateway_bytes(snapshot: tracemalloc.Snapshot) -> int:
 
 def test_soak_ten_clients_thousand_orders_each_nothing_lost_no_growth() -> None:
     async def scenario() -> tuple[RoundResult, RoundResult, int, int]:
-        # Each round trades against a fresh SimBroker behind the same gateway: the broker's
-        # ledger keeps every order by design, the gateway must keep nothing per order.
+        # Each round trades against a fresh SimBroker behind the same gateway: the broker
+        # keeps the day's orders by design, the gateway must keep nothing per order.
         async with Gateway(fresh_broker()) as gateway:
             first = await soak_round(gateway, CLIENTS, ORDERS, "r1")
             gateway.broker = fresh_broker()

@@ -172,8 +172,11 @@ def test_a_new_day_empties_the_archive_of_yesterday_but_keeps_live_orders() -> N
     )
     mark = broker.requests.mark()
     broker.advance(3600)
+    held = broker.ledger.latest_order(7, 1)  # a caller keeps yesterday's filled order
+    assert held is not None
     broker.new_day()
     assert broker.orders() == (gtc,)
+    assert held.perm_id not in broker.ledger.orders
     assert list(broker.ledger.executions) == []
     assert len(broker.requests) == 0
     session.req_current_time()
