@@ -43,14 +43,14 @@ served (TWS API, server versions 157-178):
     open/completed orders, executions and commissions
   account: positions, reqAccountUpdates(Multi), reqAccountSummary, reqPnL, reqPnLSingle
   instruments: reqContractDetails (IB's identifiers; unknown = error 200),
-    reqMatchingSymbols, reqSecDefOptParams
+    reqMatchingSymbols, reqSecDefOptParams, reqMarketRule
   market data: reqMarketDataType 1-4, reqMktData (stream, snapshot, option greeks),
     reqTickByTickData, reqRealTimeBars (5 s)
-  history: reqHistoricalData (keepUpToDate), reqHeadTimeStamp
-not served: market depth, scanners, news, fundamentals, historical ticks, market rules,
-  combo quotes, FA, WSH, user info; such a request is answered with error 321
-  ("... is not served by the ibguard paper TWS", for its request id) and logged at
-  WARNING with its name; their cancels are logged only
+  history: reqHistoricalData (keepUpToDate), reqHeadTimeStamp, reqHistoricalTicks
+not served: market depth, scanners, news, fundamentals, combo quotes, FA, WSH, user
+  info; such a request is answered with error 321 ("... is not served by the ibguard
+  paper TWS", for its request id) and logged at WARNING with its name; their cancels
+  are logged only
 """
 
 

@@ -83,6 +83,8 @@ MODULES: Final = (
     "ibguard.kit.gateway.inbound_market",
     "ibguard.kit.gateway.outbound_pnl",
     "ibguard.kit.gateway.inbound_pnl",
+    "ibguard.kit.gateway.outbound_ticks",
+    "ibguard.kit.gateway.inbound_ticks",
 )
 
 

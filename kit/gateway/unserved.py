@@ -46,8 +46,6 @@ _TABLE: Final[dict[int, tuple[str, int | None]]] = {
     86: ("reqHistoricalNews", 1),
     88: ("reqHistogramData", 1),
     89: ("cancelHistogramData", 1),
-    91: ("reqMarketRule", None),
-    96: ("reqHistoricalTicks", 1),
     100: ("reqWshMetaData", 1),
     101: ("cancelWshMetaData", 1),
     102: ("reqWshEventData", 1),

@@ -24,6 +24,7 @@ from ibguard.kit.sim.contracts import ContractBook, HaltMode
 from ibguard.kit.sim.delivery import Delivery, Listener
 from ibguard.kit.sim.desk import OrderDesk
 from ibguard.kit.sim.history import HistoryDesk
+from ibguard.kit.sim.history_ticks import TickHistory
 from ibguard.kit.sim.ids import IdAllocator
 from ibguard.kit.sim.instruments_file import build_catalog
 from ibguard.kit.sim.market import Market
@@ -115,6 +116,9 @@ class SimBroker:
             market=self.market,
             delivery=self.delivery,
             script=self.script,
+        )
+        self.tick_history = TickHistory(
+            clock=self.clock, catalog=self.instruments, market=self.market, delivery=self.delivery
         )
         self.pnl = PnLDesk(
             clock=self.clock,

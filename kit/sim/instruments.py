@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Final
 
 from ibguard.kit.sim.instruments_hours import Sessions
+from ibguard.kit.sim.market_rules import rule_ids
 from ibguard.kit.sim.messages import Contract, ContractDetails
 from ibguard.kit.sim.prices import PriceParams
 
@@ -110,7 +111,7 @@ class Instrument:
             aggGroup=1,
             underSymbol=self.under_symbol,
             underSecType=self.under_sec_type,
-            marketRuleIds="26",
+            marketRuleIds=rule_ids(self.sec_type, self.min_tick, self.valid_exchanges),
             realExpirationDate=self.last_trade_date,
             stockType=self.stock_type,
             suggestedSizeIncrement=Decimal(100) if self.sec_type == "STK" else Decimal(1),

@@ -23,7 +23,15 @@ __all__ = [
     "HistoricalBar",
     "HistoricalData",
     "HistoricalDataUpdate",
+    "HistoricalTick",
+    "HistoricalTickBidAsk",
+    "HistoricalTickLast",
+    "HistoricalTicks",
+    "HistoricalTicksBidAsk",
+    "HistoricalTicksLast",
     "MarketDataType",
+    "MarketRule",
+    "PriceIncrement",
     "RealTimeBar",
     "SecurityDefinitionOptionParameter",
     "SecurityDefinitionOptionParameterEnd",
@@ -238,3 +246,73 @@ class SecurityDefinitionOptionParameter(TwsMessage):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SecurityDefinitionOptionParameterEnd(TwsMessage):
     reqId: int
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PriceIncrement:
+    lowEdge: Decimal
+    increment: Decimal
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketRule(TwsMessage):
+    marketRuleId: int
+    priceIncrements: tuple[PriceIncrement, ...]
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoricalTick:
+    """A MIDPOINT tick of reqHistoricalTicks (size is always 0)."""
+
+    time: datetime
+    price: Decimal
+    size: Decimal
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoricalTickBidAsk:
+    time: datetime
+    priceBid: Decimal
+    priceAsk: Decimal
+    sizeBid: Decimal
+    sizeAsk: Decimal
+    mask: int = 0  # 1 askPastHigh, 2 bidPastLow (the clients' reading)
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoricalTickLast:
+    time: datetime
+    price: Decimal
+    size: Decimal
+    exchange: str
+    specialConditions: str = ""
+    mask: int = 0  # 1 pastLimit, 2 unreported
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoricalTicks(TwsMessage):
+    reqId: int
+    ticks: tuple[HistoricalTick, ...]
+    done: bool
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoricalTicksBidAsk(TwsMessage):
+    reqId: int
+    ticks: tuple[HistoricalTickBidAsk, ...]
+    done: bool
+
+
+@final
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoricalTicksLast(TwsMessage):
+    reqId: int
+    ticks: tuple[HistoricalTickLast, ...]
+    done: bool

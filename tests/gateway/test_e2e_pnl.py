@@ -7,25 +7,20 @@ independently (position x multiplier x (mark - average cost))."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from ibguard.kit.gateway.thread_host import GatewayThread
-from ibguard.kit.sim import BrokerConfig, SimBroker
+from ibguard.kit.sim import SimBroker
 
 from tests.support.scenarios import run
 
 from .e2e_support import CLIENTS, Rig, rig
-from .ibapi_apps import OFFICIAL, App, contract, official_app, order
+from .ibapi_apps import contract, order
+from .official_paper import OfficialPaper, paper
 
 AAPL, MSFT = 265598, 272093
 CENT = Decimal("0.01")
-
-
-def _paper() -> SimBroker:
-    return SimBroker(BrokerConfig(market_prices=True, create_unknown_contracts=False))
 
 
 def _expected(broker: SimBroker, con_id: int = AAPL) -> tuple[Decimal, Decimal, Decimal, Decimal]:
@@ -54,7 +49,7 @@ async def _fill(r: Rig, action: str, quantity: int) -> None:
 @pytest.mark.parametrize("client", CLIENTS)
 def test_pnl_streams_the_accounts_daily_unrealized_and_realized(client: str) -> None:
     async def scenario() -> None:
-        async with rig(client, _paper()) as r:
+        async with rig(client, paper()) as r:
             account = r.broker.accounts[0]
             await _fill(r, "BUY", 100)
             pnl = r.ib.reqPnL(account)
@@ -85,7 +80,7 @@ def test_pnl_streams_the_accounts_daily_unrealized_and_realized(client: str) -> 
 @pytest.mark.parametrize("client", CLIENTS)
 def test_cancel_stops_the_stream_and_an_unheld_conid_gets_nothing(client: str) -> None:
     async def scenario() -> None:
-        async with rig(client, _paper()) as r:
+        async with rig(client, paper()) as r:
             account = r.broker.accounts[0]
             pnl = r.ib.reqPnL(account)
             unheld = r.ib.reqPnLSingle(account, "", MSFT)
@@ -105,7 +100,7 @@ def test_cancel_stops_the_stream_and_an_unheld_conid_gets_nothing(client: str) -
 @pytest.mark.parametrize("client", CLIENTS)
 def test_an_account_the_login_does_not_manage_is_321(client: str) -> None:
     async def scenario() -> None:
-        async with rig(client, _paper()) as r:
+        async with rig(client, paper()) as r:
             r.ib.reqPnL("DU0000000")
             await r.until(lambda: bool(r.errors))
             assert [code for _, code in r.errors] == [321]
@@ -114,25 +109,14 @@ def test_an_account_the_login_does_not_manage_is_321(client: str) -> None:
     run(scenario)
 
 
-@pytest.fixture(params=OFFICIAL)
-def official(request: pytest.FixtureRequest) -> Iterator[tuple[App, SimBroker, GatewayThread]]:
-    client = request.param
-    ibapi10 = request.getfixturevalue("ibapi10") if client == "ibapi-10" else None
-    if client == "ibapi-9.81":
-        pytest.importorskip("ibapi")
-    broker = _paper()
-    with GatewayThread(broker) as gateway, official_app(client, gateway.port, 33, ibapi10) as app:
-        yield app, broker, gateway
-
-
 def _numbers(args: tuple[Any, ...]) -> tuple[float, ...]:
     return tuple(float(a) for a in args[1:])  # after the reqId; 10.x's pos is a Decimal
 
 
 def test_the_official_clients_get_pnl_and_pnl_single(
-    official: tuple[App, SimBroker, GatewayThread],
+    official_paper: OfficialPaper,
 ) -> None:
-    app, broker, gateway = official
+    app, broker, gateway = official_paper
     account = broker.accounts[0]
     order_id = app.next_order_id
     app.request("placeOrder", order_id, contract(), order(quantity=100, order_type="MKT"))
@@ -159,16 +143,17 @@ def test_the_official_clients_get_pnl_and_pnl_single(
     assert position == 100
 
 
-def test_help_lists_the_pnl_requests_and_says_what_happens_to_unserved_ones(
+def test_help_lists_the_pnl_and_tick_requests_and_says_what_happens_to_unserved_ones(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     from ibguard.kit.cli import main
-    from ibguard.kit.gateway import inbound_pnl
+    from ibguard.kit.gateway import inbound_pnl, inbound_ticks
 
     with pytest.raises(SystemExit):
         main(["gateway", "--help"])
     shown = " ".join(capsys.readouterr().out.split())
-    for name in (n for n in inbound_pnl.__all__ if n.startswith("Req")):
+    names = [*inbound_pnl.__all__, *inbound_ticks.__all__]
+    for name in (n for n in names if n.startswith("Req")):
         assert name[0].lower() + name[1:] in shown, name
     assert "answered with error 321" in shown
     assert "logged at WARNING" in shown
