@@ -35,7 +35,7 @@ from ibguard.rules.findings import (
 )
 from ibguard.rules.project_index import ProjectIndex
 from ibguard.rules.registry import RULES, ruleset_version
-from ibguard.rules.screening import MAX_FILE_BYTES, Screened, read_source, screen
+from ibguard.rules.screening import MAX_FILE_BYTES, Screened, decode, read_source, screen
 from ibguard.rules.settings import Settings
 from ibguard.rules.workers import Died, Raised, TimedOut, run_isolated
 
@@ -44,7 +44,13 @@ if TYPE_CHECKING:
 
     from ibguard.rules.base import Rule
 
-__all__ = ["FILE_TIME_LIMIT", "PARALLEL_THRESHOLD", "check_file", "check_project"]
+__all__ = [
+    "FILE_TIME_LIMIT",
+    "PARALLEL_THRESHOLD",
+    "check_file",
+    "check_project",
+    "index_entry",
+]
 
 # Below this many files to parse, more than one worker costs more than it saves (measured:
 # a worker's start-up ~150 ms with spawn, parsing ~5-10 ms per typical module).
@@ -134,6 +140,18 @@ class _Files:
             self._screened[relative] = data if isinstance(data, Finding) else screen(data, relative)
         return self._screened[relative]
 
+    def screened_elsewhere(self, source_file: SourceFile, finding: Finding | None) -> None:
+        """Record the screen a worker did: its finding, or none (the text is decoded here
+        again, which is cheap; the `ast` tree stayed in the worker)."""
+        data = self.read(source_file)
+        if finding is None and not isinstance(data, Finding):
+            text = decode(data, source_file.relative)
+            self._screened[source_file.relative] = (
+                text if isinstance(text, Finding) else Screened(text, None)
+            )
+        elif finding is not None:
+            self._screened[source_file.relative] = finding
+
     def drop_tree(self, source_file: SourceFile) -> None:
         """Forget the `ast` tree once the index has it: only the text is needed later, and
         every tree kept would be memory the forked workers inherit."""
@@ -142,26 +160,78 @@ class _Files:
             self._screened[source_file.relative] = Screened(screened.source, None)
 
 
+def index_entry(task: tuple[SourceFile, bytes]) -> tuple[Finding | None, _Tables]:
+    """What one file adds to the project index (its re-export table and its types), and
+    the screen's finding if it has one. Runs in the worker processes, many files at once."""
+    source_file, data = task
+    screened = screen(data, source_file.relative)
+    if isinstance(screened, Finding):
+        return screened, ({}, {})
+    return None, _tables(screened, source_file)
+
+
+_Tables = tuple[dict[str, str], dict[str, str]]  # re-exports, return types
+
+
+def _tables(screened: Screened | Finding, source_file: SourceFile) -> _Tables:
+    if not isinstance(screened, Screened) or screened.tree is None:
+        return {}, {}
+    module, is_package = source_file.module, source_file.is_package
+    return (
+        reexports.collect_tree(screened.tree, module, is_package),
+        return_types.collect_tree(screened.tree, module, is_package),
+    )
+
+
 def _index(
-    settings: Settings, files: Sequence[SourceFile], reads: _Files, cache: FindingsCache
+    settings: Settings,
+    files: Sequence[SourceFile],
+    reads: _Files,
+    cache: FindingsCache,
+    *,
+    processes: int,
+    time_limit: float,
 ) -> ProjectIndex:
-    tables: dict[str, dict[str, str]] = {}
-    returns: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    found: dict[str, _Tables] = {}
+    missing: list[tuple[SourceFile, bytes]] = []
     for source_file in files:
         data = reads.read(source_file)
         if isinstance(data, Finding):
             continue  # reported when the file is checked
-        key = f"{digest(data)}:{source_file.module}:{source_file.is_package}"
+        key = keys[source_file.relative] = (
+            f"{digest(data)}:{source_file.module}:{source_file.is_package}"
+        )
         table = cache.reexports(key)
         returned = cache.reexports(f"returns:{key}")
         if table is None or returned is None:
-            screened = reads.screened(source_file)
-            table, returned = {}, {}
-            if isinstance(screened, Screened) and screened.tree is not None:
-                module, is_package = source_file.module, source_file.is_package
-                table = reexports.collect_tree(screened.tree, module, is_package)
-                returned = return_types.collect_tree(screened.tree, module, is_package)
-                reads.drop_tree(source_file)
+            missing.append((source_file, data))
+        else:
+            found[source_file.relative] = (table, returned)
+    if len(missing) >= PARALLEL_THRESHOLD and processes > 1:
+        # Parsing with `ast` for the index was a fifth of a cold run, all in this process.
+        missing.sort(key=lambda task: len(task[1]), reverse=True)
+        outcomes = run_isolated(
+            index_entry, missing, (), processes=processes, time_limit=time_limit
+        )
+        for position, outcome in outcomes:
+            if isinstance(outcome, (Died, Raised, TimedOut)):
+                continue  # done again below, in this process, as it would have been
+            source_file = missing[position][0]
+            reads.screened_elsewhere(source_file, outcome[0])
+            found[source_file.relative] = outcome[1]
+    computed = {source_file.relative for source_file, _ in missing}
+    tables: dict[str, dict[str, str]] = {}
+    returns: dict[str, str] = {}
+    for source_file in files:
+        if source_file.relative not in keys:
+            continue
+        if source_file.relative not in found:
+            found[source_file.relative] = _tables(reads.screened(source_file), source_file)
+            reads.drop_tree(source_file)
+        table, returned = found[source_file.relative]
+        if source_file.relative in computed:
+            key = keys[source_file.relative]
             cache.store_reexports(key, table)
             cache.store_reexports(f"returns:{key}", returned)
         if table:
@@ -207,8 +277,11 @@ def check_project(
     reads = _Files(max_file_bytes)
     # The key needs the index and the index uses the cache: open unkeyed, key it after.
     cache = FindingsCache(settings.root, "", enabled=use_cache and settings.cache)
+    processes = jobs if jobs is not None else (os.cpu_count() or 1)
     with _collector_paused():
-        index = _index(settings, every_file, reads, cache)
+        index = _index(
+            settings, every_file, reads, cache, processes=processes, time_limit=time_limit
+        )
     rule_names = sorted(f"{rule.__module__}.{rule.__qualname__}" for rule in rules)
     cache_key = digest(
         repr(
@@ -243,7 +316,7 @@ def check_project(
         else:
             todo.append((source_file, screened.source))
 
-    workers = jobs if jobs is not None else (os.cpu_count() or 1)
+    workers = processes
     if len(todo) < PARALLEL_THRESHOLD:
         workers = 1
     workers = min(workers, len(todo))

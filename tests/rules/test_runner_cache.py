@@ -48,6 +48,25 @@ def test_the_pool_and_a_single_process_find_the_same_in_the_same_order(project: 
     assert rule_ids(pooled) == {"BOUNDARY-01", "BOUNDARY-02", "CLOCK-01", "MONEY-01", "PARSE-ERROR"}
 
 
+def test_files_the_screen_refuses_are_reported_once_and_alike_by_the_pool(
+    project: Project,
+) -> None:
+    # With this many files the index is built in the pool too (each worker screens its share).
+    root = project(FILES)
+    (root / "app/engine/latin1.py").write_bytes(b"price = '\xe9'\n")
+    (root / "app/engine/deep.py").write_text("x = " + "(" * 300 + ")" * 300 + "\n")
+    pooled = run(root, use_cache=False, jobs=2)
+    serial = run(root, use_cache=False, jobs=1)
+    assert pooled.findings == serial.findings
+    refused = [
+        f for f in pooled.findings if f.path in {"app/engine/latin1.py", "app/engine/deep.py"}
+    ]
+    assert sorted((f.path, f.rule) for f in refused) == [
+        ("app/engine/deep.py", "NESTED-TOO-DEEP"),
+        ("app/engine/latin1.py", "PARSE-ERROR"),
+    ]
+
+
 def test_few_files_to_parse_skip_the_pool(project: Project) -> None:
     root = project(FILES)
     run(root, jobs=2)
