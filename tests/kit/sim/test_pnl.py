@@ -60,3 +60,27 @@ def test_answers_come_at_most_once_a_second_and_only_when_changed() -> None:
     broker.set_price("AAPL", D("99.00"))
     broker.advance(2)
     assert len(rec.of(PnL)) == 2
+
+
+def test_a_futures_position_counts_its_multiplier_as_the_account_values_it() -> None:
+    from ibguard.kit.sim import BrokerConfig, SimBroker
+    from ibguard.kit.sim.messages import Contract, PortfolioValue
+
+    broker = SimBroker(BrokerConfig(market_prices=True, farm_status_messages=False))
+    rec = Recorder()
+    s = broker.connect(7, rec)
+    es = Contract(conId=533620665, secType="FUT", exchange="CME", currency="USD")  # ESH4: x50
+    s.place_order(1, es, market("BUY", 2))
+    broker.advance(600)
+    broker.pnl.subscribe(s, 8, ACCOUNT, "", 533620665)
+    s.req_account_updates(True, ACCOUNT)
+    broker.flush()
+    (line,) = (p for p in rec.of(PortfolioValue) if p.contract.conId == 533620665)
+    single = rec.of(PnLSingle)[-1]
+    assert single.value == line.marketValue.quantize(D("0.01"))
+    assert single.unrealizedPnL == line.unrealizedPNL.quantize(D("0.01"))
+    instrument = broker.instruments.by_con_id(533620665)
+    assert instrument is not None
+    mark = broker.market.price(instrument, broker.clock.broker_now())
+    fill = broker.ledger.positions[(ACCOUNT, 533620665)].avg_cost
+    assert single.unrealizedPnL == 2 * 50 * (mark - fill) != 0
