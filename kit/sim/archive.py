@@ -10,11 +10,12 @@ batches at the end of a broker operation; reads decode rows on demand, in bookin
 
 Invariants: the file lives in a fresh private temporary directory, is created on first use
 (a small case never touches the disk) and is removed when the archive is closed or
-collected; a row is a dataclass's fields as plain values, marshalled (`FlatCodec`): only this
-process writes and reads them; a contract is stored once (rows hold an index into the
-archive's own list), since every order of a symbol shares one; the
-page cache is capped (`_CACHE_KIB`), so the archive's memory does not grow with its rows.
-Durability is not a goal: the file dies with the broker (no journal, no fsync).
+collected (at the latest when the interpreter exits); a row is a dataclass's fields as plain
+values, marshalled (`FlatCodec`), which only this process writes and reads; a contract is
+stored once (rows hold an index into the archive's own list), since every order of a symbol
+shares one; the page cache is capped (`_CACHE_KIB`), so the archive's memory does not grow
+with its rows. Durability is not a goal: the file dies with the broker (no journal, no
+fsync).
 """
 
 from __future__ import annotations

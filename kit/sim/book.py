@@ -180,6 +180,8 @@ class Ledger:
     """The books; finished orders and executions beyond ``keep`` move to ``archive``."""
 
     def __init__(self, archive: DayArchive | None = None, *, keep: int = 500) -> None:
+        if keep < 0:
+            raise UsageError(f"objects_per_archive_batch must be 0 or more, got {keep}")
         self.archive = archive or DayArchive()
         self.keep = keep
         self.positions: dict[tuple[str, int], PositionLine] = {}

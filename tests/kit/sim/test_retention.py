@@ -11,6 +11,8 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import pytest
+from ibguard.errors import UsageError
 from ibguard.kit.sim import LateFillOnCancel, RejectOrder, SimBroker
 from ibguard.kit.sim import messages as ib
 from ibguard.kit.sim.archive import DayArchive, FlatCodec
@@ -246,3 +248,8 @@ def test_an_archived_row_reads_back_exactly_zones_and_decimal_places_included() 
         "100.010",
         "Filled",
     )
+
+
+def test_a_negative_archive_batch_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="objects_per_archive_batch must be 0 or more"):
+        _broker(-1)
