@@ -94,6 +94,7 @@ def _historical_ticks(r: ReqHistoricalTicks, s: ApiSession, b: SimBroker, reply:
             number=r.number_of_ticks,
             what=r.what_to_show,
             use_rth=r.use_rth,
+            ignore_size=r.ignore_size,
         ),
         symbol=r.contract.symbol,
     )

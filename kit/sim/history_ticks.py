@@ -7,13 +7,14 @@ the liquid sessions only) and building the ticks. The model quotes one value per
 (`Market.quote`), the same the tick-by-tick stream sends, so:
 - TRADES (historicalTicksLast): one trade a second while the market trades, at the quote's
   last price and size, on the primary exchange;
-- BID_ASK (historicalTicksBidAsk): a tick each second the bid, ask or their sizes changed;
+- BID_ASK (historicalTicksBidAsk): a tick each second the bid, ask or their sizes changed
+  (with ignoreSize: the bid or ask);
 - MIDPOINT (historicalTicks): a tick each second the mid changed, size 0.
 From a start, the first ticks at or after it; to an end, the last ticks before it, in time
 order either way, all in one message with done = true (TWS's usual answer for up to 1000).
 Nothing after now. Errors: an unknown contract 200; TRADES for FX 162 (no trades, as for
 bars); a malformed request (both or neither time, a bad time, numberOfTicks < 1, another
-whatToShow) 321. ignoreSize and miscOptions change nothing here.
+whatToShow) 321. miscOptions changes nothing here.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class TickHistory:
         number: int,
         what: str,
         use_rth: bool,
+        ignore_size: bool = False,
     ) -> None:
         try:
             message = self._ticks(
@@ -80,6 +82,7 @@ class TickHistory:
                 number=number,
                 what=what.upper(),
                 use_rth=use_rth,
+                ignore_size=ignore_size,
             )
         except RequestRefused as refused:
             message = Error(reqId=req_id, errorCode=refused.code, errorString=refused.text)
@@ -95,6 +98,7 @@ class TickHistory:
         number: int,
         what: str,
         use_rth: bool,
+        ignore_size: bool,
     ) -> TwsMessage:
         found = self._catalog.find(contract)
         if len(found) != 1:
@@ -122,7 +126,7 @@ class TickHistory:
         else:
             seconds = self._backward(inst, parse_end(end_text, zone, now), use_rth)
         chosen: list[tuple[datetime, Quote]] = []
-        for moment, quote in self._changes(inst, seconds, what):
+        for moment, quote in self._changes(inst, seconds, what, ignore_size=ignore_size):
             chosen.append((moment, quote))
             if len(chosen) == number:
                 break
@@ -158,7 +162,7 @@ class TickHistory:
                 t -= _SECOND
 
     def _changes(
-        self, inst: Instrument, seconds: Iterator[datetime], what: str
+        self, inst: Instrument, seconds: Iterator[datetime], what: str, *, ignore_size: bool
     ) -> Iterator[tuple[datetime, Quote]]:
         """The seconds that carry a tick: every trading second for TRADES, else those whose
         value differs from the second before (the first of a session always does)."""
@@ -172,7 +176,8 @@ class TickHistory:
             if inst.trading.session_at(before) is None:
                 yield t, quote
                 continue
-            if _value(market.quote(inst, before), what) != _value(quote, what):
+            earlier = market.quote(inst, before)
+            if _value(earlier, what, ignore_size) != _value(quote, what, ignore_size):
                 yield t, quote
 
     def _message(
@@ -197,7 +202,9 @@ class TickHistory:
         return HistoricalTicks(reqId=req_id, ticks=mids, done=True)
 
 
-def _value(quote: Quote, what: str) -> object:
+def _value(quote: Quote, what: str, ignore_size: bool) -> object:
+    if what == "BID_ASK" and ignore_size:
+        return (quote.bid, quote.ask)
     if what == "BID_ASK":
         return (quote.bid, quote.ask, quote.bid_size, quote.ask_size)
     return quote.mid

@@ -5,11 +5,12 @@ exchange and reqMarketRule answers the rule's increment, the instrument's minTic
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 from ibguard.kit.sim import BrokerConfig, SimBroker
-from ibguard.kit.sim.market_messages import HistoricalTicksLast
+from ibguard.kit.sim.market_messages import HistoricalTicksBidAsk, HistoricalTicksLast
 from ibguard.kit.sim.market_rules import market_rule, rule_id, rule_ids
 from ibguard.kit.sim.messages import Contract, Error
 from sim_recording import Recorder
@@ -64,6 +65,27 @@ def test_ticks_up_to_an_end_before_the_open_are_the_last_session_s() -> None:
     assert [t.time.astimezone(timezone.utc) for t in got.ticks] == [
         close - timedelta(seconds=s) for s in (3, 2, 1)
     ]
+
+
+def test_ignore_size_keeps_only_the_seconds_the_bid_or_ask_moved() -> None:
+    broker, _ = _broker()
+    session = broker.session(7)
+    answers = []
+    for ignore in (False, True):
+        rec = Recorder()
+        session.listener = rec
+        broker.tick_history.answer(session, 4, AAPL, start="20240104 10:00:00 US/Eastern",
+                                   end="", number=200, what="BID_ASK", use_rth=True,
+                                   ignore_size=ignore)  # fmt: skip
+        broker.flush()
+        (answer,) = rec.of(HistoricalTicksBidAsk)
+        answers.append(answer.ticks)
+    every, prices_only = answers
+    assert len(prices_only) == 200
+    assert all((a.priceBid, a.priceAsk) != (b.priceBid, b.priceAsk)
+               for a, b in itertools.pairwise(prices_only))  # fmt: skip
+    # a size-only change is a tick without ignoreSize: the unfiltered ticks come denser
+    assert every[-1].time < prices_only[-1].time
 
 
 def test_no_ticks_asked_is_321() -> None:
