@@ -32,8 +32,8 @@ from ibguard.engine.identity import OrderIndex, is_set, parse_order_ref
 from ibguard.engine.instruments import InstrumentRegistry
 from ibguard.engine.lifecycle import BY_KIND, Kind, advance, broker_status_moves
 from ibguard.engine.logcodes import LogCode
-from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, Status
-from ibguard.engine.orders import OrderRecord, book_key
+from ibguard.engine.model import Instrument, OrderRequest, OrderType, Status
+from ibguard.engine.orders import OrderRecord
 
 __all__ = ["Book", "Sighting"]
 
@@ -42,7 +42,6 @@ _INFO = logging.INFO
 _DEBUG = logging.DEBUG
 # enum members and tables the per-event paths use, bound once (a class attribute lookup
 # on an Enum costs more than the dict hit it guards)
-_BUY = Side.BUY
 _CANCELED = Status.CANCELED
 _CANCEL_PENDING = Status.CANCEL_PENDING
 _FILLED = Status.FILLED
@@ -188,8 +187,7 @@ class Book:
 
     def renew(self, record: OrderRecord, request: OrderRequest) -> None:
         """A NEW order submitted again: it takes the request it is submitted with now."""
-        record.request = request
-        record.key = book_key(request)
+        record.take(request)
         self.know(request.instrument)
 
     def adopt(self, oms_id: str, request: OrderRequest) -> OrderRecord:
@@ -435,21 +433,19 @@ class Book:
             or (record.order_id is None and self._binds_alias(report.client_id, report.order_id))
         ):
             return None
-        request = record.request
-        filled = record.ledger.add_new(report.exec_id, shares, price, report.time, request.quantity)
+        quantity = record.quantity
+        filled = record.ledger.add_new(report.exec_id, shares, price, report.time, quantity)
         if filled is None:
             return None
         self._exec_owner[report.exec_id] = record
         key = record.key
         if key not in self.instruments:
-            self._instruments.know(request.instrument)
+            self._instruments.know(record.request.instrument)
         positions = self._positions
-        positions[key] = positions.get(key, _ZERO) + (shares if request.side is _BUY else -shares)
+        positions[key] = positions.get(key, _ZERO) + (shares if record.sign > 0 else -shares)
         record.last_fill_at = report.time
         before = record.status
-        after = record.status = (_AFTER_FINAL if filled >= request.quantity else _AFTER_PARTIAL)[
-            before
-        ]
+        after = record.status = (_AFTER_FINAL if filled >= quantity else _AFTER_PARTIAL)[before]
         record.updated_at = self._now or record.updated_at
         if not record.timed:
             self._start_timer(record)
@@ -518,10 +514,10 @@ class Book:
         if record.synthesized:
             # an orphan's size is known only from its executions: each one may raise it
             size = max(record.quantity, record.filled, report.cum_qty)
-            record.request = replace(record.request, quantity=size)
+            record.take(replace(record.request, quantity=size))
         self._instruments.know(record.request.instrument)
         key = record.key
-        signed = result.quantity_delta * record.request.side.sign
+        signed = result.quantity_delta * record.sign
         self._positions[key] = self._positions.get(key, _ZERO) + signed
         record.last_fill_at = report.time
         was = record.status

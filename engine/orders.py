@@ -10,13 +10,7 @@ from decimal import Decimal
 from ibguard.engine.fills import FillLedger
 from ibguard.engine.model import OrderRequest, OrderSnapshot, Status
 
-__all__ = ["OrderRecord", "book_key"]
-
-
-def book_key(request: OrderRequest) -> str:
-    """The request's instrument key, one string object per key however many orders use it
-    (a position lookup by it then matches by identity, without reading another copy)."""
-    return sys.intern(request.instrument.key)
+__all__ = ["OrderRecord"]
 
 
 # CPython lays out a class's slots sorted by name, after those of its base classes. The
@@ -37,7 +31,11 @@ class _FillFields(_StatusFields):
     request: OrderRequest
     perm_id: int | None = None
     synthesized: bool = False  # built from an orphan execution: its quantity is a floor
-    key: str = field(init=False)  # the instrument's book key, computed once, shared
+    # what a fill needs of the request, copied from it by `take` (a fill then leaves the
+    # request, another object elsewhere in memory, alone)
+    key: str = field(init=False)  # the instrument's book key, one string per key
+    quantity: Decimal = field(init=False)
+    sign: int = field(init=False)  # +1 buys, -1 sells
     last_fill_at: datetime | None = None
     ledger: FillLedger = field(default_factory=FillLedger)
 
@@ -53,11 +51,16 @@ class OrderRecord(_FillFields):
     created_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        self.key = book_key(self.request)
+        self.take(self.request)
 
-    @property
-    def quantity(self) -> Decimal:
-        return self.request.quantity
+    def take(self, request: OrderRequest) -> None:
+        """The order's request from now on (the only way it changes)."""
+        self.request = request
+        # one string object per key however many orders use it: a position lookup by it
+        # matches by identity, without reading another copy
+        self.key = sys.intern(request.instrument.key)
+        self.quantity = request.quantity
+        self.sign = request.side.sign
 
     @property
     def filled(self) -> Decimal:
