@@ -8,7 +8,11 @@ patterns, engine and dict book side by side (interleaved, CPU time, medians):
 - spread: the same number of orders at every size (1,000, touched twice), spread evenly over
   the book: only the size of the book changes, and where in memory its orders live;
 - first: the same 1,000 orders at every size (the first ones made, touched twice): their
-  records sit together in memory at every size, as at 1k.
+  records sit together in memory at every size, as at 1k;
+- random: 1,000 orders drawn at random from the whole book (touched twice): fills across a
+  book of resting orders, the realistic shape for fills;
+- recent: the 1,000 orders placed last (touched twice): the acknowledgements that follow
+  placements, most of the orderStatus traffic (the rest follows the fills).
 Then the engine's Python function calls per event at each size (cProfile): equal counts
 mean the engine does the same work per event whatever the size of the book, so any growth
 in time is the memory hierarchy. Asserts nothing.
@@ -20,6 +24,7 @@ import argparse
 import cProfile
 import gc
 import pstats
+import random
 import statistics
 from collections.abc import Callable, Sequence
 
@@ -40,6 +45,11 @@ TOUCHED = 1_000  # orders touched per batch in the equalised patterns
 def _numbers(pattern: str, open_orders: int, batch: int) -> list[int]:
     if pattern == "bench":
         return _touched(open_orders, batch)
+    if pattern == "random":
+        chosen = random.Random(open_orders).sample(range(open_orders), TOUCHED)
+        return [chosen[i % TOUCHED] for i in range(batch)]
+    if pattern == "recent":
+        return [open_orders - TOUCHED + i % TOUCHED for i in range(batch)]
     step = open_orders // TOUCHED if pattern == "spread" else 1
     return [(i % TOUCHED) * step for i in range(batch)]
 
@@ -59,7 +69,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--batch", type=int, default=2_000)
     args = parser.parse_args()
-    patterns = ("bench", "spread", "first")
+    patterns = ("bench", "spread", "first", "random", "recent")
     us: dict[tuple[str, int, str], float] = {}
     calls: dict[tuple[int, str], float] = {}
     for size in SIZES:
