@@ -47,10 +47,11 @@ served (TWS API, server versions 157-178):
   market data: reqMarketDataType 1-4, reqMktData (stream, snapshot, option greeks),
     reqTickByTickData, reqRealTimeBars (5 s)
   history: reqHistoricalData (keepUpToDate), reqHeadTimeStamp, reqHistoricalTicks
-not served: market depth, scanners, news, fundamentals, combo quotes, FA, WSH, user
-  info; such a request is answered with error 321 ("... is not served by the ibguard
-  paper TWS", for its request id) and logged at WARNING with its name; their cancels
-  are logged only
+not served: every other request (market depth, scanners, news, fundamentals, option
+  calculations, exerciseOptions, reqPositionsMulti, histograms, combo quotes, FA, WSH,
+  user info); such a request is answered with error 321 ("... is not served by the
+  ibguard paper TWS", for its request id) and logged at WARNING with its name; their
+  cancels are logged only
 """
 
 
