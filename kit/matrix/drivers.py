@@ -116,7 +116,8 @@ class WireDriver(Driver):
     API messages the gateway has written on the subject's newest connection since the
     handshake; the subject returns once its engine has handled that many (its client's
     reader may still be queueing some). Rounds repeat until one moves nothing: no byte in
-    or out at the gateway and `n` unchanged (at most MAX_CATCH_UPS).
+    or out at the gateway and `n` unchanged (at most MAX_CATCH_UPS). A settle that finds
+    nothing moved since the last (the parked loop has nothing pending) hands nothing over.
     """
 
     name = "wire"
@@ -182,6 +183,8 @@ class WireDriver(Driver):
 
     def _settle_threaded(self, loop: WireLoop, broker: SimBroker, host: GatewayHost) -> None:
         loop.follow(broker.clock.local_now().timestamp())  # parked: safe from this thread
+        if self._caught_up == (loop.frames_since_hello(), loop.traffic()) and not loop.pending():
+            return  # nothing moved since the subject caught up: no hand-over needed
         for _ in range(MAX_CATCH_UPS):
             self.rounds += host.run(loop.quiesce)
             self._raise_errors(loop)

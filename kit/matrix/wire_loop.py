@@ -41,7 +41,9 @@ driver can tell the subject how many it must have handled (`frames_since_hello`)
 from __future__ import annotations
 
 import asyncio
+import select
 import selectors
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -79,6 +81,7 @@ class _Meter:
     received: int = 0
     closed: bool = False
     frames: int = 0
+    sock: socket.socket | None = None  # a server end's socket, for pending()
     _frame_left: int = 0  # bytes of the frame being written that are still to come
     _prefix: bytes = b""  # a length prefix cut by a write boundary
 
@@ -117,6 +120,7 @@ class _MeteredProtocol(asyncio.Protocol):
             local=_address(transport.get_extra_info("sockname")),
             peer=_address(transport.get_extra_info("peername")),
             server=self._server,
+            sock=transport.get_extra_info("socket") if self._server else None,
         )
         self.meter = meter
         self._loop.track(meter)
@@ -213,6 +217,7 @@ class WireLoop(asyncio.SelectorEventLoop):
         self.counts_frames = threaded
         self._meters: list[_Meter] = []
         self._newest_server: _Meter | None = None
+        self._listeners: list[Any] = []
         self.errors: list[dict[str, Any]] = []
         self.set_exception_handler(self._record_error)
 
@@ -244,9 +249,11 @@ class WireLoop(asyncio.SelectorEventLoop):
     async def create_server(
         self, protocol_factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
     ) -> asyncio.Server:
-        return await super().create_server(
+        server = await super().create_server(
             self._metered(protocol_factory, server=True), *args, **kwargs
         )
+        self._listeners.extend(server.sockets)  # a connection waiting counts as pending
+        return server
 
     def _metered(
         self, factory: Callable[[], asyncio.BaseProtocol], *, server: bool
@@ -263,6 +270,19 @@ class WireLoop(asyncio.SelectorEventLoop):
         self._meters.append(meter)
         if meter.server:
             self._newest_server = meter
+
+    def pending(self) -> bool:
+        """For a parked threaded loop, from the thread that parked it: is there anything to
+        run (a ready callback, a timer due, bytes waiting on a server socket, a connection
+        waiting to be accepted)?"""
+        if getattr(self, "_ready", None):
+            return True
+        timers = getattr(self, "_scheduled", None)
+        if timers and timers[0].when() <= self.time():
+            return True
+        socks = [m.sock for m in self._meters if m.sock is not None and not m.closed]
+        socks = [s for s in (*socks, *self._listeners) if s.fileno() >= 0]
+        return bool(socks) and bool(select.select(socks, [], [], 0)[0])
 
     def frames_since_hello(self) -> int | None:
         """API messages the server wrote on its newest connection after the first frame
