@@ -6,7 +6,8 @@ datetime as ISO-8601 with its offset, an enum as its value, a nested dataclass a
 array of its own fields, a tuple as an array. So a replay reproduces the book to the last
 digit, and only the engine's own types come out (see journal_values.py); a row that does
 not fit its type's shape exactly is `JournalCorrupt`. Rows of format 1 (an object per
-value, from earlier versions) still decode.
+value, from earlier versions) still decode. A batch row (`decode_batch`) is the JSON array
+of its events' format-2 rows.
 
 Encoding is on the service's per-event path, so each event class gets an encoder built
 once from its type hints: one generated function that formats the whole row with a single
@@ -37,13 +38,21 @@ from ibguard.engine.shell.journal_values import (
 )
 from ibguard.errors import InternalError
 
-__all__ = ["FORMAT_VERSION", "MAX_EXPONENT", "JournalCorrupt", "decode_event", "encode_event"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_EXPONENT",
+    "JournalCorrupt",
+    "decode_batch",
+    "decode_event",
+    "encode_event",
+]
 
 FORMAT_VERSION: Final = 2
 _JSON: Final = json.JSONEncoder(separators=(",", ":"))
 _QUOTE: Final = json.encoder.encode_basestring_ascii  # json's own string quoting
 _PLAIN: Final = (str, int, bool)
 Decoder = Callable[[object], object]
+_In = typing.TypeVar("_In")
 
 # --- encoding ------------------------------------------------------------------------------
 
@@ -254,9 +263,25 @@ _ROW_DECODERS: Final = {cls.__name__: _fields_decoder(cls) for cls in EVENT_TYPE
 
 
 def decode_event(text: str) -> Event:
+    """The event of one row (format 2, or format 1 of earlier versions)."""
+    document = _guarded(json.loads, text)
+    if isinstance(document, list):
+        return _event(_guarded(_decode_row, document))
+    return _event(_guarded(decode_v1, document))
+
+
+def decode_batch(text: str) -> list[Event]:
+    """The events of a batch row: the format-2 rows of one batch in one JSON array."""
+    document = _guarded(json.loads, text)
+    if type(document) is not list or not document:
+        raise JournalCorrupt(f"batch row {text[:60]!r} is no array of event rows")
+    return [_event(_guarded(_decode_row, _array(row, None))) for row in document]
+
+
+def _guarded(decode: Callable[[_In], object], value: _In) -> object:
+    """`decode(value)`, any failure of a bad row being JournalCorrupt."""
     try:
-        document = json.loads(text)
-        event = _decode_row(document) if isinstance(document, list) else decode_v1(document)
+        return decode(value)
     except JournalCorrupt:
         raise
     # ArithmeticError: decimal signals, a datetime out of range; RecursionError: json.loads
@@ -265,9 +290,12 @@ def decode_event(text: str) -> Event:
         raise JournalCorrupt(f"unreadable journal row: {str(error)[:200]}") from error
     except RecursionError:
         raise JournalCorrupt("unreadable journal row: nested too deep") from None
-    if type(event) not in EVENT_TYPES:
-        raise JournalCorrupt(f"journal row is a {type(event).__name__}, not an event")
-    return event  # type: ignore[return-value]  # its type was checked just above
+
+
+def _event(decoded: object) -> Event:
+    if type(decoded) not in EVENT_TYPES:
+        raise JournalCorrupt(f"journal row is a {type(decoded).__name__}, not an event")
+    return decoded  # type: ignore[return-value]  # its type was checked just above
 
 
 def _decode_row(row: list[object]) -> object:

@@ -4,7 +4,9 @@ The engine core is deterministic, so replaying the journal into a fresh Engine r
 the book exactly (orders, fills, positions, ids) after a crash or a restart. SQLite in WAL
 mode with synchronous=NORMAL: a committed event survives the process dying at any point
 (an OS crash may lose the last few, which the broker reconciliation then recovers). A batch
-of events (`append_all`) is one transaction: all of it is stored, or none of it.
+of events (`append_all`) is one transaction: all of it is stored, or none of it. A row
+holds one event (its type name in `kind`) or a whole batch (`kind` "batch"); journals
+written before batch rows existed read the same.
 
 Invariants:
 - an absent file is a fresh start: the journal is built under a temporary name and renamed
@@ -24,9 +26,14 @@ from typing import Final
 
 from ibguard.engine.events import Event
 from ibguard.engine.ports import Journal
-from ibguard.engine.shell.event_codec import JournalCorrupt, decode_event, encode_event
+from ibguard.engine.shell.event_codec import (
+    JournalCorrupt,
+    decode_batch,
+    decode_event,
+    encode_event,
+)
 
-__all__ = ["SqliteJournal"]
+__all__ = ["BATCH_KIND", "SqliteJournal"]
 
 # seq is the rowid: rows are never deleted, so it only grows (journals made before this
 # version declared it AUTOINCREMENT, which reads the same and writes a little slower)
@@ -38,13 +45,11 @@ CREATE TABLE IF NOT EXISTS events (
 )
 """
 _INSERT: Final = "INSERT INTO events (kind, body) VALUES (?, ?)"
-# A batch goes in as multi-row INSERTs of up to this many rows: one statement per batch
-# size, each prepared once and kept (SQLite steps one statement instead of one per row).
-_ROWS_PER_INSERT: Final = 100
-_INSERTS: Final = {
-    n: "INSERT INTO events (kind, body) VALUES " + ",".join(["(?,?)"] * n)
-    for n in range(1, _ROWS_PER_INSERT + 1)
-}
+# A batch of events (one socket read) is one row of this kind: the JSON array of their
+# format-2 rows. One row per batch instead of one per event: SQLite's cost is mostly per
+# row and per commit, and a batch is written, committed and replayed whole anyway.
+BATCH_KIND: Final = "batch"
+_EVENTS_PER_ROW: Final = 100  # larger batches: rows of this many, in one transaction
 
 
 class SqliteJournal(Journal):
@@ -52,9 +57,7 @@ class SqliteJournal(Journal):
         self.path = Path(path)
         if not self.path.exists():
             _create(self.path)
-        self._db = sqlite3.connect(
-            self.path, isolation_level=None, cached_statements=_ROWS_PER_INSERT + 32
-        )
+        self._db = sqlite3.connect(self.path, isolation_level=None)
         try:
             _check_is_journal(self._db, self.path)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -71,20 +74,21 @@ class SqliteJournal(Journal):
     def append_all(self, events: Sequence[Event]) -> None:
         """Store `events` in order in one transaction (one commit for the whole batch)."""
         count = len(events)
-        if not count:
+        if count < 2:
+            for event in events:
+                self.append(event)
             return
-        values: list[str] = []
-        for event in events:
-            values += (type(event).__name__, encode_event(event))
+        rows = [
+            _batch_row(events[start : start + _EVENTS_PER_ROW])
+            for start in range(0, count, _EVENTS_PER_ROW)
+        ]
         db = self._db
-        if count <= _ROWS_PER_INSERT:  # one statement: a transaction of its own
-            db.execute(_INSERTS[count], values)
+        if len(rows) == 1:  # one statement: a transaction of its own
+            db.execute(_INSERT, rows[0])
             return
         db.execute("BEGIN")
         try:
-            for start in range(0, count, _ROWS_PER_INSERT):
-                rows = values[2 * start : 2 * (start + _ROWS_PER_INSERT)]
-                db.execute(_INSERTS[len(rows) // 2], rows)
+            db.executemany(_INSERT, rows)
         except BaseException:
             db.execute("ROLLBACK")
             raise
@@ -92,18 +96,30 @@ class SqliteJournal(Journal):
 
     def events(self) -> Iterator[Event]:
         """Every event in the order it was written; JournalCorrupt on a bad row."""
-        for seq, body in self._db.execute("SELECT seq, body FROM events ORDER BY seq"):
+        for seq, kind, body in self._db.execute("SELECT seq, kind, body FROM events ORDER BY seq"):
             try:
-                yield decode_event(body)
+                if kind == BATCH_KIND:
+                    yield from decode_batch(body)
+                else:
+                    yield decode_event(body)
             except JournalCorrupt as exc:
                 raise JournalCorrupt(f"row {seq}: {exc}") from exc
 
     def __len__(self) -> int:
-        (count,) = self._db.execute("SELECT COUNT(*) FROM events").fetchone()
+        """The number of events stored (a batch row holds several)."""
+        (count,) = self._db.execute(
+            "SELECT COALESCE(SUM(CASE WHEN kind = ? THEN json_array_length(body) ELSE 1 END), 0)"
+            " FROM events",
+            (BATCH_KIND,),
+        ).fetchone()
         return int(count)
 
     def close(self) -> None:
         self._db.close()
+
+
+def _batch_row(events: Sequence[Event]) -> tuple[str, str]:
+    return BATCH_KIND, "[" + ",".join([encode_event(event) for event in events]) + "]"
 
 
 def _create(path: Path) -> None:

@@ -324,3 +324,61 @@ def test_a_time_keeps_its_offset_even_next_to_the_same_instant_in_utc(sc: Scenar
     late = ServerTime(broker_time=T0 + timedelta(seconds=2), local_time=new_york)
     assert decode_event(encode_event(late)) == late
     assert T0.tzinfo is timezone.utc  # what the connector produces, and what is reused
+
+
+def test_a_batch_is_one_row_and_reads_back_as_its_events(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    batch = [NextValidId(order_id=n) for n in range(1, 4)]
+    journal.append_all(batch)
+    with sqlite3.connect(tmp_path / "j.sqlite") as raw:
+        rows = raw.execute("SELECT kind, body FROM events").fetchall()
+    assert rows == [("batch", '[[2,"NextValidId",1],[2,"NextValidId",2],[2,"NextValidId",3]]')]
+    assert list(journal.events()) == batch
+    assert len(journal) == 3
+    journal.close()
+
+
+def test_a_journal_of_one_row_per_event_from_before_batch_rows_replays_then_grows(
+    tmp_path: Path, sc: Scenario
+) -> None:
+    # rows as earlier versions wrote them: one per event, format 1 and format 2 mixed
+    old = [sc.fill("o1", "1"), ManagedAccounts(accounts=("DU1",)), NextValidId(order_id=9)]
+    bodies = [
+        encode_event(old[0]),
+        json.dumps({"v": 1, "event": {"__type__": "ManagedAccounts", "accounts": ["DU1"]}}),
+        encode_event(old[2]),
+    ]
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    journal.close()
+    with sqlite3.connect(tmp_path / "j.sqlite") as raw:
+        raw.executemany(
+            "INSERT INTO events (kind, body) VALUES (?, ?)",
+            [(type(e).__name__, body) for e, body in zip(old, bodies, strict=True)],
+        )
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    new = [NextValidId(order_id=10), NextValidId(order_id=11)]
+    journal.append_all(new)
+    assert list(journal.events()) == [*old, *new]
+    assert len(journal) == 5
+    journal.close()
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ("[]", "no array of event rows"),
+        ('{"v": 1}', "no array of event rows"),
+        ('[[2,"NextValidId",1],7]', "expected an array"),
+        ('[[2,"NextValidId",1],[2,"NextValidId","x"]]', "expected int"),
+        ('[[2,"NextValidId",1],[2,"Instrument","AAPL"]]', "not an event"),
+        ("[[2,", "unreadable"),
+    ],
+)
+def test_a_corrupt_batch_row_names_its_row_on_replay(tmp_path: Path, body: str, says: str) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    journal.append(NextValidId(order_id=1))
+    with sqlite3.connect(tmp_path / "j.sqlite") as raw:
+        raw.execute("INSERT INTO events (kind, body) VALUES ('batch', ?)", (body,))
+    with pytest.raises(JournalCorrupt, match=f"row 2: .*{says}"):
+        list(journal.events())
+    journal.close()
