@@ -9,13 +9,17 @@ prefixed where needed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
+from typing import ClassVar
 
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import AlertSink
 
-__all__ = ["DecisionLog"]
+__all__ = ["DecisionLog", "DirectWriter"]
+
+# (logger, level, message, extra) -> whether it wrote the record's line itself
+DirectWriter = Callable[[logging.Logger, int, str, dict[str, object]], bool]
 
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message",
@@ -25,6 +29,11 @@ _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) 
 
 class DecisionLog:
     __slots__ = ("_alerts", "_logger", "muted")
+
+    # A log handler that formats records itself may take them here, before logging builds
+    # a LogRecord (most of a record's cost); it says False when it is not where logging
+    # would send the record, alone, and the record then goes through logging as usual.
+    direct_writer: ClassVar[DirectWriter | None] = None
 
     def __init__(self, logger: logging.Logger, alerts: AlertSink | None) -> None:
         self._logger = logger
@@ -60,6 +69,9 @@ class DecisionLog:
         extra: dict[str, object] = {"code": code}
         for key, value in fields.items():
             extra[f"f_{key}" if key in _RESERVED else key] = value
+        direct = DecisionLog.direct_writer
+        if direct is not None and direct(self._logger, level, message, extra):
+            return
         self._logger.log(level, message, extra=extra)
 
 

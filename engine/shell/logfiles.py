@@ -36,9 +36,11 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
+from time import time_ns
 from typing import IO, Any, Final, final
 from zoneinfo import ZoneInfo
 
+from ibguard.engine.decision_log import DecisionLog
 from ibguard.engine.errors import UsageError
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import Clock
@@ -86,7 +88,9 @@ _AS_TEXT: Final[dict[type, Callable[[Any], object]]] = {
 }
 # one encoder for every line (json.dumps with options builds a new one per call)
 _JSON: Final = json.JSONEncoder(default=_jsonable, ensure_ascii=False)
-_record_time: Final = RecordTime().text  # the "time" of every line
+_RECORD_TIME: Final = RecordTime()  # the "time" of every line
+_record_time: Final = _RECORD_TIME.text
+_record_time_ns: Final = _RECORD_TIME.text_ns
 
 
 class JsonLineFormatter(logging.Formatter):
@@ -132,27 +136,40 @@ def _simple_line(record: logging.LogRecord) -> str | None:
     a str, int, bool, None or Decimal (most decision records); None otherwise."""
     if record.exc_info or record.stack_info:
         return None
-    code = getattr(record, "code", None)
+    values = _values_text(record.__dict__)
+    if values is None:
+        return None
+    head = _head(record.levelname, record.name, getattr(record, "code", None), record.getMessage())
+    if head is None:
+        return None
+    return '{"time": "' + _record_time(record.created) + head + values + "}"
+
+
+def _head(levelname: object, name: object, code: object, message: str) -> str | None:
+    """The text between a line's time and its values; None if one is not text."""
     if isinstance(code, Enum):
         code = code.value
     if (code is not None and type(code) is not str) or not (
-        type(record.name) is str and type(record.levelname) is str
+        type(name) is str and type(levelname) is str
     ):
         return None
     quote = _QUOTE
-    parts = [
-        '{"time": "',
-        _record_time(record.created),
-        '", "level": ',
-        quote(record.levelname),
-        ', "logger": ',
-        quote(record.name),
-        ', "code": ',
-        "null" if code is None else quote(code),
-        ', "message": ',
-        quote(record.getMessage()),
-    ]
-    for key, value in record.__dict__.items():
+    return (
+        f'", "level": {quote(levelname)}, "logger": {quote(name)}, '
+        f'"code": {"null" if code is None else quote(code)}, "message": {quote(message)}'
+    )
+
+
+_KEY_TEXTS: Final[dict[str, str]] = {}  # ', "name": ' per value name (they repeat)
+_TEXTS_KEPT: Final = 4096  # bound on the texts above and below (names are code, not data)
+
+
+def _values_text(values: dict[str, Any]) -> str | None:
+    """', "name": value' for each value whose name is not in _SKIPPED; None unless every
+    one is a str, int, bool, None or Decimal (the general path writes the others)."""
+    quote = _QUOTE
+    parts: list[str] = []
+    for key, value in values.items():
         if key in _SKIPPED:
             continue
         kind = type(value)
@@ -168,9 +185,35 @@ def _simple_line(record: logging.LogRecord) -> str | None:
             text = "null"
         else:
             return None  # enums, floats, dates, containers: the general path
-        parts += (", ", quote(key), ": ", text)
-    parts.append("}")
+        key_text = _KEY_TEXTS.get(key)
+        if key_text is None:
+            key_text = f", {quote(key)}: "
+            if len(_KEY_TEXTS) < _TEXTS_KEPT:
+                _KEY_TEXTS[key] = key_text
+        parts += (key_text, text)
     return "".join(parts)
+
+
+_HEADS: Final[dict[tuple[int, str, object, str], str]] = {}  # of decision records
+
+
+def _decision_line(level: int, name: str, message: str, extra: dict[str, object]) -> str | None:
+    """The line of a DecisionLog record that was never made: the same line `_simple_line`
+    writes for it, its time read now; the head of each (level, logger, code, message)
+    made once (decisions repeat them)."""
+    values = _values_text(extra)
+    if values is None:
+        return None
+    code = extra.get("code")
+    key = (level, name, code, message)
+    head = _HEADS.get(key)
+    if head is None:
+        head = _head(logging.getLevelName(level), name, code, message)
+        if head is None:
+            return None
+        if len(_HEADS) < _TEXTS_KEPT:
+            _HEADS[key] = head
+    return '{"time": "' + _record_time_ns(time_ns()) + head + values + "}"
 
 
 class RotatingJsonFileHandler(logging.Handler):
@@ -224,19 +267,63 @@ class RotatingJsonFileHandler(logging.Handler):
         # Like the stdlib handlers: a bug here (a caller's bad format args, a broken clock)
         # goes to logging's own error report; a log call must never raise.
         try:
-            line = self.format(record) + "\n"
-            now = self._now()
-            if self._failed_at is not None and now - self._failed_at < self._retry_after:
-                self._write_fallback(line)
-                return
-            try:
-                self._write_file(line.encode("utf-8"), now)
-                self._failed_at = None
-            except OSError as exc:
-                self._fail(exc, now)
-                self._write_fallback(line)
+            self._write_line(self.format(record) + "\n")
         except Exception:
             self.handleError(record)
+
+    def write_decision(
+        self, logger: logging.Logger, level: int, message: str, extra: dict[str, object]
+    ) -> bool:
+        """A DecisionLog record's line, written without a LogRecord (a `DirectWriter`):
+        the same line `emit` writes, when logging would send the record here and nowhere
+        else. False, having written nothing, otherwise (logging then takes the record)."""
+        if not self._sole_destination(logger, level):
+            return False
+        line = _decision_line(level, logger.name, message, extra)
+        if line is None:
+            return False
+        self.acquire()
+        try:
+            self._write_line(line + "\n")
+        except Exception:  # a bug (a broken clock): logging's path reports it
+            return False
+        finally:
+            self.release()
+        return True
+
+    def _sole_destination(self, logger: logging.Logger, level: int) -> bool:
+        """Whether logging would hand a record of `logger` at `level` to this handler alone,
+        unfiltered, formatted by our formatter, as a plain LogRecord."""
+        if (
+            logger.disabled
+            or logger.filters
+            or self.filters
+            or level < self.level
+            or type(self.formatter) is not JsonLineFormatter
+            or logging.getLogRecordFactory() is not logging.LogRecord
+        ):
+            return False
+        found = False
+        node: logging.Logger | None = logger
+        while node is not None:
+            for handler in node.handlers:
+                if handler is not self or found:
+                    return False
+                found = True
+            node = node.parent if node.propagate else None
+        return found
+
+    def _write_line(self, line: str) -> None:
+        now = self._now()
+        if self._failed_at is not None and now - self._failed_at < self._retry_after:
+            self._write_fallback(line)
+            return
+        try:
+            self._write_file(line.encode("utf-8"), now)
+            self._failed_at = None
+        except OSError as exc:
+            self._fail(exc, now)
+            self._write_fallback(line)
 
     def flush(self) -> None:
         """Write out buffered lines (a no-op when nothing is buffered)."""
@@ -369,6 +456,8 @@ class InstalledLogging:
     previous_level: int
 
     def remove(self) -> None:
+        if DecisionLog.direct_writer == self.handler.write_decision:
+            DecisionLog.direct_writer = None
         self.logger.removeHandler(self.handler)
         self.logger.setLevel(self.previous_level)
         self.handler.close()
@@ -394,6 +483,7 @@ def configure_logging(
     installed = InstalledLogging(logger=logger, handler=handler, previous_level=logger.level)
     logger.setLevel(level)
     logger.addHandler(handler)
+    DecisionLog.direct_writer = handler.write_decision  # decision records skip LogRecords
     return installed
 
 

@@ -30,6 +30,15 @@ class RecordTime:
         elif micro < 0:
             whole -= 1.0
             micro += 1_000_000
+        return self._text(whole, micro)
+
+    def text_ns(self, ns: int) -> str:
+        """The same text for `ns` nanoseconds since the epoch (what `time.time_ns` reads),
+        microseconds truncated: an exact instant needs no rounding."""
+        whole, nanos = divmod(ns, 1_000_000_000)
+        return self._text(whole, nanos // 1000)
+
+    def _text(self, whole: float, micro: int) -> str:
         second, prefix = self._second
         if whole != second:
             prefix = datetime.fromtimestamp(whole, timezone.utc).isoformat()[:-6]  # "+00:00"

@@ -463,3 +463,231 @@ def test_a_buffer_that_cannot_reach_the_disk_falls_back_to_stderr(tmp_path: Path
     assert "LOG_FILE_UNWRITABLE" in fallback.getvalue()
     handler.emit(logging.makeLogRecord({"msg": "after", "levelno": logging.INFO}))
     assert '"after"' in fallback.getvalue()  # nothing lost: stderr until the retry
+
+
+# --- decision records written without a LogRecord ------------------------------------
+
+
+def _decisions(tmp_path: Path, name: str, clock: object = None):
+    from ibguard.engine.decision_log import DecisionLog
+
+    installed = configure_logging(
+        tmp_path,
+        max_bytes=100_000,
+        backups=1,
+        tz="UTC",
+        level=logging.DEBUG,
+        clock=clock,  # type: ignore[arg-type]
+        logger_name=name,
+    )
+    # the file is the only destination, as in `ibguard engine run` (pytest listens at the root)
+    installed.logger.propagate = False
+    return installed, DecisionLog(logging.getLogger(f"{name}.engine"), None)
+
+
+def _log_every_kind(log) -> None:
+    log.info(
+        LogCode.ORDER_STATUS, "broker reports the order filled", oms_id="o1", filled=Decimal("2.50")
+    )
+    log.info(
+        LogCode.ORDER_STATUS, "broker reports the order filled", oms_id="o3", filled=Decimal(1)
+    )
+    log.debug(
+        LogCode.FILL_APPLIED, "fill %s applied", name="reserved", level="dropped", n=3, none=None
+    )
+    log.warning(LogCode.BROKER_ERROR, 'text "é" \\ \n', flag=False)
+    log.alert(LogCode.OVERFILL, "overfill", oms_id="o2")
+    log.error(LogCode.ALERT, "a time", when=datetime(2026, 1, 2, tzinfo=timezone.utc))
+
+
+def _without_time(path: Path) -> list[dict[str, object]]:
+    lines = read_lines([path])
+    for line in lines:
+        assert datetime.fromisoformat(str(line.pop("time"))).tzinfo == timezone.utc
+    return lines
+
+
+def test_decision_lines_written_directly_are_the_lines_logging_writes(tmp_path: Path):
+    from ibguard.engine.decision_log import DecisionLog
+
+    installed, log = _decisions(tmp_path / "direct", "ibguard.test_direct")
+    direct = installed.handler.write_decision
+    assert DecisionLog.direct_writer == direct
+    assert direct(log._logger, logging.DEBUG, "taken", {"code": LogCode.FILL_APPLIED})
+    _log_every_kind(log)
+    via_logging, log = _decisions(tmp_path / "logging", "ibguard.test_via_logging")
+    DecisionLog.direct_writer = None  # the same records through logging
+    _log_every_kind(log)
+    for each in (installed, via_logging):
+        each.remove()
+        each.logger.propagate = True
+    (written_directly,) = installed.handler.files()
+    (written_by_logging,) = via_logging.handler.files()
+    direct_lines = _without_time(written_directly)[1:]
+    assert [{**line, "logger": "?"} for line in direct_lines] == [
+        {**line, "logger": "?"} for line in _without_time(written_by_logging)
+    ]
+    assert direct_lines[2] == {
+        "level": "DEBUG",
+        "logger": "ibguard.test_direct.engine",
+        "code": "FILL_APPLIED",
+        "message": "fill %s applied",
+        "f_name": "reserved",
+        "n": 3,
+        "none": None,
+    }
+    assert len(direct_lines) == 6
+
+
+def test_a_decision_line_has_the_record_time_text_of_now():
+    from ibguard.engine.shell.record_time import RecordTime
+
+    text = RecordTime().text_ns
+    assert text(1_700_000_000_000_000_000) == "2023-11-14T22:13:20+00:00"
+    assert text(1_700_000_000_123_456_789) == "2023-11-14T22:13:20.123456+00:00"
+    assert text(1_700_000_001_000_000_999) == "2023-11-14T22:13:21+00:00"
+
+
+class _Keep(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def _another_listener(handler: logging.Handler, logger: logging.Logger) -> object:
+    keep = _Keep()
+    logger.addHandler(keep)
+    return lambda: logger.removeHandler(keep)
+
+
+def _a_handler_filter(handler: logging.Handler, logger: logging.Logger) -> object:
+    handler.addFilter(lambda record: True)
+    return lambda: None
+
+
+def _a_logger_filter(handler: logging.Handler, logger: logging.Logger) -> object:
+    logger.addFilter(lambda record: True)
+    return lambda: None
+
+
+def _another_formatter(handler: logging.Handler, logger: logging.Logger) -> object:
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return lambda: None
+
+
+def _a_record_factory(handler: logging.Handler, logger: logging.Logger) -> object:
+    factory = logging.getLogRecordFactory()
+    logging.setLogRecordFactory(_OwnRecord)
+    return lambda: logging.setLogRecordFactory(factory)
+
+
+class _OwnRecord(logging.LogRecord):
+    """A record factory of the application's: its records must be made."""
+
+
+def _twice_in_the_chain(handler: logging.Handler, logger: logging.Logger) -> object:
+    logger.addHandler(handler)
+    return lambda: logger.removeHandler(handler)
+
+
+def _handler_level_above(handler: logging.Handler, logger: logging.Logger) -> object:
+    handler.setLevel(logging.WARNING)
+    return lambda: None
+
+
+def _not_below_the_handler(handler: logging.Handler, logger: logging.Logger) -> object:
+    logger.propagate = False
+    return lambda: setattr(logger, "propagate", True)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _another_listener,
+        _a_handler_filter,
+        _a_logger_filter,
+        _another_formatter,
+        _a_record_factory,
+        _twice_in_the_chain,
+        _handler_level_above,
+        _not_below_the_handler,
+    ],
+)
+def test_decisions_go_through_logging_when_the_file_is_not_their_only_plain_destination(
+    tmp_path: Path, change
+):
+    installed, log = _decisions(tmp_path, "ibguard.test_direct")
+    engine_logger = logging.getLogger("ibguard.test_direct.engine")
+    undo = change(installed.handler, engine_logger)
+    try:
+        assert not installed.handler.write_decision(
+            engine_logger, logging.INFO, "m", {"code": LogCode.ORDER_STATUS}
+        )
+        log.info(LogCode.ORDER_STATUS, "through logging", oms_id="o1")
+    finally:
+        undo()  # type: ignore[operator]
+        installed.remove()
+        installed.logger.propagate = True
+        engine_logger.filters.clear()
+    assert installed.handler.write_decision(engine_logger, logging.INFO, "m", {}) is False
+
+
+def test_a_disabled_logger_is_never_written_directly(tmp_path: Path):
+    installed, _log = _decisions(tmp_path, "ibguard.test_direct")
+    engine_logger = logging.getLogger("ibguard.test_direct.engine")
+    engine_logger.disabled = True
+    try:
+        assert not installed.handler.write_decision(engine_logger, logging.INFO, "m", {})
+    finally:
+        engine_logger.disabled = False
+        installed.remove()
+        installed.logger.propagate = True
+
+
+def test_removing_older_logging_keeps_the_newer_direct_writer(tmp_path: Path):
+    from ibguard.engine.decision_log import DecisionLog
+
+    older, _ = _decisions(tmp_path / "older", "ibguard.test_direct_older")
+    newer, _ = _decisions(tmp_path / "newer", "ibguard.test_direct_newer")
+    older.remove()
+    assert DecisionLog.direct_writer == newer.handler.write_decision
+    newer.remove()
+    assert DecisionLog.direct_writer is None
+    older.logger.propagate = newer.logger.propagate = True
+
+
+def test_a_broken_clock_under_a_direct_decision_goes_to_the_logging_error_report(
+    tmp_path: Path, capsys
+):
+    def broken_clock() -> datetime:
+        raise RuntimeError("clock gone")
+
+    installed, log = _decisions(tmp_path, "ibguard.test_direct", clock=broken_clock)
+    try:
+        log.info(LogCode.ORDER_STATUS, "filled", oms_id="o1")  # must not raise
+    finally:
+        installed.remove()
+        installed.logger.propagate = True
+    assert "clock gone" in capsys.readouterr().err
+
+
+def test_decision_lines_stay_right_once_no_more_texts_are_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from ibguard.engine.shell import logfiles
+
+    monkeypatch.setattr(logfiles, "_TEXTS_KEPT", 0)
+    installed, log = _decisions(tmp_path, "ibguard.test_direct")
+    try:
+        log.info(LogCode.ORDER_STATUS, "filled, never seen before", never_seen_key="o1")
+        # a code that is no text cannot be written directly: logging writes it
+        assert not installed.handler.write_decision(log._logger, logging.INFO, "m", {"code": 7})
+    finally:
+        installed.remove()
+        installed.logger.propagate = True
+    (line,) = _without_time(installed.handler.files()[0])
+    assert line["never_seen_key"] == "o1"
+    assert line["message"] == "filled, never seen before"
