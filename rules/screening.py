@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import errno
 import io
+import re
 import stat
 import tokenize
 import warnings
@@ -133,4 +134,31 @@ def screen(data: bytes, relative: str) -> Screened | Finding:
         return Finding(relative, 1, 1, NESTED_TOO_DEEP, _TOO_DEEP.format(reason=reason))
     except ValueError:  # NUL bytes on Python < 3.12: libcst gives the finding
         return Screened(text, None)
+    chain = _long_boolean_chain(text, tree)
+    if chain is not None:
+        reason = f"{len(chain.values):,} operands of one and/or chain"
+        return Finding(
+            relative,
+            chain.lineno,
+            chain.col_offset + 1,
+            NESTED_TOO_DEEP,
+            _TOO_DEEP.format(reason=reason),
+        )
     return Screened(text, tree)
+
+
+# `a and b and ...` is one flat node for `ast` but one nested node per operator for libcst,
+# whose parser dies (SIGSEGV) between 6,000 and 12,000 operands; nobody writes a thousand.
+MAX_BOOLEAN_OPERANDS: Final = 3_000
+_BOOLEAN_KEYWORD: Final = re.compile(r"\b(?:and|or)\b")
+
+
+def _long_boolean_chain(text: str, tree: ast.Module) -> ast.BoolOp | None:
+    """The first and/or chain with more than MAX_BOOLEAN_OPERANDS operands; the tree is only
+    walked when the text has that many `and`/`or` words at all (cheap to count)."""
+    if len(_BOOLEAN_KEYWORD.findall(text)) < MAX_BOOLEAN_OPERANDS:
+        return None
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BoolOp) and len(node.values) > MAX_BOOLEAN_OPERANDS:
+            return node
+    return None

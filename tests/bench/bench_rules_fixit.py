@@ -4,7 +4,12 @@ Run: `python tests/bench/bench_rules_fixit.py [--lines 5000 50000 200000] [--rep
 (`--pool-only --repeat 5 --hostile-sizes` for the pooled comparison alone).
 Prints a table per corpus size (median seconds, peak RSS of the largest process) and the ratios
 the performance issue asks about; asserts nothing (timings depend on the machine). The sides
-are interleaved (one run of each tool, then the next round), each run a fresh process: cold.
+are interleaved (one run of each tool, then the next round), each run a fresh process: cold
+(ibguard with `--no-cache`; Fixit keeps no results between runs). "pool" is how each tool runs
+by default: ibguard's forked workers, Fixit's `fixit lint` process pool (trailrunner, spawn).
+Before the corpora: generated hostile modules (one name assigned 45k times, one long literal,
+many small functions, deep nesting) at 0.25 and 1 MB, `ibguard check` against the bare libcst
+parse of the same file, with how each grows with size.
 
 Corpus: real code, the `.py` files of packages installed next to ibguard (hypothesis, _pytest,
 pip, ...), copied until the line count is reached, all of it checked as engine code.

@@ -96,6 +96,10 @@ def hostile_corpus() -> Corpus:
         ("# -*- coding: latin-1 -*-\nname = 'café'\n" + CLOCK).encode("latin-1"),
         "CLOCK-01",
     )
+    # ast keeps an and/or chain flat; libcst nests it per operator and its parser crashes
+    corpus["long_and_chain.py"] = (("x = a" + " and a" * 12_000 + "\n").encode(), NESTED_TOO_DEEP)
+    short_chain = "x = a" + " or a" * 1_000 + "\n" + CLOCK
+    corpus["or_chain_of_1000.py"] = (short_chain.encode(), "CLOCK-01")
     corpus["empty.py"] = (b"", "")
     corpus["long_line.py"] = (
         ("x = [" + ", ".join(["1"] * 20_000) + "]\n" + CLOCK).encode(),
