@@ -19,7 +19,8 @@ Clients: N unmodified ib_async clients connected to one gateway over loopback (s
 same event loop, as the soak test), each keeping WINDOW market orders in flight until the
 round's orders are filled; orders per second of the whole round and the p50/p99 latency from
 placeOrder to Filled; sides interleaved (1, 10, 50, 1, 10, 50, ...) and the median of the
-repetitions reported, with each N's ratio to one client.
+repetitions reported, with each N's ratio to one client. At 1 and 10 clients the same rounds
+also run with the day kept all in memory (no archive), interleaved, for the archive's cost.
 
 Memory, all within ONE trading day (the day's finished orders and executions are all kept,
 for reqCompletedOrders and reqExecutions): one session places market orders in process (the
@@ -200,6 +201,7 @@ def client_to_server(n: int) -> tuple[float, float]:
 WINDOW = 5  # market orders each client keeps in flight
 ARCHIVE_BATCH = BrokerConfig().objects_per_archive_batch  # the SimBroker's default
 CLIENT_COUNTS = (1, 10, 50)
+IN_MEMORY_COUNTS = (1, 10)  # also measured with the day all in memory (no archive)
 
 
 def _quiet_broker(archive_batch: int = ARCHIVE_BATCH) -> SimBroker:
@@ -267,18 +269,24 @@ async def _round(
     return per_client * clients / seconds, statistics.median(ms), p99
 
 
-def clients_side_by_side(total_orders: int, repeats: int) -> dict[int, tuple[float, float, float]]:
-    runs: dict[int, list[tuple[float, float, float]]] = {n: [] for n in CLIENT_COUNTS}
+def clients_side_by_side(
+    total_orders: int, repeats: int
+) -> dict[tuple[int, bool], tuple[float, float, float]]:
+    """Per (clients, archived): median orders/s, p50 and p99 ms. The sides with the day kept
+    all in memory (no archive) at 1 and 10 clients show what archiving costs."""
+    sides = [(n, True) for n in CLIENT_COUNTS] + [(n, False) for n in IN_MEMORY_COUNTS]
+    runs: dict[tuple[int, bool], list[tuple[float, float, float]]] = {s: [] for s in sides}
     for _ in range(repeats):
-        for n in CLIENT_COUNTS:  # interleaved, so load on the machine hits every side
-            runs[n].append(asyncio.run(_round(n, total_orders)))
+        for n, archived in sides:  # interleaved, so load on the machine hits every side
+            batch = ARCHIVE_BATCH if archived else total_orders + 1
+            runs[(n, archived)].append(asyncio.run(_round(n, total_orders, batch)))
     return {
-        n: (
+        side: (
             statistics.median(r[0] for r in rs),
             statistics.median(r[1] for r in rs),
             statistics.median(r[2] for r in rs),
         )
-        for n, rs in runs.items()
+        for side, rs in runs.items()
     }
 
 
@@ -482,15 +490,24 @@ def codec_and_clients(args: argparse.Namespace) -> None:
     print(f"  ib_async encode (placeOrder -> frame): {ienc:12,.0f} msg/s")
     print(f"  gateway / ib_async:                    {gdec / ienc:12.2f}x")
     rates = clients_side_by_side(args.orders, args.repeats)
-    single = rates[1][0]
+    single = rates[(1, True)][0]
     print(
         f"clients over loopback, {args.orders:,} market orders per round, {WINDOW} in flight per "
         f"client, median of {args.repeats} interleaved repetitions:"
     )
-    for clients, (rate, p50, p99) in rates.items():
+    for (clients, archived), (rate, p50, p99) in rates.items():
+        if archived:
+            print(
+                f"  {clients:>3} clients: {rate:8,.0f} orders/s  p50 {p50:7.1f} ms  "
+                f"p99 {p99:7.1f} ms  {rate / single:6.0%} of 1 client"
+            )
+    in_memory_single = rates[(1, False)][0]
+    print("  the same with the day all in memory (no archive), side by side:")
+    for clients in IN_MEMORY_COUNTS:
+        rate = rates[(clients, False)][0]
         print(
-            f"  {clients:>3} clients: {rate:8,.0f} orders/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms"
-            f"  {rate / single:6.0%} of 1 client"
+            f"  {clients:>3} clients: {rate:8,.0f} orders/s  {rate / in_memory_single:6.0%} of 1 "
+            f"client; archived / in memory {rates[(clients, True)][0] / rate:.2f}x"
         )
 
 
