@@ -28,6 +28,7 @@ from enum import Enum
 from typing import Any, Final
 
 from ibguard.engine.events import Event
+from ibguard.engine.model import Instrument
 from ibguard.engine.shell.event_codec_v1 import decode_v1
 from ibguard.engine.shell.journal_values import (
     ENGINE_TYPES,
@@ -134,10 +135,36 @@ def _template(hint: Any, value: str, names: dict[str, object]) -> tuple[str, lis
         return '"%s"', [value]
     if hint is datetime:
         return '"%s"', [f"_time_text({value})"]
+    if hint in _SHARED_TEXTS:
+        names[f"_shared_{hint.__name__}"] = _SHARED_TEXTS[hint].text
+        return "%s", [f"_shared_{hint.__name__}({value})"]
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         templates, arguments = _field_templates(hint, f"{value}.", names)
         return "[" + ",".join(templates) + "]", arguments
     return "%s", [_expression(hint, value, names)]
+
+
+class _SharedText:
+    """The text of frozen values the connector hands out once per thing and then shares
+    (one Instrument per contract: connector.translate.instrument_of), kept per object:
+    every fill of a contract carries the same Instrument. Each kept object is held, so
+    its id stays its own; a bounded number, forgotten all at once when full."""
+
+    __slots__ = ("_encode", "_texts")
+
+    def __init__(self, encode: Callable[[Any], str]) -> None:
+        self._encode = encode
+        self._texts: dict[int, tuple[object, str]] = {}
+
+    def text(self, value: object) -> str:
+        kept = self._texts.get(id(value))
+        if kept is not None:
+            return kept[1]
+        text = self._encode(value)
+        if len(self._texts) >= _SHARED_KEPT:
+            self._texts.clear()
+        self._texts[id(value)] = (value, text)
+        return text
 
 
 def _field_templates(
@@ -179,6 +206,9 @@ def _fields_encoder(cls: type[Any]) -> Callable[[Any], str]:
         encoder = _FIELDS_ENCODERS[cls] = _generate(cls, ())
     return encoder
 
+
+_SHARED_KEPT: Final = 4096
+_SHARED_TEXTS: Final = {Instrument: _SharedText(_fields_encoder(Instrument))}
 
 _ROW_ENCODERS: Final = {
     cls: _generate(cls, (str(FORMAT_VERSION), f'"{cls.__name__}"')) for cls in EVENT_TYPES

@@ -9,12 +9,14 @@ Non-reentrant by design: a connector may deliver events while a command is being
 (a simulated broker answers synchronously), so events are queued and handled one at a
 time, in arrival order, each to completion. Both the asyncio service and the in-process
 matrix subject drive the engine through this one loop: `feed` handles at once, while
-`enqueue` + `drain` let a caller gather a burst (one socket read) into one batch.
+`enqueue` (queue an event for the next `drain`) + `drain` let a caller gather a burst
+(one socket read) into one batch.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 
 from ibguard.engine.engine import Engine
 from ibguard.engine.events import Event
@@ -30,6 +32,8 @@ class Pump:
         self._journal = journal
         self._queue: deque[Event] = deque()
         self._running = False
+        # `enqueue` is the queue's own append: the service calls it once per broker event
+        self.enqueue: Callable[[Event], None] = self._queue.append
 
     def start(self) -> None:
         """Connect the port's events to the engine."""
@@ -40,10 +44,6 @@ class Pump:
         (unless called from inside the pump: then it is queued behind the current one)."""
         self._queue.append(event)
         self.drain()
-
-    def enqueue(self, event: Event) -> None:
-        """Queue an event for the next `drain` (which handles the queue as one batch)."""
-        self._queue.append(event)
 
     @property
     def pending(self) -> int:

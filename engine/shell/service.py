@@ -50,6 +50,7 @@ class EngineService:
         self._disconnect = disconnect
         self._tick_seconds = tick_seconds
         self._pump = Pump(engine, port, journal)
+        self._enqueue = self._pump.enqueue
         self._after_batch = after_batch
         self._drain_scheduled = False
         self._closed = False
@@ -86,11 +87,12 @@ class EngineService:
     def _on_event(self, event: BrokerEvent) -> None:
         # A socket read delivers its messages one callback each: gather them and handle
         # them once the read is done, as one batch (one journal transaction, one log flush).
+        if self._drain_scheduled:  # (never while closed: see run)
+            self._enqueue(event)  # same socket read as the batch's first event
+            return
         if self._closed:
             return  # the service has stopped: the next start reconciles with the broker
-        self._pump.enqueue(event)
-        if self._drain_scheduled:
-            return  # same socket read as the batch's first event: its time stands for all
+        self._enqueue(event)
         self._last_event_at = self._clock.now()
         try:
             loop = asyncio.get_running_loop()

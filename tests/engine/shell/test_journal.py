@@ -382,3 +382,20 @@ def test_a_corrupt_batch_row_names_its_row_on_replay(tmp_path: Path, body: str, 
     with pytest.raises(JournalCorrupt, match=f"row 2: .*{says}"):
         list(journal.events())
     journal.close()
+
+
+def test_instruments_written_from_their_kept_text_read_back_as_themselves(
+    sc: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ibguard.engine import Instrument
+    from ibguard.engine.shell import event_codec
+
+    monkeypatch.setattr(event_codec, "_SHARED_KEPT", 2)  # forgets all, every third contract
+    contracts = [Instrument(symbol=f"S{n}", con_id=n, exchange=f"X{n}") for n in range(1, 6)]
+    rows = [
+        encode_event(PositionReport(account=ACCOUNT, instrument=each, quantity=Decimal(n)))
+        for n, each in enumerate(contracts * 3)  # each contract again, kept or forgotten
+    ]
+    decoded = [decode_event(row) for row in rows]
+    assert [e.instrument for e in decoded] == contracts * 3  # type: ignore[attr-defined]
+    assert '["S1",1,"STK","X1","USD"]' in rows[0]
