@@ -359,6 +359,11 @@ def main(argv: list[str] | None = None) -> None:
             f"  {kind} at 100k / at 1k open orders: engine {growth:.2f}x, dict book {peer:.2f}x"
             " (what the memory hierarchy alone costs)"
         )
+        own = [results[n][kind] - results[n][f"dict_{kind}"] for n in (1_000, 100_000)]
+        print(
+            f"  {kind} engine minus dict book: {own[0]:.2f} µs at 1k, {own[1]:.2f} µs at 100k"
+            f" ({own[1] / own[0]:.2f}x: what the engine does beyond the minimal book)"
+        )
     engine_bytes, dict_bytes = bytes_per_order(20_000)
     print("memory per open order (20,000 orders, tracemalloc):")
     print(

@@ -95,7 +95,10 @@ def per_event(side: str, size: int, kind: str) -> dict[str, float]:
     totals = re.search(r"^totals: (.*)$", text, re.M) or re.search(r"^summary: (.*)$", text, re.M)
     if names is None or totals is None:
         raise SystemExit(f"callgrind wrote no totals in {out}")
-    counts = dict(zip(names.group(1).split(), map(int, totals.group(1).split()), strict=True))
+    values = [int(value) for value in totals.group(1).split()]
+    kinds = names.group(1).split()
+    values += [0] * (len(kinds) - len(values))  # callgrind leaves out trailing zero counts
+    counts = dict(zip(kinds, values, strict=True))
     events = BATCHES * BATCH
     per = {name: counts.get(name, 0) / events for name in EVENTS}
     return {
