@@ -6,7 +6,8 @@ mode with synchronous=NORMAL: a committed event survives the process dying at an
 (an OS crash may lose the last few, which the broker reconciliation then recovers). A batch
 of events (`append_all`) is one transaction: all of it is stored, or none of it. A row
 holds one event (its type name in `kind`) or a whole batch (`kind` "batch"); journals
-written before batch rows existed read the same.
+written before batch rows existed read the same. A journal open in one process cannot be
+opened by another (`JournalInUse`) until it is closed or that process ends.
 
 Invariants:
 - an absent file is a fresh start: the journal is built under a temporary name and renamed
@@ -24,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Final
 
+from ibguard.engine.errors import ConfigError
 from ibguard.engine.events import Event
 from ibguard.engine.ports import Journal
 from ibguard.engine.shell.event_codec import (
@@ -33,7 +35,7 @@ from ibguard.engine.shell.event_codec import (
     encode_event,
 )
 
-__all__ = ["BATCH_KIND", "SqliteJournal"]
+__all__ = ["BATCH_KIND", "JournalInUse", "SqliteJournal"]
 
 # seq is the rowid: rows are never deleted, so it only grows (journals made before this
 # version declared it AUTOINCREMENT, which reads the same and writes a little slower)
@@ -52,21 +54,41 @@ BATCH_KIND: Final = "batch"
 _EVENTS_PER_ROW: Final = 100  # larger batches: rows of this many, in one transaction
 
 
+_LOCK_WAIT: Final = 1.0  # seconds to wait for a journal another process holds
+
+
+class JournalInUse(ConfigError):
+    """Another process has the journal open: one journal, one service."""
+
+
 class SqliteJournal(Journal):
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         if not self.path.exists():
             _create(self.path)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        self._db = sqlite3.connect(self.path, isolation_level=None, timeout=_LOCK_WAIT)
         try:
+            # This service alone: set before the first read, so SQLite keeps the WAL index
+            # in memory, takes no file locks per commit (six fcntl calls each) and holds the
+            # file until closed; a second service on the same journal is refused here.
+            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
             _check_is_journal(self._db, self.path)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             # checkpoints (the only fsyncs in this mode) every ~40 MB of WAL, not ~4 MB
             self._db.execute("PRAGMA wal_autocheckpoint=10000")
-        except BaseException:
+            self._db.execute("BEGIN IMMEDIATE")  # the write lock, taken now and kept
+            self._db.execute("COMMIT")
+        except BaseException as error:
             self._db.close()
-            raise
+            if not (isinstance(error, sqlite3.OperationalError) and "locked" in str(error)):
+                raise
+            raise JournalInUse(
+                [
+                    f"journal {self.path} is in use by another process (another `ibguard "
+                    "engine run`?): stop it, or choose another --journal"
+                ]
+            ) from None
 
     def append(self, event: Event) -> None:
         self._db.execute(_INSERT, (type(event).__name__, encode_event(event)))

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -189,7 +190,7 @@ def test_an_absurd_stale_threshold_is_one_line_and_exit_2(
 
 def _journal_holding(path: Path, body: str) -> Path:
     SqliteJournal(path).close()  # a real, empty journal
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db, db:  # closed: a service holds it alone
         db.execute("INSERT INTO events (kind, body) VALUES ('ExecutionReport', ?)", (body,))
     return path
 
@@ -261,10 +262,10 @@ def test_a_damaged_journal_never_starts_an_empty_book(
         journal.write_bytes(b"")
     elif damage == "dropped-table":
         _journal_holding(journal, _execution_row("1"))
-        with sqlite3.connect(journal) as db:
+        with closing(sqlite3.connect(journal)) as db, db:
             db.execute("DROP TABLE events")
     else:
-        with sqlite3.connect(journal) as db:
+        with closing(sqlite3.connect(journal)) as db, db:
             db.execute("CREATE TABLE orders (id INTEGER)")
     line = _one_line_exit_2(_sim(tmp_path, "--journal", str(journal)), capsys)
     assert "journal" in line
@@ -280,3 +281,18 @@ def test_an_absent_journal_is_a_fresh_start_and_nothing_half_made_stays_behind(
     assert main(_sim(tmp_path, "--journal", str(journal), "--stop-after", "0.1")) == 0
     assert len(SqliteJournal(journal)) > 0
     assert sorted(p.name for p in journal.parent.iterdir() if not p.name.startswith("book")) == []
+
+
+def test_a_journal_another_service_has_open_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ibguard.engine.shell import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "_LOCK_WAIT", 0.01)
+    held = SqliteJournal(tmp_path / "book.sqlite")  # as a running service holds it
+    try:
+        line = _one_line_exit_2(_sim(tmp_path, "--journal", str(tmp_path / "book.sqlite")), capsys)
+    finally:
+        held.close()
+    assert "in use by another process" in line
+    assert "CONFIG_ERROR" in _codes(tmp_path / "logs")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import closing
 from datetime import timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -205,12 +206,13 @@ def test_only_engine_events_are_journaled() -> None:
 def test_corrupt_row_in_the_database_surfaces_on_replay(tmp_path: Path) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite")
     journal.append(NextValidId(order_id=1))
-    raw = sqlite3.connect(tmp_path / "j.sqlite")
-    raw.execute("INSERT INTO events (kind, body) VALUES ('X', 'garbage')")
-    raw.commit()
-    raw.close()
+    journal.close()
+    with closing(sqlite3.connect(tmp_path / "j.sqlite")) as raw, raw:
+        raw.execute("INSERT INTO events (kind, body) VALUES ('X', 'garbage')")
+    journal = SqliteJournal(tmp_path / "j.sqlite")
     with pytest.raises(JournalCorrupt):
         list(journal.events())
+    journal.close()
 
 
 def test_the_pump_writes_each_event_before_the_engine_handles_it(tmp_path: Path) -> None:
@@ -290,12 +292,14 @@ def test_a_field_type_the_codec_has_no_shape_for_is_an_internal_error() -> None:
 def test_a_failed_batch_write_leaves_nothing_half_written(tmp_path: Path, size: int) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite")
     journal.append(NextValidId(order_id=1))
-    with sqlite3.connect(tmp_path / "j.sqlite") as other:
-        other.execute("ALTER TABLE events RENAME TO moved")  # the write below fails
-    with pytest.raises(sqlite3.OperationalError):
+    last = 1 + size  # the batch's last event fails to be written (in its last row)
+    journal._db.execute(  # the journal holds its file alone: refuse on its own connection
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON events "
+        f"WHEN instr(NEW.body, '\"NextValidId\",{last}]') BEGIN SELECT RAISE(ABORT, 'full'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
         journal.append_all([NextValidId(order_id=n) for n in range(2, 2 + size)])
-    with sqlite3.connect(tmp_path / "j.sqlite") as other:
-        assert other.execute("SELECT COUNT(*) FROM moved").fetchone() == (1,)
+    assert list(journal.events()) == [NextValidId(order_id=1)]
     journal.close()
 
 
@@ -330,8 +334,7 @@ def test_a_batch_is_one_row_and_reads_back_as_its_events(tmp_path: Path) -> None
     journal = SqliteJournal(tmp_path / "j.sqlite")
     batch = [NextValidId(order_id=n) for n in range(1, 4)]
     journal.append_all(batch)
-    with sqlite3.connect(tmp_path / "j.sqlite") as raw:
-        rows = raw.execute("SELECT kind, body FROM events").fetchall()
+    rows = journal._db.execute("SELECT kind, body FROM events").fetchall()
     assert rows == [("batch", '[[2,"NextValidId",1],[2,"NextValidId",2],[2,"NextValidId",3]]')]
     assert list(journal.events()) == batch
     assert len(journal) == 3
@@ -350,7 +353,7 @@ def test_a_journal_of_one_row_per_event_from_before_batch_rows_replays_then_grow
     ]
     journal = SqliteJournal(tmp_path / "j.sqlite")
     journal.close()
-    with sqlite3.connect(tmp_path / "j.sqlite") as raw:
+    with closing(sqlite3.connect(tmp_path / "j.sqlite")) as raw, raw:
         raw.executemany(
             "INSERT INTO events (kind, body) VALUES (?, ?)",
             [(type(e).__name__, body) for e, body in zip(old, bodies, strict=True)],
@@ -377,8 +380,10 @@ def test_a_journal_of_one_row_per_event_from_before_batch_rows_replays_then_grow
 def test_a_corrupt_batch_row_names_its_row_on_replay(tmp_path: Path, body: str, says: str) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite")
     journal.append(NextValidId(order_id=1))
-    with sqlite3.connect(tmp_path / "j.sqlite") as raw:
+    journal.close()
+    with closing(sqlite3.connect(tmp_path / "j.sqlite")) as raw, raw:
         raw.execute("INSERT INTO events (kind, body) VALUES ('batch', ?)", (body,))
+    journal = SqliteJournal(tmp_path / "j.sqlite")
     with pytest.raises(JournalCorrupt, match=f"row 2: .*{says}"):
         list(journal.events())
     journal.close()
@@ -399,3 +404,31 @@ def test_instruments_written_from_their_kept_text_read_back_as_themselves(
     decoded = [decode_event(row) for row in rows]
     assert [e.instrument for e in decoded] == contracts * 3  # type: ignore[attr-defined]
     assert '["S1",1,"STK","X1","USD"]' in rows[0]
+
+
+def test_a_journal_open_in_one_service_is_refused_to_another_until_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ibguard.engine.errors import ConfigError
+    from ibguard.engine.shell import journal as journal_module
+
+    monkeypatch.setattr(journal_module, "_LOCK_WAIT", 0.01)
+    first = SqliteJournal(tmp_path / "j.sqlite")
+    first.append(NextValidId(order_id=1))
+    with pytest.raises(ConfigError, match="in use by another process"):
+        SqliteJournal(tmp_path / "j.sqlite")
+    with (
+        sqlite3.connect(tmp_path / "j.sqlite", timeout=0.01) as reader,
+        pytest.raises(sqlite3.OperationalError, match="locked"),
+    ):
+        reader.execute("SELECT COUNT(*) FROM events").fetchone()
+    first.close()
+    second = SqliteJournal(tmp_path / "j.sqlite")
+    assert list(second.events()) == [NextValidId(order_id=1)]
+    second.close()
+
+
+def test_a_journal_that_cannot_be_opened_for_another_reason_says_so(tmp_path: Path) -> None:
+    (tmp_path / "j.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
+    with pytest.raises(sqlite3.DatabaseError):
+        SqliteJournal(tmp_path / "j.sqlite")
