@@ -5,18 +5,21 @@ Both sides handle the same prepared fills (ExecutionReport events) on an engine 
 same way (connected, N acknowledged orders):
 - handle: `Engine.handle(event)` in a loop, logging not configured (the bare core);
 - service: `EngineService` as `ibguard engine run` composes it: the SQLite write-ahead
-  journal (WAL, one transaction per batch), JSON log files at INFO (buffered, flushed per
-  batch), events delivered through the port's handler in bursts of B and handled when the
-  loop gets to them, as one batch (a socket read delivers its messages one callback each).
+  journal (WAL, one row and one transaction per batch), JSON log files at INFO (buffered,
+  flushed per batch), events delivered through the port's handler in bursts of B and
+  handled when the loop gets to them, as one batch (a socket read delivers its messages
+  one callback each).
 The burst is the shape that matters: one fill alone pays a whole commit, while fills that
 arrive together (a sweep, a flatten, any moment busier than the engine) share one. The
 line "service <= 3x handle" is judged at a realistic burst (`--judged`, default 20: fills
 that arrive in one socket read, as a sweep or a flatten delivers them); B = 1 (every fill
 alone: a commit each) and a larger burst are printed beside it.
-Sides alternate, each repeated (default 7), medians printed with the ratio service/handle
-and the spread of the ratio over the repetitions. Times are CPU time of the thread
-(`time.thread_time`: what the path costs, not how long a loaded machine made it wait;
-WAL commits do not fsync) with wall-clock medians beside them.
+Sides alternate, each repeated (default 7, after one round not counted that warms them),
+medians printed with the ratio service/handle and the spread of the ratio over the
+repetitions. The judged shape is then broken down by differences between sides: the
+service without a journal, with journal rows made but not stored, stored, and logging.
+Times are CPU time of the thread (`time.thread_time`: what the path costs, not how long a
+loaded machine made it wait; WAL commits do not fsync) with wall-clock medians beside them.
 Asserts nothing: timings depend on the machine.
 """
 
@@ -28,7 +31,7 @@ import logging
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -50,7 +53,8 @@ from ibguard.engine.events import (
     Tick,
 )
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
-from ibguard.engine.ports import BrokerPort, Clock, EventHandler
+from ibguard.engine.ports import BrokerPort, Clock, EventHandler, Journal
+from ibguard.engine.shell.event_codec import encode_event
 from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.engine.shell.logfiles import configure_logging, lean_log_records
 from ibguard.engine.shell.service import EngineService
@@ -167,10 +171,35 @@ def time_handle(prime: list[Event], fills: list[Event]) -> Timing:
     return _since(started)
 
 
+class _EncodeOnlyJournal(Journal):
+    """The journal's rows made and dropped: the breakdown's side without SQLite."""
+
+    def append(self, event: Event) -> None:
+        encode_event(event)
+
+    def events(self) -> Iterator[Event]:
+        return iter(())
+
+    def close(self) -> None:
+        pass
+
+
+JOURNALS: dict[str, Callable[[Path], Journal | None]] = {
+    "sqlite": lambda directory: SqliteJournal(directory / f"journal-{time.monotonic_ns()}.sqlite"),
+    "encode-only": lambda _: _EncodeOnlyJournal(),
+    "none": lambda _: None,
+}
+
+
 def time_service(
-    prime: list[Event], fills: list[Event], burst: int, directory: Path, level: int
+    prime: list[Event],
+    fills: list[Event],
+    burst: int,
+    directory: Path,
+    level: int,
+    journal_kind: str = "sqlite",
 ) -> Timing:
-    journal = SqliteJournal(directory / f"journal-{time.monotonic_ns()}.sqlite")
+    journal = JOURNALS[journal_kind](directory)
     installed = configure_logging(
         directory / "logs", max_bytes=100 * 2**20, backups=2, tz="UTC", buffered=True, level=level
     )
@@ -208,7 +237,8 @@ def time_service(
         return asyncio.run(drive())
     finally:
         installed.remove()
-        journal.close()
+        if journal is not None:
+            journal.close()  # type: ignore[attr-defined]  # both kinds made above have one
 
 
 def main() -> None:
@@ -235,15 +265,26 @@ def main() -> None:
                 return time_service(prime, fills, burst, tmp, level)
 
             sides[f"service, burst {burst:>3}, logs at {logging.getLevelName(level)}"] = side
+    # the judged shape's breakdown: the same service at WARNING (this workload then logs
+    # nothing) without a journal, and with journal rows made but never stored
+    for kind, label in (("none", "no journal"), ("encode-only", "rows unstored")):
+
+        def part(tmp: Path, kind: str = kind) -> Timing:
+            return time_service(prime, fills, args.judged, tmp, logging.WARNING, kind)
+
+        sides[f"  burst {args.judged:>3}, WARNING, {label}"] = part
     cpu: dict[str, list[float]] = {name: [] for name in sides}
     wall: dict[str, list[float]] = {name: [] for name in sides}
     with tempfile.TemporaryDirectory() as tmp, lean_log_records():  # as `engine run` does
+        for run in sides.values():  # a first round, not counted, warms every side
+            run(Path(tmp))
         for _ in range(args.repeat):  # sides interleaved: a busy moment hits them alike
             for name, run in sides.items():
                 spent = run(Path(tmp))
                 cpu[name].append(spent[0] / len(fills) * 1e6)
                 wall[name].append(spent[1] / len(fills) * 1e6)
     base, base_wall = cpu["Engine.handle"], wall["Engine.handle"]
+    median_of = {name: statistics.median(values) for name, values in cpu.items()}
     print(
         f"{len(fills)} fills ({args.orders} orders x {args.fills_per_order}); burst = fills "
         f"handed over together, drained as one batch; median of {args.repeat}, us per fill "
@@ -258,10 +299,30 @@ def main() -> None:
             else ""
         )
         print(
-            f"  {name:<36} {median:6.2f} us {median / statistics.median(base):5.2f}x "
+            f"  {name:<40} {median:6.2f} us {median / statistics.median(base):5.2f}x "
             f"[{ratios[0]:.2f}-{ratios[-1]:.2f}]   wall {statistics.median(wall[name]):6.2f} us "
             f"{statistics.median(wall[name]) / statistics.median(base_wall):5.2f}x{judged}"
         )
+    judged_at = f"burst {args.judged:>3}"
+    info = median_of[f"service, {judged_at}, logs at INFO"]
+    warning = median_of[f"service, {judged_at}, logs at WARNING"]
+    bare = median_of[f"  {judged_at}, WARNING, no journal"]
+    rows = median_of[f"  {judged_at}, WARNING, rows unstored"]
+    handle = median_of["Engine.handle"]
+    parts = {
+        "Engine.handle": handle,
+        "service, pump, asyncio (no journal)": bare - handle,
+        "journal rows made (encode)": rows - bare,
+        "journal rows stored (SQLite)": warning - rows,
+        "JSON log lines at INFO": info - warning,
+    }
+    print(f"the judged shape ({judged_at} at INFO, {info:.2f} us per fill) by differences:")
+    for name, cost in parts.items():
+        print(f"  {name:<40} {cost:6.2f} us {cost / info:6.1%}")
+    print(
+        f"  3x handle leaves {3 * handle - handle:.2f} us for all but handle; spent now: "
+        f"{info - handle:.2f} us"
+    )
 
 
 if __name__ == "__main__":
