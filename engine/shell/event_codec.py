@@ -45,6 +45,7 @@ __all__ = [
     "JournalCorrupt",
     "decode_batch",
     "decode_event",
+    "encode_batch",
     "encode_event",
 ]
 
@@ -216,10 +217,17 @@ _ROW_ENCODERS: Final = {
 
 
 def encode_event(event: Event) -> str:
-    encoder = _ROW_ENCODERS.get(type(event))
-    if encoder is None:
-        raise JournalCorrupt(f"not an engine event: {type(event).__name__}")
-    return encoder(event)
+    return _ROW_ENCODERS.get(type(event), _not_an_event)(event)
+
+
+def encode_batch(events: Sequence[Event]) -> str:
+    """The batch row of `events` (what `decode_batch` reads): their rows in one array."""
+    encoders = _ROW_ENCODERS
+    return "[" + ",".join([encoders.get(type(e), _not_an_event)(e) for e in events]) + "]"
+
+
+def _not_an_event(value: object) -> str:
+    raise JournalCorrupt(f"not an engine event: {type(value).__name__}")
 
 
 # --- decoding ------------------------------------------------------------------------------

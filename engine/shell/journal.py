@@ -32,6 +32,7 @@ from ibguard.engine.shell.event_codec import (
     JournalCorrupt,
     decode_batch,
     decode_event,
+    encode_batch,
     encode_event,
 )
 
@@ -141,7 +142,7 @@ class SqliteJournal(Journal):
 
 
 def _batch_row(events: Sequence[Event]) -> tuple[str, str]:
-    return BATCH_KIND, "[" + ",".join([encode_event(event) for event in events]) + "]"
+    return BATCH_KIND, encode_batch(events)
 
 
 def _create(path: Path) -> None:

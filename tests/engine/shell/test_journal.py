@@ -432,3 +432,11 @@ def test_a_journal_that_cannot_be_opened_for_another_reason_says_so(tmp_path: Pa
     (tmp_path / "j.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xff" * 200)
     with pytest.raises(sqlite3.DatabaseError):
         SqliteJournal(tmp_path / "j.sqlite")
+
+
+def test_a_batch_holding_anything_but_engine_events_is_refused_whole(tmp_path: Path) -> None:
+    journal = SqliteJournal(tmp_path / "j.sqlite")
+    with pytest.raises(JournalCorrupt, match="not an engine event: Instrument"):
+        journal.append_all([NextValidId(order_id=1), AAPL])  # type: ignore[list-item]
+    assert len(journal) == 0
+    journal.close()
