@@ -22,6 +22,7 @@ import functools
 import gc
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -117,6 +118,8 @@ def main() -> None:
         side, size, kind = args.child
         child(side, int(size), kind)
         return
+    if shutil.which("valgrind") is None:
+        raise SystemExit("bench_engine_cache: valgrind not found; install it to count misses")
     results = {
         (side, size): {kind: per_event(side, size, kind) for kind in ("fill", "status")}
         for size in args.sizes
