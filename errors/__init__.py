@@ -18,7 +18,9 @@ __all__ = [
     "BrokerProtocolError",
     "ConfigError",
     "IbguardError",
+    "IndexOutOfRange",
     "InternalError",
+    "UnknownKey",
     "UsageError",
 ]
 
@@ -34,6 +36,16 @@ class IbguardError(Exception):
 
 class UsageError(IbguardError, ValueError):
     """The caller used an API wrongly (bad argument, call out of order)."""
+
+
+class UnknownKey(UsageError, KeyError):
+    """A lookup of a key that is not there. Also a KeyError: a Mapping's `get` and `in` rely
+    on it."""
+
+
+class IndexOutOfRange(UsageError, IndexError):
+    """A position past either end. Also an IndexError: slicing and the old iteration
+    protocol rely on it."""
 
 
 class ConfigError(IbguardError, ValueError):

@@ -266,11 +266,11 @@ def _scope_calls(tree: ast.Module) -> tuple[list[list[ast.stmt]], list[list[ast.
             node_type = type(node)
             if node_type is ast.Call:
                 for scope, statement in where:
-                    found[scope].append((statement, node))  # type: ignore[arg-type]
+                    found[scope].append((statement, node))  # type: ignore[arg-type]  # node_type is ast.Call
             owner = -1
             if node_type in functions:
                 owner = len(bodies)
-                bodies.append(node.body)  # type: ignore[attr-defined]
+                bodies.append(node.body)  # type: ignore[attr-defined]  # a def: node_type is in functions
                 found.append([])
             elif node is tree:
                 owner = 0

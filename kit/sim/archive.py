@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Final, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
+from ibguard.errors import IndexOutOfRange
 from ibguard.kit.sim.messages import Contract
 
 __all__ = ["DayArchive", "FlatCodec", "micros"]
@@ -83,7 +84,7 @@ class FlatCodec(Generic[T]):
     ) -> None:
         self._cls = cls
         nested = nested or {}
-        kept = [f for f in fields(cls) if f.name not in skip]  # type: ignore[arg-type]
+        kept = [f for f in fields(cls) if f.name not in skip]  # type: ignore[arg-type]  # a dataclass type, typed as type[T]
         self._names = tuple(f.name for f in kept)
         self._read = operator.attrgetter(*self._names)
         self._turns: tuple[tuple[int, _Turn], ...] = tuple(
@@ -303,7 +304,7 @@ class DayArchive:
             f"SELECT body FROM executions ORDER BY seq {order} LIMIT 1 OFFSET ?", (offset,)
         )
         if not rows:
-            raise IndexError(index)
+            raise IndexOutOfRange(index)
         body: bytes = rows[0][0]
         return body
 

@@ -27,7 +27,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar, overload
 
-from ibguard.errors import UsageError
+from ibguard.errors import IndexOutOfRange, UnknownKey, UsageError
 from ibguard.kit.sim.archive import DayArchive, FlatCodec, micros
 from ibguard.kit.sim.margins import multiplier_of
 from ibguard.kit.sim.messages import (
@@ -244,7 +244,7 @@ class Ledger:
         if order is None:
             body = self.archive.order_body(perm_id)
             if body is None:
-                raise KeyError(perm_id)
+                raise UnknownKey(perm_id)
             order = self._decode_order(body)
         self._hold(order)
         return order
@@ -425,7 +425,7 @@ class Ledger:
         count = archived + len(self._recent_executions)
         position = index + count if index < 0 else index
         if not 0 <= position < count:
-            raise IndexError(index)
+            raise IndexOutOfRange(index)
         if position >= archived:
             return self._recent_executions[position - archived]
         return self._decode_execution(self.archive.execution_at(position))
