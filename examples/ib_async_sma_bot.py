@@ -5,7 +5,7 @@ simple moving average, take a live quote, and buy the stock trading furthest abo
 average with a bracket order (entry limit, take-profit limit, protective stop). The entry is
 first worked one cent under the bid; if it has not filled after a few seconds it is modified
 up to the ask. Once filled, the take-profit is cancelled (we manage the exit by hand), and the
-run ends with positions and P&L from the account.
+run ends with positions, the portfolio's P&L and the account's daily P&L (reqPnL).
 
 Connection settings come from the command line or the environment, as in production:
     IB_HOST (127.0.0.1)  IB_PORT (7497, TWS paper)  IB_CLIENT_ID (17)
@@ -96,6 +96,8 @@ async def run(args: argparse.Namespace) -> int:
         log.error("cannot connect to %s:%s: %s", args.host, args.port, exc)
         return 2
     try:
+        account = ib.managedAccounts()[0]
+        pnl = ib.reqPnL(account)  # streams while we trade; read at the end
         wanted = [Stock(s.strip(), "SMART", "USD") for s in args.symbols.split(",") if s.strip()]
         contracts = [c for c in await ib.qualifyContractsAsync(*wanted) if c and c.conId]
         choice = await pick(ib, contracts)
@@ -133,6 +135,9 @@ async def run(args: argparse.Namespace) -> int:
         for item in ib.portfolio():
             log.info("%s unrealized P&L %.2f realized %.2f", item.contract.symbol,
                      item.unrealizedPNL, item.realizedPNL)  # fmt: skip
+        log.info("account %s daily P&L %.2f unrealized %.2f", account, pnl.dailyPnL,
+                 pnl.unrealizedPnL)  # fmt: skip
+        ib.cancelPnL(account)
         net = [v.value for v in ib.accountValues() if v.tag == "NetLiquidation"]
         log.info("net liquidation %s", net[0] if net else "?")
         return 0

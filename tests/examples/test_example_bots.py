@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -52,7 +53,8 @@ def paper_tws(tmp_path: Path) -> Iterator[int]:
         assert proc.poll() is None, "the gateway died under the bot"
 
 
-def _run_bot(script: str, port: int, *args: str, client_id: int) -> None:
+def _run_bot(script: str, port: int, *args: str, client_id: int) -> str:
+    """Run an example as a team would; returns what it logged."""
     env = {**os.environ, "IB_HOST": "127.0.0.1", "IB_PORT": str(port)}
     env["IB_CLIENT_ID"] = str(client_id)
     done = subprocess.run(
@@ -64,6 +66,7 @@ def _run_bot(script: str, port: int, *args: str, client_id: int) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done.stderr  # logging's default stream
 
 
 @dataclass(frozen=True)
@@ -111,7 +114,7 @@ def test_the_ib_async_bot_trades_a_bracket_modifies_the_entry_and_cancels_the_ta
     paper_tws: int,
 ) -> None:
     flags = ("--quantity", "10", "--fill-timeout", "1")
-    _run_bot("ib_async_sma_bot.py", paper_tws, *flags, client_id=17)
+    logged = _run_bot("ib_async_sma_bot.py", paper_tws, *flags, client_id=17)
     seen = _observe(paper_tws, (MSFT,))
     # the bracket on MSFT, the symbol furthest above its average: the entry filled, the
     # take-profit was cancelled, the protective stop still works
@@ -132,6 +135,10 @@ def test_the_ib_async_bot_trades_a_bracket_modifies_the_entry_and_cancels_the_ta
     assert (entry.order.lmtPrice, entry.order.filledQuantity) == (ask, 10)
     assert seen.positions == {MSFT: 10}
     assert seen.portfolio[MSFT].position == 10
+    # reqPnL answered: the account's unrealized P&L is the one MSFT line's
+    pnl = re.search(r"daily P&L (-?[\d.]+) unrealized (-?[\d.]+)", logged)
+    assert pnl is not None, logged[-2000:]
+    assert float(pnl[2]) == pytest.approx(seen.portfolio[MSFT].unrealizedPNL, abs=0.01)
 
 
 def test_the_ibapi_bot_buys_cancels_its_target_and_reads_its_position(paper_tws: int) -> None:
