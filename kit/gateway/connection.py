@@ -28,6 +28,7 @@ from ibguard.kit.gateway.logcodes import GatewayLogCode
 from ibguard.kit.gateway.registry import decode_request, encode_message
 from ibguard.kit.gateway.wire_faults import WireFaults
 from ibguard.kit.gateway.wire_values import Fields
+from ibguard.kit.gateway.write_batch import WriteBatch
 from ibguard.kit.sim.broker import SimBroker
 from ibguard.kit.sim.messages import Disconnected, Error, Message
 from ibguard.kit.sim.session import ApiSession
@@ -55,6 +56,7 @@ class Connection:
         now: Callable[[], datetime],
         handshake_timeout: float | None = None,
         frames_out: FrameCache | None = None,
+        writes: WriteBatch | None = None,
     ) -> None:
         self._broker = broker
         self._faults = faults
@@ -66,6 +68,8 @@ class Connection:
         self._handshake_timeout = handshake_timeout
         # shared by the gateway's connections: a message posted to many is encoded once
         self._frames_out = frames_out if frames_out is not None else FrameCache()
+        # shared too: the frames a step queued for each socket leave in one write per socket
+        self._writes = writes if writes is not None else WriteBatch()
         self._frames = FrameReader(expect_hello=True)
         self.server_version = 0
         self.client_id: int | None = None
@@ -77,6 +81,7 @@ class Connection:
         self._held: tuple[bytes, int] | None = None  # a frame kept back by reorder_next
         self._pending: deque[tuple[float, bytes | None]] = deque()  # delayed frames
         self._drainer: asyncio.Task[None] | None = None
+        self._outgoing: list[bytes] = []
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
 
@@ -107,6 +112,7 @@ class Connection:
                 self._frames.feed(data)
                 self._serve_buffered()
                 if not self._closed:
+                    self._write_outgoing()
                     await self._writer.drain()
         except PeerProtocolError as exc:
             self._log(GatewayLogCode.PEER_PROTOCOL_ERROR, "closing: %s", exc, level=logging.WARNING)
@@ -232,6 +238,11 @@ class Connection:
     def _send_frame(self, msg_id: int, data: bytes) -> None:
         if self._closed:
             return
+        if not self._faults.pending and self._held is None and not self._pending:
+            # the common case, once per session for every fill fanned out: straight out
+            self.messages_out += 1
+            self._write_frame(data)
+            return
         treatment = self._faults.treat(self.client_id, msg_id)
         if treatment.copies == 0:
             self._drop(f"wire fault: dropped before message {msg_id}")
@@ -280,12 +291,23 @@ class Connection:
         self._drainer = None
 
     def _write_frame(self, data: bytes | None) -> None:
+        """Queue a frame for the socket; the frames of one loop step leave in one write
+        (`WriteBatch`), in order."""
         if data is _CLOSE:
+            self._write_outgoing()
             self._writer.close()
             return
-        if self._writer.is_closing():
+        if not self._outgoing:
+            self._writes.add(self._write_outgoing)
+        self._outgoing.append(data)
+
+    def _write_outgoing(self) -> None:
+        if not self._outgoing:
             return
-        self._writer.write(data)
+        data = b"".join(self._outgoing)
+        self._outgoing.clear()
+        if not self._writer.is_closing():
+            self._writer.write(data)
 
     # --- closing ------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from ibguard.kit.gateway.frame_cache import FrameCache
 from ibguard.kit.gateway.handshake import MAX_SERVER_VERSION, MIN_SERVER_VERSION
 from ibguard.kit.gateway.logcodes import GatewayLogCode
 from ibguard.kit.gateway.wire_faults import WireFaults
+from ibguard.kit.gateway.write_batch import WriteBatch
 from ibguard.kit.sim.broker import SimBroker
 
 __all__ = ["LOOPBACK", "Gateway", "GatewayStats"]
@@ -106,6 +107,7 @@ class Gateway:
         self._refusals_unlogged = 0
         self._refusal_logged_at: float | None = None
         self._frames_out = FrameCache()
+        self._writes = WriteBatch()
         self._idle = asyncio.Event()
         self._idle.set()
         self._market_clock: asyncio.Task[None] | None = None
@@ -209,6 +211,7 @@ class Gateway:
             now=self.broker.clock.broker_now,
             handshake_timeout=self._handshake_timeout,
             frames_out=self._frames_out,
+            writes=self._writes,
         )
         self._accepted += 1
         self._tasks[task] = connection

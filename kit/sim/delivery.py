@@ -101,6 +101,12 @@ class Delivery:
         """A live message about `order`, to every session that hears about it."""
         if order.muted:
             return
+        if not order.broadcast and order.client_id != 0 and self._master_client_id is None:
+            # only the placing clientId hears: one look-up, not a pass over every session
+            placer = self._sessions.get(order.client_id)
+            if placer is not None:
+                self.post(placer, message)
+            return
         for session in self._sessions.values():
             if self._hears(session, order):
                 self.post(session, message)
