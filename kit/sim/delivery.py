@@ -89,10 +89,7 @@ class Delivery:
         self._valuer = valuer
         self._clock = clock
         self._outbox = Outbox()
-        self.accounts: AccountStream[Client] = AccountStream(valuer, clock, self._post_now)
-
-    def _post_now(self, session: Client, message: Message) -> None:
-        self._outbox.post(session, message)
+        self.accounts: AccountStream[Client] = AccountStream(valuer, clock, self._outbox.post)
 
     def post(self, session: Client, message: Message, *, even_if_closed: bool = False) -> None:
         self._outbox.post(session, message, even_if_closed=even_if_closed)
@@ -123,9 +120,10 @@ class Delivery:
             position=line.position,
             avgCost=line.average_cost,
         )
+        post = self._outbox.post  # once per subscribed session for every fill
         for session in self._sessions.values():
             if session.positions_subscribed:
-                self.post(session, update)
+                post(session, update)
 
     def post_account_update(self, line: PositionLine) -> None:
         """A fill moved `line`: its portfolio line to the sessions subscribed to its account
