@@ -20,7 +20,9 @@ same event loop, as the soak test), each keeping WINDOW market orders in flight 
 round's orders are filled; orders per second of the whole round and the p50/p99 latency from
 placeOrder to Filled; sides interleaved (1, 10, 50, 1, 10, 50, ...) and the median of the
 repetitions reported, with each N's ratio to one client. At 1 and 10 clients the same rounds
-also run with the day kept all in memory (no archive), interleaved, for the archive's cost.
+also run with the day kept all in memory (no archive), interleaved, for the archive's cost,
+and with raw socket clients that subscribe as ib_async does but decode nothing (the gateway's
+own fan-out cost, without ib_async's decoding on the same CPU).
 
 Memory, all within ONE trading day (the day's finished orders and executions are all kept,
 for reqCompletedOrders and reqExecutions): one session places market orders in process (the
@@ -290,6 +292,79 @@ def clients_side_by_side(
     }
 
 
+async def _read_until(reader: asyncio.StreamReader, frames: FrameReader, msg_id: str) -> None:
+    """Read frames, skipping them, through the first whose message id is ``msg_id``."""
+    while True:
+        message = frames.next_message()
+        if isinstance(message, Frame):
+            if message.fields[0] == msg_id:
+                return
+            continue
+        frames.feed(await reader.read(1 << 16))
+
+
+async def _raw_client_orders(port: int, client_id: int, orders: int) -> None:
+    """One raw socket client subscribed as ib_async subscribes at connect (reqPositions,
+    reqAccountUpdates), keeping WINDOW market orders in flight; it decodes nothing but the
+    frame boundaries and counts commission reports (one per filled order)."""
+    import ib_async
+
+    client, chunks = _ib_async_writer()
+    stock = ib_async.Stock("AAPL", "SMART", "USD")
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    frames = FrameReader(expect_hello=False)
+
+    async def until(msg_id: str) -> None:
+        await _read_until(reader, frames, msg_id)
+
+    def place(order_id: int) -> None:
+        chunks.clear()
+        side = "BUY" if order_id % 2 else "SELL"
+        client.placeOrder(order_id, stock, ib_async.MarketOrder(side, 1))
+        writer.write(b"".join(chunks))
+
+    writer.write(encode_client_hello(VERSION, VERSION))
+    await until(str(VERSION))
+    writer.write(encode(["71", "2", str(client_id), ""]))
+    await until("9")  # nextValidId
+    writer.write(encode(["61", "1"]))  # reqPositions
+    await until("62")
+    writer.write(encode(["6", "2", "1", "DU1234567"]))  # reqAccountUpdates
+    await until("54")
+    sent = done = 0
+    while sent < min(WINDOW, orders):
+        sent += 1
+        place(sent)
+    while done < orders:
+        await until("59")  # commissionReport: that order is filled
+        done += 1
+        if sent < orders:
+            sent += 1
+            place(sent)
+    writer.close()
+
+
+async def _raw_round(clients: int, total_orders: int) -> float:
+    per_client = max(total_orders // clients, 1)
+    async with Gateway(_quiet_broker()) as gateway:
+        assert gateway.broker.accounts[0] == "DU1234567"
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(_raw_client_orders(gateway.port, cid, per_client) for cid in range(1, clients + 1))
+        )
+        return per_client * clients / (time.perf_counter() - started)
+
+
+def raw_clients_side_by_side(total_orders: int, repeats: int) -> dict[int, float]:
+    """Median orders/s of the gateway alone at 1 and 10 raw clients (interleaved): what the
+    gateway's fan-out costs without ib_async's decoding sharing the CPU."""
+    runs: dict[int, list[float]] = {n: [] for n in IN_MEMORY_COUNTS}
+    for _ in range(repeats):
+        for n in IN_MEMORY_COUNTS:
+            runs[n].append(asyncio.run(_raw_round(n, total_orders)))
+    return {n: statistics.median(rs) for n, rs in runs.items()}
+
+
 def _memory_session(
     archive_batch: int = ARCHIVE_BATCH,
 ) -> tuple[SimBroker, Any]:
@@ -419,13 +494,7 @@ async def _wire_memory(orders: int, batch: int = 100) -> list[tuple[int, float]]
         frames = FrameReader(expect_hello=False)
 
         async def until(msg_id: str) -> None:
-            while True:
-                message = frames.next_message()
-                if isinstance(message, Frame):
-                    if message.fields[0] == msg_id:
-                        return
-                    continue
-                frames.feed(await reader.read(1 << 16))
+            await _read_until(reader, frames, msg_id)
 
         writer.write(encode_client_hello(VERSION, VERSION))
         await until(str(VERSION))  # the handshake reply: server version, time
@@ -509,6 +578,13 @@ def codec_and_clients(args: argparse.Namespace) -> None:
             f"  {clients:>3} clients: {rate:8,.0f} orders/s  {rate / in_memory_single:6.0%} of 1 "
             f"client; archived / in memory {rates[(clients, True)][0] / rate:.2f}x"
         )
+    raw = raw_clients_side_by_side(args.orders, args.repeats)
+    print(
+        "  the gateway alone: raw socket clients subscribed as ib_async is, decoding nothing "
+        "(the rest of the 10-client cost above is ib_async's own decoding, on the same CPU):"
+    )
+    for clients, rate in raw.items():
+        print(f"  {clients:>3} clients: {rate:8,.0f} orders/s  {rate / raw[1]:6.0%} of 1 client")
 
 
 def memory(args: argparse.Namespace) -> None:
