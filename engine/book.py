@@ -50,6 +50,7 @@ _REJECT = Kind.REJECT
 _AFTER_FINAL = BY_KIND[Kind.FINAL_FILL]
 _AFTER_PARTIAL = BY_KIND[Kind.PARTIAL_FILL]
 _STATUS_MOVES = broker_status_moves()
+_HELD = _STATUS_MOVES["PreSubmitted"]  # an order held at the broker is live: an ACK
 
 
 @final
@@ -317,7 +318,7 @@ class Book:
         self.bind(
             record, perm_id=report.perm_id, client_id=report.client_id, order_id=report.order_id
         )
-        self._apply_broker_status(record, report.status)
+        self._apply_broker_status(record, report.status, report.why_held)
         return Sighting(oms_id=oms_id)
 
     def status_fast(self, report: OrderStatusReport) -> bool:
@@ -328,12 +329,27 @@ class Book:
             return False
         if record.order_id is None and self._binds_alias(report.client_id, report.order_id):
             return False
-        self._apply_broker_status(record, report.status)
+        self._apply_broker_status(record, report.status, report.why_held)
         return True
 
-    def _apply_broker_status(self, record: OrderRecord, broker_status: str) -> None:
+    def _apply_broker_status(
+        self, record: OrderRecord, broker_status: str, why_held: str = ""
+    ) -> None:
         record.acknowledged = True  # any status the broker reports means it has the order
-        move = _STATUS_MOVES.get(broker_status)
+        if broker_status == "Inactive":
+            # Inactive with a whyHeld (a short sale waiting for a locate) is held, not dead:
+            # it may still be released and fill (LIFE-13); only a bare Inactive ends it
+            self._log.info(
+                LogCode.ORDER_INACTIVE,
+                "broker reports the order Inactive: "
+                + (f"held ({why_held})" if why_held else "not working"),
+                oms_id=record.oms_id,
+                why_held=why_held,
+                terminal=not why_held,
+            )
+        move = (
+            _HELD if why_held and broker_status == "Inactive" else _STATUS_MOVES.get(broker_status)
+        )
         if move is None:
             return
         kind, table = move

@@ -151,7 +151,8 @@ class OpenOrderReport:
 @final
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderStatusReport:
-    """orderStatus. `perm_id` may be 0 early on; `time` is broker time when known."""
+    """orderStatus. `perm_id` may be 0 early on; `time` is broker time when known;
+    `why_held` is why an Inactive order is held, not dead ("locate": LIFE-13)."""
 
     order_id: int
     client_id: int
@@ -161,6 +162,7 @@ class OrderStatusReport:
     remaining: Decimal
     avg_fill_price: Decimal
     time: datetime | None = None
+    why_held: str = ""
 
     def __post_init__(self) -> None:
         require_decimal("filled", self.filled)

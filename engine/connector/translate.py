@@ -80,6 +80,7 @@ class RawStatus(NamedTuple):
     avg_fill_price: Any
     perm_id: int
     client_id: int
+    why_held: str = ""
 
 
 class ContractFields(TypedDict):
@@ -337,6 +338,7 @@ def order_status_of_fields(fields: Sequence[str]) -> OrderStatusReport:
     server version both clients speak). Sizes and prices read from their text, exactly;
     empty numbers are 0, as the clients read them."""
     _, order_id, status, filled, remaining, avg_fill_price, perm_id, _, _, client_id = fields[:10]
+    why_held = fields[10] if len(fields) > 10 else ""
     return OrderStatusReport(
         order_id=int(order_id or 0),
         client_id=int(client_id or 0),
@@ -345,6 +347,7 @@ def order_status_of_fields(fields: Sequence[str]) -> OrderStatusReport:
         filled=decimal_of("filled", filled or "0"),
         remaining=decimal_of("remaining", remaining or "0"),
         avg_fill_price=optional_decimal(avg_fill_price) or Decimal(0),
+        why_held=why_held,
     )
 
 
@@ -357,6 +360,7 @@ def order_status_report(raw: RawStatus) -> OrderStatusReport:
         filled=decimal_of("filled", raw.filled),
         remaining=decimal_of("remaining", raw.remaining),
         avg_fill_price=optional_decimal(raw.avg_fill_price) or Decimal(0),
+        why_held=raw.why_held,
     )
 
 

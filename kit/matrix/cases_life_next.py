@@ -15,7 +15,7 @@ from ibguard.kit.matrix.casebook import implements
 from ibguard.kit.matrix.stage import ACCOUNT, CLIENT_ID, CaseNotPlayable, Stage, StageMaker
 from ibguard.kit.sim.broker import BrokerConfig
 from ibguard.kit.sim.messages import CommissionReport, Error, Message, OrderStatus
-from ibguard.kit.sim.script import FillPlan, RefuseCancel
+from ibguard.kit.sim.script import FillPlan, RefuseCancel, SlowCancel
 
 __all__: list[str] = []
 
@@ -333,3 +333,70 @@ def order_status_duplicated_or_stale(make: StageMaker) -> None:
     )
     held = _position(stage)
     stage.expect(held == 100, f"position AAPL {held}, the broker filled 100")
+
+
+@implements("LIFE-13")
+def inactive_is_not_always_final(make: StageMaker) -> None:
+    stage = make().start()
+    stage.submit("o1", side=Side.SELL, limit="101.00")  # a short sale: nothing held
+    order = stage.broker_order("o1")
+    if make.variant == "margin":
+        _rejected_for_margin(stage, order.order_id, order.perm_id)
+        return
+    stage.broker.hold(order.perm_id, "locate")  # 404, then Inactive whyHeld=locate
+    stage.advance(1)
+    stage.expect_status(
+        "o1", "WORKING", why="Inactive with whyHeld 'locate' is a hold: the broker may release it"
+    )
+    stage.expect_code("ORDER_INACTIVE", why_held="locate")
+    if make.variant == "cancel-while-held":
+        stage.broker.script.arm(SlowCancel())
+        stage.subject.cancel("o1")
+        stage.expect_status(
+            "o1", "CANCEL_PENDING", why="a cancel request alone never ends an order"
+        )
+        stage.broker.fill(order.perm_id, Decimal(40), Decimal("101.00"))
+        stage.advance(0.1)  # the fill came 100 ms before the broker's Cancelled
+        stage.expect_status(
+            "o1", "CANCEL_PENDING", why="the broker has not confirmed the cancel yet"
+        )
+        stage.broker.cancel_at_broker(order.perm_id)
+        stage.advance(1)
+        facts = stage.expect_status("o1", "CANCELED", why="the broker confirmed the cancel")
+        want = 40
+    else:
+        stage.advance(120, step=30)  # the locate takes two minutes
+        stage.expect_status("o1", "WORKING", why="the broker still holds it: not dead")
+        sent = _cancels_sent(stage)
+        stage.expect(sent == 0, f"{sent} cancel(s) sent for a held order the strategy wants")
+        stage.broker.release(order.perm_id)
+        stage.broker.fill(order.perm_id, Decimal(100), Decimal("101.00"))
+        stage.advance(1)
+        facts = stage.expect_status("o1", "FILLED", why="the held order was released and filled")
+        want = 100
+        placed = _placed_for(stage, "o1")
+        stage.expect(placed == 1, f"o1 was placed {placed} times: a held order was resubmitted")
+    stage.expect(facts.filled == want, f"o1 filled {facts.filled}, the broker executed {want}")
+    held = _position(stage)
+    stage.expect(held == -want, f"position AAPL {held}, the broker's is {-want}")
+
+
+def _rejected_for_margin(stage: Stage, order_id: int, perm_id: int) -> None:
+    """The working order fails its margin check: error 201, then Inactive with no whyHeld."""
+    text = (
+        "Order rejected - reason:YOUR ORDER IS NOT ACCEPTED. IN ORDER TO OBTAIN THE DESIRED "
+        "POSITION YOUR EQUITY WITH LOAN VALUE MUST EXCEED THE INITIAL MARGIN"
+    )
+    stage.expect_status("o1", "WORKING", why="the broker acknowledged it")
+    sim = stage.broker.ledger.orders[perm_id]
+    sim.complete("Inactive", stage.now, text)
+    _say(stage, Error(reqId=order_id, errorCode=201, errorString=text))
+    _say(stage, sim.to_status())
+    stage.advance(1)
+    facts = stage.expect_status(
+        "o1", "REJECTED", why="201 then a bare Inactive: the broker will not work it"
+    )
+    stage.expect(facts.filled == 0, f"o1 filled {facts.filled}, the broker executed nothing")
+    stage.expect_code("ORDER_REJECTED", error_code=201)
+    placed = _placed_for(stage, "o1")
+    stage.expect(placed == 1, f"o1 was placed {placed} times after a margin reject")

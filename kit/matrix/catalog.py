@@ -342,6 +342,29 @@ CASES: Final[tuple[Case, ...]] = (
         seed=False,
     ),
     _c(
+        "LIFE-13",
+        "Inactive is not always final",
+        "A short sale SELL 100: error 404 and orderStatus Inactive with whyHeld 'locate', "
+        "then Submitted and a fill two minutes later (held); or a cancel requested while it "
+        "is held, a fill of 40 100 ms before the broker's Cancelled (cancel-while-held); or "
+        "the working order fails its margin check: error 201, then a bare Inactive (margin).",
+        "held: stays live (WORKING) and the fill is applied, no resubmit. cancel-while-held: "
+        "CANCEL_PENDING until the broker confirms (a cancel request alone never ends an "
+        "order), then CANCELED with the 40 kept. margin: REJECTED with the 201 reason, "
+        "nothing filled, not re-sent.",
+        "ORDER_INACTIVE, ORDER_REJECTED",
+        "a held short treated as dead, resubmitted: double position; margin rejects "
+        "unnoticed and the order stuck as working",
+        variants=("held", "cancel-while-held", "margin"),
+        evidence=(
+            "nautechsystems/nautilus_trader#3603 (what Inactive means), #3723 (locate); "
+            "erdewit/ib_insync#363 (cancelling an Inactive order sets Cancelled at once: a "
+            "~100 ms window where it could fill), #559"
+        ),
+        wire="yes: whyHeld travels in orderStatus; ib_async sets Cancelled on 201 and 404",
+        seed=False,
+    ),
+    _c(
         "LIFE-14",
         "Rejection after a partial fill",
         "BUY 100; execDetails 40 @ 99.00; then error 201 'Order rejected - reason:' with "

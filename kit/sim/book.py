@@ -74,6 +74,9 @@ class SimOrder:
     parent_id: int = 0
     oca_group: str = ""
     untransmitted: bool = False
+    # why the broker holds a live order (a short sale waiting for a locate): while set,
+    # orderStatus says Inactive with this whyHeld (LIFE-13)
+    why_held: str = ""
     # the ledger's hook: called after every status change (set by `Ledger.add_order`)
     on_status: Callable[[SimOrder], None] | None = field(default=None, repr=False, compare=False)
 
@@ -125,7 +128,7 @@ class SimOrder:
     def to_status(self) -> OrderStatus:
         return OrderStatus(
             orderId=self.order_id,
-            status=self.status,
+            status="Inactive" if self.why_held and self.is_live else self.status,
             filled=self.filled,
             remaining=Decimal(0) if not self.is_live else self.remaining,
             avgFillPrice=self.avg_fill_price,
@@ -133,6 +136,7 @@ class SimOrder:
             parentId=self.parent_id,
             lastFillPrice=self.last_fill_price,
             clientId=self.client_id,
+            whyHeld=self.why_held if self.is_live else "",
         )
 
 

@@ -450,6 +450,22 @@ class SimBroker:
         """The broker has no open, completed or executed record of this order (FAIL-04)."""
         return self.ledger.forget_order(perm_id)
 
+    def hold(
+        self,
+        perm_id: int,
+        why_held: str = "locate",
+        text: str = "Order held while securities are located.",
+    ) -> None:
+        """Hold a live order (404, then orderStatus Inactive with `why_held`): not dead, it
+        may still be released and fill (LIFE-13)."""
+        self.desk.hold(self.ledger.orders[perm_id], why_held, text)
+        self.flush()
+
+    def release(self, perm_id: int) -> None:
+        """End a hold: orderStatus Submitted again."""
+        self.desk.hold(self.ledger.orders[perm_id], "", "")
+        self.flush()
+
     def cancel_at_broker(self, perm_id: int, reason: str = "") -> None:
         """The broker cancels an order on its own (halt, corporate action, expiry)."""
         self.desk.cancel_order(self.ledger.orders[perm_id], reason)

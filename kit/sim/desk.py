@@ -44,6 +44,7 @@ from ibguard.kit.sim.script import (
     RefuseCancel,
     RejectOrder,
     Script,
+    SlowCancel,
 )
 from ibguard.kit.sim.what_if import WhatIfDesk
 
@@ -288,6 +289,7 @@ class OrderDesk:
         """Book one execution against `sim` and tell whoever hears about it."""
         was = sim.status
         if shares:
+            sim.why_held = ""  # it executes: whatever held it is over
             sim.filled += shares
             sim.notional += shares * price
             sim.last_fill_price = price
@@ -433,11 +435,23 @@ class OrderDesk:
             self.execute(sim, sim.remaining, price)
             self._cannot_cancel(session, sim)
             return
+        if self._script.take(SlowCancel, symbol=symbol, client_id=session.client_id) is not None:
+            return  # taken; the case confirms it when it wants (cancel_at_broker)
         late = self._script.take(LateFillOnCancel, symbol=symbol, client_id=session.client_id)
         self.cancel_order(sim, "")
         if late is not None:
             when = self._clock.broker_now() - timedelta(seconds=late.seconds_before)
             self.execute(sim, late.shares, late.price, time=when)
+
+    def hold(self, sim: SimOrder, why_held: str, text: str) -> None:
+        """The broker holds a live order (error 404, then orderStatus Inactive with
+        `why_held`); `why_held=""` releases it (orderStatus Submitted again)."""
+        sim.why_held = why_held
+        if why_held:
+            self._delivery.post_about(
+                sim, Error(reqId=sim.order_id, errorCode=404, errorString=text)
+            )
+        self._delivery.post_about(sim, sim.to_status())
 
     def _cannot_cancel(self, session: Client, sim: SimOrder) -> None:
         text = CANCEL_REFUSALS[10148].format(order_id=sim.order_id, state=sim.status)

@@ -31,6 +31,7 @@ __all__ = [
     "RejectOrder",
     "Rule",
     "Script",
+    "SlowCancel",
 ]
 
 
@@ -120,9 +121,34 @@ class PacingViolation:
     times: int = 1
 
 
-Rule = RejectOrder | DropConnection | FillPlan | RefuseCancel | LateFillOnCancel | PacingViolation
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SlowCancel:
+    """Take the next cancel and answer nothing yet: the broker is still working on it. The
+    case confirms it later (`SimBroker.cancel_at_broker`), after what it plays in between
+    (LIFE-13: a fill 100 ms before the Cancelled)."""
+
+    symbol: str | None = None
+    times: int = 1
+
+
+Rule = (
+    RejectOrder
+    | DropConnection
+    | FillPlan
+    | RefuseCancel
+    | LateFillOnCancel
+    | PacingViolation
+    | SlowCancel
+)
 R = TypeVar(
-    "R", RejectOrder, DropConnection, FillPlan, RefuseCancel, LateFillOnCancel, PacingViolation
+    "R",
+    RejectOrder,
+    DropConnection,
+    FillPlan,
+    RefuseCancel,
+    LateFillOnCancel,
+    PacingViolation,
+    SlowCancel,
 )
 
 

@@ -78,6 +78,7 @@ def _raw_status(msg: ib.OrderStatus) -> tr.RawStatus:
         msg.avgFillPrice,
         msg.permId,
         msg.clientId,
+        msg.whyHeld,
     )
 
 

@@ -14,11 +14,12 @@ from ibguard.kit.matrix.stage import CaseFailure
 from ibguard.kit.matrix.subject import Subject
 
 from tests.matrix.broken_engines import duplicate_exec_ids, order_id_keys, resubmit_on_reconnect
+from tests.matrix.broken_engines.inactive import BROKEN_INACTIVE
 from tests.matrix.broken_engines.next_cases import BROKEN_NEXT
 from tests.matrix.broken_engines.one_case import BROKEN_ALONE
 from tests.matrix.broken_engines.variants import BROKEN as BROKEN_SEED
 
-BROKEN = {**BROKEN_SEED, **BROKEN_NEXT, **BROKEN_ALONE}
+BROKEN = {**BROKEN_SEED, **BROKEN_NEXT, **BROKEN_ALONE, **BROKEN_INACTIVE}
 
 FAST = [t for t in variant_ids() if case(t).category not in ("PERF", "BOUNDARY")]
 
@@ -59,6 +60,9 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
         "LIFE-07[price]",
         "LIFE-07[shares]",
         "LIFE-12",
+        "LIFE-13[held]",
+        "LIFE-13[cancel-while-held]",
+        "LIFE-13[margin]",
         "LIFE-16",
         "LIFE-18",
         "CONN-06[data-lost]",
@@ -72,6 +76,8 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
         "LIFE-10[399]",
         "LIFE-10[2109]",
         "LIFE-12",
+        "LIFE-13[held]",  # the 404 that comes with the hold
+        "LIFE-13[cancel-while-held]",
     },
     "only-requested-cancels": {"LIFE-16", "FAIL-05"},  # FAIL-05's DAY order ends overnight
     "one-broker-order-per-ref": {"LIFE-18"},
@@ -102,6 +108,8 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     # a view built from the last orderStatus is wrong wherever statuses lag the fills
     "status-from-last-orderstatus": {
         "LIFE-17",
+        "LIFE-13[held]",  # Inactive read as the end, whyHeld or not
+        "LIFE-13[cancel-while-held]",
         "RECON-02[reconnect]",
         "CONN-09[applied]",
         "CONN-09[lost]",
@@ -130,7 +138,12 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "corrections-keep-the-price": {"LIFE-07[price]"},
     "corrections-are-price-revisions": {"LIFE-07[shares]"},
     "notices-without-10349": {"LIFE-10[10349]"},
-    "notices-without-404": {"LIFE-10[404]"},
+    # LIFE-13's hold comes with a 404 too (404-only-for-short-sales fails LIFE-10[404] alone)
+    "notices-without-404": {
+        "LIFE-10[404]",
+        "LIFE-13[held]",
+        "LIFE-13[cancel-while-held]",
+    },
     "notices-without-399": {"LIFE-10[399]"},
     "notices-without-2109": {"LIFE-10[2109]"},
     "filled-state-closes-the-order": {"LIFE-11[10148]"},
@@ -145,6 +158,10 @@ CAUGHT_BY = {  # broken engine -> exactly the cases that catch its bug
     "zoneless-is-utc": {"EDGE-05[no-zone]"},
     "tops-up-unsolicited-cancels": {"LIFE-16"},
     "filled-zero-means-nothing": {"LIFE-17"},
+    "gives-up-on-held-orders": {"LIFE-13[held]"},
+    "cancel-of-inactive-is-done": {"LIFE-13[cancel-while-held]"},
+    "acked-orders-end-only-by-cancel-or-fill": {"LIFE-13[margin]"},
+    "404-only-for-short-sales": {"LIFE-10[404]"},
 }
 
 

@@ -384,6 +384,8 @@ def test_an_order_status_is_read_from_its_wire_text_exactly() -> None:
         remaining=D(0),
         avg_fill_price=D(0),
     )
+    held = ["3", "4", "Inactive", "0", "100", "0", "12", "0", "0", "7", "locate", "0"]
+    assert tr.order_status_of_fields(held).why_held == "locate"  # held, not dead (LIFE-13)
 
 
 def test_one_instrument_per_contract_and_a_changed_contract_is_a_new_one(lib) -> None:  # type: ignore[no-untyped-def]
