@@ -22,10 +22,19 @@ class WriteBatch:
     def __init__(self) -> None:
         self._due: list[Callable[[], None]] = []
         self._scheduled_on: asyncio.AbstractEventLoop | None = None  # where `_run` waits
+        self._home: asyncio.AbstractEventLoop | None = None  # the loop that serves the sockets
 
     def add(self, flush: Callable[[], None]) -> None:
-        """Call ``flush`` once the current step of the running loop is done."""
-        loop = asyncio.get_running_loop()
+        """Call ``flush`` once the current step of the running loop is done. Called while
+        the loop is parked (a matrix case posting what TWS sends), the flush waits for the
+        loop's next step."""
+        try:
+            loop = self._home = asyncio.get_running_loop()
+        except RuntimeError:
+            if self._home is None:
+                flush()  # no loop has served a frame yet: nothing to keep in order with
+                return
+            loop = self._home
         if self._scheduled_on is not loop:
             self._scheduled_on = loop
             loop.call_soon(self._run)
