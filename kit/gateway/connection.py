@@ -297,9 +297,9 @@ class Connection:
             self._write_outgoing()
             self._writer.close()
             return
-        if not self._outgoing:
-            self._writes.add(self._write_outgoing)
         self._outgoing.append(data)
+        if len(self._outgoing) == 1:  # queued first, so a flush run at once writes it
+            self._writes.add(self._write_outgoing)
 
     def _write_outgoing(self) -> None:
         if not self._outgoing:

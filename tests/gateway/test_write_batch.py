@@ -81,3 +81,9 @@ def test_a_fill_reaches_each_watching_socket_in_one_write(
             return [sum(1 for peer, _ in writes if peer == p) for p in peers]
 
     assert run(scenario) == [1, 1]
+
+
+def test_before_any_loop_served_a_frame_a_flush_runs_at_once() -> None:
+    flushed: list[str] = []
+    WriteBatch().add(lambda: flushed.append("frame"))
+    assert flushed == ["frame"]
