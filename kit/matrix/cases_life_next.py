@@ -120,23 +120,56 @@ def duplicate_order_id(make: StageMaker) -> None:
 
 @implements("LIFE-16")
 def unsolicited_cancel(make: StageMaker) -> None:
+    variant = make.variant or "ioc-remainder"
+    if variant == "oca-sibling":
+        _oca_sibling_cancelled(make)
+        return
     stage = make().start()
     stage.submit("o1")
     order = stage.broker_order("o1")
-    stage.broker.fill(order.perm_id, Decimal(30), Decimal("99.00"))
-    stage.broker.cancel_at_broker(order.perm_id, "IOC remainder")  # 202, then Cancelled
+    if variant == "gtd":  # nothing filled by its goodTillDate: the broker ends it
+        stage.advance(60, step=30)
+        stage.broker.cancel_at_broker(order.perm_id, "GTD expired")  # 202, then Cancelled
+        want = 0
+    else:  # an IOC: 30 fill, the broker cancels the remainder at once
+        stage.broker.fill(order.perm_id, Decimal(30), Decimal("99.00"))
+        stage.broker.cancel_at_broker(order.perm_id, "IOC remainder")
+        want = 30
     stage.advance(5, step=1)
     facts = stage.expect_status(
-        "o1", "CANCELED", why="the broker cancelled the rest with no request from us"
+        "o1", "CANCELED", why=f"the broker ended it ({variant}) with no request from us"
     )
-    stage.expect(facts.filled == 30, f"o1 filled {facts.filled}, the broker executed 30")
+    stage.expect(facts.filled == want, f"o1 filled {facts.filled}, the broker executed {want}")
     held = _position(stage)
-    stage.expect(held == 30, f"position AAPL {held}, the broker filled 30")
-    placed = _placed_for(stage, "o1")
-    stage.expect(placed == 1, f"o1 was placed {placed} times: resubmitted after the cancel")
+    stage.expect(held == want, f"position AAPL {held}, the broker filled {want}")
+    _not_replaced_nor_cancelled(stage, "o1")
+
+
+def _oca_sibling_cancelled(make: StageMaker) -> None:
+    """Two of our orders in one OCA group: a fills, the broker cancels b on its own."""
+    stage = make().start()
+    stage.submit("a", limit="99.00")
+    stage.submit("b", limit="98.00")
+    a, b = stage.broker_order("a"), stage.broker_order("b")
+    stage.broker.join_oca_group("entry", a.perm_id, b.perm_id)
+    stage.broker.fill(a.perm_id, Decimal(100), Decimal("99.00"))  # 202 'OCA group' for b
+    stage.advance(5, step=1)
+    stage.expect_status("a", "FILLED", why="the broker filled a")
+    facts = stage.expect_status(
+        "b", "CANCELED", why="the broker cancelled b when its OCA sibling a filled"
+    )
+    stage.expect(facts.filled == 0, f"b filled {facts.filled}, the broker executed none of it")
+    held = _position(stage)
+    stage.expect(held == 100, f"position AAPL {held}, the broker filled a's 100 only")
+    _not_replaced_nor_cancelled(stage, "b")
+
+
+def _not_replaced_nor_cancelled(stage: Stage, oms_id: str) -> None:
+    placed = _placed_for(stage, oms_id)
+    stage.expect(placed == 1, f"{oms_id} was placed {placed} times: resubmitted after the cancel")
     sent = _cancels_sent(stage)
     stage.expect(sent == 0, f"{sent} cancel(s) sent for an order the broker had cancelled")
-    stage.expect_code("ORDER_CANCELED", oms_id="o1")
+    stage.expect_code("ORDER_CANCELED", oms_id=oms_id)
 
 
 @implements("LIFE-18")

@@ -385,12 +385,15 @@ CASES: Final[tuple[Case, ...]] = (
     _c(
         "LIFE-16",
         "Cancel or expiry nobody asked for",
-        "With no cancel request, 30 of 100 fill and the broker cancels the rest (error 202, "
-        "then orderStatus Cancelled): an IOC remainder, a DAY close, an OCA sibling.",
+        "With no cancel request the broker ends an order (error 202, then orderStatus "
+        "Cancelled): 30 of an IOC's 100 fill and the rest is cancelled (ioc-remainder); two "
+        "of our orders in one OCA group, one fills and the other is cancelled (oca-sibling); "
+        "an order with nothing filled reaches its goodTillDate (gtd).",
         "CANCELED with the filled quantity kept; no resubmit, no cancel sent; the 202 is not "
         "a second cancel event.",
         "ORDER_CANCELED",
         "a protective stop silently gone while the strategy believes it works",
+        variants=("ioc-remainder", "oca-sibling", "gtd"),
         evidence=(
             "nautilus spec_exec_testing.md TC-E14/E18; ib_async wrapper.py error() "
             '("server-canceled"); QuantConnect/Lean#1026 (202)'

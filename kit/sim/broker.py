@@ -466,6 +466,15 @@ class SimBroker:
         self.desk.hold(self.ledger.orders[perm_id], "", "")
         self.flush()
 
+    def join_oca_group(self, group: str, *perm_ids: int) -> None:
+        """Put live orders in one OCA group, as if placed with ``ocaGroup=group`` (the
+        engine's requests carry no OCA group): a fill of one cancels the others (LIFE-16)."""
+        for perm_id in perm_ids:
+            order = self.ledger.orders[perm_id]
+            order.oca_group = group
+            if order.on_status is not None:
+                order.on_status(order)  # the books index grouped orders on a status change
+
     def cancel_at_broker(self, perm_id: int, reason: str = "") -> None:
         """The broker cancels an order on its own (halt, corporate action, expiry)."""
         self.desk.cancel_order(self.ledger.orders[perm_id], reason)

@@ -293,12 +293,53 @@ class TopsUpUnsolicitedCancels(FilteringPort):
             and event.order_id not in self.sent_cancels
             and event.order_id in self.sent_orders
         ):
-            first = self.sent_orders[event.order_id]
-            rest = dataclasses.replace(
-                first.request, quantity=first.request.quantity - event.filled
-            )
-            next_id = max(self.sent_orders) + 1
-            self.send(dataclasses.replace(first, order_id=next_id, request=rest))
+            _place_again(self, event.order_id, event.filled)
+        return [event]
+
+
+def _place_again(port: FilteringPort, order_id: int, filled: Decimal) -> None:
+    """Send order `order_id` again for what is left of it, under the next orderId."""
+    first = port.sent_orders[order_id]
+    rest = dataclasses.replace(first.request, quantity=first.request.quantity - filled)
+    port.send(dataclasses.replace(first, order_id=max(port.sent_orders) + 1, request=rest))
+
+
+class ReplacesServerCancels(FilteringPort):
+    """Places an order again when the broker cancels it with nothing filled and no request
+    from us (202), taking the cancel for a glitch; it knows only an expiry is final, so an
+    OCA sibling cancelled because its partner filled comes back to life."""
+
+    def __init__(self, inner: BrokerPort) -> None:
+        super().__init__(inner)
+        self.server_cancelled: set[int] = set()
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if (
+            isinstance(event, BrokerError)
+            and event.code == 202
+            and "expired" not in event.message
+            and event.req_id not in self.sent_cancels
+        ):
+            self.server_cancelled.add(event.req_id)
+        elif (
+            isinstance(event, OrderStatusReport)
+            and event.status == "Cancelled"
+            and event.filled == 0
+            and event.order_id in self.server_cancelled
+            and event.order_id in self.sent_orders
+        ):
+            self.server_cancelled.discard(event.order_id)
+            _place_again(self, event.order_id, event.filled)
+        return [event]
+
+
+class GtdExpiryIsAReject(FilteringPort):
+    """Reads a 202 whose reason is a goodTillDate ("GTD ...") as the broker refusing the
+    order's date (201): the expired order ends REJECTED, not CANCELED."""
+
+    def events(self, event: BrokerEvent) -> list[BrokerEvent]:
+        if isinstance(event, BrokerError) and event.code == 202 and "GTD" in event.message:
+            event = dataclasses.replace(event, code=201)
         return [event]
 
 
@@ -463,6 +504,8 @@ BROKEN_ALONE: dict[str, Callable[[], ReferenceSubject]] = {
     "zoneless-is-utc": with_port(ZonelessIsUtc),
     "strptime-zone": with_port(StrptimeZone),
     "tops-up-unsolicited-cancels": with_port(TopsUpUnsolicitedCancels),
+    "replaces-server-cancels": with_port(ReplacesServerCancels),
+    "gtd-expiry-is-a-reject": with_port(GtdExpiryIsAReject),
     "reject-ends-a-live-order": RejectEndsALiveOrder,
     "last-word-wins": LastWordWins,
 }
