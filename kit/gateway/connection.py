@@ -25,6 +25,8 @@ from ibguard.kit.gateway.framing import NEED_DATA, ClientHello, Frame, FrameRead
 from ibguard.kit.gateway.handshake import UnservableVersions, negotiate_version, server_hello
 from ibguard.kit.gateway.inbound import StartApi
 from ibguard.kit.gateway.logcodes import GatewayLogCode
+from ibguard.kit.gateway.message_ids import Out
+from ibguard.kit.gateway.outgoing import OutgoingFrames, SnapshotKey, snapshot_key
 from ibguard.kit.gateway.registry import decode_request, encode_message
 from ibguard.kit.gateway.wire_faults import WireFaults
 from ibguard.kit.gateway.wire_values import Fields
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 
 _READ_SIZE: Final = 1 << 16
 _CLOSE: Final = None  # marks the end of the outgoing stream in the delay queue
+# the ends of the answers to reqPositions and reqAccountUpdates: their rows are never replaced
+_ANSWER_ENDS: Final = frozenset({int(Out.POSITION_END), int(Out.ACCOUNT_DOWNLOAD_END)})
 
 
 class Connection:
@@ -81,7 +85,7 @@ class Connection:
         self._held: tuple[bytes, int] | None = None  # a frame kept back by reorder_next
         self._pending: deque[tuple[float, bytes | None]] = deque()  # delayed frames
         self._drainer: asyncio.Task[None] | None = None
-        self._outgoing: list[bytes] = []
+        self._outgoing = OutgoingFrames()
         peer = writer.get_extra_info("peername")
         self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
 
@@ -212,7 +216,8 @@ class Connection:
                 return
             if isinstance(message, Error) and message.errorCode == 326:
                 self._log(GatewayLogCode.CLIENT_ID_IN_USE, "refused: clientId in use")
-            self._send_frame(*self._frames_out.frame(message, self.server_version))
+            msg_id, data = self._frames_out.frame(message, self.server_version)
+            self._send_frame(msg_id, data, snapshot_key(message))
         except Exception as exc:  # the session boundary, on the outbound side
             self._fail(exc)
 
@@ -235,13 +240,19 @@ class Connection:
     def _send(self, fields: Fields) -> None:
         self._send_frame(int(fields[0]), encode(fields))
 
-    def _send_frame(self, msg_id: int, data: bytes) -> None:
+    def _send_frame(self, msg_id: int, data: bytes, snapshot: SnapshotKey | None = None) -> None:
         if self._closed:
             return
         if not self._faults.pending and self._held is None and not self._pending:
-            # the common case, once per session for every fill fanned out: straight out
+            # the common case, once per session for every fill fanned out: straight out,
+            # a position or portfolio snapshot replacing an older one still queued
             self.messages_out += 1
-            self._write_frame(data)
+            if snapshot is None:
+                if msg_id in _ANSWER_ENDS:
+                    self._outgoing.barrier()
+                self._write_frame(data)
+            elif self._queue_snapshot(snapshot, data):
+                self.messages_out -= 1
             return
         treatment = self._faults.treat(self.client_id, msg_id)
         if treatment.copies == 0:
@@ -297,15 +308,24 @@ class Connection:
             self._write_outgoing()
             self._writer.close()
             return
+        first = not self._outgoing
         self._outgoing.append(data)
-        if len(self._outgoing) == 1:  # queued first, so a flush run at once writes it
+        if first:  # queued first, so a flush run at once writes it
             self._writes.add(self._write_outgoing)
+
+    def _queue_snapshot(self, key: SnapshotKey, data: bytes) -> bool:
+        """`_write_frame` for a position or portfolio snapshot; True when it replaced an older
+        one of ``key`` still queued (`OutgoingFrames`)."""
+        first = not self._outgoing
+        replaced = self._outgoing.append_snapshot(key, data)
+        if first:
+            self._writes.add(self._write_outgoing)
+        return replaced
 
     def _write_outgoing(self) -> None:
         if not self._outgoing:
             return
-        data = b"".join(self._outgoing)
-        self._outgoing.clear()
+        data = self._outgoing.take()
         if not self._writer.is_closing():
             self._writer.write(data)
 
