@@ -10,9 +10,10 @@ value, from earlier versions) still decode. A batch row (`decode_batch`) is the 
 of its events' format-2 rows.
 
 Encoding is on the service's per-event path, so each event class gets an encoder built
-once from its type hints: one generated function that formats the whole row with a single
-%-format (nested dataclasses spelled out in place, the way `dataclasses` generates
-`__init__`), instead of inspecting every value and handing a tree to the json module.
+once from its type hints: one generated function that makes the whole row as one f-string
+(nested dataclasses spelled out in place, the way `dataclasses` generates `__init__`;
+compiled, where a %-format parses its format string on every call), instead of inspecting
+every value and handing a tree to the json module.
 """
 
 from __future__ import annotations
@@ -80,8 +81,9 @@ def _expression(hint: Any, value: str, names: dict[str, object], depth: int = 0)
         text = f"str({value})" if hint is Decimal else f"_time_text({value})"
         return f"('\"' + {text} + '\"')"
     if isinstance(hint, type) and issubclass(hint, Enum):  # each member's text, made once
-        names[f"_text_of_{hint.__name__}"] = {m: _JSON.encode(m.value) for m in hint}
-        return f"_text_of_{hint.__name__}[{value}]"
+        # keyed by value: a member's own hash is a Python call
+        names[f"_text_of_{hint.__name__}"] = {m.value: _JSON.encode(m.value) for m in hint}
+        return f"_text_of_{hint.__name__}[{value}._value_]"
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         names[f"_fields_of_{hint.__name__}"] = _fields_encoder(hint)
         return f"_fields_of_{hint.__name__}({value})"
@@ -109,40 +111,59 @@ class _TimeText:
     mostly carry the same broker time (IB stamps executions to the second, in UTC), and
     `isoformat` with an offset costs more than the rest of a row."""
 
-    __slots__ = ("_last",)
+    __slots__ = ("last",)
 
     def __init__(self) -> None:
-        self._last: tuple[object, str] = (None, "")  # one tuple: read and replaced whole
+        # (time, text): one tuple, read and replaced whole; the generated encoders read it
+        self.last: tuple[object, str] = (None, "")
 
     def text(self, value: datetime) -> str:
-        last, text = self._last
+        last, text = self.last
         if value.tzinfo is timezone.utc and type(value) is datetime:
             # equal UTC datetimes have equal fields, hence equal text (fold is not shown)
             if value != last:
                 text = value.isoformat()
-                self._last = (value, text)
+                self.last = (value, text)
             return text
         return value.isoformat()
 
 
-def _template(hint: Any, value: str, names: dict[str, object]) -> tuple[str, list[str]]:
-    """(%-template, its argument expressions) for `value` of type `hint`: the common shapes
-    go straight into one format string; nested dataclasses are spelled out in place."""
-    if hint is str:
-        return "%s", [f"_quote({value})"]
-    if hint is int:  # only an exact int: %d would print a bool or a float as a number
-        return "%d", [f"({value} if type({value}) is int else _not_int({value}))"]
-    if hint is Decimal:  # %s is str(): the exact digits, which never need escaping
-        return '"%s"', [value]
-    if hint is datetime:
-        return '"%s"', [f"_time_text({value})"]
-    if hint in _SHARED_TEXTS:
-        names[f"_shared_{hint.__name__}"] = _SHARED_TEXTS[hint].text
-        return "%s", [f"_shared_{hint.__name__}({value})"]
+def _pieces(hint: Any, value: str, names: dict[str, object], prelude: list[str]) -> str:
+    """f-string source (literal text and {expressions}) for `value` of type `hint`: the
+    common shapes go straight into the row's one f-string, nested dataclasses spelled out
+    in place; what needs statements (the kept texts of times and instruments, the rarer
+    shapes) is computed into a local by `prelude` lines first."""
+    if hint is str or (isinstance(hint, type) and issubclass(hint, Enum)):
+        return f"{{{_expression(hint, value, names)}}}"
+    if hint is int:  # only an exact int: a bool or a float would not read back as one
+        return f"{{({value} if type({value}) is int else _not_int({value}))!r}}"
+    if hint is Decimal:  # str(): the exact digits, which never need escaping
+        return f'"{{{value}!s}}"'
+    local = f"_v{len(prelude)}"
+    if hint is datetime:  # the last UTC time's text, tested here: a call costs more
+        prelude += [
+            f"{local} = {value}",
+            "_last = _times.last",
+            f"if {local} == _last[0] and {local}.tzinfo is _utc and type({local}) is _datetime:",
+            f"    {local} = _last[1]",
+            "else:",
+            f"    {local} = _times.text({local})",
+        ]
+        return f'"{{{local}}}"'
+    shared = _SHARED_TEXTS.get(hint)
+    if shared is not None:  # an Instrument: its kept text, looked up here
+        name = hint.__name__
+        names[f"_kept_{name}"], names[f"_keep_{name}"] = shared.kept, shared.keep
+        prelude += [
+            f"{local} = {value}",
+            f"_kept = _kept_{name}(_id({local}))",
+            f"{local} = _keep_{name}({local}) if _kept is None else _kept[1]",
+        ]
+        return f"{{{local}}}"
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        templates, arguments = _field_templates(hint, f"{value}.", names)
-        return "[" + ",".join(templates) + "]", arguments
-    return "%s", [_expression(hint, value, names)]
+        return "[" + ",".join(_field_pieces(hint, f"{value}.", names, prelude)) + "]"
+    prelude.append(f"{local} = {_expression(hint, value, names)}")  # optional, tuple
+    return f"{{{local}}}"
 
 
 class _SharedText:
@@ -151,48 +172,51 @@ class _SharedText:
     every fill of a contract carries the same Instrument. Each kept object is held, so
     its id stays its own; a bounded number, forgotten all at once when full."""
 
-    __slots__ = ("_encode", "_texts")
+    __slots__ = ("_encode", "_texts", "kept")
 
     def __init__(self, encode: Callable[[Any], str]) -> None:
         self._encode = encode
         self._texts: dict[int, tuple[object, str]] = {}
+        # (object, text) by id(object), or None: what the generated encoders read first
+        self.kept = self._texts.get
 
-    def text(self, value: object) -> str:
-        kept = self._texts.get(id(value))
-        if kept is not None:
-            return kept[1]
+    def keep(self, value: object) -> str:
+        """The text of `value`, not kept yet (see `kept`): made, and kept."""
         text = self._encode(value)
         if len(self._texts) >= _SHARED_KEPT:
-            self._texts.clear()
+            self._texts.clear()  # the same dict: `kept` stays its lookup
         self._texts[id(value)] = (value, text)
         return text
 
 
-def _field_templates(
-    cls: type[Any], prefix: str, names: dict[str, object]
-) -> tuple[list[str], list[str]]:
+def _field_pieces(
+    cls: type[Any], prefix: str, names: dict[str, object], prelude: list[str]
+) -> list[str]:
     hints = typing.get_type_hints(cls)
-    templates: list[str] = []
-    arguments: list[str] = []
-    for field in dataclasses.fields(cls):
-        template, args = _template(hints[field.name], f"{prefix}{field.name}", names)
-        templates.append(template)
-        arguments += args
-    return templates, arguments
+    return [
+        _pieces(hints[field.name], f"{prefix}{field.name}", names, prelude)
+        for field in dataclasses.fields(cls)
+    ]
 
 
 def _generate(cls: type[Any], prefix: Sequence[str]) -> Callable[[Any], str]:
-    """One function for `cls`: a single %-format of all its fields (nested ones included),
-    the way `dataclasses` generates `__init__`: no per-value dispatch, lists or joins."""
+    """One function for `cls`: its row as one f-string of all its fields (nested ones
+    spelled out in place), the way `dataclasses` generates `__init__`: no per-value
+    dispatch, lists or joins, and no format string parsed per call."""
+    times = _TimeText()
     names: dict[str, object] = {
         "_quote": _QUOTE,
         "_not_int": _not_int,
-        "_time_text": _TimeText().text,
+        "_times": times,
+        "_time_text": times.text,  # for times inside optional values and tuples
+        "_utc": timezone.utc,
+        "_datetime": datetime,
+        "_id": id,
     }
-    templates, arguments = _field_templates(cls, "event.", names)
-    constant = [part.replace("%", "%%") for part in prefix]
-    names["_FORMAT"] = "[" + ",".join([*constant, *templates]) + "]"
-    source = f"def encode(event):\n    return _FORMAT % ({''.join(a + ', ' for a in arguments)})\n"
+    prelude: list[str] = []
+    row = "[" + ",".join([*prefix, *_field_pieces(cls, "event.", names, prelude)]) + "]"
+    body = "".join(f"    {line}\n" for line in prelude)
+    source = f"def encode(event):\n{body}    return f'''{row}'''\n"
     exec(source, names)  # our own source, built from the class's type hints
     encode: Callable[[Any], str] = names["encode"]  # type: ignore[assignment]  # exec'd above
     return encode

@@ -194,18 +194,21 @@ def _values_text(values: dict[str, Any]) -> str | None:
     return "".join(parts)
 
 
-_HEADS: Final[dict[tuple[int, str, object, str], str]] = {}  # of decision records
+_HEADS: Final[dict[tuple[int, str, str, object], str]] = {}  # of decision records
 
 
-def _decision_line(level: int, name: str, message: str, extra: dict[str, object]) -> str | None:
-    """The line of a DecisionLog record that was never made: the same line `_simple_line`
-    writes for it, its time read now; the head of each (level, logger, code, message)
-    made once (decisions repeat them)."""
+def _decision_line(
+    level: int, name: str, message: str, extra: dict[str, object], ns: int
+) -> str | None:
+    """The line (with its newline) of a DecisionLog record that was never made: the same
+    line `_simple_line` writes for it, at `ns` (time_ns); the head of each (level, logger,
+    message, code) made once (decisions repeat them)."""
     values = _values_text(extra)
     if values is None:
         return None
     code = extra.get("code")
-    key = (level, name, code, message)
+    # a LogCode's hash is a Python call; its text hashes in C (and writes the same head)
+    key = (level, name, message, code._value_ if type(code) is LogCode else code)
     head = _HEADS.get(key)
     if head is None:
         head = _head(logging.getLevelName(level), name, code, message)
@@ -213,7 +216,15 @@ def _decision_line(level: int, name: str, message: str, extra: dict[str, object]
             return None
         if len(_HEADS) < _TEXTS_KEPT:
             _HEADS[key] = head
-    return '{"time": "' + _record_time_ns(time_ns()) + head + values + "}"
+    return f'{{"time": "{_record_time_ns(ns)}{head}{values}}}\n'
+
+
+_NO_DAY: Final = (0, 0)
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _ns_since_epoch(when: datetime) -> int:
+    return (when - _EPOCH) // timedelta(microseconds=1) * 1000
 
 
 class RotatingJsonFileHandler(logging.Handler):
@@ -250,6 +261,8 @@ class RotatingJsonFileHandler(logging.Handler):
         self._day: date | None = None
         # the current day as instants (astimezone per line would cost more than the line)
         self._day_starts = self._day_ends = datetime.min.replace(tzinfo=timezone.utc)
+        # the same range in time_ns while the host clock rules and a file is open, else empty
+        self._day_ns = _NO_DAY
         self._size = 0
         self._failed_at: datetime | None = None  # set while writing to stderr instead
         self.setFormatter(JsonLineFormatter())
@@ -279,12 +292,13 @@ class RotatingJsonFileHandler(logging.Handler):
         else. False, having written nothing, otherwise (logging then takes the record)."""
         if not self._sole_destination(logger, level):
             return False
-        line = _decision_line(level, logger.name, message, extra)
+        ns = time_ns()  # one reading: the line's time, and its day when the host clock rules
+        line = _decision_line(level, logger.name, message, extra, ns)
         if line is None:
             return False
         self.acquire()
         try:
-            self._write_line(line + "\n")
+            self._write_line(line, ns)
         except Exception:  # a bug (a broken clock): logging's path reports it
             return False
         finally:
@@ -313,16 +327,22 @@ class RotatingJsonFileHandler(logging.Handler):
             node = node.parent if node.propagate else None
         return found
 
-    def _write_line(self, line: str) -> None:
-        now = self._now()
-        if self._failed_at is not None and now - self._failed_at < self._retry_after:
-            self._write_fallback(line)
-            return
+    def _write_line(self, line: str, ns: int | None = None) -> None:
+        """Write `line` (`ns`: time_ns read for it, if it was)."""
+        start, end = self._day_ns
+        if start <= (time_ns() if ns is None else ns) < end:
+            # the host clock, within the open file's day: no datetime per line
+            now: datetime | None = None
+        else:
+            now = self._now()
+            if self._failed_at is not None and now - self._failed_at < self._retry_after:
+                self._write_fallback(line)
+                return
         try:
             self._write_file(line.encode("utf-8"), now)
             self._failed_at = None
         except OSError as exc:
-            self._fail(exc, now)
+            self._fail(exc, self._now() if now is None else now)
             self._write_fallback(line)
 
     def flush(self) -> None:
@@ -363,7 +383,21 @@ class RotatingJsonFileHandler(logging.Handler):
         ]
         return sorted(found)
 
-    def _write_file(self, data: bytes, now: datetime) -> None:
+    def _write_file(self, data: bytes, now: datetime | None) -> None:
+        """Append `data` to the file of `now`'s day (None: the open file's day)."""
+        if now is not None:
+            self._open_day_of(now)
+        if self._size > 0 and self._size + len(data) > self.max_bytes:
+            assert self._day is not None  # a file is open: see _write_line
+            self._open_next(self._day)  # (its day's range in time_ns is set by the next line)
+        assert self._stream is not None  # the opens above leave a file open or raise
+        self._stream.write(data)
+        if not self.buffered:
+            self._stream.flush()
+        self._size += len(data)
+
+    def _open_day_of(self, now: datetime) -> None:
+        """The file of `now`'s day open, and that day's range known."""
         day = self._day
         # the same day as the last line: no time zone arithmetic per line
         if day is None or self._stream is None or not self._day_starts <= now < self._day_ends:
@@ -375,13 +409,8 @@ class RotatingJsonFileHandler(logging.Handler):
             self._day_ends = end.astimezone(timezone.utc)
         if self._stream is None or day != self._day:
             self._open_newest(day)
-        if self._size > 0 and self._size + len(data) > self.max_bytes:
-            self._open_next(day)
-        assert self._stream is not None  # the opens above leave a file open or raise
-        self._stream.write(data)
-        if not self.buffered:
-            self._stream.flush()
-        self._size += len(data)
+        if self._clock is None:  # the host clock: later lines of the day compare time_ns
+            self._day_ns = (_ns_since_epoch(self._day_starts), _ns_since_epoch(self._day_ends))
 
     def _open_newest(self, day: date) -> None:
         """Open the newest file of `day` (it may exist from before a restart), or a new one."""
@@ -412,6 +441,7 @@ class RotatingJsonFileHandler(logging.Handler):
             old.unlink()
 
     def _close_stream(self) -> None:
+        self._day_ns = _NO_DAY  # the next line finds its file the long way
         stream, self._stream, self._path = self._stream, None, None
         if stream is not None:
             # closing flushes; if that fails the records already went to stderr

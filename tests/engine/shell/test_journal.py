@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from contextlib import closing
@@ -328,6 +329,20 @@ def test_a_time_keeps_its_offset_even_next_to_the_same_instant_in_utc(sc: Scenar
     late = ServerTime(broker_time=T0 + timedelta(seconds=2), local_time=new_york)
     assert decode_event(encode_event(late)) == late
     assert T0.tzinfo is timezone.utc  # what the connector produces, and what is reused
+
+
+def test_optional_times_keep_their_offsets_and_nested_reports_read_back(sc: Scenario) -> None:
+    # a time inside an optional field or a nested report is written by the general path
+    new_york = T0.astimezone(ZoneInfo("America/New_York"))
+    reports = [
+        dataclasses.replace(sc.open_order("o1"), time=when, remaining=Decimal("0.5"))
+        for when in (T0, T0, new_york, None, T0 + timedelta(microseconds=1))
+    ]
+    events = [*reports, OpenOrdersSnapshot(orders=tuple(reports))]
+    rows = [encode_event(event) for event in events]
+    assert [decode_event(row) for row in rows] == events
+    assert '"2026-11-24T10:00:00-05:00"' in rows[2]
+    assert rows[3].endswith('"0.5",null]')
 
 
 def test_a_batch_is_one_row_and_reads_back_as_its_events(tmp_path: Path) -> None:

@@ -691,3 +691,39 @@ def test_decision_lines_stay_right_once_no_more_texts_are_kept(
     (line,) = _without_time(installed.handler.files()[0])
     assert line["never_seen_key"] == "o1"
     assert line["message"] == "filled, never seen before"
+
+
+def test_on_the_host_clock_decisions_start_the_next_days_file_at_midnight(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from ibguard.engine.shell import logfiles
+
+    # lines within the open file's day skip the datetime: the host clock read as time_ns
+    # must still move them to the next day's file, in the configured zone
+    midnight = datetime(2026, 3, 9, 4, 0, tzinfo=timezone.utc)  # New York's midnight
+    host = [midnight - timedelta(seconds=2)]
+
+    class HostTime(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return host[0]
+
+    monkeypatch.setattr(logfiles, "datetime", HostTime)
+    monkeypatch.setattr(
+        logfiles, "time_ns", lambda: (host[0] - logfiles._EPOCH) // timedelta(microseconds=1) * 1000
+    )
+    installed, log = _decisions(tmp_path, "ibguard.test_host_clock")
+    installed.handler.zone = NEW_YORK
+    try:
+        for step in (0, 1, 2, 3):  # 23:59:58 and :59 on the 8th, 00:00:00 and :01 on the 9th
+            host[0] = midnight + timedelta(seconds=step - 2)
+            log.info(LogCode.ORDER_STATUS, "filled", oms_id=f"o{step}")
+    finally:
+        installed.remove()
+        installed.logger.propagate = True
+    files = installed.handler.files()
+    assert [path.name.split(".")[1] for path in files] == ["2026-03-08", "2026-03-09"]
+    assert [[line["oms_id"] for line in read_lines([path])] for path in files] == [
+        ["o0", "o1"],
+        ["o2", "o3"],
+    ]

@@ -35,3 +35,17 @@ def test_the_text_matches_fromtimestamp_for_any_run_of_times(created: list[float
     times = RecordTime()
     for each in sorted(created) + created:  # a second reused, then jumps back and forth
         assert times.text(each) == _expected(each)
+
+
+def _expected_ns(ns: int) -> str:
+    whole, nanos = divmod(ns, 1_000_000_000)
+    second = datetime.fromtimestamp(whole, timezone.utc)
+    return second.replace(microsecond=nanos // 1000).isoformat()
+
+
+@given(st.lists(st.integers(min_value=-(10**18), max_value=4 * 10**18), min_size=1, max_size=20))
+def test_the_text_of_time_ns_matches_fromtimestamp_truncated(readings: list[int]) -> None:
+    times = RecordTime()
+    near = [r + step for r in readings[:3] for step in (0, 1, 999, 1000, 999_999_999, 10**9)]
+    for ns in [0, *sorted(readings), *near, *readings]:  # within, across, back to a second
+        assert times.text_ns(ns) == _expected_ns(ns)
