@@ -49,8 +49,13 @@ _REJECTED = Status.REJECTED
 _REJECT = Kind.REJECT
 _AFTER_FINAL = BY_KIND[Kind.FINAL_FILL]
 _AFTER_PARTIAL = BY_KIND[Kind.PARTIAL_FILL]
-_STATUS_MOVES = broker_status_moves()
-_HELD = _STATUS_MOVES["PreSubmitted"]  # an order held at the broker is live: an ACK
+_AFTER_REJECT = BY_KIND[_REJECT]
+_HELD = BY_KIND[Kind.ACK]  # an order held at the broker is live: an ACK
+# IB's status -> its moves, for the statuses that move an order by their name alone: all
+# but Inactive, a hold or the end (`_inactive`)
+_PLAIN_MOVES: Final = {
+    status: table for status, (kind, table) in broker_status_moves().items() if kind is not _REJECT
+}
 
 
 @final
@@ -73,6 +78,8 @@ class Book:
         self._orders: dict[str, OrderRecord] = {}
         self._index: OrderIndex[OrderRecord] = OrderIndex()
         self._perm_get = self._index.perm_get
+        self._slot_orders = self._index.slot_orders  # the same list and array for good
+        self._slot_perms = self._index.slot_perms
         self._positions: dict[str, Decimal] = {}
         self._instruments = InstrumentRegistry()
         # read-only views of the tables (live: they show every change)
@@ -257,6 +264,12 @@ class Book:
             record.order_id = order_id
             record.client_id = client_id
             self._index.bind_alias(client_id, order_id, record)
+        if (
+            record.perm_id is not None
+            and record.order_id is not None
+            and record.client_id == self._config.client_id
+        ):
+            self._index.place(record.order_id, record.perm_id, record)
 
     def _binds_alias(self, client_id: int, order_id: int) -> bool:
         return is_set(order_id) and client_id == self._config.client_id
@@ -324,11 +337,18 @@ class Book:
     def status_fast(self, report: OrderStatusReport) -> bool:
         """The common orderStatus: an order known by its permId, its ids already bound.
         Applies it exactly as `apply_status` would; False (nothing changed) otherwise."""
-        record = self._perm_get(report.perm_id)
+        perm_id = report.perm_id
+        i = report.order_id - self._index.slot_base
+        try:
+            record = self._slot_orders[i] if self._slot_perms[i] == perm_id else None
+        except IndexError:
+            record = None
         if record is None:
-            return False
-        if record.order_id is None and self._binds_alias(report.client_id, report.order_id):
-            return False
+            record = self._perm_get(perm_id)
+            if record is None:
+                return False
+            if record.order_id is None and self._binds_alias(report.client_id, report.order_id):
+                return False
         self._apply_broker_status(record, report.status, report.why_held)
         return True
 
@@ -336,32 +356,13 @@ class Book:
         self, record: OrderRecord, broker_status: str, why_held: str = ""
     ) -> None:
         record.acknowledged = True  # any status the broker reports means it has the order
-        if broker_status == "Inactive":
-            # Inactive with a whyHeld (a short sale waiting for a locate) is held, not dead:
-            # it may still be released and fill (LIFE-13); only a bare Inactive ends it
-            self._log.info(
-                LogCode.ORDER_INACTIVE,
-                "broker reports the order Inactive: "
-                + (f"held ({why_held})" if why_held else "not working"),
-                oms_id=record.oms_id,
-                why_held=why_held,
-                terminal=not why_held,
-            )
-        move = (
-            _HELD if why_held and broker_status == "Inactive" else _STATUS_MOVES.get(broker_status)
-        )
-        if move is None:
-            return
-        kind, table = move
-        before = record.status
-        if kind is _REJECT and before is _CANCEL_PENDING:
-            self._log.info(
-                LogCode.CANCEL_REDUNDANT,
-                "broker says the order is already gone: CANCELED",
-                oms_id=record.oms_id,
-                broker_status=broker_status,
-            )
+        table = _PLAIN_MOVES.get(broker_status)
+        if table is None:
+            if broker_status != "Inactive":
+                return  # a status that moves nothing
+            table = self._inactive(record, why_held)
         # ACK, FINAL_FILL, CANCELED and REJECT are total: a direct table hit
+        before = record.status
         after = record.status = table[before]
         record.updated_at = self._now or record.updated_at
         if not record.timed:
@@ -370,6 +371,29 @@ class Book:
             self._flatten_moved(record)
         if after is not before and self._log.on(_INFO):
             self._log_status(record, after, broker_status)
+
+    def _inactive(self, record: OrderRecord, why_held: str) -> Mapping[Status, Status]:
+        """The moves of an Inactive status. With a whyHeld (a short sale waiting for a
+        locate) the order is held, not dead: it may still be released and fill (LIFE-13);
+        only a bare Inactive ends it."""
+        self._log.info(
+            LogCode.ORDER_INACTIVE,
+            "broker reports the order Inactive: "
+            + (f"held ({why_held})" if why_held else "not working"),
+            oms_id=record.oms_id,
+            why_held=why_held,
+            terminal=not why_held,
+        )
+        if why_held:
+            return _HELD
+        if record.status is _CANCEL_PENDING:
+            self._log.info(
+                LogCode.CANCEL_REDUNDANT,
+                "broker says the order is already gone: CANCELED",
+                oms_id=record.oms_id,
+                broker_status="Inactive",
+            )
+        return _AFTER_REJECT
 
     def _log_status(self, record: OrderRecord, after: Status, broker_status: str) -> None:
         if after is _FILLED:
@@ -435,19 +459,24 @@ class Book:
         order's quantity, for an order known by its permId (not CANCELED, ids bound).
         Applies it exactly as `apply_execution` would and returns the order; None (nothing
         changed) when the general path must decide."""
-        record = self._perm_get(report.perm_id)
+        perm_id = report.perm_id
+        i = report.order_id - self._index.slot_base
+        try:
+            record = self._slot_orders[i] if self._slot_perms[i] == perm_id else None
+        except IndexError:
+            record = None
         if record is None:
-            return None
+            record = self._perm_get(perm_id)
+            if record is None or (
+                record.perm_id != perm_id
+                or (
+                    record.order_id is None and self._binds_alias(report.client_id, report.order_id)
+                )
+            ):
+                return None
         shares = report.shares
         price = report.price
-        if (
-            shares <= _ZERO
-            or price < _ZERO
-            or record.synthesized
-            or record.status is _CANCELED
-            or record.perm_id != report.perm_id
-            or (record.order_id is None and self._binds_alias(report.client_id, report.order_id))
-        ):
+        if shares <= _ZERO or price < _ZERO or record.synthesized or record.status is _CANCELED:
             return None
         quantity = record.quantity
         filled = record.ledger.add_new(report.exec_id, shares, price, report.time, quantity)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import pytest
 from ibguard.engine import (
     CancelOrder,
     Command,
@@ -226,13 +227,15 @@ def test_submit_before_connection_is_refused_and_kept_new() -> None:
     assert LogCode.ORDER_REFUSED in sc.codes
 
 
-def test_CONN_03_an_order_flagged_stale_and_filled_meanwhile_can_go_stale_again(
-    sc: Scenario,
+@pytest.mark.parametrize("meanwhile", ["fill", "status"])
+def test_CONN_03_an_order_flagged_stale_that_moves_meanwhile_can_go_stale_again(
+    sc: Scenario, meanwhile: str
 ) -> None:
     sc.working("o1")
     sc.tick(301)
     assert sc.order("o1").pending_reconcile
-    sc.feed(sc.fill("o1", "10"))  # the broker speaks before the reconcile answers
+    # the broker speaks before the reconcile answers
+    sc.feed(sc.fill("o1", "10") if meanwhile == "fill" else sc.status("o1", "PendingCancel"))
     sc.feed(OpenOrdersSnapshot(orders=(sc.open_order("o1"),)))
     sc.feed(CompletedOrdersSnapshot(), ExecutionsSnapshot())
     assert not sc.order("o1").pending_reconcile

@@ -222,3 +222,17 @@ def test_exposure_names_a_one_share_long_and_a_fractional_short_rightly() -> Non
     assert sorted(describe_exposure(positions, instruments)) == ["AAPL long 1", "TSLA short 0.5"]
     sides = {o.instrument.symbol: o.side for o in flatten_orders(positions, instruments, "eod")}
     assert sides == {"AAPL": Side.SELL, "TSLA": Side.BUY}
+
+
+def test_a_flatten_order_the_broker_cancels_ends_the_flatten_with_its_exposure(
+    sc: Scenario,
+) -> None:
+    _long(sc, "a", "100")
+    (place,) = _flatten(sc)
+    sc.feed(sc.open_order(place.oms_id, side=Side.SELL))
+    sc.feed(sc.status(place.oms_id, "Cancelled"))  # a status of a known order: the direct path
+    (summary,) = sc.records(LogCode.FLATTEN_SUMMARY)
+    assert summary.failed == 1  # type: ignore[attr-defined]
+    report = sc.engine.last_flatten
+    assert report is not None
+    assert report.exposure_left == ("AAPL long 100",)
