@@ -1,5 +1,5 @@
 """Gateway soak: 10 unmodified ib_async clients x 1,000 market orders over loopback, then a
-second round of 10 x 300 under tracemalloc.
+second round of 10 x 100 under tracemalloc.
 
 Nothing may be lost: every order is filled exactly once, counted at the broker (one execution
 per order, every order Filled) and at each client (one Trade per order, Filled, one Fill).
@@ -41,14 +41,15 @@ ib_async = pytest.importorskip("ib_async")
 
 CLIENTS = 10
 ORDERS = int(os.environ.get("IBGUARD_SOAK_ORDERS", "1000"))
-# tracemalloc slows the traced round about fivefold; 300 orders per client keep the test under
-# a minute on a shared machine and would still show a per-order leak as ~3,000 x its size.
-TRACED_ORDERS = int(os.environ.get("IBGUARD_SOAK_TRACED_ORDERS", "300"))
+# tracemalloc slows the traced round about fivefold; 100 orders per client (1,000 orders,
+# ~6,000 frames) show a leak of 50 bytes per order above GATEWAY_GROWTH_LIMIT.
+TRACED_ORDERS = int(os.environ.get("IBGUARD_SOAK_TRACED_ORDERS", "100"))
 # Where to record the figures as JSON (tests/bench/results/gateway_soak.json holds a run).
 RESULTS = os.environ.get("IBGUARD_SOAK_JSON", "")
 # What gateway code may still hold after a round beyond the first (logging caches, interned
-# ids): a leak per order or per frame would be megabytes at this size.
-GATEWAY_GROWTH_LIMIT = 256 * 1024
+# ids: ~12-14 KB, the same after 1,000 or 3,000 orders): a leak per order or per frame would
+# pass it within the round.
+GATEWAY_GROWTH_LIMIT = 64 * 1024
 # A client that sees no trade event for this long has lost a message: the round fails.
 STALL_SECONDS = 120.0
 
