@@ -101,14 +101,14 @@ class SqliteJournal(Journal):
             for event in events:
                 self.append(event)
             return
+        db = self._db
+        if count <= _EVENTS_PER_ROW:  # one statement: a transaction of its own
+            db.execute(_INSERT, (BATCH_KIND, encode_batch(events)))
+            return
         rows = [
             _batch_row(events[start : start + _EVENTS_PER_ROW])
             for start in range(0, count, _EVENTS_PER_ROW)
         ]
-        db = self._db
-        if len(rows) == 1:  # one statement: a transaction of its own
-            db.execute(_INSERT, rows[0])
-            return
         db.execute("BEGIN")
         try:
             db.executemany(_INSERT, rows)
