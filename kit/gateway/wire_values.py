@@ -112,8 +112,10 @@ class FieldCursor:
         return value
 
     def skip(self, name: str, count: int = 1) -> None:
-        for _ in range(count):
-            self.read_str(name)
+        end = self._pos + count
+        if end > len(self._fields):
+            raise PeerProtocolError(f"message ended before field {name!r}")
+        self._pos = end
 
     def read_int(self, name: str, default: int = 0) -> int:
         """An int field as TWS reads it (Java int, ASCII digits with an optional minus):

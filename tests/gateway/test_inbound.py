@@ -329,6 +329,16 @@ def test_a_place_order_one_field_off_is_a_peer_error(
         decode_request(mutate(fields), version)
 
 
+def test_a_place_order_cut_short_anywhere_is_a_peer_error_naming_the_missing_field() -> None:
+    """Every prefix, including those ending inside a block the decoder skips whole."""
+    c = capturing_client("ib_async", 178)
+    c.placeOrder(7, stock("ib_async"), lib("ib_async", "order").LimitOrder("BUY", 1, 1.0))
+    (fields,) = frames(c)
+    for end in range(2, len(fields)):
+        with pytest.raises(PeerProtocolError, match="message ended before field"):
+            decode_request(fields[:end], 178)
+
+
 # 170 adds fields only for PEG BEST/MID and IBKRATS orders (see the PEG MID test).
 @pytest.mark.parametrize("version", [158, 160, 162, 166, 169, 177])
 def test_a_place_order_read_at_the_previous_version_is_a_peer_error(version: int) -> None:
