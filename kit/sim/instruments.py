@@ -131,20 +131,25 @@ class Instrument:
 
 @dataclass
 class Catalog:
-    """Instruments indexed by conId and by symbol; `as_of` is the date option chains and
-    trading-hours texts are built around."""
+    """Instruments indexed by conId, by symbol and by (symbol, secType); `as_of` is the date
+    option chains and trading-hours texts are built around."""
 
     as_of: date
     _by_con_id: dict[int, Instrument] = field(default_factory=dict)
     _by_symbol: dict[str, list[Instrument]] = field(default_factory=dict)
+    # a stock order names its secType: it need not be checked against the symbol's options
+    _by_symbol_type: dict[tuple[str, str], list[Instrument]] = field(default_factory=dict)
 
     def add(self, instrument: Instrument) -> None:
         """Add (or replace, same conId) one instrument."""
         old = self._by_con_id.get(instrument.con_id)
         if old is not None:
             self._by_symbol[old.symbol].remove(old)
+            self._by_symbol_type[(old.symbol, old.sec_type)].remove(old)
         self._by_con_id[instrument.con_id] = instrument
         self._by_symbol.setdefault(instrument.symbol, []).append(instrument)
+        kind = (instrument.symbol, instrument.sec_type)
+        self._by_symbol_type.setdefault(kind, []).append(instrument)
 
     def extend(self, instruments: Iterable[Instrument]) -> None:
         for instrument in instruments:
@@ -168,8 +173,11 @@ class Catalog:
         if contract.conId:
             found = self._by_con_id.get(contract.conId)
             return [found] if found is not None and _fits(found, contract) else []
-        if contract.symbol:
-            candidates: Iterable[Instrument] = self._by_symbol.get(contract.symbol, ())
+        if contract.symbol and contract.secType:
+            kind = (contract.symbol, contract.secType.upper())
+            candidates: Iterable[Instrument] = self._by_symbol_type.get(kind, ())
+        elif contract.symbol:
+            candidates = self._by_symbol.get(contract.symbol, ())
         elif contract.localSymbol:
             local = contract.localSymbol
             candidates = (i for i in self._by_con_id.values() if i.local_symbol == local)
