@@ -49,6 +49,7 @@ _REJECTED = Status.REJECTED
 _REJECT = Kind.REJECT
 _AFTER_FINAL = BY_KIND[Kind.FINAL_FILL]
 _AFTER_PARTIAL = BY_KIND[Kind.PARTIAL_FILL]
+_PARTIALLY_FILLED = Status.PARTIALLY_FILLED  # (an enum member read in a module: no lookup)
 _AFTER_REJECT = BY_KIND[_REJECT]
 _HELD = BY_KIND[Kind.ACK]  # an order held at the broker is live: an ACK
 # IB's status -> its moves, for the statuses that move an order by their name alone: all
@@ -415,7 +416,7 @@ class Book:
         else:
             # a first partial fill is one of the fills' story (DEBUG, as FILL_APPLIED); the
             # order's milestones (acknowledged, filled, canceled, rejected) are INFO
-            emit = self._log.debug if after is Status.PARTIALLY_FILLED else self._log.info
+            emit = self._log.debug if after is _PARTIALLY_FILLED else self._log.info
             emit(
                 LogCode.ORDER_ACKNOWLEDGED,
                 "order acknowledged by the broker",
@@ -496,7 +497,9 @@ class Book:
             self._start_timer(record)
         if self._following_flatten:
             self._flatten_moved(record)
-        if after is not before and self._log.on(_INFO):  # as `move` logs it: once per order
+        # as `move` logs it: once per order; a first partial fill's move is DEBUG (see
+        # _log_status), so at INFO nothing is built for it
+        if after is not before and self._log.on(_DEBUG if after is _PARTIALLY_FILLED else _INFO):
             self._log_status(record, after, "")
         # DEBUG: the journal stores every execution exactly, before it counts; a line per
         # fill at INFO cost the service 10x `handle` (ORDER_STATUS says when it is filled)
