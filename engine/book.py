@@ -211,16 +211,14 @@ class Book:
         client_id = self._config.client_id
         replaced = self._index.bind_alias(client_id, order_id, record)
         record.order_id = order_id
-        record.client_id = client_id
         record.sent_epoch = epoch
         self.move(record, Kind.SEND)
         return None if replaced is None else replaced.oms_id
 
     def forget_alias(self, record: OrderRecord) -> None:
         """The order was not placed under its orderId after all."""
-        self._index.drop_alias(record.client_id, record.order_id, record)
+        self._index.drop_alias(self._config.client_id, record.order_id, record)
         record.order_id = None
-        record.client_id = None
 
     def acknowledge(self, record: OrderRecord) -> None:
         record.acknowledged = True
@@ -263,13 +261,8 @@ class Book:
             )
         if record.order_id is None and self._binds_alias(client_id, order_id):
             record.order_id = order_id
-            record.client_id = client_id
             self._index.bind_alias(client_id, order_id, record)
-        if (
-            record.perm_id is not None
-            and record.order_id is not None
-            and record.client_id == self._config.client_id
-        ):
+        if record.perm_id is not None and record.order_id is not None:  # (under our clientId)
             self._index.place(record.order_id, record.perm_id, record)
 
     def _binds_alias(self, client_id: int, order_id: int) -> bool:
@@ -334,24 +327,6 @@ class Book:
         )
         self._apply_broker_status(record, report.status, report.why_held)
         return Sighting(oms_id=oms_id)
-
-    def status_fast(self, report: OrderStatusReport) -> bool:
-        """The common orderStatus: an order known by its permId, its ids already bound.
-        Applies it exactly as `apply_status` would; False (nothing changed) otherwise."""
-        perm_id = report.perm_id
-        i = report.order_id - self._index.slot_base
-        try:
-            record = self._slot_orders[i] if self._slot_perms[i] == perm_id else None
-        except IndexError:
-            record = None
-        if record is None:
-            record = self._perm_get(perm_id)
-            if record is None:
-                return False
-            if record.order_id is None and self._binds_alias(report.client_id, report.order_id):
-                return False
-        self._apply_broker_status(record, report.status, report.why_held)
-        return True
 
     def _apply_broker_status(
         self, record: OrderRecord, broker_status: str, why_held: str = ""
@@ -455,11 +430,12 @@ class Book:
         )
         return self._count(record, report)
 
-    def fill_fast(self, report: ExecutionReport) -> OrderRecord | None:
-        """The common execution: a new execId, shares > 0 at a price >= 0, within the
-        order's quantity, for an order known by its permId (not CANCELED, ids bound).
-        Applies it exactly as `apply_execution` would and returns the order; None (nothing
-        changed) when the general path must decide."""
+    def direct(self, report: OrderStatusReport | ExecutionReport) -> OrderRecord | None:
+        """The common broker facts about an order known by its permId (ids bound): an
+        orderStatus, or an execution with a new execId, shares > 0 at a price >= 0, within
+        the order's quantity (not CANCELED). Applies it exactly as `apply_status` or
+        `apply_execution` would and returns the order; None (nothing changed) when the
+        general path must decide."""
         perm_id = report.perm_id
         i = report.order_id - self._index.slot_base
         try:
@@ -475,44 +451,56 @@ class Book:
                 )
             ):
                 return None
-        shares = report.shares
-        price = report.price
-        if shares <= _ZERO or price < _ZERO or record.synthesized or record.status is _CANCELED:
-            return None
-        quantity = record.quantity
-        filled = record.ledger.add_new(report.exec_id, shares, price, report.time, quantity)
-        if filled is None:
-            return None
-        self._exec_owner[report.exec_id] = record
-        key = record.key
-        if key not in self.instruments:
-            self._instruments.know(record.request.instrument)
-        positions = self._positions
-        positions[key] = positions.get(key, _ZERO) + (shares if record.sign > 0 else -shares)
-        record.last_fill_at = report.time
         before = record.status
-        after = record.status = (_AFTER_FINAL if filled >= quantity else _AFTER_PARTIAL)[before]
+        if type(report) is OrderStatusReport:
+            broker_status = report.status
+            table = _PLAIN_MOVES.get(broker_status)
+            if table is None:
+                self._apply_broker_status(record, broker_status, report.why_held)
+                return record
+            record.acknowledged = True  # any status the broker reports means it has the order
+            after = record.status = table[before]
+        else:
+            shares = report.shares
+            price = report.price
+            if shares <= _ZERO or price < _ZERO or record.synthesized or before is _CANCELED:
+                return None
+            quantity = record.quantity
+            exec_id = report.exec_id
+            filled = record.add_new(exec_id, shares, price, report.time, quantity)
+            if filled is None:
+                return None
+            self._exec_owner[exec_id] = record
+            key = record.key
+            if key not in self.instruments:
+                self._instruments.know(record.request.instrument)
+            positions = self._positions
+            positions[key] = positions.get(key, _ZERO) + (shares if record.sign > 0 else -shares)
+            record.last_fill_at = report.time
+            after = record.status = (_AFTER_FINAL if filled >= quantity else _AFTER_PARTIAL)[before]
+            broker_status = ""
+            # DEBUG: the journal stores every execution exactly, before it counts; a line per
+            # fill at INFO cost the service 10x `handle` (ORDER_STATUS says when it is filled)
+            if self._log.on(_DEBUG):
+                self._log.debug(
+                    LogCode.FILL_APPLIED,
+                    "fill applied",
+                    shares=shares,
+                    price=price,
+                    filled=filled,
+                    oms_id=record.oms_id,
+                    exec_id=exec_id,
+                )
+        # as `_apply_broker_status` and `move` end (inline: a call costs more than all this)
         record.updated_at = self._now or record.updated_at
         if not record.timed:
             self._start_timer(record)
         if self._following_flatten:
             self._flatten_moved(record)
-        # as `move` logs it: once per order; a first partial fill's move is DEBUG (see
+        # once per change of the order; a first partial fill's move is DEBUG (see
         # _log_status), so at INFO nothing is built for it
         if after is not before and self._log.on(_DEBUG if after is _PARTIALLY_FILLED else _INFO):
-            self._log_status(record, after, "")
-        # DEBUG: the journal stores every execution exactly, before it counts; a line per
-        # fill at INFO cost the service 10x `handle` (ORDER_STATUS says when it is filled)
-        if self._log.on(_DEBUG):
-            self._log.debug(
-                LogCode.FILL_APPLIED,
-                "fill applied",
-                shares=shares,
-                price=price,
-                filled=filled,
-                oms_id=record.oms_id,
-                exec_id=report.exec_id,
-            )
+            self._log_status(record, after, broker_status)
         return record
 
     def _orphan(self, report: ExecutionReport) -> OrderRecord:
@@ -541,7 +529,7 @@ class Book:
         return record
 
     def _count(self, record: OrderRecord, report: ExecutionReport) -> Sighting:
-        result = record.ledger.apply(report.exec_id, report.shares, report.price, report.time)
+        result = record.apply(report.exec_id, report.shares, report.price, report.time)
         ids = {"oms_id": record.oms_id, "exec_id": report.exec_id}
         if result.outcome is FillOutcome.DUPLICATE:
             self._log.info(LogCode.FILL_DUPLICATE, "duplicate execution ignored", **ids)
@@ -626,7 +614,7 @@ class Book:
         record = self._exec_owner.get(exec_id)
         if record is None:
             return False
-        return record.ledger.set_commission(exec_id, commission)
+        return record.set_commission(exec_id, commission)
 
     def _negative_allowed(self, instrument: Instrument) -> bool:
         return (

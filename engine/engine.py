@@ -113,8 +113,7 @@ class Engine:
         self._outbox = Outbox(config, self._desk, self._log)
         self._guard = Guard(config, self._book, self._session, self._outbox, self._log)
         self._time = Timekeeper(config, self._log)
-        self._fill_fast = self._book.fill_fast  # bound once: called per event
-        self._status_fast = self._book.status_fast
+        self._direct = self._book.direct  # bound once: called per event
         self._handlers: dict[type[Any], Callable[[Any], list[Command]]] = {
             SubmitOrder: self._on_submit,
             RequestCancel: self._on_cancel,
@@ -147,24 +146,22 @@ class Engine:
         cls = type(event)
         # the common broker facts first: a fill or a status of an order known by its permId
         # (nothing to send after them unless a flatten runs or commands wait for the rate)
-        if cls is OrderStatusReport:
-            if self._status_fast(event):  # type: ignore[arg-type]  # exact type, checked by `is` (faster than isinstance)
-                if self._flattener.run is None and not self._outbox.waiting:
-                    return []
-                return self._after([])
-        elif cls is ExecutionReport:
-            account = event.account  # type: ignore[union-attr]  # cls is ExecutionReport
-            if not account or account == self._account:
-                record = self._fill_fast(event)  # type: ignore[arg-type]  # idem
-                if record is not None:
+        if cls is OrderStatusReport or (
+            cls is ExecutionReport
+            # exact types, checked by `is` (faster than isinstance)
+            and (not event.account or event.account == self._account)  # type: ignore[union-attr]
+        ):
+            record = self._direct(event)  # type: ignore[arg-type]
+            if record is not None:
+                if cls is ExecutionReport:
                     time = self._time
                     time.fills_since_tick += 1
                     time.fills_total += 1
                     if self._reconciler.run is not None:
                         self._reconciler.saw(record.oms_id)
-                    if self._flattener.run is None and not self._outbox.waiting:
-                        return []
-                    return self._after([])
+                if self._flattener.run is None and not self._outbox.waiting:
+                    return []
+                return self._after([])
         handler = self._handlers.get(cls)
         if handler is None:
             self._log.warning(
@@ -439,10 +436,11 @@ class Engine:
 
     def order(self, oms_id: str) -> OrderSnapshot | None:
         record = self._book.orders.get(oms_id)
-        return None if record is None else record.snapshot()
+        return None if record is None else record.snapshot(self.config.client_id)
 
     def orders(self) -> tuple[OrderSnapshot, ...]:
-        return tuple(record.snapshot() for record in self._book.orders.values())
+        client_id = self.config.client_id
+        return tuple(record.snapshot(client_id) for record in self._book.orders.values())
 
     def status_counts(self) -> dict[Status, int]:
         counts = dict.fromkeys(Status, 0)

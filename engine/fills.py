@@ -49,34 +49,37 @@ class LedgerResult:
     replaced_exec_id: str | None = None
 
 
-# one counted execution: (exec_id, revision, quantity, price, time); a plain tuple, the
-# cheapest record to make once per fill (commissions, rarer, are kept beside them)
-_Fill = tuple[str, int, Decimal, Decimal, datetime]
+# one counted execution: (exec_id, revision, quantity, price, time, commission); a plain
+# tuple, the cheapest record to make once per fill (a commission, rarer, replaces it)
+_Fill = tuple[str, int, Decimal, Decimal, datetime, Decimal | None]
 
 
 class FillLedger:
-    """The accepted executions of one order, keyed by execId without its revision."""
+    """The accepted executions of one order, keyed by execId without its revision.
+
+    An OrderRecord is one (a base class, not a field), so that a fill reads and writes one
+    object of the order and not two: with 100k open orders each is a cache miss."""
 
     # the total quantity is kept as fills come; the notional is summed when a view asks
     # for the VWAP (exactly as before, from the same entries): a fill then reads and
     # replaces one Decimal of the order, not two
-    __slots__ = ("_commissions", "_entries", "_quantity")
+    __slots__ = ("_entries", "_filled")
 
     def __init__(self) -> None:
         self._entries: dict[str, _Fill] = {}
-        self._commissions: dict[str, Decimal] | None = None
-        self._quantity = _ZERO
+        self._filled = _ZERO
 
     @property
-    def quantity(self) -> Decimal:
-        return self._quantity
+    def filled(self) -> Decimal:
+        """The quantity counted so far."""
+        return self._filled
 
     @property
     def avg_price(self) -> Decimal | None:
-        if not self._quantity:
+        if not self._filled:
             return None
         notional = sum((entry[2] * entry[3] for entry in self._entries.values()), _ZERO)
-        return notional / self._quantity
+        return notional / self._filled
 
     def __contains__(self, exec_id: str) -> bool:
         entry = self._entries.get(split_exec_id(exec_id)[0])
@@ -88,7 +91,7 @@ class FillLedger:
         """Count an execution whose execId (any revision) is not counted yet, when the
         total stays within `limit`: returns the new total. None, and nothing changed,
         otherwise (then `apply` decides what it is)."""
-        total = self._quantity + quantity
+        total = self._filled + quantity
         if total > limit:
             return None
         base, dot, suffix = exec_id.rpartition(".")
@@ -99,8 +102,8 @@ class FillLedger:
         entries = self._entries
         if base in entries:
             return None
-        entries[base] = (exec_id, revision, quantity, price, time)
-        self._quantity = total
+        entries[base] = (exec_id, revision, quantity, price, time, None)
+        self._filled = total
         return total
 
     def apply(
@@ -110,20 +113,18 @@ class FillLedger:
         base, revision = split_exec_id(exec_id)
         entry = self._entries.get(base)
         if entry is None:
-            self._entries[base] = (exec_id, revision, quantity, price, time)
-            self._quantity += quantity
+            self._entries[base] = (exec_id, revision, quantity, price, time, None)
+            self._filled += quantity
             return LedgerResult(outcome=FillOutcome.APPLIED, quantity_delta=quantity)
-        old_exec_id, old_revision, old_quantity, old_price, old_time = entry
+        old_exec_id, old_revision, old_quantity, old_price, old_time, commission = entry
         if revision == old_revision:
             same = (old_quantity, old_price, old_time) == (quantity, price, time)
             return LedgerResult(outcome=FillOutcome.DUPLICATE if same else FillOutcome.CONFLICT)
         if revision < old_revision:
             return LedgerResult(outcome=FillOutcome.STALE_CORRECTION)
-        self._entries[base] = (exec_id, revision, quantity, price, time)
-        self._quantity += quantity - old_quantity
-        commissions = self._commissions
-        if commissions is not None and old_exec_id in commissions:
-            commissions[exec_id] = commissions.pop(old_exec_id)  # the correction keeps it
+        # the correction keeps the commission of the execution it replaces
+        self._entries[base] = (exec_id, revision, quantity, price, time, commission)
+        self._filled += quantity - old_quantity
         return LedgerResult(
             outcome=FillOutcome.CORRECTED,
             quantity_delta=quantity - old_quantity,
@@ -132,22 +133,22 @@ class FillLedger:
 
     def set_commission(self, exec_id: str, commission: Decimal) -> bool:
         """Attach a commission to a counted execution; False when the execId is not counted."""
-        if exec_id not in self:
+        base = split_exec_id(exec_id)[0]
+        entry = self._entries.get(base)
+        if entry is None or entry[0] != exec_id:
             return False
-        if self._commissions is None:
-            self._commissions = {}
-        self._commissions[exec_id] = commission
+        _, revision, quantity, price, time, _ = entry
+        self._entries[base] = (exec_id, revision, quantity, price, time, commission)
         return True
 
     def views(self) -> tuple[FillView, ...]:
-        commissions = self._commissions or {}
         return tuple(
             FillView(
                 exec_id=exec_id,
                 quantity=quantity,
                 price=price,
                 time=time,
-                commission=commissions.get(exec_id),
+                commission=commission,
             )
-            for exec_id, _, quantity, price, time in self._entries.values()
+            for exec_id, _, quantity, price, time, commission in self._entries.values()
         )

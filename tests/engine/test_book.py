@@ -57,7 +57,7 @@ def test_an_exec_id_without_a_revision_counts_once() -> None:
     limit = Decimal(100)
     assert ledger.add_new("plain", Decimal(5), Decimal(10), T0, limit) == 5
     assert ledger.add_new("plain", Decimal(5), Decimal(10), T0, limit) is None
-    assert ledger.quantity == 5
+    assert ledger.filled == 5
 
 
 def test_negative_flatten_fill_wait_is_a_config_error() -> None:

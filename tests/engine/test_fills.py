@@ -159,7 +159,7 @@ def test_ledger_outcomes_that_count_nothing_change_the_quantity_by_zero() -> Non
         FillOutcome.STALE_CORRECTION,
     ]
     assert [r.quantity_delta for r in (duplicate, conflict, stale)] == [Decimal(0)] * 3
-    assert ledger.quantity == Decimal(5)
+    assert ledger.filled == Decimal(5)
 
 
 def test_fast_path_counts_a_fill_that_completes_the_order_exactly() -> None:
@@ -167,7 +167,7 @@ def test_fast_path_counts_a_fill_that_completes_the_order_exactly() -> None:
     assert ledger.add_new("a.b.01.01", Decimal(60), Decimal(10), T0, Decimal(100)) == 60
     assert ledger.add_new("a.c.01.01", Decimal(40), Decimal(10), T0, Decimal(100)) == 100
     assert ledger.add_new("a.d.01.01", Decimal(1), Decimal(10), T0, Decimal(100)) is None
-    assert ledger.quantity == 100
+    assert ledger.filled == 100
 
 
 def test_fast_path_keeps_an_exec_id_with_a_non_numeric_suffix_whole() -> None:
@@ -182,7 +182,7 @@ def test_an_exec_id_without_a_revision_replayed_is_a_duplicate_not_a_correction(
     assert ledger.add_new("plain", Decimal(5), Decimal(10), T0, Decimal(100)) == 5
     replay = ledger.apply("plain", Decimal(5), Decimal(10), T0)
     assert replay.outcome is FillOutcome.DUPLICATE
-    assert ledger.quantity == 5
+    assert ledger.filled == 5
 
 
 def test_each_fill_is_a_debug_record_and_the_order_filled_an_info_one(sc: Scenario) -> None:
