@@ -17,9 +17,11 @@ quadratic on big buffers, which would flatter the gateway).
 
 Clients: N unmodified ib_async clients connected to one gateway over loopback (same process,
 same event loop, as the soak test), each keeping WINDOW market orders in flight until the
-round's orders are filled; orders per second of the whole round and the p50/p99 latency from
-placeOrder to Filled; sides interleaved (1, 10, 50, 1, 10, 50, ...) and the median of the
-repetitions reported, with each N's ratio to one client. At 1 and 10 clients the same rounds
+round's orders are filled; orders per second of the whole round, the p50/p99 latency from
+placeOrder to Filled and the frames the gateway sent per order (its fan-out: position and
+portfolio lines to every client, one per key per loop step: `kit/gateway/outgoing.py`);
+sides interleaved (1, 10, 50, 1, 10, 50, ...) and the median of the repetitions reported,
+with each N's ratio to one client. At 1 and 10 clients the same rounds
 also run with the day kept all in memory (no archive), interleaved, for the archive's cost,
 and with raw socket clients that subscribe as ib_async does but decode nothing (the gateway's
 own fan-out cost, without ib_async's decoding on the same CPU).
@@ -246,8 +248,9 @@ async def _client_orders(ib: Any, orders: int, latencies: list[float]) -> None:
 
 async def _round(
     clients: int, total_orders: int, archive_batch: int = ARCHIVE_BATCH
-) -> tuple[float, float, float]:
-    """orders/s, p50 and p99 latency (ms) of one round of ``total_orders``."""
+) -> tuple[float, float, float, float]:
+    """orders/s, p50 and p99 latency (ms) of one round of ``total_orders``, and the frames
+    the gateway sent per order (to every client: the fan-out)."""
     import ib_async
 
     per_client = max(total_orders // clients, 1)
@@ -260,34 +263,34 @@ async def _round(
                 ib.client.MaxRequests = 0
                 ibs.append(ib)
             latencies: list[float] = []
+            sent_before = gateway.stats().messages_out
             started = time.perf_counter()
             await asyncio.gather(*(_client_orders(ib, per_client, latencies) for ib in ibs))
             seconds = time.perf_counter() - started
+            frames = gateway.stats().messages_out - sent_before
         finally:
             for ib in ibs:
                 ib.disconnect()
     ms = sorted(x * 1000 for x in latencies)
     p99 = ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))]
-    return per_client * clients / seconds, statistics.median(ms), p99
+    orders = per_client * clients
+    return orders / seconds, statistics.median(ms), p99, frames / orders
 
 
 def clients_side_by_side(
     total_orders: int, repeats: int
-) -> dict[tuple[int, bool], tuple[float, float, float]]:
-    """Per (clients, archived): median orders/s, p50 and p99 ms. The sides with the day kept
-    all in memory (no archive) at 1 and 10 clients show what archiving costs."""
+) -> dict[tuple[int, bool], tuple[float, ...]]:
+    """Per (clients, archived): median orders/s, p50 and p99 ms, frames sent per order. The
+    sides with the day kept all in memory (no archive) at 1 and 10 clients show what
+    archiving costs."""
     sides = [(n, True) for n in CLIENT_COUNTS] + [(n, False) for n in IN_MEMORY_COUNTS]
-    runs: dict[tuple[int, bool], list[tuple[float, float, float]]] = {s: [] for s in sides}
+    runs: dict[tuple[int, bool], list[tuple[float, float, float, float]]] = {s: [] for s in sides}
     for _ in range(repeats):
         for n, archived in sides:  # interleaved, so load on the machine hits every side
             batch = ARCHIVE_BATCH if archived else total_orders + 1
             runs[(n, archived)].append(asyncio.run(_round(n, total_orders, batch)))
     return {
-        side: (
-            statistics.median(r[0] for r in rs),
-            statistics.median(r[1] for r in rs),
-            statistics.median(r[2] for r in rs),
-        )
+        side: tuple(statistics.median(r[i] for r in rs) for i in range(4))
         for side, rs in runs.items()
     }
 
@@ -564,11 +567,12 @@ def codec_and_clients(args: argparse.Namespace) -> None:
         f"clients over loopback, {args.orders:,} market orders per round, {WINDOW} in flight per "
         f"client, median of {args.repeats} interleaved repetitions:"
     )
-    for (clients, archived), (rate, p50, p99) in rates.items():
+    for (clients, archived), (rate, p50, p99, frames) in rates.items():
         if archived:
             print(
                 f"  {clients:>3} clients: {rate:8,.0f} orders/s  p50 {p50:7.1f} ms  "
-                f"p99 {p99:7.1f} ms  {rate / single:6.0%} of 1 client"
+                f"p99 {p99:7.1f} ms  {rate / single:6.0%} of 1 client  "
+                f"{frames:5.1f} frames sent per order"
             )
     in_memory_single = rates[(1, False)][0]
     print("  the same with the day all in memory (no archive), side by side:")
