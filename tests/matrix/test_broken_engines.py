@@ -19,6 +19,8 @@ from tests.matrix.broken_engines.next_cases import BROKEN_NEXT
 from tests.matrix.broken_engines.one_case import BROKEN_ALONE
 from tests.matrix.broken_engines.variants import BROKEN as BROKEN_SEED
 
+pytestmark = pytest.mark.untraced  # replays engine lines tests/engine traces (tests/conftest.py)
+
 BROKEN = {**BROKEN_SEED, **BROKEN_NEXT, **BROKEN_ALONE, **BROKEN_INACTIVE}
 
 FAST = [t for t in variant_ids() if case(t).category not in ("PERF", "BOUNDARY")]

@@ -9,6 +9,8 @@ import pytest
 from ibguard.kit.cli import main
 from ibguard.kit.matrix.catalog import CASES, variant_ids
 
+pytestmark = pytest.mark.untraced  # replays engine lines tests/engine traces (tests/conftest.py)
+
 BROKEN = "tests.matrix.broken_engines.duplicate_exec_ids:make_subject"
 
 

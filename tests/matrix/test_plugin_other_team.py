@@ -9,6 +9,8 @@ import json
 import pytest
 from ibguard.kit.matrix.catalog import variant_ids
 
+pytestmark = pytest.mark.untraced  # replays engine lines tests/engine traces (tests/conftest.py)
+
 PYPROJECT = """
 [tool.ibguard]
 subject = "team_engine.subject:make_subject"

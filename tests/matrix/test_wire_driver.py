@@ -34,6 +34,7 @@ from ibguard.kit.sim.broker import SimBroker
 from tests.matrix.broken_engines import duplicate_exec_ids, order_id_keys, resubmit_on_reconnect
 
 pytest.importorskip("ib_async")
+pytestmark = pytest.mark.untraced  # replays engine lines tests/engine traces (tests/conftest.py)
 
 FAST = [t for t in variant_ids() if case(t).category not in ("PERF", "BOUNDARY")]
 

@@ -25,6 +25,8 @@ from ibguard.kit.cli import main
 from ibguard.kit.matrix.settings import load_matrix_settings
 from ibguard.rules.settings import SCHEMA, load_settings
 
+pytestmark = pytest.mark.untraced  # runs no engine code: nothing to trace (tests/conftest.py)
+
 EXAMPLES = 1000
 
 _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)

@@ -38,6 +38,8 @@ from ibguard.kit.sim import BrokerConfig, SimBroker
 
 ib_async = pytest.importorskip("ib_async")
 
+pytestmark = pytest.mark.untraced  # runs no engine code: nothing to trace (tests/conftest.py)
+
 EXAMPLES = 1000
 VERSION = 178
 FUZZ = settings(

@@ -37,6 +37,8 @@ from ibguard.rules.runner import check_file, check_project
 from ibguard.rules.screening import Screened, screen
 from ibguard.rules.settings import load_settings
 
+pytestmark = pytest.mark.untraced  # runs no engine code: nothing to trace (tests/conftest.py)
+
 CONFIG = '[tool.ibguard]\nengine = ["app/**/*.py"]\n'
 CLOCK = "import time\nnow = time.time()\n"  # one CLOCK-01 finding, at 2:7
 
