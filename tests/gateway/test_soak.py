@@ -160,6 +160,7 @@ def _gateway_bytes(snapshot: tracemalloc.Snapshot) -> int:
     return sum(stat.size for stat in mine.statistics("filename"))
 
 
+@pytest.mark.untraced  # ib_async clients + gateway in-process: see tests/conftest.py
 def test_soak_ten_clients_thousand_orders_each_nothing_lost_no_growth() -> None:
     async def scenario() -> tuple[RoundResult, RoundResult, int, int]:
         # Each round trades against a fresh SimBroker behind the same gateway: the broker
