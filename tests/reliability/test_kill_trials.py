@@ -13,7 +13,9 @@ SIGTERM and its journal replayed into a fresh engine, whose book must match the 
 Speed (the whole suite runs in CI's 15 minutes): services are forked from a forkserver
 that has the CLI and ib_async imported already, the service ticks every 50 ms, and every
 wait is for a condition (a process exit, a broker state, a health answer), never a sleep
-of fixed length except the random kill moment itself.
+of fixed length except the random kill moment itself. Most of a trial is such waiting, and
+trials share nothing (each has its own account, gateway, ports and journal), so
+`AT_ONCE` of them run side by side.
 
 `IBGUARD_KILL_SEED` and `IBGUARD_KILL_TRIALS` change the seed and the number of trials.
 """
@@ -33,6 +35,7 @@ import urllib.error
 import urllib.request
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -51,6 +54,7 @@ from ibguard.kit.sim.clock import VirtualClock
 
 SEED = int(os.environ.get("IBGUARD_KILL_SEED", "20261204"))
 TRIALS = int(os.environ.get("IBGUARD_KILL_TRIALS", "32"))
+AT_ONCE = 4  # trials in flight together
 ACCOUNT = "DU1234567"
 NEW_YORK = ZoneInfo("America/New_York")
 PREVIOUS_RUN = 1  # our earlier run had the same clientId (the default), so it may cancel
@@ -265,10 +269,11 @@ class Trials:
         self.root = root
         self.context = context
 
-    def spawn(self, directory: Path, crash: str | None) -> Service:
+    def spawn(self, directory: Path, crash: str | None, port: int) -> Service:
+        """`ibguard engine run` against the gateway on `port`."""
         health = _free_port()
         argv = [
-            "engine", "run", "--broker", "ib", "--port", str(self.port),
+            "engine", "run", "--broker", "ib", "--port", str(port),
             "--account", ACCOUNT, "--health-port", str(health), "--tick-seconds", TICK,
             "--log-dir", str(directory / "logs"), "--journal", str(directory / "book.sqlite"),
         ]  # fmt: skip
@@ -281,10 +286,9 @@ class Trials:
         directory = self.root / f"trial-{number:03d}"
         directory.mkdir()
         account = Account.open()
-        self.port = account.gateway.port
         outcome = Outcome(plan)
         try:
-            first = self.spawn(directory, plan.crash)
+            first = self.spawn(directory, plan.crash, account.gateway.port)
             self._first_run(first, account, plan, outcome)
             self._restart(directory, account, outcome)
         finally:
@@ -296,7 +300,6 @@ class Trials:
         directory = self.root / "calibration"
         directory.mkdir()
         account = Account.open()
-        self.port = account.gateway.port
         outcome = Outcome(Plan())
         try:
             self._restart(directory, account, outcome)
@@ -306,7 +309,7 @@ class Trials:
         return len(SqliteJournal(directory / "book.sqlite"))
 
     def _restart(self, directory: Path, account: Account, outcome: Outcome) -> None:
-        service = self.spawn(directory, None)
+        service = self.spawn(directory, None, account.gateway.port)
         settled = self._settle(service, account, outcome)
         code = service.stop()
         if code != 0:
@@ -437,7 +440,9 @@ def test_kill_9_trials_lose_no_fill_no_flatten_and_duplicate_no_order(
     trials = Trials(tmp_path, forkserver)
     rng = random.Random(SEED)
     writes = trials.calibrate()  # the crash points: every write of one run
-    outcomes = [trials.run(n, plan) for n, plan in enumerate(_plans(rng, writes, TRIALS), 1)]
+    plans = list(_plans(rng, writes, TRIALS))
+    with ThreadPoolExecutor(AT_ONCE) as pool:
+        outcomes = list(pool.map(trials.run, range(1, len(plans) + 1), plans))
 
     totals = Counter[str]()
     for outcome in outcomes:

@@ -36,8 +36,7 @@ def _until(condition: Callable[[], bool], service: Service, what: str, seconds: 
 
 def _restarted_after_eod(trials: Trials, directory: Path, account: Account) -> Service:
     """Run the service before the EOD moment, SIGTERM it, restart it after the moment."""
-    trials.port = account.gateway.port
-    first = trials.spawn(directory, None)
+    first = trials.spawn(directory, None, account.gateway.port)
     _until(lambda: "RECONCILE_DONE" in _log_codes(first.logs), first, "first run reconciled")
     assert account.broker_time() < account.eod, "the first run must end before EOD"
     assert first.stop() == 0
@@ -45,7 +44,7 @@ def _restarted_after_eod(trials: Trials, directory: Path, account: Account) -> S
     # the moment passes while nothing runs: the journal's last tick lies before it
     while account.broker_time() < account.eod + timedelta(seconds=0.2):
         first.process.join(0.02)  # already ended: returns at once, a 20 ms pause otherwise
-    return trials.spawn(directory, None)
+    return trials.spawn(directory, None, account.gateway.port)
 
 
 def test_a_sigterm_restart_across_eod_flattens_once_the_session_is_up(
