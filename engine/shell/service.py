@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from threading import get_ident
 
 from ibguard.engine.engine import Engine
 from ibguard.engine.errors import ConfigError
@@ -53,6 +54,11 @@ class EngineService:
         self._enqueue = self._pump.enqueue
         self._after_batch = after_batch
         self._drain_scheduled = False
+        # the loop `run` serves on and its thread, while it does: `_on_event` asks these
+        # rather than asyncio.get_running_loop(), which costs a getpid() system call on
+        # every burst (Python < 3.12)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
         self._closed = False
         self._last_event_at: datetime | None = None
         self._halt_handled = False
@@ -94,9 +100,9 @@ class EngineService:
             return  # the service has stopped: the next start reconciles with the broker
         self._enqueue(event)
         self._last_event_at = self._clock.now()
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # called outside the loop (tests, a synchronous connector)
+        loop = self._loop
+        if loop is None or get_ident() != self._loop_thread:
+            # not from the loop `run` serves on (tests, a synchronous connector): now
             self._drain()
             return
         self._drain_scheduled = True
@@ -125,6 +131,7 @@ class EngineService:
         running. Once started, leaving for any reason ends the broker session too.
         """
         await self._start_health_server()
+        self._loop, self._loop_thread = asyncio.get_running_loop(), get_ident()
         try:
             self._pump.port.start(self._on_event)
             _log.info(
@@ -148,6 +155,7 @@ class EngineService:
         finally:
             self._drain()  # what arrived before the stop is stored and handled
             self._closed = True  # what arrives after it is not (the journal may be gone)
+            self._loop = None
             if self._disconnect is not None and not self._halt_handled:
                 await self._disconnect()
             await self.health_server.stop()

@@ -381,6 +381,38 @@ def test_a_journal_of_one_row_per_event_from_before_batch_rows_replays_then_grow
     journal.close()
 
 
+def _page_size(path: Path) -> int:
+    with closing(sqlite3.connect(path)) as raw:
+        (size,) = raw.execute("PRAGMA page_size").fetchone()
+    return int(size)
+
+
+def test_new_journals_have_small_pages_and_older_ones_keep_theirs(tmp_path: Path) -> None:
+    # a journal as earlier versions made it (SQLite's default 4 KiB pages, AUTOINCREMENT)
+    with closing(sqlite3.connect(tmp_path / "old.sqlite")) as raw, raw:
+        raw.execute(
+            "CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
+            " body TEXT NOT NULL)"
+        )
+        raw.execute(
+            "INSERT INTO events (kind, body) VALUES (?, ?)",
+            ("NextValidId", encode_event(NextValidId(order_id=9))),
+        )
+    assert _page_size(tmp_path / "old.sqlite") == 4096
+    old = SqliteJournal(tmp_path / "old.sqlite")
+    old.append_all([NextValidId(order_id=10), NextValidId(order_id=11)])
+    old.close()
+    new = SqliteJournal(tmp_path / "new.sqlite")
+    new.append_all([NextValidId(order_id=10), NextValidId(order_id=11)])
+    new.close()
+    # fewer bytes per commit: each commit writes the pages it touched to the WAL whole
+    assert _page_size(tmp_path / "new.sqlite") == 2048
+    assert _page_size(tmp_path / "old.sqlite") == 4096
+    reopened = SqliteJournal(tmp_path / "old.sqlite")
+    assert list(reopened.events()) == [NextValidId(order_id=n) for n in (9, 10, 11)]
+    reopened.close()
+
+
 @pytest.mark.parametrize(
     ("body", "says"),
     [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -255,3 +256,28 @@ def test_events_delivered_outside_the_loop_are_handled_at_once() -> None:
     assert service.engine.queue_depth == 0
     assert service.metrics()  # handled: the event's age is known
     assert {s.name: s.value for s in service.metrics()}["ibguard_last_event_age_seconds"] == 0.0
+
+
+def test_events_from_another_thread_while_serving_are_handled_there_at_once() -> None:
+    async def scenario() -> None:
+        broker = QuietBroker(ACCOUNT)
+        batches_done_in: list[int] = []
+        service = EngineService(
+            Engine(EngineConfig(account=ACCOUNT)),
+            broker,
+            ManualClock(START),
+            tick_seconds=3600,
+            after_batch=lambda: batches_done_in.append(threading.get_ident()),
+        )
+        stop = asyncio.Event()
+        task = await _run_until(service, lambda: batches_done_in != [], stop)
+        batches_done_in.clear()
+        thread = threading.Thread(target=broker.emit, args=(NextValidId(order_id=9),))
+        thread.start()
+        thread.join()
+        # not queued for a loop that is not that thread's: handled before emit returned
+        assert batches_done_in == [thread.ident]
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(scenario())
