@@ -430,77 +430,101 @@ class Book:
         )
         return self._count(record, report)
 
-    def direct(self, report: OrderStatusReport | ExecutionReport) -> OrderRecord | None:
-        """The common broker facts about an order known by its permId (ids bound): an
-        orderStatus, or an execution with a new execId, shares > 0 at a price >= 0, within
-        the order's quantity (not CANCELED). Applies it exactly as `apply_status` or
-        `apply_execution` would and returns the order; None (nothing changed) when the
-        general path must decide."""
+    # The common broker facts about an order known by its permId (ids bound) take a direct
+    # path: `direct_status` and `direct_fill` apply them exactly as `apply_status` and
+    # `apply_execution` would and return the order, or None (nothing changed) when the
+    # general path must decide. Each finds the order through its orderId slot (one dense
+    # read, a hint checked against the permId), else `_direct_by_perm`. The slot lookup is
+    # written out in both on purpose: as a method of its own it cost a status 10% of its
+    # instructions (callgrind, 1k open orders: 4,772 against 4,311 per status), and a
+    # status is the cheapest event there is.
+
+    def direct_status(self, report: OrderStatusReport) -> OrderRecord | None:
+        """An orderStatus of a known order (see above)."""
         perm_id = report.perm_id
-        i = report.order_id - self._index.slot_base
         try:
+            i = report.order_id - self._index.slot_base
             record = self._slot_orders[i] if self._slot_perms[i] == perm_id else None
         except IndexError:
             record = None
-        if record is None:
-            record = self._perm_get(perm_id)
-            if record is None or (
-                record.perm_id != perm_id
-                or (
-                    record.order_id is None and self._binds_alias(report.client_id, report.order_id)
-                )
-            ):
-                return None
+        if record is None and (record := self._direct_by_perm(report)) is None:
+            return None
+        broker_status = report.status
+        table = _PLAIN_MOVES.get(broker_status)
+        if table is None:
+            self._apply_broker_status(record, broker_status, report.why_held)
+            return record
+        record.acknowledged = True  # any status the broker reports means it has the order
         before = record.status
-        if type(report) is OrderStatusReport:
-            broker_status = report.status
-            table = _PLAIN_MOVES.get(broker_status)
-            if table is None:
-                self._apply_broker_status(record, broker_status, report.why_held)
-                return record
-            record.acknowledged = True  # any status the broker reports means it has the order
-            after = record.status = table[before]
-        else:
-            shares = report.shares
-            price = report.price
-            if shares <= _ZERO or price < _ZERO or record.synthesized or before is _CANCELED:
-                return None
-            quantity = record.quantity
-            exec_id = report.exec_id
-            filled = record.add_new(exec_id, shares, price, report.time, quantity)
-            if filled is None:
-                return None
-            self._exec_owner[exec_id] = record
-            key = record.key
-            if key not in self.instruments:
-                self._instruments.know(record.request.instrument)
-            positions = self._positions
-            positions[key] = positions.get(key, _ZERO) + (shares if record.sign > 0 else -shares)
-            record.last_fill_at = report.time
-            after = record.status = (_AFTER_FINAL if filled >= quantity else _AFTER_PARTIAL)[before]
-            broker_status = ""
-            # DEBUG: the journal stores every execution exactly, before it counts; a line per
-            # fill at INFO cost the service 10x `handle` (ORDER_STATUS says when it is filled)
-            if self._log.on(_DEBUG):
-                self._log.debug(
-                    LogCode.FILL_APPLIED,
-                    "fill applied",
-                    shares=shares,
-                    price=price,
-                    filled=filled,
-                    oms_id=record.oms_id,
-                    exec_id=exec_id,
-                )
-        # as `_apply_broker_status` and `move` end (inline: a call costs more than all this)
+        after = record.status = table[before]
+        # as `_moved` (inline: a call costs more than all this)
         record.updated_at = self._now or record.updated_at
         if not record.timed:
             self._start_timer(record)
         if self._following_flatten:
             self._flatten_moved(record)
+        if after is not before and self._log.on(_DEBUG if after is _PARTIALLY_FILLED else _INFO):
+            self._log_status(record, after, broker_status)
+        return record
+
+    def direct_fill(self, report: ExecutionReport) -> OrderRecord | None:
+        """An execution of a known order (see above) with a new execId, shares > 0 at a
+        price >= 0, within the order's quantity (not CANCELED)."""
+        perm_id = report.perm_id
+        try:
+            i = report.order_id - self._index.slot_base
+            record = self._slot_orders[i] if self._slot_perms[i] == perm_id else None
+        except IndexError:
+            record = None
+        if record is None and (record := self._direct_by_perm(report)) is None:
+            return None
+        before = record.status
+        shares = report.shares
+        price = report.price
+        if shares <= _ZERO or price < _ZERO or record.synthesized or before is _CANCELED:
+            return None
+        quantity = record.quantity
+        exec_id = report.exec_id
+        filled = record.add_new(exec_id, shares, price, report.time, quantity)
+        if filled is None:
+            return None
+        self._exec_owner[exec_id] = record
+        key = record.key
+        if key not in self.instruments:
+            self._instruments.know(record.request.instrument)
+        positions = self._positions
+        positions[key] = positions.get(key, _ZERO) + (shares if record.sign > 0 else -shares)
+        record.last_fill_at = report.time
+        after = record.status = (_AFTER_FINAL if filled >= quantity else _AFTER_PARTIAL)[before]
+        # DEBUG: the journal stores every execution exactly, before it counts; a line per
+        # fill at INFO cost the service 10x `handle` (ORDER_STATUS says when it is filled)
+        if self._log.on(_DEBUG):
+            self._log.debug(
+                LogCode.FILL_APPLIED,
+                "fill applied",
+                shares=shares,
+                price=price,
+                filled=filled,
+                oms_id=record.oms_id,
+                exec_id=exec_id,
+            )
+        self._moved(record)
         # once per change of the order; a first partial fill's move is DEBUG (see
         # _log_status), so at INFO nothing is built for it
         if after is not before and self._log.on(_DEBUG if after is _PARTIALLY_FILLED else _INFO):
-            self._log_status(record, after, broker_status)
+            self._log_status(record, after, "")
+        return record
+
+    def _direct_by_perm(self, report: OrderStatusReport | ExecutionReport) -> OrderRecord | None:
+        """The order of ``report``'s permId when its slot missed, if the direct path may
+        apply the report to it: None when the general path must decide (unknown permId,
+        or ids that would bind an alias)."""
+        record = self._perm_get(report.perm_id)
+        if record is None or (
+            record.perm_id != report.perm_id
+            or (record.order_id is None and self._binds_alias(report.client_id, report.order_id))
+        ):
+            return None
         return record
 
     def _orphan(self, report: ExecutionReport) -> OrderRecord:

@@ -113,7 +113,8 @@ class Engine:
         self._outbox = Outbox(config, self._desk, self._log)
         self._guard = Guard(config, self._book, self._session, self._outbox, self._log)
         self._time = Timekeeper(config, self._log)
-        self._direct = self._book.direct  # bound once: called per event
+        self._direct_status = self._book.direct_status  # bound once: called per event
+        self._direct_fill = self._book.direct_fill
         self._handlers: dict[type[Any], Callable[[Any], list[Command]]] = {
             SubmitOrder: self._on_submit,
             RequestCancel: self._on_cancel,
@@ -144,24 +145,25 @@ class Engine:
     def handle(self, event: Event) -> list[Command]:
         """Apply one event; return the commands to send now, in order. Never raises."""
         cls = type(event)
-        # the common broker facts first: a fill or a status of an order known by its permId
+        # the common broker facts first: a status or a fill of an order known by its permId
         # (nothing to send after them unless a flatten runs or commands wait for the rate)
         # (exact types, checked by `is`: faster than isinstance, but mypy does not narrow)
-        if cls is OrderStatusReport or (
-            cls is ExecutionReport
-            and (
-                not event.account  # type: ignore[union-attr]  # cls is ExecutionReport
-                or event.account == self._account  # type: ignore[union-attr]  # idem
-            )
+        if cls is OrderStatusReport:
+            if self._direct_status(event) is not None:  # type: ignore[arg-type]  # checked
+                if self._flattener.run is None and not self._outbox.waiting:
+                    return []
+                return self._after([])
+        elif cls is ExecutionReport and (
+            not event.account  # type: ignore[union-attr]  # cls is ExecutionReport
+            or event.account == self._account  # type: ignore[union-attr]  # idem
         ):
-            record = self._direct(event)  # type: ignore[arg-type]  # one of the two, checked above
+            record = self._direct_fill(event)  # type: ignore[arg-type]  # checked above
             if record is not None:
-                if cls is ExecutionReport:
-                    time = self._time
-                    time.fills_since_tick += 1
-                    time.fills_total += 1
-                    if self._reconciler.run is not None:
-                        self._reconciler.saw(record.oms_id)
+                time = self._time
+                time.fills_since_tick += 1
+                time.fills_total += 1
+                if self._reconciler.run is not None:
+                    self._reconciler.saw(record.oms_id)
                 if self._flattener.run is None and not self._outbox.waiting:
                     return []
                 return self._after([])
