@@ -4,7 +4,8 @@ Owns the life of one connection: bytes are cut into frames by the sans-IO `Frame
 requests go to the SimBroker session, and every message the broker delivers to the session's
 listener is encoded at the negotiated version, passed through the wire faults and written.
 Invariants: frames leave in the order the broker produced them, except where a wire fault
-says otherwise; a delayed frame holds back every frame after it; a malformed frame, a
+says otherwise or a newer position or portfolio line replaces one not yet written
+(`OutgoingFrames`); a delayed frame holds back every frame after it; a malformed frame, a
 refused clientId (326) or a broker-side drop closes this connection only, with a log code,
 and a closed connection is never reused.
 """

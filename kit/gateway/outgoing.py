@@ -44,13 +44,12 @@ def snapshot_key(message: Message) -> SnapshotKey | None:
 class OutgoingFrames:
     """Frames waiting for one socket's next write."""
 
-    __slots__ = ("_frames", "_latest", "replaced")
+    __slots__ = ("_frames", "_latest")
 
     def __init__(self) -> None:
         self._frames: list[bytes] = []
         # where the newest queued snapshot of each key sits in `_frames`, since the last barrier
         self._latest: dict[SnapshotKey, int] = {}
-        self.replaced = 0  # snapshots dropped for a newer one, over the socket's life
 
     def __bool__(self) -> bool:
         return bool(self._frames)
@@ -68,7 +67,6 @@ class OutgoingFrames:
         if older is None:
             return False
         frames[older] = b""
-        self.replaced += 1
         return True
 
     def barrier(self) -> None:
