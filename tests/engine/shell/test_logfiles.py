@@ -468,7 +468,7 @@ def test_a_buffer_that_cannot_reach_the_disk_falls_back_to_stderr(tmp_path: Path
 # --- decision records written without a LogRecord ------------------------------------
 
 
-def _decisions(tmp_path: Path, name: str, clock: object = None):
+def _decisions(tmp_path: Path, name: str, clock: object = None, *, buffered: bool = False):
     from ibguard.engine.decision_log import DecisionLog
 
     installed = configure_logging(
@@ -479,6 +479,7 @@ def _decisions(tmp_path: Path, name: str, clock: object = None):
         level=logging.DEBUG,
         clock=clock,  # type: ignore[arg-type]
         logger_name=name,
+        buffered=buffered,
     )
     # the file is the only destination, as in `ibguard engine run` (pytest listens at the root)
     installed.logger.propagate = False
@@ -507,15 +508,20 @@ def _without_time(path: Path) -> list[dict[str, object]]:
     return lines
 
 
-def test_decision_lines_written_directly_are_the_lines_logging_writes(tmp_path: Path):
+@pytest.mark.parametrize("buffered", [False, True], ids=["flushed", "buffered"])
+def test_decision_lines_written_directly_are_the_lines_logging_writes(
+    tmp_path: Path, buffered: bool
+):
     from ibguard.engine.decision_log import DecisionLog
 
-    installed, log = _decisions(tmp_path / "direct", "ibguard.test_direct")
+    installed, log = _decisions(tmp_path / "direct", "ibguard.test_direct", buffered=buffered)
     direct = installed.handler.write_decision
     assert DecisionLog.direct_writer == direct
     assert direct(log._logger, logging.DEBUG, "taken", {"code": LogCode.FILL_APPLIED})
     _log_every_kind(log)
-    via_logging, log = _decisions(tmp_path / "logging", "ibguard.test_via_logging")
+    via_logging, log = _decisions(
+        tmp_path / "logging", "ibguard.test_via_logging", buffered=buffered
+    )
     DecisionLog.direct_writer = None  # the same records through logging
     _log_every_kind(log)
     for each in (installed, via_logging):
@@ -537,6 +543,25 @@ def test_decision_lines_written_directly_are_the_lines_logging_writes(tmp_path: 
         "none": None,
     }
     assert len(direct_lines) == 6
+
+
+def test_a_buffered_decision_line_that_spills_onto_a_full_disk_goes_to_stderr(tmp_path: Path):
+    installed, log = _decisions(tmp_path, "ibguard.test_spill", buffered=True)
+    fallback = io.StringIO()
+    installed.handler._fallback = fallback
+    log.info(LogCode.ORDER_STATUS, "first", oms_id="o1")  # opens today's file
+
+    class FullDisk(io.BytesIO):
+        def write(self, data: object) -> int:  # a full buffer written out, onto ENOSPC
+            raise OSError(28, "No space left on device")
+
+    installed.handler._stream = FullDisk()
+    log.info(LogCode.ORDER_STATUS, "second", oms_id="o2")
+    installed.remove()
+    installed.logger.propagate = True
+    lines = [json.loads(line) for line in fallback.getvalue().splitlines()]
+    assert [line["code"] for line in lines] == ["LOG_FILE_UNWRITABLE", "ORDER_STATUS"]
+    assert (lines[1]["message"], lines[1]["oms_id"]) == ("second", "o2")  # not lost
 
 
 def test_a_decision_line_has_the_record_time_text_of_now():
