@@ -63,7 +63,9 @@ class Pump:
                 if journal is not None:
                     journal.append_all(batch)  # write-ahead: stored before any of it counts
                 for event in batch:
-                    for command in handle(event):
-                        send(command)
+                    commands = handle(event)
+                    if commands:  # most events send nothing: no iterator for an empty list
+                        for command in commands:
+                            send(command)
         finally:
             self._running = False
