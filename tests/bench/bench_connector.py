@@ -27,10 +27,12 @@ import gc
 import logging
 import statistics
 import struct
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 import ib_async
@@ -39,6 +41,8 @@ from ibguard.engine.events import BrokerEvent
 from ibguard.engine.ports import Clock
 from ibguard.kit.gateway.framing import encode
 
+# the repository root, so `python tests/bench/bench_connector.py` finds the tests' frame builder
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from tests.engine.connector.test_fill_cost import frames
 
 VERSION = 178
