@@ -110,7 +110,7 @@ class SqliteJournal(Journal):
             return
         db = self._db
         if count <= _EVENTS_PER_ROW:  # one statement: a transaction of its own
-            db.execute(_INSERT, (BATCH_KIND, encode_batch(events)))
+            db.execute(_INSERT, _batch_row(events))
             return
         rows = [
             _batch_row(events[start : start + _EVENTS_PER_ROW])
