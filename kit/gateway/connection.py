@@ -247,13 +247,13 @@ class Connection:
         if not self._faults.pending and self._held is None and not self._pending:
             # the common case, once per session for every fill fanned out: straight out,
             # a position or portfolio snapshot replacing an older one still queued
-            self.messages_out += 1
             if snapshot is None:
                 if msg_id in _ANSWER_ENDS:
                     self._outgoing.barrier()
                 self._write_frame(data)
-            elif self._queue_snapshot(snapshot, data):
-                self.messages_out -= 1
+                self.messages_out += 1
+            elif not self._queue_snapshot(snapshot, data):  # a replaced one was counted
+                self.messages_out += 1
             return
         treatment = self._faults.treat(self.client_id, msg_id)
         if treatment.copies == 0:
