@@ -28,7 +28,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Final
 
-from ibguard.engine.events import Event
+from ibguard.engine.events import Event, ExecutionReport
 from ibguard.engine.model import Instrument
 from ibguard.engine.shell.event_codec_v1 import decode_v1
 from ibguard.engine.shell.journal_values import (
@@ -48,6 +48,7 @@ __all__ = [
     "decode_event",
     "encode_batch",
     "encode_event",
+    "forget_kept_texts",
 ]
 
 FORMAT_VERSION: Final = 2
@@ -55,6 +56,7 @@ _JSON: Final = json.JSONEncoder(separators=(",", ":"))
 _QUOTE: Final = json.encoder.encode_basestring_ascii  # json's own string quoting
 _PLAIN: Final = (str, int, bool)
 Decoder = Callable[[object], object]
+_FORGETTABLE: Final[list[_Kept | _TimeText]] = []  # every kept text, for forget_kept_texts
 _In = typing.TypeVar("_In")
 
 # --- encoding ------------------------------------------------------------------------------
@@ -116,6 +118,10 @@ class _TimeText:
     def __init__(self) -> None:
         # (time, text): one tuple, read and replaced whole; the generated encoders read it
         self.last: tuple[object, str] = (None, "")
+        _FORGETTABLE.append(self)
+
+    def forget(self) -> None:
+        self.last = (None, "")
 
     def text(self, value: datetime) -> str:
         last, text = self.last
@@ -166,26 +172,42 @@ def _pieces(hint: Any, value: str, names: dict[str, object], prelude: list[str])
     return f"{{{local}}}"
 
 
-class _SharedText:
-    """The text of frozen values the connector hands out once per thing and then shares
-    (one Instrument per contract: connector.translate.instrument_of), kept per object:
-    every fill of a contract carries the same Instrument. Each kept object is held, so
-    its id stays its own; a bounded number, forgotten all at once when full."""
+class _Kept:
+    """A bounded table of kept texts, read by the generated encoders through `kept` (the
+    dict's own lookup); forgotten all at once when full (or by `forget_kept_texts`)."""
 
-    __slots__ = ("_encode", "_texts", "kept")
+    __slots__ = ("_texts", "kept")
+
+    def __init__(self) -> None:
+        self._texts: dict[object, tuple[object, ...]] = {}
+        self.kept = self._texts.get
+        _FORGETTABLE.append(self)
+
+    def store(self, key: object, entry: tuple[object, ...]) -> None:
+        if len(self._texts) >= _SHARED_KEPT:
+            self._texts.clear()  # the same dict: `kept` stays its lookup
+        self._texts[key] = entry
+
+    def forget(self) -> None:
+        self._texts.clear()
+
+
+class _SharedText(_Kept):
+    """The text of frozen values the connector hands out once per thing and then shares
+    (one Instrument per contract: connector.translate.instrument_of), kept per object as
+    (object, text) by id(object): every fill of a contract carries the same Instrument.
+    Each kept object is held, so its id stays its own."""
+
+    __slots__ = ("_encode",)
 
     def __init__(self, encode: Callable[[Any], str]) -> None:
+        super().__init__()
         self._encode = encode
-        self._texts: dict[int, tuple[object, str]] = {}
-        # (object, text) by id(object), or None: what the generated encoders read first
-        self.kept = self._texts.get
 
     def keep(self, value: object) -> str:
         """The text of `value`, not kept yet (see `kept`): made, and kept."""
         text = self._encode(value)
-        if len(self._texts) >= _SHARED_KEPT:
-            self._texts.clear()  # the same dict: `kept` stays its lookup
-        self._texts[id(value)] = (value, text)
+        self.store(id(value), (value, text))
         return text
 
 
@@ -203,8 +225,20 @@ def _generate(cls: type[Any], prefix: Sequence[str]) -> Callable[[Any], str]:
     """One function for `cls`: its row as one f-string of all its fields (nested ones
     spelled out in place), the way `dataclasses` generates `__init__`: no per-value
     dispatch, lists or joins, and no format string parsed per call."""
+    names = _names()
+    prelude: list[str] = []
+    run = _ORDER_RUNS.get(cls) if prefix else None
+    if run is None:
+        pieces = _field_pieces(cls, "event.", names, prelude)
+    else:
+        pieces = _pieces_with_run(cls, run, names, prelude)
+    return _compiled("[" + ",".join([*prefix, *pieces]) + "]", prelude, names)
+
+
+def _names() -> dict[str, object]:
+    """What generated encoders refer to (each encoder its own, with its own kept time)."""
     times = _TimeText()
-    names: dict[str, object] = {
+    return {
         "_quote": _QUOTE,
         "_not_int": _not_int,
         "_times": times,
@@ -212,14 +246,66 @@ def _generate(cls: type[Any], prefix: Sequence[str]) -> Callable[[Any], str]:
         "_utc": timezone.utc,
         "_datetime": datetime,
         "_id": id,
+        "_int": int,
     }
-    prelude: list[str] = []
-    row = "[" + ",".join([*prefix, *_field_pieces(cls, "event.", names, prelude)]) + "]"
+
+
+def _compiled(text: str, prelude: list[str], names: dict[str, object]) -> Callable[[Any], str]:
     body = "".join(f"    {line}\n" for line in prelude)
-    source = f"def encode(event):\n{body}    return f'''{row}'''\n"
+    source = f"def encode(event):\n{body}    return f'''{text}'''\n"
     exec(source, names)  # our own source, built from the class's type hints
     encode: Callable[[Any], str] = names["encode"]  # type: ignore[assignment]  # exec'd above
     return encode
+
+
+def _pieces_with_run(
+    cls: type[Any], run: tuple[str, ...], names: dict[str, object], prelude: list[str]
+) -> list[str]:
+    """`cls`'s pieces with its order run's fields as one piece: their kept text, checked
+    value by value against the event (a compare each, where making the text costs an
+    int's repr, a quote or a lookup each), else made in place and kept."""
+    hints = typing.get_type_hints(cls)
+    fields = [field.name for field in dataclasses.fields(cls)]
+    start = fields.index(run[0])
+    if tuple(fields[start : start + len(run)]) != run or _RUN_KEY not in run:
+        raise InternalError(f"{cls.__name__}: an order run is consecutive fields with its key")
+    # (*values, text) by permId: the run's values, ints exactly ints (an equal bool is
+    # refused when made, so never kept), texts equal, the same Instrument and member
+    kept = names["_runs"] = _Kept()
+    names["_run_kept"] = kept.kept
+    same: list[str] = []
+    for n, name in enumerate(run):
+        prelude.append(f"_r{n} = event.{name}")
+        hint = hints[name]
+        if hint is int:  # the key itself is equal: the lookup found it
+            equal = "" if name == _RUN_KEY else f"_k[{n}] == _r{n} and "
+            same.append(f"{equal}type(_r{n}) is _int")
+        elif hint is str:
+            same.append(f"_k[{n}] == _r{n}")
+        elif (isinstance(hint, type) and issubclass(hint, Enum)) or hint in _SHARED_TEXTS:
+            same.append(f"_k[{n}] is _r{n}")  # members, and the objects whose text is kept
+        else:
+            raise InternalError(f"{cls.__name__}.{name}: no order-run check for {hint!r}")
+    making: list[str] = []
+    text = ",".join(_pieces(hints[name], f"_r{n}", names, making) for n, name in enumerate(run))
+    values = "".join(f"_r{n}, " for n in range(len(run)))
+    prelude += [
+        f"_k = _run_kept(_r{run.index(_RUN_KEY)})",
+        f"if _k is not None and {' and '.join(same)}:",
+        f"    _text = _k[{len(run)}]",
+        "else:",
+        *(f"    {line}" for line in making),
+        f"    _text = f'''{text}'''",
+        f"    _runs.store(_r{run.index(_RUN_KEY)}, ({values}_text))",
+    ]
+    return [
+        *(_pieces(hints[name], f"event.{name}", names, prelude) for name in fields[:start]),
+        "{_text}",
+        *(
+            _pieces(hints[name], f"event.{name}", names, prelude)
+            for name in fields[start + len(run) :]
+        ),
+    ]
 
 
 _FIELDS_ENCODERS: dict[type[Any], Callable[[Any], str]] = {}
@@ -235,9 +321,25 @@ def _fields_encoder(cls: type[Any]) -> Callable[[Any], str]:
 _SHARED_KEPT: Final = 4096
 _SHARED_TEXTS: Final = {Instrument: _SharedText(_fields_encoder(Instrument))}
 
+# An order's own fields, the same in every event of that order: each fill of an order
+# carries its ids, ref, contract and side, and a fill's row spends a third of its cost
+# on them. Their text is kept per order (see _pieces_with_run); the row is the same text.
+_RUN_KEY: Final = "perm_id"  # one per order, for the life of the order
+_ORDER_RUNS: Final[dict[type[Any], tuple[str, ...]]] = {
+    ExecutionReport: ("order_id", "client_id", "perm_id", "order_ref", "instrument", "side"),
+}
+
 _ROW_ENCODERS: Final = {
     cls: _generate(cls, (str(FORMAT_VERSION), f'"{cls.__name__}"')) for cls in EVENT_TYPES
 }
+
+
+def forget_kept_texts() -> None:
+    """Forget every kept text (contracts, order runs, the last time): the encoders then
+    make each text again on first use, as in a new process. Rows are the same either
+    way; a benchmark calls this so that each side pays for its own first events."""
+    for each in _FORGETTABLE:
+        each.forget()
 
 
 def encode_event(event: Event) -> str:

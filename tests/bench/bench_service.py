@@ -18,6 +18,8 @@ Sides alternate, each repeated (default 7, after one round not counted that warm
 medians printed with the ratio service/handle and the spread of the ratio over the
 repetitions. The judged shape is then broken down by differences between sides: the
 service without a journal, with journal rows made but not stored, stored, and logging.
+Every side starts from a collected heap, and every service side with the journal codec's
+kept texts forgotten, as a new process does (the first fill of each order pays for them).
 Times are CPU time of the thread (`time.thread_time`: what the path costs, not how long a
 loaded machine made it wait; WAL commits do not fsync) with wall-clock medians beside them.
 Asserts nothing: timings depend on the machine.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import statistics
 import tempfile
@@ -54,7 +57,7 @@ from ibguard.engine.events import (
 )
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
 from ibguard.engine.ports import BrokerPort, Clock, EventHandler, Journal
-from ibguard.engine.shell.event_codec import encode_event
+from ibguard.engine.shell.event_codec import encode_event, forget_kept_texts
 from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.engine.shell.logfiles import configure_logging, lean_log_records
 from ibguard.engine.shell.service import EngineService
@@ -161,6 +164,7 @@ def _since(started: Timing) -> Timing:
 
 
 def time_handle(prime: list[Event], fills: list[Event]) -> Timing:
+    gc.collect()  # see time_service
     engine = Engine(CONFIG)
     for event in prime:
         engine.handle(event)
@@ -199,6 +203,12 @@ def time_service(
     level: int,
     journal_kind: str = "sqlite",
 ) -> Timing:
+    # each side starts cold, as a new service does: its first fill of each order makes the
+    # text the codec keeps for that order's later fills (see event_codec._ORDER_RUNS)
+    forget_kept_texts()
+    # and from a collected heap: a side pays for collecting its own garbage, not for the
+    # engines, journals and log files the sides before it left (a service has one of each)
+    gc.collect()
     journal = JOURNALS[journal_kind](directory)
     installed = configure_logging(
         directory / "logs", max_bytes=100 * 2**20, backups=2, tz="UTC", buffered=True, level=level

@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from ibguard.engine import Engine, LogCode, OrderRequest, OrderType, Side, Status
+from ibguard.engine import Engine, Instrument, LogCode, OrderRequest, OrderType, Side, Status
 from ibguard.engine.events import (
     BrokerError,
     CommissionReport,
@@ -21,6 +21,7 @@ from ibguard.engine.events import (
     ConnectionRestored,
     ContractDetails,
     Event,
+    ExecutionReport,
     ExecutionsSnapshot,
     FlattenAll,
     ManagedAccounts,
@@ -451,6 +452,64 @@ def test_instruments_written_from_their_kept_text_read_back_as_themselves(
     decoded = [decode_event(row) for row in rows]
     assert [e.instrument for e in decoded] == contracts * 3  # type: ignore[attr-defined]
     assert '["S1",1,"STK","X1","USD"]' in rows[0]
+
+
+def _fills_of_one_order_and_its_changes(sc: Scenario) -> list[ExecutionReport]:
+    """Fills of one order (the same permId throughout) whose order run changes: its
+    orderId reassigned, another client, another ref, an equal but other contract object,
+    the other side; and a repeat of each after it."""
+    sc.submit("o1")
+    first = sc.fill("o1", "1")
+    other = Instrument(symbol="AAPL", con_id=AAPL.con_id, exchange=AAPL.exchange)
+    changed = [
+        dataclasses.replace(first, exec_id="e2"),
+        dataclasses.replace(first, exec_id="e3", order_id=first.order_id + 1000),
+        dataclasses.replace(first, exec_id="e4", client_id=first.client_id + 1),
+        dataclasses.replace(first, exec_id="e5", order_ref="ibg:other"),
+        dataclasses.replace(first, exec_id="e6", instrument=other),
+        dataclasses.replace(first, exec_id="e7", side=Side.SELL),
+    ]
+    return [first, *[each for fill in changed for each in (fill, fill)]]
+
+
+def test_a_fill_row_made_from_its_orders_kept_text_is_the_row_made_afresh(
+    sc: Scenario,
+) -> None:
+    from ibguard.engine.shell.event_codec import forget_kept_texts
+
+    fills = _fills_of_one_order_and_its_changes(sc)
+    kept = [encode_event(fill) for fill in fills]
+    afresh = []
+    for fill in fills:
+        forget_kept_texts()
+        afresh.append(encode_event(fill))
+    assert kept == afresh
+    assert [decode_event(row) for row in kept] == fills
+    assert len(set(kept)) == len(fills) - 6  # each change written, each repeat the same
+
+
+def test_a_bool_in_a_fill_is_refused_even_when_its_equal_int_is_kept(sc: Scenario) -> None:
+    sc.submit("o1")
+    fill = sc.fill("o1", "1")
+    encode_event(dataclasses.replace(fill, order_id=1, client_id=1))  # kept: 1 and 1
+    for ids in ({"order_id": True, "client_id": 1}, {"order_id": 1, "client_id": True}):
+        with pytest.raises(JournalCorrupt, match="not an int: True"):
+            encode_event(dataclasses.replace(fill, **ids))
+
+
+def test_kept_order_texts_stay_bounded_and_rows_stay_right_once_forgotten(
+    sc: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ibguard.engine.shell import event_codec
+
+    monkeypatch.setattr(event_codec, "_SHARED_KEPT", 2)  # forgets all, every third order
+    sc.submit("o1")
+    fill = sc.fill("o1", "1")
+    orders = [dataclasses.replace(fill, perm_id=n, exec_id=f"e{n}") for n in range(1, 6)]
+    rows = [encode_event(each) for each in orders * 3]
+    assert [decode_event(row) for row in rows] == orders * 3
+    runs = event_codec._ROW_ENCODERS[ExecutionReport].__globals__["_runs"]
+    assert len(runs._texts) <= 2
 
 
 def test_a_journal_open_in_one_service_is_refused_to_another_until_closed(
