@@ -16,15 +16,21 @@ from typing import ClassVar
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import AlertSink
 
-__all__ = ["DecisionLog", "DirectWriter"]
+__all__ = ["DecisionLog", "DirectWriter", "record_key"]
 
-# (logger, level, message, extra) -> whether it wrote the record's line itself
-DirectWriter = Callable[[logging.Logger, int, str, dict[str, object]], bool]
+# (logger, level, code, message, fields) -> whether it wrote the record's line itself
+DirectWriter = Callable[[logging.Logger, int, LogCode, str, dict[str, object]], bool]
 
 _RESERVED = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
     "message",
     "asctime",
 }
+
+
+def record_key(field: str) -> str:
+    """The name a decision's field has on its log record (and in its line): its own, or
+    f_<name> where logging's LogRecord has an attribute of that name."""
+    return f"f_{field}" if field in _RESERVED else field
 
 
 class DecisionLog:
@@ -66,12 +72,12 @@ class DecisionLog:
     def _emit(self, level: int, code: LogCode, message: str, fields: dict[str, object]) -> None:
         if self.muted or not self._logger.isEnabledFor(level):
             return
+        direct = DecisionLog.direct_writer
+        if direct is not None and direct(self._logger, level, code, message, fields):
+            return
         extra: dict[str, object] = {"code": code}
         for key, value in fields.items():
-            extra[f"f_{key}" if key in _RESERVED else key] = value
-        direct = DecisionLog.direct_writer
-        if direct is not None and direct(self._logger, level, message, extra):
-            return
+            extra[record_key(key)] = value
         self._logger.log(level, message, extra=extra)
 
 

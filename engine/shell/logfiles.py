@@ -40,7 +40,7 @@ from time import time_ns
 from typing import IO, Any, Final, final
 from zoneinfo import ZoneInfo
 
-from ibguard.engine.decision_log import DecisionLog
+from ibguard.engine.decision_log import DecisionLog, record_key
 from ibguard.engine.errors import UsageError
 from ibguard.engine.logcodes import LogCode
 from ibguard.engine.ports import Clock
@@ -164,6 +164,23 @@ _KEY_TEXTS: Final[dict[str, str]] = {}  # ', "name": ' per value name (they repe
 _TEXTS_KEPT: Final = 4096  # bound on the texts above and below (names are code, not data)
 
 
+def _value_text(value: Any) -> str | None:
+    """The JSON text of a str, Decimal (as its string), int, bool or None: the values a
+    line is made of directly; None for any other (the general path writes those)."""
+    kind = type(value)
+    if kind is str:
+        return _QUOTE(value)
+    if kind is Decimal:
+        return _QUOTE(str(value))
+    if kind is int:
+        return int.__repr__(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return None
+
+
 def _values_text(values: dict[str, Any]) -> str | None:
     """', "name": value' for each value whose name is not in _SKIPPED; None unless every
     one is a str, int, bool, None or Decimal (the general path writes the others)."""
@@ -172,18 +189,8 @@ def _values_text(values: dict[str, Any]) -> str | None:
     for key, value in values.items():
         if key in _SKIPPED:
             continue
-        kind = type(value)
-        if kind is str:
-            text = quote(value)
-        elif kind is Decimal:
-            text = quote(str(value))
-        elif kind is int:
-            text = int.__repr__(value)
-        elif kind is bool:
-            text = "true" if value else "false"
-        elif value is None:
-            text = "null"
-        else:
+        text = _value_text(value)
+        if text is None:
             return None  # enums, floats, dates, containers: the general path
         key_text = _KEY_TEXTS.get(key)
         if key_text is None:
@@ -195,18 +202,35 @@ def _values_text(values: dict[str, Any]) -> str | None:
 
 
 _HEADS: Final[dict[tuple[int, str, str, object], str]] = {}  # of decision records
+# ', "name": ' per decision field name, as `_values_text` writes the record's key (see
+# record_key); "" for a field the line leaves out (a name of its fixed keys)
+_FIELD_TEXTS: Final[dict[str, str]] = {}
 
 
 def _decision_line(
-    level: int, name: str, message: str, extra: dict[str, object], ns: int
+    level: int, name: str, code: LogCode, message: str, fields: dict[str, Any], *, ns: int
 ) -> str | None:
     """The line (with its newline) of a DecisionLog record that was never made: the same
     line `_simple_line` writes for it, at `ns` (time_ns); the head of each (level, logger,
-    message, code) made once (decisions repeat them)."""
-    values = _values_text(extra)
-    if values is None:
-        return None
-    code = extra.get("code")
+    message, code) and the key text of each field name made once (decisions repeat
+    them); None when only the general path can write it."""
+    quote = _QUOTE
+    parts: list[str] = []
+    for field, value in fields.items():
+        key_text = _FIELD_TEXTS.get(field)
+        if key_text is None:
+            named = record_key(field)
+            if named == "code":  # it would replace the record's code: the general path
+                return None
+            key_text = "" if named in _SKIPPED else f", {quote(named)}: "
+            if len(_FIELD_TEXTS) < _TEXTS_KEPT:
+                _FIELD_TEXTS[field] = key_text
+        if not key_text:
+            continue
+        text = _value_text(value)
+        if text is None:
+            return None  # the general path
+        parts += (key_text, text)
     # a LogCode's hash is a Python call; its text hashes in C (and writes the same head)
     key = (level, name, message, code._value_ if type(code) is LogCode else code)
     head = _HEADS.get(key)
@@ -216,7 +240,7 @@ def _decision_line(
             return None
         if len(_HEADS) < _TEXTS_KEPT:
             _HEADS[key] = head
-    return f'{{"time": "{_record_time_ns(ns)}{head}{values}}}\n'
+    return f'{{"time": "{_record_time_ns(ns)}{head}{"".join(parts)}}}\n'
 
 
 _NO_DAY: Final = (0, 0)
@@ -287,7 +311,12 @@ class RotatingJsonFileHandler(logging.Handler):
             self.handleError(record)
 
     def write_decision(
-        self, logger: logging.Logger, level: int, message: str, extra: dict[str, object]
+        self,
+        logger: logging.Logger,
+        level: int,
+        code: LogCode,
+        message: str,
+        fields: dict[str, object],
     ) -> bool:
         """A DecisionLog record's line, written without a LogRecord (a `DirectWriter`):
         the same line `emit` writes, when logging would send the record here and nowhere
@@ -295,7 +324,7 @@ class RotatingJsonFileHandler(logging.Handler):
         if not self._sole_destination(logger, level):
             return False
         ns = time_ns()  # one reading: the line's time, and its day when the host clock rules
-        line = _decision_line(level, logger.name, message, extra, ns)
+        line = _decision_line(level, logger.name, code, message, fields, ns=ns)
         if line is None:
             return False
         with self._lock:  # Handler.acquire's lock, without its Python-level call

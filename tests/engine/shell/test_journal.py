@@ -290,6 +290,31 @@ def test_a_field_type_the_codec_has_no_shape_for_is_an_internal_error() -> None:
         event_codec._decoder(set[int])
 
 
+@dataclasses.dataclass(frozen=True)
+class _Report:
+    perm_id: int
+    ref: str
+    price: Decimal
+
+
+@pytest.mark.parametrize(
+    ("run", "says"),
+    [
+        (("perm_id", "price"), "consecutive fields with its key"),  # ref between them
+        (("ref",), "consecutive fields with its key"),  # no permId to keep it by
+        (("perm_id", "ref", "price"), "no order-run check for <class 'decimal.Decimal'>"),
+    ],
+)
+def test_an_order_run_the_codec_cannot_keep_is_an_internal_error(
+    run: tuple[str, ...], says: str
+) -> None:
+    from ibguard.engine.shell import event_codec
+    from ibguard.errors import InternalError
+
+    with pytest.raises(InternalError, match=says):
+        event_codec._pieces_with_run(_Report, run, event_codec._names(), [])
+
+
 @pytest.mark.parametrize("size", [2, 250])  # one INSERT statement; several in a transaction
 def test_a_failed_batch_write_leaves_nothing_half_written(tmp_path: Path, size: int) -> None:
     journal = SqliteJournal(tmp_path / "j.sqlite")

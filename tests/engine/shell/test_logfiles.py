@@ -517,7 +517,7 @@ def test_decision_lines_written_directly_are_the_lines_logging_writes(
     installed, log = _decisions(tmp_path / "direct", "ibguard.test_direct", buffered=buffered)
     direct = installed.handler.write_decision
     assert DecisionLog.direct_writer == direct
-    assert direct(log._logger, logging.DEBUG, "taken", {"code": LogCode.FILL_APPLIED})
+    assert direct(log._logger, logging.DEBUG, LogCode.FILL_APPLIED, "taken", {})
     _log_every_kind(log)
     via_logging, log = _decisions(
         tmp_path / "logging", "ibguard.test_via_logging", buffered=buffered
@@ -649,7 +649,7 @@ def test_decisions_go_through_logging_when_the_file_is_not_their_only_plain_dest
     undo = change(installed.handler, engine_logger)
     try:
         assert not installed.handler.write_decision(
-            engine_logger, logging.INFO, "m", {"code": LogCode.ORDER_STATUS}
+            engine_logger, logging.INFO, LogCode.ORDER_STATUS, "m", {}
         )
         log.info(LogCode.ORDER_STATUS, "through logging", oms_id="o1")
     finally:
@@ -657,7 +657,22 @@ def test_decisions_go_through_logging_when_the_file_is_not_their_only_plain_dest
         installed.remove()
         installed.logger.propagate = True
         engine_logger.filters.clear()
-    assert installed.handler.write_decision(engine_logger, logging.INFO, "m", {}) is False
+    assert (
+        installed.handler.write_decision(engine_logger, logging.INFO, LogCode.ALERT, "m", {})
+        is False
+    )
+
+
+def test_a_decision_field_named_code_is_left_to_logging(tmp_path: Path):
+    # it would replace the record's code (DecisionLog's own signature never passes one)
+    installed, log = _decisions(tmp_path, "ibguard.test_direct")
+    try:
+        assert not installed.handler.write_decision(
+            log._logger, logging.INFO, LogCode.ORDER_STATUS, "m", {"code": "other"}
+        )
+    finally:
+        installed.remove()
+        installed.logger.propagate = True
 
 
 def test_a_disabled_logger_is_never_written_directly(tmp_path: Path):
@@ -665,7 +680,9 @@ def test_a_disabled_logger_is_never_written_directly(tmp_path: Path):
     engine_logger = logging.getLogger("ibguard.test_direct.engine")
     engine_logger.disabled = True
     try:
-        assert not installed.handler.write_decision(engine_logger, logging.INFO, "m", {})
+        assert not installed.handler.write_decision(
+            engine_logger, logging.INFO, LogCode.ALERT, "m", {}
+        )
     finally:
         engine_logger.disabled = False
         installed.remove()
@@ -708,14 +725,22 @@ def test_decision_lines_stay_right_once_no_more_texts_are_kept(
     installed, log = _decisions(tmp_path, "ibguard.test_direct")
     try:
         log.info(LogCode.ORDER_STATUS, "filled, never seen before", never_seen_key="o1")
+        log._logger.info("through logging", extra={"code": LogCode.ALERT, "unseen": 2})
         # a code that is no text cannot be written directly: logging writes it
-        assert not installed.handler.write_decision(log._logger, logging.INFO, "m", {"code": 7})
+        assert not installed.handler.write_decision(
+            log._logger,
+            logging.INFO,
+            7,  # type: ignore[arg-type]
+            "m",
+            {},
+        )
     finally:
         installed.remove()
         installed.logger.propagate = True
-    (line,) = _without_time(installed.handler.files()[0])
+    line, through_logging = _without_time(installed.handler.files()[0])
     assert line["never_seen_key"] == "o1"
     assert line["message"] == "filled, never seen before"
+    assert through_logging["unseen"] == 2
 
 
 def test_on_the_host_clock_decisions_start_the_next_days_file_at_midnight(
