@@ -11,9 +11,10 @@ from ibguard.engine.commands import Command
 from ibguard.engine.events import BrokerEvent, Event
 from ibguard.engine.logcodes import LogCode
 
-__all__ = ["AlertSink", "BrokerPort", "Clock", "EventHandler", "Journal"]
+__all__ = ["AlertSink", "BrokerPort", "Clock", "EventHandler", "Journal", "ReadHandler"]
 
 EventHandler = Callable[[BrokerEvent], None]
+ReadHandler = Callable[[Sequence[BrokerEvent]], None]  # the events of one socket read
 
 
 class BrokerPort(ABC):
@@ -26,6 +27,14 @@ class BrokerPort(ABC):
     @abstractmethod
     def start(self, on_event: EventHandler) -> None:
         """Begin delivering broker events to `on_event`."""
+
+    def start_by_read(self, on_read: ReadHandler) -> bool:
+        """Begin delivering broker events as `start` does, but a socket read's events in
+        one call to `on_read`, in order, once the read is done (an event outside any read
+        comes in a call of its own): the engine then handles a read as one batch, at
+        once. False, having started nothing, when this port cannot tell where a read ends
+        (the default): then `start` it."""
+        return False
 
     @abstractmethod
     def send(self, command: Command) -> None:

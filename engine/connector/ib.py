@@ -58,7 +58,7 @@ from ibguard.engine.connector.tap import WrapperTap
 from ibguard.engine.errors import UsageError
 from ibguard.engine.events import BrokerError, BrokerEvent, ConnectionLost, ConnectionRestored
 from ibguard.engine.logcodes import LogCode
-from ibguard.engine.ports import BrokerPort, Clock, EventHandler
+from ibguard.engine.ports import BrokerPort, Clock, EventHandler, ReadHandler
 
 __all__ = ["CLIENT_ID_IN_USE", "NOT_CONNECTED", "IBConnector", "SessionState"]
 
@@ -119,10 +119,13 @@ class IBConnector(BrokerPort):
         self._tap = WrapperTap(self.ib.wrapper, self._deliver, clock, tws_zone)
         # the library's decoder now calls the tap; the tap falls back to the library's wrapper
         self._tap.install(self.ib.client.decoder)
-        self._reader = FrameReader(self.ib.client)  # frames a ready session's bytes
+        # frames a ready session's bytes, and says where each read begins and ends
+        self._reader = FrameReader(self.ib.client, self._read_begins, self._read_ends)
         self.ib.disconnectedEvent += self._on_disconnected
         self._request_ids = itertools.count(_FIRST_REQUEST_ID)
         self._on_event: EventHandler | None = None
+        self._on_read: ReadHandler | None = None  # (started by read: start_by_read)
+        self._read: list[BrokerEvent] | None = None  # the events of the read under way
         self._state = SessionState.IDLE
         self._task: asyncio.Task[None] | None = None
         self._lost: asyncio.Event | None = None
@@ -132,13 +135,22 @@ class IBConnector(BrokerPort):
 
     def start(self, on_event: EventHandler) -> None:
         """Connect in the background on the running loop (call it from a coroutine)."""
+        self._begin()
+        self._on_event = on_event
+
+    def start_by_read(self, on_read: ReadHandler) -> bool:
+        """As `start`, delivering each socket read's events in one call (see BrokerPort)."""
+        self._begin()
+        self._on_read = on_read
+        return True
+
+    def _begin(self) -> None:
         if self._state is not SessionState.IDLE:
             raise UsageError(f"start() once only; the connector is {self._state.value}")
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             raise UsageError("IBConnector.start() needs a running asyncio loop") from None
-        self._on_event = on_event
         self._lost = asyncio.Event()
         self._done = asyncio.Event()
         self._state = SessionState.CONNECTING
@@ -339,9 +351,24 @@ class IBConnector(BrokerPort):
                 extra={"code": LogCode.CONNECTION_STOLEN, "client_id": self.client_id},
             )
             self._finish(SessionState.REFUSED)
-        if self._on_event is None:
-            return
-        self._on_event(event)
+        if self._on_read is not None:
+            read = self._read
+            if read is None:  # not from a read (connect, drop, a refused command): alone
+                self._on_read((event,))
+            else:
+                read.append(event)  # handed over with the rest of its read: _read_ends
+        elif self._on_event is not None:
+            self._on_event(event)
+
+    def _read_begins(self) -> None:
+        if self._on_read is not None:
+            self._read = []
+
+    def _read_ends(self) -> None:
+        events, self._read = self._read, None
+        if events:
+            assert self._on_read is not None  # a read is only gathered for it
+            self._on_read(events)
 
 
 def _zone_named(name: str) -> tzinfo:

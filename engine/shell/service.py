@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from threading import get_ident
 
@@ -108,6 +108,18 @@ class EngineService:
         self._drain_scheduled = True
         loop.call_soon(self._drain)
 
+    def _on_read(self, events: Sequence[BrokerEvent]) -> None:
+        # A port that tells where a socket read ends hands over its events at once, when
+        # it is done: they are one batch, handled now (no loop step in between). From
+        # inside a batch (an answer to a command being sent) they queue behind it.
+        if self._closed:
+            return  # the service has stopped: the next start reconciles with the broker
+        enqueue = self._enqueue
+        for event in events:
+            enqueue(event)
+        self._last_event_at = self._clock.now()
+        self._drain()
+
     def _drain(self) -> None:
         # after the stop nothing new is queued (see _on_event): a late drain finds nothing
         self._drain_scheduled = False
@@ -133,7 +145,9 @@ class EngineService:
         await self._start_health_server()
         self._loop, self._loop_thread = asyncio.get_running_loop(), get_ident()
         try:
-            self._pump.port.start(self._on_event)
+            port = self._pump.port
+            if not port.start_by_read(self._on_read):
+                port.start(self._on_event)
             _log.info(
                 "engine service started",
                 extra={"code": LogCode.SERVICE_STARTED, "health_port": self.health_server.port},

@@ -6,9 +6,10 @@ same way (connected, N acknowledged orders):
 - handle: `Engine.handle(event)` in a loop, logging not configured (the bare core);
 - service: `EngineService` as `ibguard engine run` composes it: the SQLite write-ahead
   journal (WAL, one row and one transaction per batch), JSON log files at INFO (buffered,
-  flushed per batch), events delivered through the port's handler in bursts of B and
-  handled when the loop gets to them, as one batch (a socket read delivers its messages
-  one callback each).
+  flushed per batch), events handed over by the port in bursts of B, a socket read at a
+  time, as the IB connector does (`start_by_read`), each handled as one batch, with a
+  loop step between reads. One more side at the judged burst takes them event by event,
+  handled when the loop gets to them, as from a port that cannot tell where a read ends.
 The burst is the shape that matters: one fill alone pays a whole commit, while fills that
 arrive together (a sweep, a flatten, any moment busier than the engine) share one. The
 line "service <= 3x handle" is judged at a realistic burst (`--judged`, default 20: fills
@@ -56,7 +57,7 @@ from ibguard.engine.events import (
     Tick,
 )
 from ibguard.engine.model import Instrument, OrderRequest, OrderType, Side, TimeInForce
-from ibguard.engine.ports import BrokerPort, Clock, EventHandler, Journal
+from ibguard.engine.ports import BrokerPort, Clock, EventHandler, Journal, ReadHandler
 from ibguard.engine.shell.event_codec import encode_event, forget_kept_texts
 from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.engine.shell.logfiles import configure_logging, lean_log_records
@@ -134,13 +135,21 @@ def _workload(orders: int, fills_per_order: int) -> tuple[list[Event], list[Even
 
 
 class _Port(BrokerPort):
-    """Takes the service's handler (what a connector does) and drops commands."""
+    """Takes the service's handler (what a connector does) and drops commands: by read
+    (`deliver_read`), unless `by_read` is False (then event by event: `deliver`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, by_read: bool = True) -> None:
+        self.by_read = by_read
         self.deliver: EventHandler | None = None
+        self.deliver_read: ReadHandler | None = None
 
     def start(self, on_event: EventHandler) -> None:
         self.deliver = on_event
+
+    def start_by_read(self, on_read: ReadHandler) -> bool:
+        if self.by_read:
+            self.deliver_read = on_read
+        return self.by_read
 
     def send(self, command: Command) -> None:
         pass
@@ -202,6 +211,7 @@ def time_service(
     directory: Path,
     level: int,
     journal_kind: str = "sqlite",
+    by_read: bool = True,
 ) -> Timing:
     # each side starts cold, as a new service does: its first fill of each order makes the
     # text the codec keeps for that order's later fills (see event_codec._ORDER_RUNS)
@@ -213,7 +223,7 @@ def time_service(
     installed = configure_logging(
         directory / "logs", max_bytes=100 * 2**20, backups=2, tz="UTC", buffered=True, level=level
     )
-    port = _Port()
+    port = _Port(by_read)
     service = EngineService(
         Engine(CONFIG),
         port,
@@ -226,18 +236,23 @@ def time_service(
     async def drive() -> Timing:
         stop = asyncio.Event()
         task = asyncio.create_task(service.run(stop))
-        while port.deliver is None:
+        while port.deliver is None and port.deliver_read is None:
             await asyncio.sleep(0)
-        deliver: Callable[[Event], None] = port.deliver  # type: ignore[assignment]  # intents too
         for event in prime:
-            deliver(event)
-        await asyncio.sleep(0)
+            service.feed(event)
         bursts = [fills[start : start + burst] for start in range(0, len(fills), burst)]
         started = _now()
-        for each in bursts:
-            for event in each:
-                deliver(event)
-            await asyncio.sleep(0)  # the loop drains the burst: one batch
+        if port.deliver_read is not None:
+            read: Callable[[list[Event]], None] = port.deliver_read  # type: ignore[assignment]
+            for each in bursts:
+                read(each)  # handled as one batch before the read returns
+                await asyncio.sleep(0)  # the loop's step to the next read
+        else:
+            deliver: Callable[[Event], None] = port.deliver  # type: ignore[assignment]
+            for each in bursts:
+                for event in each:
+                    deliver(event)
+                await asyncio.sleep(0)  # the loop drains the burst: one batch
         elapsed = _since(started)
         stop.set()
         await task
@@ -275,6 +290,11 @@ def main() -> None:
                 return time_service(prime, fills, burst, tmp, level)
 
             sides[f"service, burst {burst:>3}, logs at {logging.getLevelName(level)}"] = side
+
+    def event_by_event(tmp: Path) -> Timing:
+        return time_service(prime, fills, args.judged, tmp, logging.INFO, by_read=False)
+
+    sides[f"  burst {args.judged:>3}, INFO, event by event"] = event_by_event
     # the judged shape's breakdown: the same service at WARNING (this workload then logs
     # nothing) without a journal, and with journal rows made but never stored
     for kind, label in (("none", "no journal"), ("encode-only", "rows unstored")):

@@ -11,7 +11,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ibguard.engine import Engine, EngineConfig
-from ibguard.engine.events import Event, NextValidId
+from ibguard.engine.events import (
+    BrokerEvent,
+    ConnectionRestored,
+    Event,
+    ManagedAccounts,
+    NextValidId,
+)
+from ibguard.engine.ports import ReadHandler
 from ibguard.engine.shell.journal import SqliteJournal
 from ibguard.engine.shell.service import EngineService
 
@@ -185,25 +192,33 @@ class CountingJournal(SqliteJournal):
         super().append_all(events)
 
 
+async def _serving_counted(
+    broker: QuietBroker, path: Path, stop: asyncio.Event
+) -> tuple[EngineService, CountingJournal, list[int], asyncio.Task]:
+    """A service serving (until `stop`) whose journal counts its writes, from now on;
+    `flushes` has the journal's length at each log flush (after_batch) from now on."""
+    journal = CountingJournal(path)
+    flushes: list[int] = []
+    service = EngineService(
+        Engine(EngineConfig(account=ACCOUNT)),
+        broker,
+        ManualClock(START),
+        tick_seconds=3600,  # no ticks: only the broker's events
+        journal=journal,
+        after_batch=lambda: flushes.append(len(journal)),
+    )
+    task = await _run_until(service, lambda: service.engine.now is not None, stop)
+    flushes.clear()
+    journal.writes.clear()
+    return service, journal, flushes, task
+
+
 def test_events_of_one_socket_read_are_one_journal_write_and_one_log_flush(
     tmp_path: Path,
 ) -> None:
     async def scenario() -> None:
-        broker = QuietBroker(ACCOUNT)
-        journal = CountingJournal(tmp_path / "j.sqlite")
-        flushes: list[int] = []
-        service = EngineService(
-            Engine(EngineConfig(account=ACCOUNT)),
-            broker,
-            ManualClock(START),
-            tick_seconds=3600,  # no ticks: only the broker's events
-            journal=journal,
-            after_batch=lambda: flushes.append(len(journal)),
-        )
-        stop = asyncio.Event()
-        task = await _run_until(service, lambda: service.engine.now is not None, stop)
-        flushes.clear()
-        journal.writes.clear()
+        broker, stop = QuietBroker(ACCOUNT), asyncio.Event()
+        service, journal, flushes, task = await _serving_counted(broker, tmp_path / "j", stop)
         before = len(journal)
         await broker.connect()  # NextValidId, ManagedAccounts, ConnectionRestored at once
         assert len(journal) == before  # gathered, not yet handled
@@ -281,3 +296,60 @@ def test_events_from_another_thread_while_serving_are_handled_there_at_once() ->
         await asyncio.wait_for(task, 5)
 
     asyncio.run(scenario())
+
+
+class ReadingBroker(QuietBroker):
+    """Hands over a socket read at a time, as the IB connector does (start_by_read):
+    `connect`'s three events are one read; an answer to a command comes alone."""
+
+    def __init__(self, account: str) -> None:
+        super().__init__(account)
+        self._on_read: ReadHandler | None = None
+
+    def start_by_read(self, on_read: ReadHandler) -> bool:
+        self._on_read = on_read
+        return True
+
+    def emit(self, event: BrokerEvent) -> None:
+        self.read(event)
+
+    def read(self, *events: BrokerEvent) -> None:
+        assert self._on_read is not None, "start_by_read() first"
+        self._on_read(events)
+
+    async def connect(self) -> None:
+        self.connects += 1
+        self.read(
+            NextValidId(order_id=1),
+            ManagedAccounts(accounts=self.accounts),
+            ConnectionRestored(data_lost=True, client_id=1),
+        )
+
+
+def test_a_read_handed_over_whole_is_stored_as_one_batch_and_handled_before_the_port_returns(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        broker, stop = ReadingBroker(ACCOUNT), asyncio.Event()
+        service, journal, flushes, task = await _serving_counted(broker, tmp_path / "j", stop)
+        before = len(journal)
+        await broker.connect()  # one read: NextValidId, ManagedAccounts, ConnectionRestored
+        # no loop step in between: stored as one batch and handled; each answer to the
+        # reconciliation it started (a read of its own, from inside a batch) queued
+        # behind that batch and handled next, before connect() returned
+        assert journal.writes == [3, 1, 1, 1, 1]
+        assert len(journal) - before == 7
+        assert flushes[-1] == len(journal)  # the log flush follows the stored batches
+        assert service.engine.connected
+        assert service.engine.queue_depth == 0
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        stored = len(journal)
+        broker.read(NextValidId(order_id=6))  # a straggler after the stop: left alone
+        assert len(journal) == stored
+
+    asyncio.run(scenario())
+
+
+def test_a_port_that_cannot_tell_where_a_read_ends_is_started_event_by_event() -> None:
+    assert QuietBroker(ACCOUNT).start_by_read(lambda events: None) is False
