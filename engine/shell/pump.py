@@ -16,7 +16,7 @@ matrix subject drive the engine through this one loop: `feed` handles at once, w
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ibguard.engine.engine import Engine
 from ibguard.engine.events import Event
@@ -51,21 +51,38 @@ class Pump:
 
     def drain(self) -> None:
         """Handle everything queued, and everything that causes, in order."""
+        if self._queue:
+            self._run(())
+
+    def feed_all(self, events: Sequence[Event]) -> None:
+        """Hand the engine a batch (one socket read's events): stored in one journal write,
+        handled in order, then everything they caused; queued behind the current batch
+        when called from inside the pump, and behind anything queued before them."""
+        if self._running or self._queue:
+            self._queue.extend(events)
+            self.drain()
+        else:
+            self._run(events)
+
+    def _run(self, batch: Sequence[Event]) -> None:
         if self._running:
             return  # the loop below, further up the stack, will get to it
         self._running = True
         queue, journal = self._queue, self._journal
         handle, send = self.engine.handle, self.port.send
         try:
-            while queue:
+            while True:
+                if batch:
+                    if journal is not None:
+                        journal.append_all(batch)  # write-ahead: stored before any counts
+                    for event in batch:
+                        commands = handle(event)
+                        if commands:  # most events send nothing: no iterator for an empty list
+                            for command in commands:
+                                send(command)
+                if not queue:
+                    return
                 batch = list(queue)
                 queue.clear()
-                if journal is not None:
-                    journal.append_all(batch)  # write-ahead: stored before any of it counts
-                for event in batch:
-                    commands = handle(event)
-                    if commands:  # most events send nothing: no iterator for an empty list
-                        for command in commands:
-                            send(command)
         finally:
             self._running = False

@@ -114,11 +114,9 @@ class EngineService:
         # inside a batch (an answer to a command being sent) they queue behind it.
         if self._closed:
             return  # the service has stopped: the next start reconciles with the broker
-        enqueue = self._enqueue
-        for event in events:
-            enqueue(event)
         self._last_event_at = self._clock.now()
-        self._drain()
+        self._pump.feed_all(events)
+        self._batch_done()
 
     def _drain(self) -> None:
         # after the stop nothing new is queued (see _on_event): a late drain finds nothing

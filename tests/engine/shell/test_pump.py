@@ -111,3 +111,29 @@ def test_a_store_without_batches_still_gets_every_event_first() -> None:
     pump.enqueue(ManagedAccounts(accounts=("DU1",)))
     pump.drain()
     assert journal.stored == [NextValidId(order_id=1), ManagedAccounts(accounts=("DU1",))]
+
+
+def test_a_read_fed_whole_is_stored_in_one_write_then_handled_and_what_it_caused_after_it() -> None:
+    engine = Engine(EngineConfig(account="DU1"))
+    journal = RecordingJournal()
+    port = AnsweringPort()
+    pump = Pump(engine, port, journal)
+    port.on_event = lambda event: pump.feed_all([event])  # answers come as reads of their own
+    read: list[Event] = [
+        NextValidId(order_id=1),
+        ManagedAccounts(accounts=("DU1",)),
+        ConnectionRestored(data_lost=True),
+    ]
+    pump.feed_all(read)
+    assert journal.batches[0] == read
+    # the answer to RequestServerTime, fed from inside the batch, came after all of it
+    assert journal.batches[1] == [OpenOrdersSnapshot()]
+    assert pump.pending == 0
+
+
+def test_a_read_fed_whole_comes_after_events_queued_before_it() -> None:
+    journal = RecordingJournal()
+    pump = Pump(Engine(EngineConfig(account="DU1")), AnsweringPort(), journal)
+    pump.enqueue(NextValidId(order_id=1))
+    pump.feed_all([ManagedAccounts(accounts=("DU1",))])
+    assert journal.batches == [[NextValidId(order_id=1), ManagedAccounts(accounts=("DU1",))]]
