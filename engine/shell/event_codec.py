@@ -227,7 +227,7 @@ def _generate(cls: type[Any], prefix: Sequence[str]) -> Callable[[Any], str]:
     dispatch, lists or joins, and no format string parsed per call."""
     names = _names()
     prelude: list[str] = []
-    run = _ORDER_RUNS.get(cls) if prefix else None
+    run = _ORDER_RUNS.get(cls) if prefix else None  # (a nested value's fields: no run)
     if run is None:
         pieces = _field_pieces(cls, "event.", names, prelude)
     else:

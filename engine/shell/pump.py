@@ -10,7 +10,7 @@ Non-reentrant by design: a connector may deliver events while a command is being
 time, in arrival order, each to completion. Both the asyncio service and the in-process
 matrix subject drive the engine through this one loop: `feed` handles at once, while
 `enqueue` (queue an event for the next `drain`) + `drain` let a caller gather a burst
-(one socket read) into one batch.
+(one socket read) into one batch, and `feed_all` takes a batch a port gathered itself.
 """
 
 from __future__ import annotations
