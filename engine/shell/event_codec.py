@@ -246,7 +246,6 @@ def _names() -> dict[str, object]:
         "_utc": timezone.utc,
         "_datetime": datetime,
         "_id": id,
-        "_int": int,
     }
 
 
@@ -279,7 +278,7 @@ def _pieces_with_run(
         hint = hints[name]
         if hint is int:  # the key itself is equal: the lookup found it
             equal = "" if name == _RUN_KEY else f"_k[{n}] == _r{n} and "
-            same.append(f"{equal}type(_r{n}) is _int")
+            same.append(f"{equal}type(_r{n}) is int")
         elif hint is str:
             same.append(f"_k[{n}] == _r{n}")
         elif (isinstance(hint, type) and issubclass(hint, Enum)) or hint in _SHARED_TEXTS:

@@ -328,20 +328,6 @@ class RotatingJsonFileHandler(logging.Handler):
         if line is None:
             return False
         with self._lock:  # Handler.acquire's lock, without its Python-level call
-            start, end = self._day_ns
-            data = line.encode("utf-8")
-            size, stream = self._size + len(data), self._stream
-            if start <= ns < end and size <= self.max_bytes and self.buffered and stream:
-                # the common line: today's file is open (see _day_ns), with room for it,
-                # and the service flushes it with its batch: straight into the buffer
-                try:
-                    stream.write(data)
-                except OSError as exc:  # the buffer spilled onto a failing disk
-                    self._fail(exc, self._now())
-                    self._write_fallback(line)
-                    return True
-                self._size = size
-                return True
             try:
                 self._write_line(line, ns)
             except Exception:  # a bug (a broken clock): logging's path reports it
